@@ -24,10 +24,8 @@ export type ErrorCode =
   | 'OFFSET_OUT_OF_RANGE'
   | 'ILLEGAL_GENERATION'
   | 'UNKNOWN_MEMBER_ID'
-  | 'REBALANCE_IN_PROGRESS'
   | 'FENCED_INSTANCE_ID'
   | 'NON_EMPTY_GROUP'
-  | 'GROUP_ID_NOT_FOUND'
   | 'INVALID_STATE'
   | 'HANDLER_FAILED'
 
@@ -41,12 +39,10 @@ const KAFKA_NUMERIC_CODES: Partial<Record<ErrorCode, number>> = {
   INVALID_TOPIC_EXCEPTION: 17,
   ILLEGAL_GENERATION: 22,
   UNKNOWN_MEMBER_ID: 25,
-  REBALANCE_IN_PROGRESS: 27,
   TOPIC_ALREADY_EXISTS: 36,
   INVALID_PARTITIONS: 37,
   INVALID_CONFIG: 40,
   NON_EMPTY_GROUP: 68,
-  GROUP_ID_NOT_FOUND: 69,
   KAFKA_STORAGE_ERROR: 56,
   INVALID_RECORD: 87,
   FENCED_INSTANCE_ID: 82,
@@ -202,11 +198,15 @@ export class RecordTooLargeError extends LogbusError {
   constructor(
     readonly topic: string,
     readonly size: number,
-    readonly maxMessageBytes: number,
+    readonly limit: number,
+    /** Which limit it broke: the topic's `maxMessageBytes`, or the producer's `bufferBytes`. */
+    readonly limitName: 'maxMessageBytes' | 'bufferBytes' = 'maxMessageBytes',
   ) {
     super(
       'MESSAGE_TOO_LARGE',
-      `Record of ${size} bytes exceeds maxMessageBytes ${maxMessageBytes} of topic "${topic}"`,
+      limitName === 'maxMessageBytes'
+        ? `Record of ${size} bytes exceeds maxMessageBytes ${limit} of topic "${topic}"`
+        : `A send of ${size} bytes to topic "${topic}" can never fit in the producer's bufferBytes ${limit}`,
     )
   }
 }
@@ -280,7 +280,8 @@ export class CorruptLogError extends LogbusError {
 
 /**
  * The storage failed to read or write (disk full, permission denied, I/O error). The cause is the
- * underlying system error.
+ * underlying system error. Retriable when the failed write was cleanly undone (a full disk may free
+ * up); not after a failed fsync, which leaves the log failed until it is reopened.
  *
  * @example
  * ```ts
@@ -289,7 +290,7 @@ export class CorruptLogError extends LogbusError {
  */
 export class StorageError extends LogbusError {
   override readonly name = 'StorageError'
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; retriable?: boolean }) {
     super('KAFKA_STORAGE_ERROR', message, options)
   }
 }

@@ -1,0 +1,862 @@
+import { randomUUID } from 'node:crypto'
+import type { Partition } from '../bus/partition'
+import type { Topic } from '../bus/topic'
+import {
+  ClosedError,
+  HandlerError,
+  InvalidConfigError,
+  InvalidStateError,
+  OffsetOutOfRangeError,
+  UnknownTopicError,
+} from '../errors'
+import { TypedEmitter } from '../events/typed-emitter'
+import type { Assignor } from '../group/assignor'
+import { assignorByName } from '../group/assignors'
+import type { ConsumerGroup } from '../group/consumer-group'
+import type { GroupMember } from '../group/member'
+import type { LogRecord, TopicPartition } from '../record/log-record'
+import type { CommittedOffset } from '../storage/storage'
+import type { Clock, ClockTimer } from '../util/clock'
+import { type Deferred, deferred } from '../util/deferred'
+import { parseOptions } from '../util/options'
+import { compareTopicPartitions, tpKey } from '../util/tp-key'
+import {
+  type ConsumerOptions,
+  consumerOptionsSchema,
+  type ResolvedConsumerOptions,
+  retryDelay,
+} from './options'
+import { RecordChannel } from './record-channel'
+
+/**
+ * Handles one record. Resolve to mark it processed; throw to have it retried (then the member crashes).
+ *
+ * @example
+ * ```ts
+ * const eachMessage: EachMessageHandler = async (record) => {
+ *   await db.insert(JSON.parse(record.value!.toString()))
+ * }
+ * ```
+ */
+export type EachMessageHandler = (record: LogRecord) => Promise<void> | void
+
+/**
+ * One fetched batch of one partition, handed to an `eachBatch` handler.
+ *
+ * @example
+ * ```ts
+ * const eachBatch: EachBatchHandler = async ({ records, resolveOffset }) => {
+ *   for (const record of records) {
+ *     await handle(record)
+ *     resolveOffset(record.offset)
+ *   }
+ * }
+ * ```
+ */
+export interface BatchPayload {
+  readonly topic: string
+  readonly partition: number
+  readonly records: readonly LogRecord[]
+  /** The partition's log end offset when the batch was read. */
+  readonly highWatermark: number
+  /** Marks every record up to and including `offset` as processed. */
+  resolveOffset(offset: number): void
+  /** Commits what is processed so far. */
+  commit(): Promise<void>
+  /** False once the consumer is stopping. */
+  isRunning(): boolean
+  /** True once the partition was revoked, paused or seeked: stop working on this batch. */
+  isStale(): boolean
+}
+
+/**
+ * Handles one batch of one partition.
+ *
+ * @example
+ * ```ts
+ * await consumer.run({ eachBatch: async ({ records }) => { await db.insertMany(records) } })
+ * ```
+ */
+export type EachBatchHandler = (batch: BatchPayload) => Promise<void> | void
+
+/**
+ * What `run()` takes: exactly one of `eachMessage` and `eachBatch`.
+ *
+ * @example
+ * ```ts
+ * await consumer.run({ eachMessage: async (record) => console.log(record.offset) })
+ * ```
+ */
+export type RunOptions =
+  | { eachMessage: EachMessageHandler; eachBatch?: undefined }
+  | {
+      eachBatch: EachBatchHandler
+      eachMessage?: undefined
+      /** Mark the whole batch processed when the handler resolves. Default true. */
+      eachBatchAutoResolve?: boolean
+    }
+
+/**
+ * Events of a consumer (one group member).
+ *
+ * @example
+ * ```ts
+ * consumer.on('groupJoin', ({ generation, assignment }) => console.log(generation, assignment))
+ * consumer.on('crash', ({ error, restart }) => console.error(error, restart))
+ * ```
+ */
+export interface ConsumerEvents {
+  /** The member received its assignment for a generation. */
+  groupJoin: { groupId: string; memberId: string; generation: number; assignment: TopicPartition[] }
+  partitionsAssigned: { groupId: string; generation: number; partitions: TopicPartition[] }
+  partitionsRevoked: { groupId: string; generation: number; partitions: TopicPartition[] }
+  commit: { groupId: string; offsets: CommittedOffset[] }
+  /** A handler failed past its retries (HandlerError), or no valid offset with `autoOffsetReset: 'none'`. */
+  crash: { groupId: string; error: Error; restart: boolean }
+  /** A handler threw and the record will be retried after `delayMs`. */
+  retry: {
+    groupId: string
+    error: unknown
+    topic: string
+    partition: number
+    offset: number
+    attempt: number
+    delayMs: number
+  }
+  stop: { groupId: string }
+}
+
+/** Not public: what a consumer needs from its bus. */
+export interface ConsumerHost {
+  readonly clock: Clock
+  group(groupId: string): ConsumerGroup
+  topicNames(): string[]
+  findTopic(name: string): Topic<unknown> | undefined
+  consumerClosed(consumer: Consumer): void
+}
+
+/** Consumption state of one assigned partition. */
+interface FetchState {
+  readonly topic: string
+  readonly partition: Partition
+  readonly key: string
+  /** Next offset to fetch. */
+  position: number
+  /** Next offset to commit: everything before it was processed. */
+  processed: number
+  committed: number | undefined
+  /** Set when the batch being delivered must be abandoned (revoked, paused, seeked, stopping). */
+  interrupted: boolean
+  revoked: boolean
+  paused: boolean
+  /** Failed deliveries in a row at `position`, for the retry schedule. */
+  attempts: number
+  readonly unsubscribe: () => void
+}
+
+/** Deliver this many records, at most, before yielding to the event loop (sync handlers, memory). */
+const YIELD_EVERY_RECORDS = 16_384
+
+/**
+ * One member of a consumer group. `run()` joins the group and consumes the assigned partitions with
+ * `eachMessage` or `eachBatch`; `for await (const record of consumer)` does the same as a stream.
+ * Delivery is at-least-once: what was processed is committed (automatically, or by `commit()`), and
+ * what was not is delivered again, in order, to whoever owns the partition next.
+ *
+ * @example
+ * ```ts
+ * const consumer = bus.consumer({ groupId: 'billing', topics: ['orders'], fromBeginning: true })
+ * await consumer.run({ eachMessage: async (record) => console.log(record.value?.toString()) })
+ * // …
+ * await consumer.close()
+ * ```
+ */
+export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncIterable<LogRecord> {
+  readonly groupId: string
+  readonly #host: ConsumerHost
+  readonly #options: ResolvedConsumerOptions
+  readonly #group: ConsumerGroup
+  readonly #assignor: Assignor
+  readonly #autoOffsetReset: 'earliest' | 'latest' | 'none'
+  readonly #fetch = new Map<string, FetchState>()
+  #order: FetchState[] = []
+  #cursor = 0
+  readonly #pausedTopics = new Set<string>()
+  readonly #pausedPartitions = new Set<string>()
+
+  #memberId = ''
+  #generation = -1
+  #member = false
+  #running = false
+  #started = false
+  #closing: Promise<void> | undefined
+  #eachMessage: EachMessageHandler | undefined
+  #eachBatch: EachBatchHandler | undefined
+  #eachBatchAutoResolve = true
+  #channel: RecordChannel | undefined
+
+  #wake: (() => void) | undefined
+  #inDelivery = false
+  #safePoint: Deferred<void> | undefined
+  #crashError: Error | undefined
+  #loopDone: Promise<void> = Promise.resolve()
+  #autoCommitTimer: ClockTimer | undefined
+  #restartTimer: ClockTimer | undefined
+  /** How the coordinator sees this consumer; kept off the public class. */
+  readonly #handle: GroupMember
+  readonly #notify = (): void => {
+    const wake = this.#wake
+    if (wake !== undefined) {
+      this.#wake = undefined
+      wake()
+    }
+  }
+
+  /** @internal Use `bus.consumer()`. */
+  constructor(host: ConsumerHost, options: ConsumerOptions) {
+    super()
+    this.#host = host
+    this.#options = parseOptions(consumerOptionsSchema, options, 'consumer')
+    this.groupId = this.#options.groupId
+    const assignor = this.#options.assignor
+    this.#assignor = typeof assignor === 'string' ? assignorByName(assignor) : assignor
+    this.#autoOffsetReset =
+      this.#options.autoOffsetReset ?? (this.#options.fromBeginning ? 'earliest' : 'latest')
+    this.#group = host.group(this.groupId)
+    const consumer = this
+    this.#handle = {
+      get memberId() {
+        return consumer.#memberId
+      },
+      instanceId: this.#options.instanceId,
+      clientId: this.#options.clientId,
+      assignor: this.#assignor,
+      subscribedTopics: (existing) => this.#subscribedTopics(existing),
+      revoke: (partitions) => this.#revoke(partitions),
+      assign: (assignment, generation) => this.#assign(assignment, generation),
+    }
+  }
+
+  /**
+   * This member's id in its group (a new one each time it joins), or '' before `run()`.
+   *
+   * @example
+   * ```ts
+   * console.log(consumer.memberId)
+   * ```
+   */
+  get memberId(): string {
+    return this.#memberId
+  }
+
+  /**
+   * Joins the group and starts consuming; resolves once the member has joined and has its assignment.
+   *
+   * @example
+   * ```ts
+   * await consumer.run({ eachMessage: async (record) => handle(record) })
+   * ```
+   */
+  async run(handlers: RunOptions): Promise<void> {
+    if (this.#closing !== undefined) throw new ClosedError('Consumer')
+    if (this.#started) throw new InvalidStateError('run() or iteration was already started on this consumer')
+    if (handlers === null || typeof handlers !== 'object') {
+      throw new InvalidConfigError('run', 'expected an object with eachMessage or eachBatch')
+    }
+    const { eachMessage, eachBatch } = handlers
+    if ((typeof eachMessage === 'function') === (typeof eachBatch === 'function')) {
+      throw new InvalidConfigError('run', 'give exactly one of eachMessage and eachBatch, as a function')
+    }
+    this.#eachMessage = eachMessage
+    this.#eachBatch = eachBatch
+    if ('eachBatchAutoResolve' in handlers && handlers.eachBatchAutoResolve === false) {
+      this.#eachBatchAutoResolve = false
+    }
+    this.#started = true
+    await this.#join()
+  }
+
+  /**
+   * The records of the assigned partitions as an async stream. A record counts as processed once the
+   * loop body completes (when the next one is requested). Leaving the loop (`break`, `return`, a
+   * throw) closes the consumer; the last record is then not counted as processed, so it is delivered
+   * again after a restart (at-least-once).
+   *
+   * @example
+   * ```ts
+   * for await (const record of consumer) {
+   *   console.log(record.offset)
+   *   if (record.offset >= 99) break
+   * }
+   * ```
+   */
+  [Symbol.asyncIterator](): AsyncIterator<LogRecord> {
+    if (this.#closing !== undefined) throw new ClosedError('Consumer')
+    if (this.#started) throw new InvalidStateError('run() or iteration was already started on this consumer')
+    this.#started = true
+    const channel = new RecordChannel()
+    this.#channel = channel
+    this.#eachMessage = (record) => channel.offer(record)
+    let joining: Promise<void> | undefined
+    return {
+      next: async () => {
+        joining ??= this.#join()
+        await joining
+        return channel.take()
+      },
+      return: async () => {
+        await this.close()
+        return { done: true, value: undefined }
+      },
+    }
+  }
+
+  /**
+   * Commits offsets: without arguments, everything processed on the assigned partitions; with a list,
+   * exactly those (each the next offset to read). Rejects with IllegalGenerationError if the group
+   * rebalanced since this member's generation, as Kafka does.
+   *
+   * @example
+   * ```ts
+   * await consumer.commit()
+   * await consumer.commit([{ topic: 'orders', partition: 0, offset: 42 }])
+   * ```
+   */
+  async commit(offsets?: CommittedOffset[]): Promise<void> {
+    if (!this.#member)
+      throw new InvalidStateError('The consumer is not a member of its group (call run() first)')
+    if (offsets === undefined) return this.#commitStates(this.#order)
+    const list = offsets.map((o, i) => {
+      if (typeof o?.topic !== 'string' || !Number.isInteger(o.partition) || o.partition < 0) {
+        throw new InvalidConfigError(`offsets.${i}`, 'expected { topic, partition, offset }')
+      }
+      if (!Number.isSafeInteger(o.offset) || o.offset < 0) {
+        throw new InvalidConfigError(`offsets.${i}.offset`, 'must be a non-negative integer')
+      }
+      return { topic: o.topic, partition: o.partition, offset: o.offset }
+    })
+    await this.#group.commit(this.#memberId, this.#generation, list)
+    for (const o of list) {
+      const state = this.#fetch.get(tpKey(o.topic, o.partition))
+      if (state !== undefined) state.committed = o.offset
+    }
+    this.emit('commit', { groupId: this.groupId, offsets: list })
+  }
+
+  /**
+   * Moves the fetch position of an assigned partition; with auto-commit, the new position is what gets
+   * committed next. An offset outside the log is reset per `autoOffsetReset` when fetched.
+   *
+   * @example
+   * ```ts
+   * consumer.seek({ topic: 'orders', partition: 0, offset: 0 })
+   * ```
+   */
+  seek({ topic, partition, offset }: CommittedOffset): void {
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new InvalidConfigError('offset', 'must be a non-negative integer')
+    }
+    const state = this.#fetch.get(tpKey(topic, partition))
+    if (state === undefined) {
+      throw new InvalidStateError(`Cannot seek ${topic}-${partition}: it is not assigned to this consumer`)
+    }
+    state.position = offset
+    state.processed = offset
+    state.attempts = 0
+    state.interrupted = true
+    this.#notify()
+  }
+
+  /**
+   * Stops fetching from partitions (or, without `partition`, from every partition of a topic) until
+   * `resume`. The pause survives rebalances, as it does in KafkaJS.
+   *
+   * @example
+   * ```ts
+   * consumer.pause([{ topic: 'orders', partition: 0 }])
+   * consumer.pause([{ topic: 'audit' }])
+   * ```
+   */
+  pause(partitions: Array<{ topic: string; partition?: number }>): void {
+    for (const { topic, partition } of partitions) {
+      if (partition === undefined) this.#pausedTopics.add(topic)
+      else this.#pausedPartitions.add(tpKey(topic, partition))
+    }
+    this.#applyPauses()
+  }
+
+  /**
+   * Undoes `pause`.
+   *
+   * @example
+   * ```ts
+   * consumer.resume([{ topic: 'orders', partition: 0 }])
+   * ```
+   */
+  resume(partitions: Array<{ topic: string; partition?: number }>): void {
+    for (const { topic, partition } of partitions) {
+      if (partition === undefined) {
+        this.#pausedTopics.delete(topic)
+        for (const key of this.#pausedPartitions)
+          if (key.startsWith(`${topic}\u0000`)) this.#pausedPartitions.delete(key)
+      } else {
+        this.#pausedPartitions.delete(tpKey(topic, partition))
+      }
+    }
+    this.#applyPauses()
+    this.#notify()
+  }
+
+  /**
+   * The assigned partitions that are paused.
+   *
+   * @example
+   * ```ts
+   * expect(consumer.paused()).toEqual([{ topic: 'orders', partition: 0 }])
+   * ```
+   */
+  paused(): TopicPartition[] {
+    return this.#order
+      .filter((s) => s.paused)
+      .map((s) => ({ topic: s.topic, partition: s.partition.partition }))
+  }
+
+  /**
+   * The partitions this member owns now.
+   *
+   * @example
+   * ```ts
+   * console.log(consumer.assignment())  // [{ topic: 'orders', partition: 0 }, …]
+   * ```
+   */
+  assignment(): TopicPartition[] {
+    return this.#order.map((s) => ({ topic: s.topic, partition: s.partition.partition }))
+  }
+
+  /**
+   * The position (next offset to fetch) of an assigned partition, or undefined.
+   *
+   * @example
+   * ```ts
+   * const next = consumer.position({ topic: 'orders', partition: 0 })
+   * ```
+   */
+  position({ topic, partition }: TopicPartition): number | undefined {
+    return this.#fetch.get(tpKey(topic, partition))?.position
+  }
+
+  /**
+   * Stops consuming (waiting for the handler in flight), commits what was processed (with
+   * auto-commit), leaves the group (the others rebalance) and releases everything. Idempotent.
+   * Do not await it from inside a handler: it waits for that handler.
+   *
+   * @example
+   * ```ts
+   * await consumer.close()
+   * ```
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  /**
+   * Same as `close()`, for `await using consumer = bus.consumer(…)`.
+   *
+   * @example
+   * ```ts
+   * await using consumer = bus.consumer({ groupId: 'g', topics: ['t'] })
+   * ```
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  #subscribedTopics(existing: readonly string[]): string[] {
+    const topics = this.#options.topics
+    if (topics instanceof RegExp) {
+      const pattern = new RegExp(topics.source, topics.flags.replace(/[gy]/g, ''))
+      return existing.filter((name) => pattern.test(name))
+    }
+    const wanted = typeof topics === 'string' ? [topics] : topics
+    return wanted.filter((name) => existing.includes(name))
+  }
+
+  /** Called by the coordinator's rebalance loop. */
+  async #revoke(partitions: TopicPartition[]): Promise<void> {
+    const states: FetchState[] = []
+    for (const tp of partitions) {
+      const state = this.#fetch.get(tpKey(tp.topic, tp.partition))
+      if (state === undefined) continue
+      state.revoked = true
+      state.interrupted = true
+      states.push(state)
+    }
+    this.#notify()
+    await this.#reachSafePoint()
+    if (this.#options.autoCommit && this.#member) {
+      await this.#commitStates(states).catch(() => undefined)
+    }
+    for (const state of states) this.#removeState(state)
+    this.emit('partitionsRevoked', { groupId: this.groupId, generation: this.#generation, partitions })
+  }
+
+  /** Called by the coordinator's rebalance loop. */
+  async #assign(assignment: TopicPartition[], generation: number): Promise<void> {
+    this.#generation = generation
+    const added: TopicPartition[] = []
+    for (const tp of assignment) {
+      const key = tpKey(tp.topic, tp.partition)
+      if (this.#fetch.has(key)) continue
+      const partition = this.#host.findTopic(tp.topic)?.partitionList[tp.partition]
+      if (partition === undefined) continue
+      const committed = this.#group.committedOffset(tp.topic, tp.partition)
+      const start = this.#startPosition(partition, committed)
+      const state: FetchState = {
+        topic: tp.topic,
+        partition,
+        key,
+        position: start,
+        processed: start,
+        committed,
+        interrupted: false,
+        revoked: false,
+        paused: false,
+        attempts: 0,
+        unsubscribe: partition.subscribe(this.#notify),
+      }
+      this.#fetch.set(key, state)
+      added.push(tp)
+      if (Number.isNaN(start)) this.#crash(new OffsetOutOfRangeError(tp.topic, tp.partition, committed ?? -1))
+    }
+    this.#order = [...this.#fetch.values()].sort((a, b) => compareTopicPartitions(toTp(a), toTp(b)))
+    this.#applyPauses()
+    this.emit('partitionsAssigned', { groupId: this.groupId, generation, partitions: added })
+    this.emit('groupJoin', {
+      groupId: this.groupId,
+      memberId: this.#memberId,
+      generation,
+      assignment: this.assignment(),
+    })
+    this.#notify()
+  }
+
+  async #join(): Promise<void> {
+    if (this.#closing !== undefined) throw new ClosedError('Consumer')
+    this.#memberId = `${this.#options.clientId}-${randomUUID()}`
+    this.#running = true
+    this.#crashError = undefined
+    this.#member = true
+    this.#loopDone = this.#fetchLoop().then(() => this.#afterLoop())
+    this.#scheduleAutoCommit()
+    await this.#group.join(this.#handle)
+  }
+
+  /** Where to start on a newly assigned partition: the committed offset if valid, else the reset policy. */
+  #startPosition(partition: Partition, committed: number | undefined): number {
+    if (
+      committed !== undefined &&
+      committed >= partition.logStartOffset &&
+      committed <= partition.logEndOffset
+    ) {
+      return committed
+    }
+    switch (this.#autoOffsetReset) {
+      case 'earliest':
+        return partition.logStartOffset
+      case 'latest':
+        return partition.logEndOffset
+      case 'none':
+        return Number.NaN
+    }
+  }
+
+  async #fetchLoop(): Promise<void> {
+    let delivered = 0
+    while (this.#running) {
+      const state = this.#nextReady()
+      if (state === undefined) {
+        await new Promise<void>((resolve) => {
+          this.#wake = resolve
+        })
+        continue
+      }
+      const partition = state.partition
+      if (state.position < partition.logStartOffset || state.position > partition.logEndOffset) {
+        const reset = this.#startPosition(partition, undefined)
+        if (Number.isNaN(reset)) {
+          this.#crash(new OffsetOutOfRangeError(state.topic, partition.partition, state.position))
+          break
+        }
+        state.position = state.processed = reset
+        continue
+      }
+      state.interrupted = false
+      let records: LogRecord[]
+      try {
+        const read = partition.readNow(state.position, this.#options.maxBytesPerPartition)
+        records = Array.isArray(read) ? read : await read
+      } catch (error) {
+        // Retention or deletion raced with the read: the next round re-checks the range.
+        if (error instanceof OffsetOutOfRangeError || error instanceof UnknownTopicError) continue
+        this.#crash(error instanceof Error ? error : new Error(String(error)))
+        break
+      }
+      if (state.interrupted || records.length === 0) continue
+      if (this.#eachBatch !== undefined) await this.#deliverBatch(state, records, partition.logEndOffset)
+      else await this.#deliverEach(state, records)
+      delivered += records.length
+      if (delivered >= YIELD_EVERY_RECORDS) {
+        delivered = 0
+        await new Promise<void>((resolve) => setImmediate(resolve))
+      }
+    }
+  }
+
+  /** Round-robin over assigned partitions that have something to fetch. */
+  #nextReady(): FetchState | undefined {
+    const order = this.#order
+    const n = order.length
+    for (let i = 0; i < n; i++) {
+      const index = (this.#cursor + i) % n
+      const state = order[index]!
+      if (
+        !state.paused &&
+        !state.revoked &&
+        state.position !== state.partition.logEndOffset &&
+        !state.partition.deleted
+      ) {
+        this.#cursor = index + 1
+        return state
+      }
+    }
+    return undefined
+  }
+
+  async #deliverEach(state: FetchState, records: LogRecord[]): Promise<void> {
+    const handler = this.#eachMessage!
+    for (let i = 0; i < records.length; i++) {
+      if (state.interrupted) return
+      const record = records[i]!
+      if (record.offset < state.position) continue
+      this.#inDelivery = true
+      let failure: { error: unknown } | undefined
+      try {
+        const result = handler(record)
+        if (result !== undefined) await result
+      } catch (error) {
+        failure = { error }
+      }
+      if (failure === undefined) {
+        state.position = state.processed = record.offset + 1
+        state.attempts = 0
+      }
+      this.#inDelivery = false
+      if (this.#safePoint !== undefined) this.#releaseSafePoint()
+      if (failure !== undefined) return this.#handleFailure(state, record, failure.error)
+    }
+  }
+
+  async #deliverBatch(state: FetchState, records: LogRecord[], highWatermark: number): Promise<void> {
+    let first = 0
+    while (first < records.length && records[first]!.offset < state.position) first++
+    if (first === records.length) return
+    const batchRecords = first === 0 ? records : records.slice(first)
+    const last = batchRecords[batchRecords.length - 1]!.offset
+    const resolveOffset = (offset: number): void => {
+      if (offset + 1 > state.processed && offset <= last && !state.revoked)
+        state.position = state.processed = offset + 1
+    }
+    const payload: BatchPayload = {
+      topic: state.topic,
+      partition: state.partition.partition,
+      records: batchRecords,
+      highWatermark,
+      resolveOffset,
+      commit: () => this.commit(),
+      isRunning: () => this.#running,
+      isStale: () => state.interrupted,
+    }
+    this.#inDelivery = true
+    let failure: { error: unknown } | undefined
+    try {
+      await this.#eachBatch!(payload)
+      if (this.#eachBatchAutoResolve) resolveOffset(last)
+      state.attempts = 0
+    } catch (error) {
+      failure = { error }
+    }
+    this.#inDelivery = false
+    if (this.#safePoint !== undefined) this.#releaseSafePoint()
+    if (failure === undefined) return
+    const failedAt = batchRecords.find((r) => r.offset >= state.processed) ?? batchRecords[0]!
+    await this.#handleFailure(state, failedAt, failure.error)
+  }
+
+  /**
+   * A handler failed on `record`: wait the backoff, then let the fetch loop re-read from the first
+   * unprocessed offset; past `retries`, crash. Nothing after the failed record counts as processed.
+   */
+  async #handleFailure(state: FetchState, record: LogRecord, error: unknown): Promise<void> {
+    if (!this.#running || state.revoked) return
+    state.interrupted = true
+    const retry = this.#options.retry
+    if (state.attempts >= retry.retries) {
+      this.#crash(new HandlerError(record.topic, record.partition, record.offset, error))
+      return
+    }
+    const delayMs = retryDelay(retry, state.attempts++)
+    this.emit('retry', {
+      groupId: this.groupId,
+      error,
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      attempt: state.attempts,
+      delayMs,
+    })
+    await this.#sleep(delayMs, state)
+  }
+
+  /** Waits `ms`, or less if the partition is revoked or the consumer stops. */
+  #sleep(ms: number, state: FetchState): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.#host.clock.clearTimeout(timer)
+        if (this.#wake === check) this.#wake = undefined
+        resolve()
+      }
+      const check = (): void => {
+        if (state.revoked || !this.#running) done()
+        else this.#wake = check
+      }
+      const timer = this.#host.clock.setTimeout(done, ms)
+      this.#wake = check
+    })
+  }
+
+  /** Stops the loop with an error; what happens next is decided in #afterLoop. */
+  #crash(error: Error): void {
+    this.#crashError ??= error
+    this.#stopLoop()
+  }
+
+  #stopLoop(): void {
+    this.#running = false
+    for (const state of this.#order) state.interrupted = true
+    this.#notify()
+  }
+
+  /** After a crash: commit what was processed, leave, then restart or stay stopped. */
+  async #afterLoop(): Promise<void> {
+    const error = this.#crashError
+    if (error === undefined) return
+    if (this.#options.autoCommit) await this.#commitStates(this.#order).catch(() => undefined)
+    this.#leave()
+    let restart = false
+    if (this.#closing === undefined) {
+      const option = this.#options.restartOnFailure
+      restart =
+        typeof option === 'function' ? await Promise.resolve(option(error)).catch(() => false) : option
+    }
+    this.emit('crash', { groupId: this.groupId, error, restart })
+    if (!restart || this.#closing !== undefined) {
+      this.#channel?.close()
+      return
+    }
+    const delay = retryDelay(this.#options.retry, this.#options.retry.retries)
+    this.#restartTimer = this.#host.clock.setTimeout(() => {
+      this.#restartTimer = undefined
+      if (this.#closing === undefined) this.#join().catch(() => undefined)
+    }, delay)
+  }
+
+  #leave(): void {
+    if (!this.#member) return
+    this.#member = false
+    if (this.#autoCommitTimer !== undefined) {
+      this.#host.clock.clearTimeout(this.#autoCommitTimer)
+      this.#autoCommitTimer = undefined
+    }
+    for (const state of [...this.#order]) this.#removeState(state)
+    this.#group.leave(this.#handle)
+  }
+
+  async #close(): Promise<void> {
+    this.#stopLoop()
+    this.#channel?.close()
+    if (this.#restartTimer !== undefined) this.#host.clock.clearTimeout(this.#restartTimer)
+    await this.#loopDone
+    if (this.#member && this.#options.autoCommit) await this.#commitStates(this.#order).catch(() => undefined)
+    this.#leave()
+    this.emit('stop', { groupId: this.groupId })
+    this.removeAllListeners()
+    this.#host.consumerClosed(this)
+  }
+
+  async #commitStates(states: readonly FetchState[]): Promise<void> {
+    const offsets: CommittedOffset[] = []
+    for (const s of states) {
+      if (s.processed !== s.committed && !Number.isNaN(s.processed) && !s.partition.deleted) {
+        offsets.push({ topic: s.topic, partition: s.partition.partition, offset: s.processed })
+      }
+    }
+    if (offsets.length === 0) return
+    await this.#group.commit(this.#memberId, this.#generation, offsets)
+    for (let i = 0; i < offsets.length; i++) {
+      const state = this.#fetch.get(tpKey(offsets[i]!.topic, offsets[i]!.partition))
+      if (state !== undefined) state.committed = offsets[i]!.offset
+    }
+    this.emit('commit', { groupId: this.groupId, offsets })
+  }
+
+  #scheduleAutoCommit(): void {
+    if (!this.#options.autoCommit) return
+    this.#autoCommitTimer = this.#host.clock.setTimeout(
+      () => {
+        this.#autoCommitTimer = undefined
+        if (!this.#member) return
+        this.#commitStates(this.#order)
+          .catch(() => undefined)
+          .finally(() => {
+            if (this.#member && this.#closing === undefined) this.#scheduleAutoCommit()
+          })
+      },
+      this.#options.autoCommitIntervalMs,
+      { unref: true },
+    )
+  }
+
+  #reachSafePoint(): Promise<void> {
+    if (!this.#inDelivery) return Promise.resolve()
+    this.#safePoint ??= deferred()
+    return this.#safePoint.promise
+  }
+
+  #releaseSafePoint(): void {
+    const safePoint = this.#safePoint
+    this.#safePoint = undefined
+    safePoint?.resolve()
+  }
+
+  #removeState(state: FetchState): void {
+    state.revoked = true
+    state.interrupted = true
+    state.unsubscribe()
+    if (this.#fetch.get(state.key) === state) this.#fetch.delete(state.key)
+    this.#order = this.#order.filter((s) => s !== state)
+    this.#cursor = 0
+  }
+
+  #applyPauses(): void {
+    for (const state of this.#order) {
+      const paused = this.#pausedTopics.has(state.topic) || this.#pausedPartitions.has(state.key)
+      if (paused && !state.paused) state.interrupted = true
+      state.paused = paused
+    }
+  }
+}
+
+function toTp(state: FetchState): TopicPartition {
+  return { topic: state.topic, partition: state.partition.partition }
+}

@@ -1,0 +1,109 @@
+import { z } from 'zod'
+import type { Assignor } from '../group/assignor'
+
+/**
+ * How a failing handler is retried before the member crashes: attempt `n` (from 0) waits
+ * `min(initialRetryTimeMs * multiplier^n, maxRetryTimeMs)`. No jitter: logbus is deterministic.
+ *
+ * @example
+ * ```ts
+ * bus.consumer({ groupId: 'g', topics: ['t'], retry: { retries: 3, initialRetryTimeMs: 50 } })
+ * ```
+ */
+export interface RetryOptions {
+  /** Retries after the first failure. Default 5. */
+  retries?: number
+  /** Default 300 (KafkaJS's). */
+  initialRetryTimeMs?: number
+  /** Default 30000. */
+  maxRetryTimeMs?: number
+  /** Default 2. */
+  multiplier?: number
+}
+
+/**
+ * Options of `bus.consumer()`. `groupId` and `topics` are required.
+ *
+ * @example
+ * ```ts
+ * const consumer = bus.consumer({ groupId: 'billing', topics: ['orders'], fromBeginning: true })
+ * ```
+ */
+export interface ConsumerOptions {
+  groupId: string
+  /** Topic names, or a RegExp: new matching topics are picked up by a rebalance. */
+  topics: string | string[] | RegExp
+  /** Where to start on a partition without a committed offset: the log start instead of the end. */
+  fromBeginning?: boolean
+  /** Kafka's auto.offset.reset; defaults to `'earliest'` with `fromBeginning`, else `'latest'`.
+   * `'none'` crashes the member where there is no valid committed offset. */
+  autoOffsetReset?: 'earliest' | 'latest' | 'none'
+  /** Commit processed offsets every `autoCommitIntervalMs`, on revoke and on close. Default true. */
+  autoCommit?: boolean
+  /** Default 5000 (Kafka's auto.commit.interval.ms). */
+  autoCommitIntervalMs?: number
+  /** Static membership id (Kafka's group.instance.id). */
+  instanceId?: string
+  /** A name for this member in `describe()`. Default `'logbus'`. */
+  clientId?: string
+  /** A Kafka assignor by protocol name, or an assignor function. Default `'range'`, Kafka's default. */
+  assignor?: 'range' | 'roundrobin' | 'cooperative-sticky' | Assignor
+  /** Kafka's session.timeout.ms. Default 45000. */
+  sessionTimeoutMs?: number
+  /** Bytes read from a partition per fetch (Kafka's max.partition.fetch.bytes). Default 1 MiB. */
+  maxBytesPerPartition?: number
+  retry?: RetryOptions
+  /** After a crash, rejoin (true, the default, as KafkaJS) or stay stopped. A function decides per error. */
+  restartOnFailure?: boolean | ((error: Error) => boolean | Promise<boolean>)
+}
+
+const assignorOption = z.union([
+  z.enum(['range', 'roundrobin', 'cooperative-sticky']),
+  z.custom<Assignor>((value) => typeof value === 'function', 'must be an assignor name or function'),
+])
+
+export const consumerOptionsSchema = z.strictObject({
+  groupId: z.string().min(1, 'must be a non-empty string'),
+  topics: z.union([
+    z.string().min(1),
+    z.array(z.string().min(1)).min(1, 'must name at least one topic'),
+    z.instanceof(RegExp),
+  ]),
+  fromBeginning: z.boolean().default(false),
+  autoOffsetReset: z.enum(['earliest', 'latest', 'none']).optional(),
+  autoCommit: z.boolean().default(true),
+  autoCommitIntervalMs: z.number().int().min(1).default(5_000),
+  instanceId: z.string().min(1).optional(),
+  clientId: z.string().min(1).default('logbus'),
+  assignor: assignorOption.default('range'),
+  sessionTimeoutMs: z.number().int().min(1).default(45_000),
+  maxBytesPerPartition: z
+    .number()
+    .int()
+    .min(1)
+    .default(1 << 20),
+  retry: z
+    .strictObject({
+      retries: z.number().int().min(0).default(5),
+      initialRetryTimeMs: z.number().int().min(0).default(300),
+      maxRetryTimeMs: z.number().int().min(0).default(30_000),
+      multiplier: z.number().min(1).default(2),
+    })
+    .default({ retries: 5, initialRetryTimeMs: 300, maxRetryTimeMs: 30_000, multiplier: 2 }),
+  restartOnFailure: z
+    .union([
+      z.boolean(),
+      z.custom<(error: Error) => boolean | Promise<boolean>>(
+        (v) => typeof v === 'function',
+        'must be a boolean or function',
+      ),
+    ])
+    .default(true),
+})
+
+export type ResolvedConsumerOptions = z.output<typeof consumerOptionsSchema>
+
+/** Attempt `n` (from 0) of a retry schedule. */
+export function retryDelay(retry: ResolvedConsumerOptions['retry'], attempt: number): number {
+  return Math.min(retry.initialRetryTimeMs * retry.multiplier ** attempt, retry.maxRetryTimeMs)
+}

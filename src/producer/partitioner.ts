@@ -1,0 +1,109 @@
+import { murmur2 } from './murmur2'
+
+/**
+ * What a partitioner sees for one record. `partitionCount` is the topic's current number of partitions
+ * (at least 1). Records sent with an explicit `partition` never reach the partitioner.
+ *
+ * @example
+ * ```ts
+ * const input: PartitionerInput = { topic: 'orders', partitionCount: 6, key: Buffer.from('u1'), value: null }
+ * ```
+ */
+export interface PartitionerInput {
+  topic: string
+  partitionCount: number
+  key: Buffer | null
+  value: Buffer | null
+}
+
+/**
+ * Chooses the partition, in `[0, partitionCount)`, of a record sent without an explicit partition. A
+ * partitioner may keep state (a round-robin counter): the factories below return a fresh one per call.
+ *
+ * @example
+ * ```ts
+ * const byRegion: Partitioner = ({ value, partitionCount }) =>
+ *   (value?.toString().startsWith('eu') ? 0 : 1) % partitionCount
+ * const producer = bus.producer({ partitioner: byRegion })
+ * ```
+ */
+export type Partitioner = (input: PartitionerInput) => number
+
+/**
+ * Kafka's `Utils.toPositive`: clears the sign bit instead of taking `Math.abs`, so that the most negative
+ * int maps to 0 rather than staying negative.
+ *
+ * @example
+ * ```ts
+ * toPositive(-973932308) // → 1173551340
+ * toPositive(-2147483648) // → 0
+ * ```
+ */
+export function toPositive(n: number): number {
+  return n & 0x7fffffff
+}
+
+/**
+ * The partition Kafka's default partitioner gives a keyed record: `toPositive(murmur2(key)) % partitionCount`.
+ * The same key bytes land on the same partition as in Kafka and KafkaJS, for the same partition count.
+ *
+ * @example
+ * ```ts
+ * partitionForKey(Buffer.from('abc'), 4) // → 3, as Kafka's DefaultPartitioner with 4 partitions
+ * ```
+ */
+export function partitionForKey(key: Uint8Array, partitionCount: number): number {
+  return toPositive(murmur2(key)) % partitionCount
+}
+
+/**
+ * A counter per topic: with one shared counter, records alternating between two topics of two
+ * partitions would always land on partition 0 of one and partition 1 of the other. The raw count is
+ * kept (not reduced modulo the partition count) so the cycle goes on over all partitions when a topic
+ * grows.
+ */
+function roundRobinCounter(): (topic: string, partitionCount: number) => number {
+  const counters = new Map<string, number>()
+  return (topic, partitionCount) => {
+    const next = counters.get(topic) ?? 0
+    counters.set(topic, next + 1)
+    return next % partitionCount
+  }
+}
+
+/**
+ * Kafka's default partitioning: a keyed record (an empty key counts as a key, as in Kafka) goes to
+ * {@link partitionForKey}; a keyless record goes round-robin over the topic's partitions, a counter per
+ * topic starting at partition 0.
+ *
+ * Kafka 3.3+ spreads keyless records in sticky batches instead (KIP-794); logbus has no broker batches
+ * to fill, so it keeps the older round-robin, as KafkaJS does. Kafka's old partitioner and KafkaJS start
+ * each topic's cycle at a random partition; starting at 0 keeps runs deterministic.
+ *
+ * @example
+ * ```ts
+ * const partition = defaultPartitioner()
+ * partition({ topic: 'orders', partitionCount: 3, key: null, value: null }) // → 0
+ * partition({ topic: 'orders', partitionCount: 3, key: null, value: null }) // → 1
+ * partition({ topic: 'orders', partitionCount: 4, key: Buffer.from('abc'), value: null }) // → 3
+ * ```
+ */
+export function defaultPartitioner(): Partitioner {
+  const next = roundRobinCounter()
+  return ({ topic, partitionCount, key }) =>
+    key === null ? next(topic, partitionCount) : partitionForKey(key, partitionCount)
+}
+
+/**
+ * Kafka's `RoundRobinPartitioner`: every record, keyed or not, goes to the topic's next partition in
+ * turn (a counter per topic, starting at 0). Spreads load evenly but gives up per-key ordering.
+ *
+ * @example
+ * ```ts
+ * const producer = bus.producer({ partitioner: roundRobinPartitioner() })
+ * ```
+ */
+export function roundRobinPartitioner(): Partitioner {
+  const next = roundRobinCounter()
+  return ({ topic, partitionCount }) => next(topic, partitionCount)
+}

@@ -1,0 +1,484 @@
+import { describe, expect, it } from 'vitest'
+import {
+  ClosedError,
+  HandlerError,
+  IllegalGenerationError,
+  InvalidConfigError,
+  InvalidStateError,
+  type LogRecord,
+  OffsetOutOfRangeError,
+} from '../../src/index'
+import { openBus, uniqueName, waitUntil } from '../support/bus'
+import { FakeClock } from '../support/fake-clock'
+
+const values = (records: LogRecord[]): string[] => records.map((r) => r.value?.toString() ?? 'null')
+
+describe('Consumer', () => {
+  it('run() resolves once the member has its assignment, then receives what is sent', async () => {
+    const bus = await openBus()
+    const topic = uniqueName()
+    await bus.createTopic(topic, { partitions: 3 })
+    const consumer = bus.consumer({ groupId: uniqueName('g'), topics: [topic] })
+    const seen: LogRecord[] = []
+    await consumer.run({ eachMessage: (record) => void seen.push(record) })
+    expect(consumer.assignment()).toEqual([0, 1, 2].map((partition) => ({ topic, partition })))
+    await bus.producer().send(topic, [{ key: 'a', value: 'v1', headers: { h: 'x' } }, { value: 'v2' }])
+    await waitUntil(() => seen.length === 2)
+    const record = seen.find((r) => r.key?.toString() === 'a')!
+    expect(record).toMatchObject({ topic, value: Buffer.from('v1'), headers: { h: Buffer.from('x') } })
+    expect(typeof record.timestamp).toBe('number')
+  })
+
+  it('starts at the log end without fromBeginning and at the log start with it', async () => {
+    const bus = await openBus()
+    const topic = uniqueName()
+    await bus.createTopic(topic)
+    const producer = bus.producer()
+    await producer.send(topic, [{ value: 'old-1' }, { value: 'old-2' }])
+
+    const latest: LogRecord[] = []
+    const earliest: LogRecord[] = []
+    await bus
+      .consumer({ groupId: uniqueName('g'), topics: [topic] })
+      .run({ eachMessage: (r) => void latest.push(r) })
+    await bus
+      .consumer({ groupId: uniqueName('g'), topics: [topic], fromBeginning: true })
+      .run({ eachMessage: (r) => void earliest.push(r) })
+    await producer.send(topic, { value: 'new' })
+    await waitUntil(() => latest.length === 1 && earliest.length === 3)
+    expect(values(latest)).toEqual(['new'])
+    expect(values(earliest)).toEqual(['old-1', 'old-2', 'new'])
+  })
+
+  it('lets several groups read the same topic independently, sharing the record objects', async () => {
+    const bus = await openBus()
+    const topic = uniqueName()
+    await bus.createTopic(topic)
+    const a: LogRecord[] = []
+    const b: LogRecord[] = []
+    await bus
+      .consumer({ groupId: uniqueName('g'), topics: [topic] })
+      .run({ eachMessage: (r) => void a.push(r) })
+    await bus
+      .consumer({ groupId: uniqueName('g'), topics: [topic] })
+      .run({ eachMessage: (r) => void b.push(r) })
+    await bus.producer().send(topic, [{ value: '1' }, { value: '2' }])
+    await waitUntil(() => a.length === 2 && b.length === 2)
+    expect(values(a)).toEqual(['1', '2'])
+    expect(a[0]).toBe(b[0])
+  })
+
+  it('commits what was processed and a new member resumes there', async () => {
+    const bus = await openBus()
+    const topic = uniqueName()
+    const groupId = uniqueName('g')
+    await bus.createTopic(topic)
+    const producer = bus.producer()
+    await producer.send(topic, [{ value: '0' }, { value: '1' }, { value: '2' }])
+
+    const first = bus.consumer({ groupId, topics: [topic], fromBeginning: true, autoCommit: false })
+    const seen: LogRecord[] = []
+    await first.run({ eachMessage: (r) => void seen.push(r) })
+    await waitUntil(() => seen.length === 3)
+    await first.commit([{ topic, partition: 0, offset: 2 }])
+    expect(bus.group(groupId).committedOffset(topic, 0)).toBe(2)
+    await first.close()
+
+    const second = bus.consumer({ groupId, topics: [topic], fromBeginning: true })
+    const resumed: LogRecord[] = []
+    await second.run({ eachMessage: (r) => void resumed.push(r) })
+    await waitUntil(() => resumed.length === 1)
+    expect(values(resumed)).toEqual(['2'])
+  })
+
+  it('commit() without arguments commits the processed position of every assigned partition', async () => {
+    const bus = await openBus()
+    const topic = uniqueName()
+    const groupId = uniqueName('g')
+    await bus.createTopic(topic, { partitions: 2 })
+    const consumer = bus.consumer({ groupId, topics: [topic], fromBeginning: true, autoCommit: false })
+    const seen: LogRecord[] = []
+    const commits: unknown[] = []
+    consumer.on('commit', ({ offsets }) => commits.push(offsets))
+    await consumer.run({ eachMessage: (r) => void seen.push(r) })
+    await bus.producer().send(topic, [
+      { value: 'a', partition: 0 },
+      { value: 'b', partition: 0 },
+      { value: 'c', partition: 1 },
+    ])
+    await waitUntil(() => seen.length === 3)
+    await consumer.commit()
+    expect(bus.group(groupId).committedOffsets()).toEqual([
+      { topic, partition: 0, offset: 2 },
+      { topic, partition: 1, offset: 1 },
+    ])
+    expect(commits).toHaveLength(1)
+    await consumer.commit()
+    expect(commits).toHaveLength(1)
+  })
+
+  it('auto-commits on the interval, with an injected clock', async () => {
+    const clock = new FakeClock()
+    const bus = await openBus({ clock })
+    const topic = uniqueName()
+    const groupId = uniqueName('g')
+    await bus.createTopic(topic)
+    const consumer = bus.consumer({
+      groupId,
+      topics: [topic],
+      fromBeginning: true,
+      autoCommitIntervalMs: 1000,
+    })
+    const seen: LogRecord[] = []
+    await consumer.run({ eachMessage: (r) => void seen.push(r) })
+    await bus.producer().send(topic, [{ value: 'a' }, { value: 'b' }])
+    await waitUntil(() => seen.length === 2)
+    expect(bus.group(groupId).committedOffset(topic, 0)).toBeUndefined()
+    await clock.advance(999)
+    expect(bus.group(groupId).committedOffset(topic, 0)).toBeUndefined()
+    await clock.advance(1)
+    await waitUntil(() => bus.group(groupId).committedOffset(topic, 0) === 2)
+  })
+
+  it('commits on close with auto-commit, and close is idempotent and leaves the group', async () => {
+    const bus = await openBus()
+    const topic = uniqueName()
+    const groupId = uniqueName('g')
+    await bus.createTopic(topic)
+    const consumer = bus.consumer({ groupId, topics: [topic], fromBeginning: true })
+    const seen: LogRecord[] = []
+    await consumer.run({ eachMessage: (r) => void seen.push(r) })
+    await bus.producer().send(topic, [{ value: 'a' }, { value: 'b' }])
+    await waitUntil(() => seen.length === 2)
+    const closing = consumer.close()
+    expect(consumer.close()).toBe(closing)
+    await closing
+    expect(bus.group(groupId).committedOffset(topic, 0)).toBe(2)
+    await bus.group(groupId).settled()
+    expect(bus.group(groupId).describe()).toMatchObject({ state: 'Empty', members: [] })
+    await expect(consumer.run({ eachMessage: () => undefined })).rejects.toBeInstanceOf(ClosedError)
+  })
+
+  it('supports Symbol.asyncDispose', async () => {
+    const bus = await openBus()
+    const topic = uniqueName()
+    const groupId = uniqueName('g')
+    await bus.createTopic(topic)
+    {
+      await using consumer = bus.consumer({ groupId, topics: [topic] })
+      await consumer.run({ eachMessage: () => undefined })
+      expect(bus.group(groupId).describe().members).toHaveLength(1)
+    }
+    await bus.group(groupId).settled()
+    expect(bus.group(groupId).describe().members).toHaveLength(0)
+  })
+
+  it('validates options, naming the field', () => {
+    const bus = Promise.resolve(openBus())
+    return bus.then((b) => {
+      expect(() => b.consumer({ groupId: '', topics: ['x'] })).toThrow(/groupId/)
+      expect(() => b.consumer({ groupId: 'g', topics: [] })).toThrow(InvalidConfigError)
+      expect(() => b.consumer({ groupId: 'g', topics: ['x'], autoCommitIntervalMs: -1 })).toThrow(
+        /consumer\.autoCommitIntervalMs/,
+      )
+      expect(() => b.consumer({ groupId: 'g', topics: ['x'], retry: { retries: -1 } })).toThrow(
+        /consumer\.retry\.retries/,
+      )
+      expect(() => b.consumer({ groupId: 'g', topics: ['x'], bogus: 1 } as never)).toThrow(InvalidConfigError)
+    })
+  })
+
+  it('rejects a second run() and a run() with no or two handlers', async () => {
+    const bus = await openBus()
+    const topic = uniqueName()
+    await bus.createTopic(topic)
+    const consumer = bus.consumer({ groupId: uniqueName('g'), topics: [topic] })
+    await expect(consumer.run({} as never)).rejects.toBeInstanceOf(InvalidConfigError)
+    await expect(
+      consumer.run({ eachMessage: () => undefined, eachBatch: () => undefined } as never),
+    ).rejects.toBeInstanceOf(InvalidConfigError)
+    await consumer.run({ eachMessage: () => undefined })
+    await expect(consumer.run({ eachMessage: () => undefined })).rejects.toBeInstanceOf(InvalidStateError)
+  })
+
+  describe('seek, pause and resume', () => {
+    it('seek rewinds an assigned partition and rejects an unassigned one', async () => {
+      const bus = await openBus()
+      const topic = uniqueName()
+      await bus.createTopic(topic)
+      const consumer = bus.consumer({ groupId: uniqueName('g'), topics: [topic], fromBeginning: true })
+      const seen: LogRecord[] = []
+      await consumer.run({ eachMessage: (r) => void seen.push(r) })
+      await bus.producer().send(topic, [{ value: 'a' }, { value: 'b' }, { value: 'c' }])
+      await waitUntil(() => seen.length === 3)
+      consumer.seek({ topic, partition: 0, offset: 1 })
+      await waitUntil(() => seen.length === 5)
+      expect(values(seen)).toEqual(['a', 'b', 'c', 'b', 'c'])
+      expect(() => consumer.seek({ topic, partition: 7, offset: 0 })).toThrow(InvalidStateError)
+      expect(() => consumer.seek({ topic, partition: 0, offset: -1 })).toThrow(InvalidConfigError)
+    })
+
+    it('seek past the log end resets per autoOffsetReset', async () => {
+      const bus = await openBus()
+      const topic = uniqueName()
+      await bus.createTopic(topic)
+      await bus.producer().send(topic, [{ value: 'a' }])
+      const consumer = bus.consumer({ groupId: uniqueName('g'), topics: [topic], fromBeginning: true })
+      const seen: LogRecord[] = []
+      await consumer.run({ eachMessage: (r) => void seen.push(r) })
+      await waitUntil(() => seen.length === 1)
+      consumer.seek({ topic, partition: 0, offset: 100 })
+      await waitUntil(() => seen.length === 2)
+      expect(values(seen)).toEqual(['a', 'a'])
+    })
+
+    it('pause stops delivery of a partition until resume, and survives a rebalance', async () => {
+      const bus = await openBus()
+      const topic = uniqueName()
+      const groupId = uniqueName('g')
+      await bus.createTopic(topic, { partitions: 2 })
+      const consumer = bus.consumer({ groupId, topics: [topic], fromBeginning: true })
+      const seen: LogRecord[] = []
+      await consumer.run({ eachMessage: (r) => void seen.push(r) })
+      consumer.pause([{ topic, partition: 0 }])
+      expect(consumer.paused()).toEqual([{ topic, partition: 0 }])
+      const producer = bus.producer()
+      await producer.send(topic, [
+        { value: 'p0', partition: 0 },
+        { value: 'p1', partition: 1 },
+      ])
+      await waitUntil(() => seen.length === 1)
+      expect(values(seen)).toEqual(['p1'])
+      // Growing the topic forces a rebalance; the pause must survive it.
+      await bus.createPartitions(topic, 3)
+      await bus.group(groupId).settled()
+      await producer.send(topic, { value: 'p1-again', partition: 1 })
+      await waitUntil(() => seen.length === 2)
+      expect(values(seen)).toEqual(['p1', 'p1-again'])
+      consumer.resume([{ topic, partition: 0 }])
+      await waitUntil(() => seen.length === 3)
+      expect(values(seen)[2]).toBe('p0')
+      expect(consumer.paused()).toEqual([])
+    })
+
+    it('pausing a whole topic pauses all its partitions', async () => {
+      const bus = await openBus()
+      const topic = uniqueName()
+      await bus.createTopic(topic, { partitions: 2 })
+      const consumer = bus.consumer({ groupId: uniqueName('g'), topics: [topic] })
+      await consumer.run({ eachMessage: () => undefined })
+      consumer.pause([{ topic }])
+      expect(consumer.paused()).toHaveLength(2)
+      consumer.resume([{ topic }])
+      expect(consumer.paused()).toHaveLength(0)
+    })
+  })
+
+  describe('async iteration', () => {
+    it('yields records in order and counts a record processed when the next one is asked for', async () => {
+      const bus = await openBus()
+      const topic = uniqueName()
+      const groupId = uniqueName('g')
+      await bus.createTopic(topic)
+      await bus.producer().send(topic, [{ value: 'a' }, { value: 'b' }, { value: 'c' }])
+      const consumer = bus.consumer({ groupId, topics: [topic], fromBeginning: true })
+      const got: string[] = []
+      for await (const record of consumer) {
+        got.push(record.value!.toString())
+        if (got.length === 2) break
+      }
+      expect(got).toEqual(['a', 'b'])
+      // 'a' was processed; 'b' was handed out when the loop broke, so it is delivered again.
+      expect(bus.group(groupId).committedOffset(topic, 0)).toBe(1)
+      const again = bus.consumer({ groupId, topics: [topic], fromBeginning: true })
+      const rest: string[] = []
+      for await (const record of again) {
+        rest.push(record.value!.toString())
+        if (rest.length === 2) break
+      }
+      expect(rest).toEqual(['b', 'c'])
+    })
+
+    it('cannot be combined with run()', async () => {
+      const bus = await openBus()
+      const topic = uniqueName()
+      await bus.createTopic(topic)
+      const consumer = bus.consumer({ groupId: uniqueName('g'), topics: [topic] })
+      await consumer.run({ eachMessage: () => undefined })
+      expect(() => consumer[Symbol.asyncIterator]()).toThrow(InvalidStateError)
+    })
+  })
+
+  describe('eachBatch', () => {
+    it('hands over batches per partition and resolves them', async () => {
+      const bus = await openBus()
+      const topic = uniqueName()
+      const groupId = uniqueName('g')
+      await bus.createTopic(topic)
+      await bus.producer().send(topic, [{ value: 'a' }, { value: 'b' }, { value: 'c' }])
+      const consumer = bus.consumer({ groupId, topics: [topic], fromBeginning: true })
+      const batches: string[][] = []
+      await consumer.run({
+        eachBatch: ({ records, highWatermark, partition }) => {
+          expect(partition).toBe(0)
+          expect(highWatermark).toBe(3)
+          batches.push(values([...records]))
+        },
+      })
+      await waitUntil(() => batches.length === 1)
+      expect(batches).toEqual([['a', 'b', 'c']])
+      await consumer.commit()
+      expect(bus.group(groupId).committedOffset(topic, 0)).toBe(3)
+    })
+
+    it('without auto-resolve, only resolved offsets count and a failure retries from the first unresolved', async () => {
+      const bus = await openBus()
+      const topic = uniqueName()
+      await bus.createTopic(topic)
+      await bus.producer().send(topic, [{ value: 'a' }, { value: 'b' }, { value: 'c' }])
+      const consumer = bus.consumer({
+        groupId: uniqueName('g'),
+        topics: [topic],
+        fromBeginning: true,
+        retry: { retries: 3, initialRetryTimeMs: 1 },
+      })
+      const calls: string[][] = []
+      await consumer.run({
+        eachBatchAutoResolve: false,
+        eachBatch: ({ records, resolveOffset }) => {
+          calls.push(values([...records]))
+          if (calls.length === 1) {
+            resolveOffset(records[0]!.offset)
+            throw new Error('fail after the first')
+          }
+          resolveOffset(records[records.length - 1]!.offset)
+        },
+      })
+      await waitUntil(() => calls.length === 2)
+      expect(calls).toEqual([
+        ['a', 'b', 'c'],
+        ['b', 'c'],
+      ])
+      await waitUntil(() => consumer.position({ topic, partition: 0 }) === 3)
+    })
+  })
+
+  describe('failing handlers', () => {
+    it('retries a failing record with backoff, in order, then goes on', async () => {
+      const bus = await openBus()
+      const topic = uniqueName()
+      await bus.createTopic(topic)
+      await bus.producer().send(topic, [{ value: 'a' }, { value: 'b' }])
+      const consumer = bus.consumer({
+        groupId: uniqueName('g'),
+        topics: [topic],
+        fromBeginning: true,
+        retry: { retries: 5, initialRetryTimeMs: 1 },
+      })
+      const attempts: string[] = []
+      const retries: number[] = []
+      consumer.on('retry', ({ attempt, delayMs }) => retries.push(attempt * 1000 + delayMs))
+      let failures = 2
+      await consumer.run({
+        eachMessage: (record) => {
+          attempts.push(record.value!.toString())
+          if (record.value!.toString() === 'a' && failures-- > 0) throw new Error('boom')
+        },
+      })
+      await waitUntil(() => attempts.length === 4)
+      expect(attempts).toEqual(['a', 'a', 'a', 'b'])
+      expect(retries).toEqual([1001, 2002])
+    })
+
+    it('crashes after the retries, commits nothing after the failed record, and stays stopped without restart', async () => {
+      const bus = await openBus()
+      const topic = uniqueName()
+      const groupId = uniqueName('g')
+      await bus.createTopic(topic)
+      await bus.producer().send(topic, [{ value: 'ok' }, { value: 'bad' }, { value: 'after' }])
+      const consumer = bus.consumer({
+        groupId,
+        topics: [topic],
+        fromBeginning: true,
+        retry: { retries: 2, initialRetryTimeMs: 1 },
+        restartOnFailure: false,
+      })
+      const crash = consumer.waitFor('crash')
+      const seen: string[] = []
+      await consumer.run({
+        eachMessage: (record) => {
+          seen.push(record.value!.toString())
+          if (record.value!.toString() === 'bad') throw new Error('cannot handle')
+        },
+      })
+      const { error, restart } = await crash
+      expect(restart).toBe(false)
+      expect(error).toBeInstanceOf(HandlerError)
+      expect(error).toMatchObject({ topic, partition: 0, offset: 1, code: 'HANDLER_FAILED' })
+      expect((error.cause as Error).message).toBe('cannot handle')
+      expect(seen).toEqual(['ok', 'bad', 'bad', 'bad'])
+      expect(bus.group(groupId).committedOffset(topic, 0)).toBe(1)
+      await bus.group(groupId).settled()
+      expect(bus.group(groupId).describe().members).toEqual([])
+      expect(consumer.assignment()).toEqual([])
+    })
+
+    it('restarts after a crash and redelivers from the failed record', async () => {
+      const bus = await openBus()
+      const topic = uniqueName()
+      const groupId = uniqueName('g')
+      await bus.createTopic(topic)
+      await bus.producer().send(topic, [{ value: 'a' }, { value: 'b' }])
+      const consumer = bus.consumer({
+        groupId,
+        topics: [topic],
+        fromBeginning: true,
+        retry: { retries: 1, initialRetryTimeMs: 1, maxRetryTimeMs: 5 },
+      })
+      const crashes: boolean[] = []
+      consumer.on('crash', ({ restart }) => crashes.push(restart))
+      const seen: string[] = []
+      let failures = 2
+      await consumer.run({
+        eachMessage: (record) => {
+          seen.push(record.value!.toString())
+          if (record.value!.toString() === 'b' && failures-- > 0) throw new Error('flaky')
+        },
+      })
+      await waitUntil(() => seen.length === 4)
+      expect(seen).toEqual(['a', 'b', 'b', 'b'])
+      expect(crashes).toEqual([true])
+      await waitUntil(() => consumer.position({ topic, partition: 0 }) === 2)
+    })
+
+    it("crashes with OffsetOutOfRangeError under autoOffsetReset 'none' without a committed offset", async () => {
+      const bus = await openBus()
+      const topic = uniqueName()
+      await bus.createTopic(topic)
+      const consumer = bus.consumer({
+        groupId: uniqueName('g'),
+        topics: [topic],
+        autoOffsetReset: 'none',
+        restartOnFailure: false,
+      })
+      const crash = consumer.waitFor('crash')
+      await consumer.run({ eachMessage: () => undefined })
+      expect((await crash).error).toBeInstanceOf(OffsetOutOfRangeError)
+    })
+  })
+
+  it('rejects a commit from a stale generation', async () => {
+    const bus = await openBus()
+    const topic = uniqueName()
+    const groupId = uniqueName('g')
+    await bus.createTopic(topic, { partitions: 2 })
+    const first = bus.consumer({ groupId, topics: [topic], autoCommit: false })
+    await first.run({ eachMessage: () => undefined })
+    const group = bus.group(groupId)
+    const generation = group.generation
+    // Force the group to a new generation while `first` thinks it is still in the old one.
+    await expect(
+      group.commit(first.memberId, generation - 1, [{ topic, partition: 0, offset: 0 }]),
+    ).rejects.toBeInstanceOf(IllegalGenerationError)
+  })
+})
