@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'UNKNOWN_MEMBER_ID'
   | 'FENCED_INSTANCE_ID'
   | 'NON_EMPTY_GROUP'
+  | 'GROUP_ID_NOT_FOUND'
+  | 'INCONSISTENT_GROUP_PROTOCOL'
   | 'INVALID_STATE'
   | 'HANDLER_FAILED'
 
@@ -43,6 +45,8 @@ const KAFKA_NUMERIC_CODES: Partial<Record<ErrorCode, number>> = {
   INVALID_PARTITIONS: 37,
   INVALID_CONFIG: 40,
   NON_EMPTY_GROUP: 68,
+  GROUP_ID_NOT_FOUND: 69,
+  INCONSISTENT_GROUP_PROTOCOL: 23,
   KAFKA_STORAGE_ERROR: 56,
   INVALID_RECORD: 87,
   FENCED_INSTANCE_ID: 82,
@@ -398,6 +402,40 @@ export class GroupNotEmptyError extends LogbusError {
   override readonly name = 'GroupNotEmptyError'
   constructor(groupId: string) {
     super('NON_EMPTY_GROUP', `Group "${groupId}" has active members`)
+  }
+}
+
+/**
+ * An admin operation on a group that does not exist (no members, no committed offsets).
+ *
+ * @example
+ * ```ts
+ * await expect(bus.group('nobody').delete()).rejects.toThrow(GroupNotFoundError)
+ * ```
+ */
+export class GroupNotFoundError extends LogbusError {
+  override readonly name = 'GroupNotFoundError'
+  constructor(readonly groupId: string) {
+    super('GROUP_ID_NOT_FOUND', `Group "${groupId}" does not exist`)
+  }
+}
+
+/**
+ * A member asked for an assignor (protocol) other than the one its group's members use, as Kafka's
+ * INCONSISTENT_GROUP_PROTOCOL.
+ *
+ * @example
+ * ```ts
+ * await expect(rr.run({ eachMessage })).rejects.toThrow(InconsistentGroupProtocolError)
+ * ```
+ */
+export class InconsistentGroupProtocolError extends LogbusError {
+  override readonly name = 'InconsistentGroupProtocolError'
+  constructor(groupId: string, protocol: string, wanted: string) {
+    super(
+      'INCONSISTENT_GROUP_PROTOCOL',
+      `Group "${groupId}" uses the "${protocol}" assignor; a member cannot join with "${wanted}"`,
+    )
   }
 }
 

@@ -245,6 +245,7 @@ export class Bus extends TypedEmitter<BusEvents> {
       consumerClosed: (consumer) => this.#consumers.delete(consumer),
     }
     this.#groupHost = {
+      clock,
       topicNames,
       findTopic,
       saveOffsets: (groupId, offsets) => this.#storage.saveOffsets(groupId, offsets),
@@ -480,6 +481,7 @@ export class Bus extends TypedEmitter<BusEvents> {
       await Promise.allSettled([...this.#producers].map((p) => p.close()))
       await Promise.allSettled([...this.#consumers].map((c) => c.close()))
       await Promise.allSettled([...this.#groups.values()].map((g) => g.settled()))
+      for (const group of this.#groups.values()) group.close()
       await this.#admin.idle()
       for (const topic of this.#topics.values()) {
         for (const partition of topic.partitionList) await partition.close()

@@ -3,10 +3,14 @@ import type { Partition } from '../bus/partition'
 import type { Topic } from '../bus/topic'
 import {
   ClosedError,
+  FencedInstanceIdError,
   HandlerError,
   InvalidConfigError,
   InvalidStateError,
+  type LogbusError,
   OffsetOutOfRangeError,
+  TimeoutError,
+  UnknownMemberError,
   UnknownTopicError,
 } from '../errors'
 import { TypedEmitter } from '../events/typed-emitter'
@@ -22,6 +26,7 @@ import { parseOptions } from '../util/options'
 import { compareTopicPartitions, tpKey } from '../util/tp-key'
 import {
   type ConsumerOptions,
+  checkConsumerOptions,
   consumerOptionsSchema,
   type ResolvedConsumerOptions,
   retryDelay,
@@ -123,7 +128,24 @@ export interface ConsumerEvents {
     attempt: number
     delayMs: number
   }
+  /** The coordinator removed this member (session or poll timeout, or fenced); it rejoins unless fenced. */
+  removed: { groupId: string; memberId: string; reason: LogbusError }
   stop: { groupId: string }
+}
+
+/**
+ * A deadline for the test hooks `joined`, `caughtUp` and `idle`.
+ *
+ * @example
+ * ```ts
+ * await consumer.caughtUp({ timeoutMs: 5_000 })
+ * ```
+ */
+export interface WaitOptions {
+  /** Reject with TimeoutError after this long (on the bus's clock). */
+  timeoutMs?: number
+  /** Reject with the signal's reason when it aborts. */
+  signal?: AbortSignal
 }
 
 /** Not public: what a consumer needs from its bus. */
@@ -151,6 +173,8 @@ interface FetchState {
   paused: boolean
   /** Failed deliveries in a row at `position`, for the retry schedule. */
   attempts: number
+  /** Not fetched until onAssign returned (a seek in onAssign must take effect first). */
+  ready: boolean
   readonly unsubscribe: () => void
 }
 
@@ -202,6 +226,14 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
   #loopDone: Promise<void> = Promise.resolve()
   #autoCommitTimer: ClockTimer | undefined
   #restartTimer: ClockTimer | undefined
+  #heartbeatTimer: ClockTimer | undefined
+  #watchdogTimer: ClockTimer | undefined
+  /** Counts deliveries, so the poll watchdog can tell one long delivery from many short ones. */
+  #deliverySeq = 0
+  #watchdogSeq = -1
+  #watchdogStrikes = 0
+  #loopActive = false
+  #progressWaiters: Array<() => void> = []
   /** How the coordinator sees this consumer; kept off the public class. */
   readonly #handle: GroupMember
   readonly #notify = (): void => {
@@ -217,6 +249,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     super()
     this.#host = host
     this.#options = parseOptions(consumerOptionsSchema, options, 'consumer')
+    checkConsumerOptions(this.#options)
     this.groupId = this.#options.groupId
     const assignor = this.#options.assignor
     this.#assignor = typeof assignor === 'string' ? assignorByName(assignor) : assignor
@@ -231,6 +264,9 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       instanceId: this.#options.instanceId,
       clientId: this.#options.clientId,
       assignor: this.#assignor,
+      rebalanceTimeoutMs: this.#options.maxPollIntervalMs,
+      sessionTimeoutMs: this.#options.sessionTimeoutMs,
+      expel: (reason) => this.#expel(reason),
       subscribedTopics: (existing) => this.#subscribedTopics(existing),
       revoke: (partitions) => this.#revoke(partitions),
       assign: (assignment, generation) => this.#assign(assignment, generation),
@@ -446,6 +482,74 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
   }
 
   /**
+   * Resolves once this member has joined its group and the group has settled (no rebalance running
+   * or queued). A deterministic hook for tests: no sleeping until "it has probably joined".
+   *
+   * @example
+   * ```ts
+   * void consumer.run({ eachMessage })
+   * await consumer.joined()
+   * ```
+   */
+  joined(options?: WaitOptions): Promise<void> {
+    return this.#waitFor(() => this.#member && this.#generation >= 0 && !this.#group.rebalancing, options)
+  }
+
+  /**
+   * Resolves once every partition assigned to this member (except paused ones) has been processed up
+   * to the log end offset it had when `caughtUp` was called (or when the partition was assigned, for
+   * partitions assigned later).
+   *
+   * @example
+   * ```ts
+   * await producer.send('orders', records)
+   * await consumer.caughtUp({ timeoutMs: 5_000 })
+   * expect(handled).toHaveLength(records.length)
+   * ```
+   */
+  async caughtUp(options?: WaitOptions): Promise<void> {
+    await this.joined(options)
+    const targets = new Map<string, number>()
+    for (const state of this.#order) targets.set(state.key, state.partition.logEndOffset)
+    return this.#waitFor(
+      () =>
+        this.#member &&
+        !this.#group.rebalancing &&
+        this.#order.every((s) => {
+          if (s.paused) return true
+          let target = targets.get(s.key)
+          if (target === undefined) {
+            target = s.partition.logEndOffset
+            targets.set(s.key, target)
+          }
+          return s.processed >= target
+        }),
+      options,
+    )
+  }
+
+  /**
+   * Resolves once the member has nothing left to do: joined, the group settled, no handler running,
+   * and every assigned partition (except paused ones) processed up to its current log end.
+   *
+   * @example
+   * ```ts
+   * await consumer.idle({ timeoutMs: 5_000 })
+   * ```
+   */
+  idle(options?: WaitOptions): Promise<void> {
+    return this.#waitFor(
+      () =>
+        this.#member &&
+        this.#generation >= 0 &&
+        !this.#group.rebalancing &&
+        !this.#inDelivery &&
+        this.#order.every((s) => s.paused || s.processed >= s.partition.logEndOffset),
+      options,
+    )
+  }
+
+  /**
    * Stops consuming (waiting for the handler in flight), commits what was processed (with
    * auto-commit), leaves the group (the others rebalance) and releases everything. Idempotent.
    * Do not await it from inside a handler: it waits for that handler.
@@ -497,8 +601,17 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     if (this.#options.autoCommit && this.#member) {
       await this.#commitStates(states).catch(() => undefined)
     }
+    const onRevoke = this.#options.onRevoke
+    if (onRevoke !== undefined && states.length > 0) {
+      try {
+        await onRevoke(states.map(toTp))
+      } catch (error) {
+        this.#crash(asError(error))
+      }
+    }
     for (const state of states) this.#removeState(state)
     this.emit('partitionsRevoked', { groupId: this.groupId, generation: this.#generation, partitions })
+    this.#checkProgress()
   }
 
   /** Called by the coordinator's rebalance loop. */
@@ -523,6 +636,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
         revoked: false,
         paused: false,
         attempts: 0,
+        ready: false,
         unsubscribe: partition.subscribe(this.#notify),
       }
       this.#fetch.set(key, state)
@@ -531,6 +645,15 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     }
     this.#order = [...this.#fetch.values()].sort((a, b) => compareTopicPartitions(toTp(a), toTp(b)))
     this.#applyPauses()
+    const onAssign = this.#options.onAssign
+    if (onAssign !== undefined && added.length > 0) {
+      try {
+        await onAssign(added)
+      } catch (error) {
+        this.#crash(asError(error))
+      }
+    }
+    for (const state of this.#order) state.ready = true
     this.emit('partitionsAssigned', { groupId: this.groupId, generation, partitions: added })
     this.emit('groupJoin', {
       groupId: this.groupId,
@@ -539,16 +662,25 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       assignment: this.assignment(),
     })
     this.#notify()
+    this.#checkProgress()
   }
 
   async #join(): Promise<void> {
     if (this.#closing !== undefined) throw new ClosedError('Consumer')
     this.#memberId = `${this.#options.clientId}-${randomUUID()}`
-    this.#running = true
-    this.#crashError = undefined
     this.#member = true
-    this.#loopDone = this.#fetchLoop().then(() => this.#afterLoop())
+    if (!this.#loopActive) {
+      this.#running = true
+      this.#crashError = undefined
+      this.#loopActive = true
+      this.#loopDone = this.#fetchLoop().then(() => {
+        this.#loopActive = false
+        return this.#afterLoop()
+      })
+    }
     this.#scheduleAutoCommit()
+    this.#scheduleHeartbeat()
+    this.#scheduleWatchdog()
     await this.#group.join(this.#handle)
   }
 
@@ -576,6 +708,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     while (this.#running) {
       const state = this.#nextReady()
       if (state === undefined) {
+        this.#checkProgress()
         await new Promise<void>((resolve) => {
           this.#wake = resolve
         })
@@ -621,6 +754,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       const index = (this.#cursor + i) % n
       const state = order[index]!
       if (
+        state.ready &&
         !state.paused &&
         !state.revoked &&
         state.position !== state.partition.logEndOffset &&
@@ -640,6 +774,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       const record = records[i]!
       if (record.offset < state.position) continue
       this.#inDelivery = true
+      this.#deliverySeq++
       let failure: { error: unknown } | undefined
       try {
         const result = handler(record)
@@ -653,6 +788,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       }
       this.#inDelivery = false
       if (this.#safePoint !== undefined) this.#releaseSafePoint()
+      if (this.#progressWaiters.length > 0) this.#checkProgress()
       if (failure !== undefined) return this.#handleFailure(state, record, failure.error)
     }
   }
@@ -678,6 +814,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       isStale: () => state.interrupted,
     }
     this.#inDelivery = true
+    this.#deliverySeq++
     let failure: { error: unknown } | undefined
     try {
       await this.#eachBatch!(payload)
@@ -688,6 +825,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     }
     this.#inDelivery = false
     if (this.#safePoint !== undefined) this.#releaseSafePoint()
+    if (this.#progressWaiters.length > 0) this.#checkProgress()
     if (failure === undefined) return
     const failedAt = batchRecords.find((r) => r.offset >= state.processed) ?? batchRecords[0]!
     await this.#handleFailure(state, failedAt, failure.error)
@@ -754,7 +892,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     if (this.#options.autoCommit) await this.#commitStates(this.#order).catch(() => undefined)
     this.#leave()
     let restart = false
-    if (this.#closing === undefined) {
+    if (this.#closing === undefined && !(error instanceof FencedInstanceIdError)) {
       const option = this.#options.restartOnFailure
       restart =
         typeof option === 'function' ? await Promise.resolve(option(error)).catch(() => false) : option
@@ -773,17 +911,96 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
 
   #leave(): void {
     if (!this.#member) return
-    this.#member = false
-    if (this.#autoCommitTimer !== undefined) {
-      this.#host.clock.clearTimeout(this.#autoCommitTimer)
-      this.#autoCommitTimer = undefined
-    }
-    for (const state of [...this.#order]) this.#removeState(state)
+    this.#dropMembership()
     this.#group.leave(this.#handle)
+  }
+
+  /** Stops the member's timers and forgets its partitions (without committing). */
+  #dropMembership(): void {
+    this.#member = false
+    const clock = this.#host.clock
+    for (const timer of [this.#autoCommitTimer, this.#heartbeatTimer, this.#watchdogTimer]) {
+      if (timer !== undefined) clock.clearTimeout(timer)
+    }
+    this.#autoCommitTimer = undefined
+    this.#heartbeatTimer = undefined
+    this.#watchdogTimer = undefined
+    for (const state of [...this.#order]) this.#removeState(state)
+    this.#checkProgress()
+  }
+
+  /**
+   * The coordinator removed this member. It owns nothing and may not commit from now on. Fenced (a
+   * newer member has its instance id) is final, as in Kafka; otherwise the member rejoins once its
+   * handler in flight returns, as a Kafka consumer does on its next poll.
+   */
+  #expel(reason: LogbusError): Promise<void> {
+    if (!this.#member) return Promise.resolve()
+    const memberId = this.#memberId
+    this.#dropMembership()
+    this.emit('removed', { groupId: this.groupId, memberId, reason })
+    const safe = this.#reachSafePoint()
+    if (reason instanceof FencedInstanceIdError) {
+      this.#crash(reason)
+    } else {
+      void safe.then(() => {
+        if (this.#closing === undefined && !this.#member && this.#loopActive && this.#running) {
+          this.#join().catch(() => undefined)
+        }
+      })
+    }
+    return safe
+  }
+
+  #scheduleHeartbeat(): void {
+    this.#heartbeatTimer = this.#host.clock.setTimeout(
+      () => {
+        this.#heartbeatTimer = undefined
+        if (!this.#member) return
+        try {
+          this.#group.heartbeat(this.#memberId)
+        } catch {
+          // The group no longer knows us: it has called expel, or will.
+          return
+        }
+        this.#scheduleHeartbeat()
+      },
+      this.#options.heartbeatIntervalMs,
+      { unref: true },
+    )
+  }
+
+  /**
+   * Kafka's poll timeout: ticks every half max.poll.interval.ms; the same delivery seen in flight on
+   * three ticks in a row has run at least max.poll.interval.ms, and the member is removed.
+   */
+  #scheduleWatchdog(): void {
+    const tick = Math.max(1, Math.floor(this.#options.maxPollIntervalMs / 2))
+    this.#watchdogTimer = this.#host.clock.setTimeout(
+      () => {
+        this.#watchdogTimer = undefined
+        if (!this.#member) return
+        if (this.#inDelivery && this.#deliverySeq === this.#watchdogSeq) {
+          this.#watchdogStrikes++
+        } else {
+          this.#watchdogSeq = this.#deliverySeq
+          this.#watchdogStrikes = this.#inDelivery ? 1 : 0
+        }
+        if (this.#watchdogStrikes >= 3) {
+          this.#watchdogStrikes = 0
+          this.#group.remove(this.#handle, new UnknownMemberError(this.groupId, this.#memberId))
+          return
+        }
+        this.#scheduleWatchdog()
+      },
+      tick,
+      { unref: true },
+    )
   }
 
   async #close(): Promise<void> {
     this.#stopLoop()
+    this.#checkProgress()
     this.#channel?.close()
     if (this.#restartTimer !== undefined) this.#host.clock.clearTimeout(this.#restartTimer)
     await this.#loopDone
@@ -839,6 +1056,53 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     safePoint?.resolve()
   }
 
+  /** Resolves when `condition` holds; re-checked whenever the member makes progress. */
+  #waitFor(condition: () => boolean, options: WaitOptions | undefined): Promise<void> {
+    if (!this.#started) {
+      return Promise.reject(
+        new InvalidStateError('The consumer has not started: call run() or iterate first'),
+      )
+    }
+    if (condition()) return Promise.resolve()
+    return new Promise<void>((resolve, reject) => {
+      const clock = this.#host.clock
+      let timer: ClockTimer | undefined
+      const signal = options?.signal
+      const finish = (error?: unknown): void => {
+        const index = this.#progressWaiters.indexOf(check)
+        if (index !== -1) this.#progressWaiters.splice(index, 1)
+        if (timer !== undefined) clock.clearTimeout(timer)
+        signal?.removeEventListener('abort', onAbort)
+        if (error === undefined) resolve()
+        else reject(error)
+      }
+      const check = (): void => {
+        if (this.#closing !== undefined) finish(new ClosedError('Consumer'))
+        else if (condition()) finish()
+      }
+      const onAbort = (): void => finish(signal?.reason)
+      if (options?.timeoutMs !== undefined) {
+        const ms = options.timeoutMs
+        timer = clock.setTimeout(
+          () => finish(new TimeoutError(`The consumer did not get there within ${ms} ms`)),
+          ms,
+        )
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.#progressWaiters.push(check)
+      // Rebalances settle outside this member: look again when they do.
+      void this.#group.settled().then(() => this.#checkProgress())
+    })
+  }
+
+  #checkProgress(): void {
+    if (this.#progressWaiters.length === 0) return
+    for (const check of [...this.#progressWaiters]) check()
+    if (this.#progressWaiters.length > 0 && this.#group.rebalancing) {
+      void this.#group.settled().then(() => this.#checkProgress())
+    }
+  }
+
   #removeState(state: FetchState): void {
     state.revoked = true
     state.interrupted = true
@@ -859,4 +1123,8 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
 
 function toTp(state: FetchState): TopicPartition {
   return { topic: state.topic, partition: state.partition.partition }
+}
+
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error))
 }

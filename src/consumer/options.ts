@@ -1,5 +1,7 @@
 import { z } from 'zod'
+import { InvalidConfigError } from '../errors'
 import type { Assignor } from '../group/assignor'
+import type { TopicPartition } from '../record/log-record'
 
 /**
  * How a failing handler is retried before the member crashes: attempt `n` (from 0) waits
@@ -48,8 +50,20 @@ export interface ConsumerOptions {
   clientId?: string
   /** A Kafka assignor by protocol name, or an assignor function. Default `'range'`, Kafka's default. */
   assignor?: 'range' | 'roundrobin' | 'cooperative-sticky' | Assignor
-  /** Kafka's session.timeout.ms. Default 45000. */
+  /** Kafka's session.timeout.ms: a member not heard from for this long is removed; a static member
+   * that closed keeps its partitions this long. Default 45000. */
   sessionTimeoutMs?: number
+  /** Kafka's heartbeat.interval.ms. Must be below sessionTimeoutMs. Default 3000. */
+  heartbeatIntervalMs?: number
+  /** Kafka's max.poll.interval.ms: a handler that has not returned after this long gets its member
+   * removed from the group (its partitions move; its late commits are rejected), and the member
+   * rejoins once the handler returns. Also the time a member may take to revoke. Default 300000. */
+  maxPollIntervalMs?: number
+  /** Called with newly assigned partitions before they are fetched (a `seek` here is honoured). */
+  onAssign?: (partitions: TopicPartition[]) => Promise<void> | void
+  /** Called with revoked partitions after the handler in flight returned and (with auto-commit)
+   * their offsets were committed, before they move to another member. */
+  onRevoke?: (partitions: TopicPartition[]) => Promise<void> | void
   /** Bytes read from a partition per fetch (Kafka's max.partition.fetch.bytes). Default 1 MiB. */
   maxBytesPerPartition?: number
   retry?: RetryOptions
@@ -61,6 +75,11 @@ const assignorOption = z.union([
   z.enum(['range', 'roundrobin', 'cooperative-sticky']),
   z.custom<Assignor>((value) => typeof value === 'function', 'must be an assignor name or function'),
 ])
+
+const listener = z.custom<(partitions: TopicPartition[]) => Promise<void> | void>(
+  (value) => typeof value === 'function',
+  'must be a function',
+)
 
 export const consumerOptionsSchema = z.strictObject({
   groupId: z.string().min(1, 'must be a non-empty string'),
@@ -77,6 +96,10 @@ export const consumerOptionsSchema = z.strictObject({
   clientId: z.string().min(1).default('logbus'),
   assignor: assignorOption.default('range'),
   sessionTimeoutMs: z.number().int().min(1).default(45_000),
+  heartbeatIntervalMs: z.number().int().min(1).default(3_000),
+  maxPollIntervalMs: z.number().int().min(1).default(300_000),
+  onAssign: listener.optional(),
+  onRevoke: listener.optional(),
   maxBytesPerPartition: z
     .number()
     .int()
@@ -102,6 +125,13 @@ export const consumerOptionsSchema = z.strictObject({
 })
 
 export type ResolvedConsumerOptions = z.output<typeof consumerOptionsSchema>
+
+/** Checks between options that zod's per-field schema cannot express. */
+export function checkConsumerOptions(options: ResolvedConsumerOptions): void {
+  if (options.heartbeatIntervalMs >= options.sessionTimeoutMs) {
+    throw new InvalidConfigError('consumer.heartbeatIntervalMs', 'must be lower than sessionTimeoutMs')
+  }
+}
 
 /** Attempt `n` (from 0) of a retry schedule. */
 export function retryDelay(retry: ResolvedConsumerOptions['retry'], attempt: number): number {

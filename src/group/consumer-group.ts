@@ -1,8 +1,20 @@
 import type { Topic } from '../bus/topic'
-import { IllegalGenerationError, InvalidStateError, UnknownMemberError, UnknownTopicError } from '../errors'
+import {
+  FencedInstanceIdError,
+  GroupNotEmptyError,
+  GroupNotFoundError,
+  IllegalGenerationError,
+  InconsistentGroupProtocolError,
+  InvalidConfigError,
+  InvalidStateError,
+  type LogbusError,
+  UnknownMemberError,
+  UnknownTopicError,
+} from '../errors'
 import { TypedEmitter } from '../events/typed-emitter'
 import type { TopicPartition } from '../record/log-record'
 import type { CommittedOffset } from '../storage/storage'
+import type { Clock, ClockTimer } from '../util/clock'
 import { type Deferred, deferred } from '../util/deferred'
 import { SerialQueue } from '../util/serial-queue'
 import { compareTopicPartitions, tpKey, tpKeyOf } from '../util/tp-key'
@@ -82,28 +94,54 @@ export interface GroupEvents {
   stateChange: { groupId: string; state: GroupState }
   /** A rebalance could not complete (the assignor threw or returned an invalid assignment). */
   error: { groupId: string; error: Error }
+  /** A member was removed without leaving: its session or rebalance timed out, or it was fenced. */
+  memberRemoved: { groupId: string; memberId: string; reason: LogbusError }
 }
 
 /** Not public: what a group needs from its bus. */
 export interface GroupHost {
+  readonly clock: Clock
   topicNames(): string[]
   findTopic(name: string): Topic<unknown> | undefined
   saveOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void>
   deleteGroupOffsets(groupId: string): Promise<void>
 }
 
+/**
+ * Where `resetOffsets` moves a group: Kafka's `kafka-consumer-groups --reset-offsets` options.
+ *
+ * @example
+ * ```ts
+ * await bus.group('billing').resetOffsets({ to: 'earliest' })
+ * await bus.group('billing').resetOffsets({ to: { timestamp: Date.now() - 3_600_000 }, topics: ['orders'] })
+ * await bus.group('billing').resetOffsets({ to: { shiftBy: -10 } })
+ * ```
+ */
+export interface ResetOffsetsOptions {
+  to: 'earliest' | 'latest' | { timestamp: number } | { offset: number } | { shiftBy: number }
+  /** Topics to reset; default: every topic the group has committed offsets for. */
+  topics?: string[]
+}
+
 interface MemberEntry {
-  readonly member: GroupMember
+  member: GroupMember
   assignment: TopicPartition[]
   /** Settled when the member receives its first assignment. */
   readonly joined: Deferred<void>
   hasJoined: boolean
+  /** A static member that closed: it keeps its partitions until it returns or its session expires. */
+  departed: boolean
+  sessionTimer: ClockTimer | undefined
 }
 
 /**
  * The coordinator of one consumer group (Kafka's GroupCoordinator, in process): members, generation,
  * assignment, committed offsets. Get it with `bus.group(groupId)`. State changes (join, leave,
  * rebalance) go through one serial loop; rebalances requested while one runs are coalesced.
+ *
+ * Rebalances follow the members' assignor: eager for `range` and `roundrobin` (everyone revokes
+ * everything first), cooperative for `cooperative-sticky` (KIP-429: members keep consuming what they
+ * keep; only moved partitions are revoked, and handed over in a second round).
  *
  * @example
  * ```ts
@@ -151,7 +189,7 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
   }
 
   /**
-   * The current generation; it increments with every completed rebalance.
+   * The current generation; it increments with every completed rebalance round.
    *
    * @example
    * ```ts
@@ -163,7 +201,8 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
   }
 
   /**
-   * Members, their assignments, state and generation.
+   * Members, their assignments, state and generation. A static member that closed stays listed (with
+   * its partitions, unconsumed) until it returns or its session times out, as in Kafka.
    *
    * @example
    * ```ts
@@ -195,14 +234,8 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
    * ```
    */
   async lag(): Promise<PartitionLag[]> {
-    const topics = new Set<string>()
-    const existing = this.#host.topicNames()
-    for (const { member } of this.#members.values()) {
-      for (const topic of member.subscribedTopics(existing)) topics.add(topic)
-    }
-    for (const offset of this.#offsets.values()) topics.add(offset.topic)
     const result: PartitionLag[] = []
-    for (const name of [...topics].sort()) {
+    for (const name of this.#topicsOfInterest()) {
       const topic = this.#host.findTopic(name)
       if (topic === undefined) continue
       for (const p of topic.partitions) {
@@ -245,29 +278,149 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
     return [...this.#offsets.values()].map((o) => ({ ...o })).sort(compareTopicPartitions)
   }
 
+  /**
+   * Sets committed offsets directly (KafkaJS's `admin.setOffsets`). As in Kafka, only while the group
+   * has no members: GroupNotEmptyError otherwise.
+   *
+   * @example
+   * ```ts
+   * await bus.group('billing').setOffsets([{ topic: 'orders', partition: 0, offset: 100 }])
+   * ```
+   */
+  setOffsets(offsets: CommittedOffset[]): Promise<CommittedOffset[]> {
+    return this.#loop.run(async () => {
+      this.#assertEmpty()
+      const list = offsets.map((o) => {
+        const count = this.#host.findTopic(o.topic)?.partitionCount ?? 0
+        if (!Number.isInteger(o.partition) || o.partition < 0 || o.partition >= count) {
+          throw new UnknownTopicError(o.topic, o.partition)
+        }
+        if (!Number.isSafeInteger(o.offset) || o.offset < 0) {
+          throw new InvalidConfigError('offset', `must be a non-negative integer, got ${String(o.offset)}`)
+        }
+        return { topic: o.topic, partition: o.partition, offset: o.offset }
+      })
+      await this.#store(list)
+      return list
+    })
+  }
+
+  /**
+   * Moves the committed offsets of an empty group: to the earliest or latest offset, to the first
+   * offset at a timestamp, to an offset, or shifted by N (clamped to the log). As in Kafka, only while
+   * the group has no members: GroupNotEmptyError otherwise. Resolves with the new offsets.
+   *
+   * @example
+   * ```ts
+   * const moved = await bus.group('billing').resetOffsets({ to: 'earliest', topics: ['orders'] })
+   * ```
+   */
+  resetOffsets(options: ResetOffsetsOptions): Promise<CommittedOffset[]> {
+    return this.#loop.run(async () => {
+      this.#assertEmpty()
+      const to = options.to
+      const topics = options.topics ?? [...new Set([...this.#offsets.values()].map((o) => o.topic))].sort()
+      const list: CommittedOffset[] = []
+      for (const name of topics) {
+        const topic = this.#host.findTopic(name)
+        if (topic === undefined) throw new UnknownTopicError(name)
+        for (const p of topic.partitions) {
+          const start = p.logStartOffset
+          const end = p.logEndOffset
+          const committed = this.#offsets.get(tpKey(name, p.partition))?.offset
+          let offset: number
+          if (to === 'earliest') offset = start
+          else if (to === 'latest') offset = end
+          else if ('timestamp' in to) offset = (await p.offsetForTimestamp(to.timestamp)) ?? end
+          else if ('offset' in to) offset = to.offset
+          else if (committed === undefined) continue
+          else offset = committed + to.shiftBy
+          list.push({ topic: name, partition: p.partition, offset: Math.min(Math.max(offset, start), end) })
+        }
+      }
+      await this.#store(list)
+      return list
+    })
+  }
+
+  /**
+   * Deletes the group and its committed offsets (Kafka's DeleteGroups). GroupNotEmptyError while it
+   * has members, GroupNotFoundError if it does not exist.
+   *
+   * @example
+   * ```ts
+   * await bus.group('billing').delete()
+   * ```
+   */
+  delete(): Promise<void> {
+    return this.#loop.run(async () => {
+      if (this.state === 'Dead') throw new GroupNotFoundError(this.groupId)
+      this.#assertEmpty()
+      this.#offsets.clear()
+      await this.#offsetWrites.run(() => this.#host.deleteGroupOffsets(this.groupId))
+      this.#setState('Empty')
+    })
+  }
+
   /** @internal Adds a member; resolves once it has its first assignment. */
   join(member: GroupMember): Promise<void> {
     if (this.#members.has(member.memberId)) {
       throw new InvalidStateError(`Member ${member.memberId} already joined group "${this.groupId}"`)
     }
-    if (this.#members.size === 0)
-      this.#protocol = member.assignor.protocol ?? member.assignor.name ?? 'custom'
-    const entry: MemberEntry = { member, assignment: [], joined: deferred(), hasJoined: false }
-    this.#members.set(member.memberId, entry)
+    const protocol = protocolOf(member)
+    if (this.#members.size > 0 && protocol !== this.#protocol) {
+      throw new InconsistentGroupProtocolError(this.groupId, this.#protocol, protocol)
+    }
+    if (this.#members.size === 0) this.#protocol = protocol
+    if (member.instanceId !== undefined) {
+      const existing = this.#entryOfInstance(member.instanceId)
+      if (existing !== undefined) {
+        const joined = deferred()
+        void this.#loop.run(() => this.#replaceStatic(existing, member, joined))
+        return joined.promise
+      }
+    }
+    const entry = this.#addEntry(member)
     this.#requestRebalance()
     return entry.joined.promise
   }
 
   /**
    * @internal Removes a member that already stopped and committed. The others rebalance; the caller
-   * does not wait for that.
+   * does not wait for that. A static member that leaves this way only departs: it keeps its partitions
+   * for `sessionTimeoutMs`, so that it can come back without a rebalance (Kafka's static membership).
    */
   leave(member: GroupMember): void {
     const entry = this.#members.get(member.memberId)
     if (entry === undefined) return
-    this.#members.delete(member.memberId)
+    if (member.instanceId !== undefined && entry.hasJoined) {
+      entry.departed = true
+      return
+    }
+    this.#removeEntry(entry)
     if (!entry.hasJoined) entry.joined.resolve()
     this.#requestRebalance()
+  }
+
+  /**
+   * @internal Removes a member at its own request without it leaving cleanly (its poll timed out):
+   * its partitions move now, without waiting for its handler.
+   */
+  remove(member: GroupMember, reason: LogbusError): void {
+    const entry = this.#members.get(member.memberId)
+    if (entry !== undefined) this.#expire(entry, reason)
+  }
+
+  /** @internal True while a rebalance runs or is queued. */
+  get rebalancing(): boolean {
+    return this.#loop.size > 0
+  }
+
+  /** @internal A live member says it is alive; rejects a member the group no longer knows. */
+  heartbeat(memberId: string): void {
+    const entry = this.#members.get(memberId)
+    if (entry === undefined || entry.departed) throw new UnknownMemberError(this.groupId, memberId)
+    this.#armSession(entry)
   }
 
   /**
@@ -275,7 +428,8 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
    * member that left or from an older generation is rejected.
    */
   async commit(memberId: string, generation: number, offsets: CommittedOffset[]): Promise<void> {
-    if (!this.#members.has(memberId)) throw new UnknownMemberError(this.groupId, memberId)
+    const entry = this.#members.get(memberId)
+    if (entry === undefined || entry.departed) throw new UnknownMemberError(this.groupId, memberId)
     if (generation !== this.#generation) {
       throw new IllegalGenerationError(this.groupId, generation, this.#generation)
     }
@@ -283,8 +437,7 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
       const count = this.#host.findTopic(topic)?.partitionCount ?? 0
       if (partition >= count) throw new UnknownTopicError(topic, partition)
     }
-    for (const offset of offsets) this.#offsets.set(tpKeyOf(offset), { ...offset })
-    await this.#offsetWrites.run(() => this.#host.saveOffsets(this.groupId, offsets))
+    await this.#store(offsets)
   }
 
   /** @internal The bus's topics changed: rebalance if what the members subscribe to changed. */
@@ -300,9 +453,98 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
     this.topicsChanged()
   }
 
-  /** @internal Resolves once no rebalance is running or queued. */
+  /**
+   * Resolves once no rebalance is running or queued: the group is settled (Stable or Empty).
+   *
+   * @example
+   * ```ts
+   * await bus.group('billing').settled()
+   * ```
+   */
   settled(): Promise<void> {
     return this.#loop.idle()
+  }
+
+  /** @internal Cancels the session timers: the bus is closing. */
+  close(): void {
+    for (const entry of this.#members.values()) this.#disarmSession(entry)
+  }
+
+  #addEntry(member: GroupMember, assignment: TopicPartition[] = []): MemberEntry {
+    const entry: MemberEntry = {
+      member,
+      assignment,
+      joined: deferred(),
+      hasJoined: false,
+      departed: false,
+      sessionTimer: undefined,
+    }
+    this.#members.set(member.memberId, entry)
+    this.#armSession(entry)
+    return entry
+  }
+
+  #removeEntry(entry: MemberEntry): void {
+    this.#disarmSession(entry)
+    if (this.#members.get(entry.member.memberId) === entry) this.#members.delete(entry.member.memberId)
+  }
+
+  #armSession(entry: MemberEntry): void {
+    this.#disarmSession(entry)
+    entry.sessionTimer = this.#host.clock.setTimeout(
+      () => {
+        entry.sessionTimer = undefined
+        this.#expire(entry, new UnknownMemberError(this.groupId, entry.member.memberId))
+      },
+      entry.member.sessionTimeoutMs,
+      { unref: true },
+    )
+  }
+
+  #disarmSession(entry: MemberEntry): void {
+    if (entry.sessionTimer !== undefined) this.#host.clock.clearTimeout(entry.sessionTimer)
+    entry.sessionTimer = undefined
+  }
+
+  /** Removes a member the group stopped hearing from (or that overran its rebalance timeout). */
+  #expire(entry: MemberEntry, reason: LogbusError): void {
+    if (this.#members.get(entry.member.memberId) !== entry) return
+    this.#removeEntry(entry)
+    if (!entry.departed) void entry.member.expel(reason)
+    if (!entry.hasJoined) entry.joined.resolve()
+    this.emit('memberRemoved', { groupId: this.groupId, memberId: entry.member.memberId, reason })
+    this.#requestRebalance()
+  }
+
+  #entryOfInstance(instanceId: string): MemberEntry | undefined {
+    for (const entry of this.#members.values()) if (entry.member.instanceId === instanceId) return entry
+    return undefined
+  }
+
+  /**
+   * A static member came back (or a second one with the same instance id started): the newcomer takes
+   * the entry over with its partitions, at the current generation, without a rebalance. A live
+   * predecessor is fenced first, and the hand-over waits for its handler in flight.
+   */
+  async #replaceStatic(entry: MemberEntry, member: GroupMember, joined: Deferred<void>): Promise<void> {
+    if (this.#members.get(entry.member.memberId) !== entry) {
+      // It expired meanwhile: an ordinary join.
+      const fresh = this.#addEntry(member)
+      this.#requestRebalance()
+      fresh.joined.promise.then(joined.resolve, joined.reject)
+      return
+    }
+    this.#removeEntry(entry)
+    if (!entry.departed) {
+      const fenced = new FencedInstanceIdError(this.groupId, member.instanceId!)
+      await this.#withTimeout(entry.member.expel(fenced), entry.member.rebalanceTimeoutMs)
+      this.emit('memberRemoved', { groupId: this.groupId, memberId: entry.member.memberId, reason: fenced })
+    }
+    const successor = this.#addEntry(member, entry.assignment)
+    await member.assign(entry.assignment, this.#generation)
+    successor.hasJoined = true
+    successor.joined.resolve()
+    joined.resolve()
   }
 
   #requestRebalance(): void {
@@ -317,70 +559,157 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
     this.emit('stateChange', { groupId: this.groupId, state: this.state })
   }
 
-  /** Kafka's eager protocol: everyone revokes everything, then the new assignment is handed out. */
+  #assertEmpty(): void {
+    if (this.#members.size > 0) throw new GroupNotEmptyError(this.groupId)
+  }
+
+  async #store(offsets: CommittedOffset[]): Promise<void> {
+    for (const offset of offsets) this.#offsets.set(tpKeyOf(offset), { ...offset })
+    if (offsets.length > 0) await this.#offsetWrites.run(() => this.#host.saveOffsets(this.groupId, offsets))
+  }
+
+  /** Resolves when `work` settles or after `ms`, whichever is first; reports which. */
+  async #withTimeout(work: Promise<void>, ms: number): Promise<boolean> {
+    let timer: ClockTimer | undefined
+    const timedOut = new Promise<boolean>((resolve) => {
+      timer = this.#host.clock.setTimeout(() => resolve(true), ms, { unref: true })
+    })
+    const done = work.then(
+      () => false,
+      () => false,
+    )
+    const result = await Promise.race([done, timedOut])
+    this.#host.clock.clearTimeout(timer!)
+    return result
+  }
+
+  /** Revokes from a member, expelling it if it overruns its rebalance timeout (a stuck handler). */
+  async #revokeFrom(entry: MemberEntry, partitions: TopicPartition[]): Promise<void> {
+    if (partitions.length === 0 || entry.departed) return
+    const overran = await this.#withTimeout(entry.member.revoke(partitions), entry.member.rebalanceTimeoutMs)
+    if (overran) {
+      this.#expire(entry, new UnknownMemberError(this.groupId, entry.member.memberId))
+    }
+  }
+
+  async #assignTo(entry: MemberEntry, assignment: TopicPartition[], generation: number): Promise<void> {
+    entry.assignment = assignment.slice().sort(compareTopicPartitions)
+    if (!entry.departed) await entry.member.assign(entry.assignment, generation)
+    entry.hasJoined = true
+    entry.joined.resolve()
+  }
+
   async #rebalance(): Promise<void> {
     this.#rebalancePending = false
     if (this.#members.size === 0) {
-      this.#generation++
-      this.#assignedOver = ''
-      this.#setState('Empty')
+      this.#becomeEmpty()
       return
     }
     this.#setState('PreparingRebalance')
-    await Promise.all(
-      [...this.#members.values()].map(async (entry) => {
-        if (entry.assignment.length === 0) return
-        const owned = entry.assignment
-        entry.assignment = []
-        await entry.member.revoke(owned)
-      }),
-    )
-    // Members may have left while they revoked; assign over who is still here.
+    const cooperative = this.#members.values().next().value!.member.assignor.rebalance === 'cooperative'
+    if (!cooperative) {
+      // Eager: everyone revokes everything before anything is handed out.
+      await Promise.all(
+        [...this.#members.values()].map((entry) => {
+          const owned = entry.assignment
+          entry.assignment = []
+          return this.#revokeFrom(entry, owned)
+        }),
+      )
+    }
     if (this.#members.size === 0) {
-      this.#generation++
-      this.#assignedOver = ''
-      this.#setState('Empty')
+      this.#becomeEmpty()
       return
     }
+    const target = this.#computeAssignment()
+    if (cooperative) {
+      // KIP-429: members keep what they keep; moved partitions are revoked, then handed over in a
+      // second round. A partition never has two owners.
+      const owners = new Map<string, MemberEntry>()
+      for (const entry of this.#members.values())
+        for (const tp of entry.assignment) owners.set(tpKeyOf(tp), entry)
+      const revocations = new Map<MemberEntry, TopicPartition[]>()
+      for (const entry of this.#members.values()) {
+        const keep = new Set((target[entry.member.memberId] ?? []).map(tpKeyOf))
+        const moving = entry.assignment.filter((tp) => !keep.has(tpKeyOf(tp)))
+        if (moving.length > 0) revocations.set(entry, moving)
+      }
+      if (revocations.size > 0) {
+        this.#setState('CompletingRebalance')
+        const generation = ++this.#generation
+        await Promise.all(
+          [...this.#members.values()].map((entry) => {
+            const first = (target[entry.member.memberId] ?? []).filter((tp) => {
+              const owner = owners.get(tpKeyOf(tp))
+              return owner === undefined || owner === entry
+            })
+            return this.#assignTo(entry, first, generation)
+          }),
+        )
+        this.#publish(generation)
+        this.#setState('PreparingRebalance')
+        await Promise.all([...revocations].map(([entry, moving]) => this.#revokeFrom(entry, moving)))
+        if (this.#members.size === 0) {
+          this.#becomeEmpty()
+          return
+        }
+      }
+    }
     this.#setState('CompletingRebalance')
+    const generation = ++this.#generation
+    const final = cooperative && this.#rebalancePending ? target : target
+    await Promise.all(
+      [...this.#members.values()].map((entry) =>
+        this.#assignTo(entry, final[entry.member.memberId] ?? [], generation),
+      ),
+    )
+    this.#setState('Stable')
+    this.#publish(generation)
+  }
+
+  /** Runs the leader's assignor over the current members; an invalid result assigns nothing. */
+  #computeAssignment(): Assignment {
     const existing = this.#host.topicNames()
     const partitions: Record<string, number> = {}
     const members: AssignorMember[] = []
-    for (const { member } of this.#members.values()) {
+    for (const { member, assignment } of this.#members.values()) {
       const topics = member.subscribedTopics(existing)
       for (const topic of topics) partitions[topic] = this.#host.findTopic(topic)?.partitionCount ?? 0
-      members.push({ memberId: member.memberId, instanceId: member.instanceId, topics, owned: [] })
+      members.push({ memberId: member.memberId, instanceId: member.instanceId, topics, owned: assignment })
     }
+    this.#assignedOver = fingerprint(partitions)
     const leader = this.#members.values().next().value!.member
-    let assignment: Assignment
     try {
-      assignment = leader.assignor({ members, partitions })
+      const assignment = leader.assignor({ members, partitions })
       validateAssignment(assignment, members, partitions)
+      return assignment
     } catch (cause) {
       const error = cause instanceof Error ? cause : new Error(String(cause))
       this.emit('error', { groupId: this.groupId, error })
-      assignment = {}
+      return {}
     }
+  }
+
+  #becomeEmpty(): void {
     this.#generation++
-    this.#assignedOver = fingerprint(partitions)
-    const generation = this.#generation
-    await Promise.all(
-      [...this.#members.values()].map(async (entry) => {
-        entry.assignment = (assignment[entry.member.memberId] ?? []).slice().sort(compareTopicPartitions)
-        await entry.member.assign(entry.assignment, generation)
-        entry.hasJoined = true
-        entry.joined.resolve()
-      }),
-    )
-    this.#setState('Stable')
-    const published: Assignment = {}
-    for (const entry of this.#members.values()) published[entry.member.memberId] = entry.assignment
-    this.emit('rebalance', {
-      groupId: this.groupId,
-      generation,
-      protocol: this.#protocol,
-      assignment: published,
-    })
+    this.#assignedOver = ''
+    this.#setState('Empty')
+  }
+
+  #publish(generation: number): void {
+    const assignment: Assignment = {}
+    for (const entry of this.#members.values()) assignment[entry.member.memberId] = entry.assignment
+    this.emit('rebalance', { groupId: this.groupId, generation, protocol: this.#protocol, assignment })
+  }
+
+  #topicsOfInterest(): string[] {
+    const topics = new Set<string>()
+    const existing = this.#host.topicNames()
+    for (const { member } of this.#members.values()) {
+      for (const topic of member.subscribedTopics(existing)) topics.add(topic)
+    }
+    for (const offset of this.#offsets.values()) topics.add(offset.topic)
+    return [...topics].sort()
   }
 
   #subscriptionFingerprint(): string {
@@ -393,6 +722,10 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
     }
     return fingerprint(partitions)
   }
+}
+
+function protocolOf(member: GroupMember): string {
+  return member.assignor.protocol ?? (member.assignor.name || 'custom')
 }
 
 function fingerprint(partitions: Record<string, number>): string {

@@ -96,6 +96,7 @@ export class FilePartitionLog implements PartitionLog {
     this.#o = options
     this.#segments = segments
     const last = segments.at(-1)!
+    for (const segment of segments) segment.durableSize = segment.size
     this.#next = last.nextOffset
     this.#visibleEnd = this.#next
     this.#start = Math.min(Math.max(start, segments[0]!.baseOffset), this.#next)
@@ -322,7 +323,9 @@ export class FilePartitionLog implements PartitionLog {
       if (this.#o.fsync !== 'never') fsyncDirectory(fs, this.#o.dir)
       return segment
     } catch (error) {
-      throw asStorageError(error, `Cannot roll a new segment in ${this.#o.dir}`)
+      // The old segment may not be durable: fail the log rather than acknowledge on top of it.
+      this.#failed = asStorageError(error, `Cannot roll a new segment in ${this.#o.dir}`)
+      throw this.#failed
     }
   }
 
@@ -333,13 +336,22 @@ export class FilePartitionLog implements PartitionLog {
       this.#waiters = []
       const target = this.#next
       const segment = this.#segments.at(-1)!
+      const size = segment.size
       try {
         if (this.#failed !== undefined) throw this.#failed
         segment.dirty = false
         await this.#o.fs.fdatasync(segment.fd)
+        segment.durableSize = size
       } catch (error) {
-        // After a failed fsync the page cache may have dropped the data: nothing more is accepted.
+        // After a failed fsync the page cache may have dropped the data (Linux marks the pages clean):
+        // nothing more is accepted, and what was never acknowledged is cut off so that it cannot
+        // resurface after a reopen or sit as a hole in front of later data.
         this.#failed ??= asStorageError(error, `fsync of ${segment.logPath} failed`)
+        try {
+          this.#o.fs.ftruncateSync(segment.fd, segment.durableSize)
+        } catch {
+          // The reopen's recovery scan deals with whatever is left.
+        }
         for (const waiter of [...waiters, ...this.#waiters]) waiter.done.reject(this.#failed)
         this.#waiters = []
         break

@@ -322,6 +322,8 @@ export class FileStorage implements Storage {
         copy.append(records, 0)
       }
       copy.closeNow()
+      // The copy's entries must be durable before it replaces the original.
+      fsyncDirectory(fs, compacting)
       fs.renameSync(dir, `${dir}.old`)
       fs.renameSync(compacting, dir)
       fsyncDirectory(fs, this.#meta)

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import { realpathSync } from 'node:fs'
+import { hostname } from 'node:os'
 import { resolve } from 'node:path'
 import { LockedError, StorageError } from '../../errors'
 import { type FileSystem, isCode } from './file-system'
@@ -41,7 +42,7 @@ export function acquireLock(fs: FileSystem, dir: string): () => void {
   const key = canonical(dir)
   const path = `${dir}/${LOCK_FILE}`
   if (lockedHere.has(key)) throw new LockedError(dir, process.pid)
-  const content = `${process.pid}\n${randomUUID()}\n`
+  const content = `${process.pid}\n${hostname()}\n${randomUUID()}\n`
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       fs.writeFileSync(path, content, 'wx')
@@ -67,6 +68,11 @@ export function acquireLock(fs: FileSystem, dir: string): () => void {
       throw new StorageError(`Cannot read the lock of ${dir}: ${(error as Error).message}`, { cause: error })
     }
     const owner = ownerOf(existing)
+    // Another host's (or container's) pid cannot be checked: its lock is never taken over.
+    const host = existing.split('\n')[1]
+    if (owner !== undefined && host !== undefined && host !== '' && host !== hostname()) {
+      throw new LockedError(dir, owner)
+    }
     // Our own pid without our registry entry means a previous process that had the same pid.
     if (owner !== undefined && owner !== process.pid && isAlive(owner)) throw new LockedError(dir, owner)
     const aside = `${path}.stale-${randomUUID()}`

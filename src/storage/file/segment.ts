@@ -43,6 +43,8 @@ export class Segment {
   maxTimestamp = -1
   /** Bytes appended since the last fsync. */
   dirty = false
+  /** Bytes known to be on disk (fsynced, or found there at open): a failed fsync cuts back to it. */
+  durableSize = 0
   /** The in-memory index differs from the `.index` file. */
   indexDirty = true
   private indexOffsets: number[] = []

@@ -13,7 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs'
 import { createRequire } from 'node:module'
-import { tmpdir } from 'node:os'
+import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import {
@@ -235,7 +235,8 @@ async function writtenTopic(
   options: { segmentBytes?: number; valueBytes?: number } = {},
 ): Promise<{ topic: string; values: string[] }> {
   const topic = uniqueName('disk')
-  const bus = await fileBus(dir)
+  // Durability is not under test here: the OS may flush when it likes (close still syncs).
+  const bus = await fileBus(dir, { fsync: 'never' })
   await bus.createTopic(topic, { segmentBytes: options.segmentBytes ?? 1024 })
   const values = Array.from({ length: count }, (_, i) => value(i, options.valueBytes))
   await sendEach(bus, topic, values)
@@ -270,6 +271,10 @@ function syncSpy(dir: string): {
       mkdirSync(path) {
         if (!existsSync(path)) events.push(`mkdir ${relative(path)}`)
         nodeFileSystem.mkdirSync(path)
+      },
+      renameSync(from, to) {
+        events.push(`rename ${relative(from)} ${relative(to)}`)
+        nodeFileSystem.renameSync(from, to)
       },
       writeSync(fd, buffer, offset, length, position) {
         events.push(`write ${rel(fd)}`)
@@ -737,12 +742,21 @@ describe('FileStorage lock', () => {
   it('takes over the lock of a dead process', async () => {
     const dir = tempDir()
     const { topic } = await writtenTopic(dir, 3)
-    writeFileSync(join(dir, LOCK), '2147483646\nsome-old-token\n')
+    writeFileSync(join(dir, LOCK), `2147483646\n${hostname()}\nsome-old-token\n`)
     const bus = await fileBus(dir)
     expect(readFileSync(join(dir, LOCK), 'utf8').split('\n')[0]).toBe(String(process.pid))
     expect(bus.topic(topic).partition(0).logEndOffset).toBe(3)
     await bus.close()
     expect(existsSync(join(dir, LOCK))).toBe(false)
+  })
+
+  it('never takes over a lock written on another host (its pid cannot be checked from here)', async () => {
+    const dir = tempDir()
+    await writtenTopic(dir, 1)
+    // A dead pid, but another host's (or container's): it may be alive there.
+    writeFileSync(join(dir, LOCK), `2147483646\nsome-other-host\ntoken\n`)
+    await expect(fileBus(dir)).rejects.toBeInstanceOf(LockedError)
+    expect(readFileSync(join(dir, LOCK), 'utf8')).toBe('2147483646\nsome-other-host\ntoken\n')
   })
 
   it('refuses a lock held by another live process', async () => {
@@ -761,7 +775,7 @@ describe('FileStorage lock', () => {
       child.once('error', reject)
     })
     const pid = child.pid!
-    writeFileSync(join(dir, LOCK), `${pid}\nother-process-token\n`)
+    writeFileSync(join(dir, LOCK), `${pid}\n${hostname()}\nother-process-token\n`)
     const before = tree(dir)
 
     const error = await rejection(fileBus(dir))
@@ -991,6 +1005,41 @@ describe('FileStorage fsync policies', () => {
     expect(fsyncedBetween(events, '__logbus/offsets-0', offsets, resolved), 'fsync of offsets-0').toBe(true)
     expect(fsyncedBetween(events, '__logbus', offsets, resolved), 'fsync of __logbus').toBe(true)
     expect(fsyncedBetween(events, '.', meta, resolved), 'fsync of the data directory').toBe(true)
+  })
+
+  it('compacting the offsets log at open makes the copy durable before it replaces the original', async () => {
+    const dir = tempDir()
+    const groupId = uniqueName('busy')
+    const first = new FileStorage({ dir })
+    await first.open()
+    // 10,000 commits of one partition: mostly superseded records, so the next open compacts.
+    const commits = Array.from({ length: 10_000 }, (_, i) => ({
+      topic: 'orders',
+      partition: 0,
+      offset: i + 1,
+    }))
+    await first.saveOffsets(groupId, commits)
+    await first.close()
+
+    const spy = syncSpy(dir)
+    const second = new FileStorage({ dir, fs: spy.fs })
+    const snapshot = await second.open()
+    onTestFinished(() => second.close())
+    expect(snapshot.groups).toEqual({ [groupId]: [{ topic: 'orders', partition: 0, offset: 10_000 }] })
+    const events = spy.events
+    const replaced = events.indexOf('rename __logbus/offsets-0.compacting __logbus/offsets-0')
+    expect(replaced, 'the offsets log was compacted').toBeGreaterThanOrEqual(0)
+    const copy = `__logbus/offsets-0.compacting/${segmentName(0)}.log`
+    // The copy's data and its directory entry are durable before the copy takes the original's place.
+    expect(fsyncedBetween(events, copy, events.indexOf(`write ${copy}`), replaced), 'fsync of the copy').toBe(
+      true,
+    )
+    const created = events.indexOf('mkdir __logbus/offsets-0.compacting')
+    expect(
+      fsyncedBetween(events, '__logbus/offsets-0.compacting', created, replaced),
+      'fsync of its directory',
+    ).toBe(true)
+    expect(statSync(join(dir, '__logbus', 'offsets-0', `${segmentName(0)}.log`)).size).toBeLessThan(10_000)
   })
 
   it("'always': concurrent sends share fdatasync calls (group commit)", async () => {

@@ -1,0 +1,208 @@
+/**
+ * Ceilings and peers, measured in the same run as logbus:
+ * - in-process ceiling: an eventemitter3 emit loop handing the same record objects to one listener;
+ * - peer in-process queues: mqemitter and fastq doing the same hand-off;
+ * - disk ceilings: raw sequential `fs.writeSync` of 64 KiB chunks plus a final fsync, and the durable
+ *   variant with an fdatasync after every 64 KiB.
+ * Every hand-off counts in the listener, as the logbus figures count in the consumer handler.
+ */
+
+import { closeSync, fdatasyncSync, fsyncSync, openSync, writeSync } from 'node:fs'
+import { join } from 'node:path'
+import { EventEmitter } from 'eventemitter3'
+import fastq from 'fastq'
+import mqemitter from 'mqemitter'
+import { type BenchOptions, type Figure, makeTempDir, messagePool, removeDir, TOPIC } from './common'
+import { type CaseSpec, measure } from './harness'
+
+interface TopicRecord {
+  topic: string
+  key: string
+  value: Buffer
+}
+
+let records: TopicRecord[] | undefined
+
+/** The message pool as records with a topic field (mqemitter routes on it); shared by all three peers. */
+function recordPool(): TopicRecord[] {
+  records ??= messagePool().map((m) => ({ topic: TOPIC, key: m.key, value: m.value }))
+  return records
+}
+
+function timeHandOff(n: number, emitAll: (n: number, pool: TopicRecord[]) => void, seen: () => number) {
+  const pool = recordPool()
+  const start = performance.now()
+  emitAll(n, pool)
+  if (seen() !== n) throw new Error(`hand-off delivered ${seen()} of ${n} records synchronously`)
+  return { value: n / ((performance.now() - start) / 1000) }
+}
+
+export function eventemitter3Rate(n: number): { value: number } {
+  const ee = new EventEmitter()
+  let count = 0
+  ee.on('record', (_record: TopicRecord) => {
+    count++
+  })
+  return timeHandOff(
+    n,
+    (total, pool) => {
+      for (let i = 0; i < total; i++) ee.emit('record', pool[i % pool.length]!)
+    },
+    () => count,
+  )
+}
+
+export function mqemitterRate(n: number): { value: number } {
+  const mq = mqemitter()
+  let count = 0
+  mq.on(TOPIC, (_message, done) => {
+    count++
+    done()
+  })
+  return timeHandOff(
+    n,
+    (total, pool) => {
+      for (let i = 0; i < total; i++) mq.emit(pool[i % pool.length]!)
+    },
+    () => count,
+  )
+}
+
+export function fastqRate(n: number): { value: number } {
+  let count = 0
+  const queue = fastq<unknown, TopicRecord, void>((_record, done) => {
+    count++
+    done(null)
+  }, 1)
+  return timeHandOff(
+    n,
+    (total, pool) => {
+      for (let i = 0; i < total; i++) queue.push(pool[i % pool.length]!)
+    },
+    () => count,
+  )
+}
+
+const HAND_OFF_SIZING = { initial: 200_000, min: 100_000, max: 50_000_000, multiple: 1000 }
+
+export function inProcessBaselines(): CaseSpec[] {
+  return [
+    {
+      id: 'baseline.eventemitter3',
+      section: 'baselines',
+      label: 'eventemitter3: emit loop → 1 listener (in-process ceiling)',
+      unit: 'msgs/s',
+      better: 'higher',
+      sizing: HAND_OFF_SIZING,
+      run: async (n) => eventemitter3Rate(n),
+    },
+    {
+      id: 'baseline.mqemitter',
+      section: 'baselines',
+      label: 'mqemitter: emit → 1 subscriber (peer)',
+      unit: 'msgs/s',
+      better: 'higher',
+      sizing: HAND_OFF_SIZING,
+      run: async (n) => mqemitterRate(n),
+    },
+    {
+      id: 'baseline.fastq',
+      section: 'baselines',
+      label: 'fastq: push → worker, concurrency 1 (peer)',
+      unit: 'msgs/s',
+      better: 'higher',
+      sizing: HAND_OFF_SIZING,
+      run: async (n) => fastqRate(n),
+    },
+  ]
+}
+
+export const CHUNK_BYTES = 64 * 1024
+
+/** Raw sequential write of `bytes` in 64 KiB chunks, then one fsync: MB/s (1 MB = 10^6 bytes). */
+export function rawSequential(bytes: number): { value: number; detail: Record<string, number> } {
+  const dir = makeTempDir('raw')
+  const chunk = Buffer.alloc(CHUNK_BYTES, 0x61)
+  try {
+    const fd = openSync(join(dir, 'raw.log'), 'w')
+    try {
+      const start = performance.now()
+      let written = 0
+      while (written < bytes) written += writeSync(fd, chunk, 0, Math.min(CHUNK_BYTES, bytes - written))
+      const wrote = performance.now()
+      fsyncSync(fd)
+      const end = performance.now()
+      return {
+        value: bytes / 1e6 / ((end - start) / 1000),
+        detail: { bytes, fsyncMs: end - wrote },
+      }
+    } finally {
+      closeSync(fd)
+    }
+  } finally {
+    removeDir(dir)
+  }
+}
+
+/** Raw durable write: fdatasync after every 64 KiB chunk. MB/s, and the median fdatasync time. */
+export function rawDurable(bytes: number): { value: number; detail: Record<string, number> } {
+  const dir = makeTempDir('raw')
+  const chunk = Buffer.alloc(CHUNK_BYTES, 0x61)
+  try {
+    const fd = openSync(join(dir, 'raw.log'), 'w')
+    try {
+      const syncs: number[] = []
+      const start = performance.now()
+      let written = 0
+      while (written < bytes) {
+        written += writeSync(fd, chunk, 0, Math.min(CHUNK_BYTES, bytes - written))
+        const t = performance.now()
+        fdatasyncSync(fd)
+        syncs.push(performance.now() - t)
+      }
+      const end = performance.now()
+      syncs.sort((a, b) => a - b)
+      return {
+        value: bytes / 1e6 / ((end - start) / 1000),
+        detail: { bytes, fdatasyncMs: syncs[syncs.length >> 1] ?? 0 },
+      }
+    } finally {
+      closeSync(fd)
+    }
+  } finally {
+    removeDir(dir)
+  }
+}
+
+export function diskBaselines(sequentialBytes: number, durableBytes: number): CaseSpec[] {
+  return [
+    {
+      id: 'baseline.disk.sequential',
+      section: 'baselines',
+      label: `raw writeSync 64 KiB chunks + final fsync (disk ceiling), ${(sequentialBytes / 1e6).toFixed(0)} MB`,
+      unit: 'MB/s',
+      better: 'higher',
+      size: sequentialBytes,
+      run: async (bytes) => rawSequential(bytes),
+    },
+    {
+      id: 'baseline.disk.durable',
+      section: 'baselines',
+      label: `raw writeSync + fdatasync per 64 KiB (durable ceiling), ${(durableBytes / 1e6).toFixed(0)} MB`,
+      unit: 'MB/s',
+      better: 'higher',
+      size: durableBytes,
+      run: async (bytes) => rawDurable(bytes),
+    },
+  ]
+}
+
+/** `--only baselines`: the peers and the disk ceilings on their own. */
+export async function runBaselines(options: BenchOptions): Promise<Figure[]> {
+  const figures: Figure[] = []
+  for (const spec of inProcessBaselines()) figures.push(await measure(spec, options))
+  const bytes = options.quick ? 64e6 : 128e6
+  for (const spec of diskBaselines(bytes, options.quick ? 8e6 : 32e6))
+    figures.push(await measure(spec, options))
+  return figures
+}

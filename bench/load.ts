@@ -1,0 +1,221 @@
+/**
+ * The end-to-end throughput driver: P producers → one topic → a group of G members, used the way a
+ * user would use logbus. A run ends when the consumers' handlers have seen the last record (and, over
+ * a file log, when the bus has closed: the final fsync counts).
+ */
+
+import { Bus, type Consumer, FileStorage, type FsyncPolicy, type Producer } from '../src/index'
+import {
+  BATCH,
+  type BenchMessage,
+  batchPool,
+  logBytes,
+  makeTempDir,
+  messagePool,
+  PAYLOAD_BYTES,
+  percentiles,
+  type RepSample,
+  removeDir,
+  TOPIC,
+  WINDOW_RECORDS,
+  withTimeout,
+} from './common'
+
+export type StorageKind = 'memory' | FsyncPolicy
+export type SendMode = 'batch' | 'single'
+export type HandlerKind = 'sync' | 'async' | 'eachBatch'
+
+export interface LoadSpec {
+  storage: StorageKind
+  partitions: number
+  groupSize: number
+  producers: number
+  mode: SendMode
+  handler?: HandlerKind
+  /** Record the time from each `send` call to its resolution (the ack latency). */
+  ackLatency?: boolean
+}
+
+export interface Consumers {
+  consumers: Consumer[]
+  /** Resolves once the handlers have seen `target` records in total since the last `expect`. */
+  expect(target: number): Promise<void>
+  seen(): number
+}
+
+/** The background fsync period of the 'interval' cases: short enough to fire within a repetition. */
+export const INTERVAL_MS = 100
+
+/** Opens a bus over memory or a fresh temp directory. */
+export async function openBus(storage: StorageKind): Promise<{ bus: Bus; dir: string | undefined }> {
+  if (storage === 'memory') return { bus: await Bus.open(), dir: undefined }
+  const dir = makeTempDir(storage)
+  try {
+    const fileStorage = new FileStorage({ dir, fsync: storage, fsyncIntervalMs: INTERVAL_MS })
+    return { bus: await Bus.open({ storage: fileStorage }), dir }
+  } catch (error) {
+    removeDir(dir)
+    throw error
+  }
+}
+
+/** Starts G members of one group on the topic, all counting into one counter, and waits until stable. */
+export async function startConsumers(
+  bus: Bus,
+  groupSize: number,
+  handler: HandlerKind = 'sync',
+): Promise<Consumers> {
+  let count = 0
+  let target = Number.POSITIVE_INFINITY
+  let reached: (() => void) | undefined
+  const check = (): void => {
+    if (count >= target && reached !== undefined) {
+      const r = reached
+      reached = undefined
+      r()
+    }
+  }
+  const consumers: Consumer[] = []
+  for (let i = 0; i < groupSize; i++) {
+    consumers.push(bus.consumer({ groupId: 'bench', topics: [TOPIC], fromBeginning: true }))
+  }
+  await Promise.all(
+    consumers.map((c) => {
+      if (handler === 'eachBatch') {
+        return c.run({
+          eachBatch: ({ records }) => {
+            count += records.length
+            if (count >= target) check()
+          },
+        })
+      }
+      if (handler === 'async') {
+        return c.run({
+          eachMessage: async () => {
+            if (++count >= target) check()
+          },
+        })
+      }
+      return c.run({
+        eachMessage: () => {
+          if (++count >= target) check()
+        },
+      })
+    }),
+  )
+  await bus.group('bench').settled()
+  return {
+    consumers,
+    expect(n: number) {
+      target = count + n
+      return new Promise<void>((resolve) => {
+        reached = resolve
+        check()
+      })
+    },
+    seen: () => count,
+  }
+}
+
+/**
+ * One producer sending `count` records, `WINDOW_RECORDS` in flight: 10 sends of 100 (batched) or
+ * 1,000 single sends, then it awaits them before the next window. `offset` spreads producers over the
+ * message pool. With `latencies`, each send's ack latency (ms) is stored there.
+ */
+export async function produce(
+  producer: Producer,
+  mode: SendMode,
+  count: number,
+  offset: number,
+  latencies?: { values: Float64Array; n: number },
+): Promise<void> {
+  const messages = messagePool()
+  const arrays = batchPool()
+  let sent = 0
+  const pending: Promise<unknown>[] = []
+  if (mode === 'batch') {
+    let b = (offset / BATCH) | 0
+    while (sent < count) {
+      pending.length = 0
+      for (let w = 0; w < WINDOW_RECORDS / BATCH && sent < count; w++) {
+        const batch: BenchMessage[] =
+          count - sent >= BATCH ? arrays[b++ % arrays.length]! : messages.slice(0, count - sent)
+        pending.push(timed(producer.send(TOPIC, batch), latencies))
+        sent += batch.length
+      }
+      await Promise.all(pending)
+    }
+  } else {
+    let m = offset
+    while (sent < count) {
+      pending.length = 0
+      for (let w = 0; w < WINDOW_RECORDS && sent < count; w++) {
+        pending.push(timed(producer.send(TOPIC, messages[m++ % messages.length]!), latencies))
+        sent++
+      }
+      await Promise.all(pending)
+    }
+  }
+}
+
+function timed<T>(
+  promise: Promise<T>,
+  latencies: { values: Float64Array; n: number } | undefined,
+): Promise<unknown> {
+  if (latencies === undefined) return promise
+  const start = performance.now()
+  return promise.then(() => {
+    if (latencies.n < latencies.values.length) latencies.values[latencies.n++] = performance.now() - start
+  })
+}
+
+/**
+ * One repetition of a throughput case on a fresh bus: value = records per second end to end.
+ * Detail: payload MB/s; over a file log also bytes on disk, disk MB/s and the close time.
+ */
+export async function runLoad(spec: LoadSpec, count: number): Promise<RepSample> {
+  const { bus, dir } = await openBus(spec.storage)
+  try {
+    await bus.createTopic(TOPIC, { partitions: spec.partitions })
+    const group = await startConsumers(bus, spec.groupSize, spec.handler)
+    const producers = Array.from({ length: spec.producers }, () => bus.producer())
+    const perProducer = Math.ceil(count / spec.producers / BATCH) * BATCH
+    const total = perProducer * spec.producers
+    const latencies =
+      spec.ackLatency === true
+        ? { values: new Float64Array(Math.ceil(total / (spec.mode === 'batch' ? BATCH : 1)) + 16), n: 0 }
+        : undefined
+    const done = group.expect(total)
+    const start = performance.now()
+    await withTimeout(
+      Promise.all(producers.map((p, i) => produce(p, spec.mode, perProducer, i * 7919, latencies))).then(
+        () => done,
+      ),
+      180_000,
+      'a throughput run',
+    )
+    const delivered = performance.now()
+    let end = delivered
+    const detail: Record<string, number> = {}
+    if (dir !== undefined) {
+      await bus.close()
+      end = performance.now()
+      const bytes = logBytes(dir)
+      detail.diskMBps = bytes / 1e6 / ((end - start) / 1000)
+      detail.bytesPerRecord = bytes / total
+      detail.closeMs = end - delivered
+    }
+    const seconds = (end - start) / 1000
+    detail.payloadMBps = (total * PAYLOAD_BYTES) / 1e6 / seconds
+    if (latencies !== undefined) {
+      const p = percentiles(latencies.values, latencies.n)
+      detail.ackP50Ms = p.p50
+      detail.ackP99Ms = p.p99
+      detail.ackP999Ms = p.p999
+    }
+    return { value: total / seconds, detail }
+  } finally {
+    await bus.close()
+    if (dir !== undefined) removeDir(dir)
+  }
+}
