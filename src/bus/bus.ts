@@ -5,6 +5,7 @@ import {
   ClosedError,
   InvalidConfigError,
   InvalidPartitionsError,
+  OffsetOutOfRangeError,
   TopicExistsError,
   UnknownTopicError,
 } from '../errors'
@@ -94,6 +95,12 @@ const busOptionsSchema = z.strictObject({
 })
 
 const DAY_MS = 24 * 60 * 60 * 1000
+
+const alterableConfigSchema = z.strictObject({
+  retentionMs: z.number().int().min(1).nullable().optional(),
+  retentionBytes: z.number().int().min(1).nullable().optional(),
+  maxMessageBytes: z.number().int().min(1).optional(),
+})
 
 const topicOptionsSchema = z.strictObject({
   partitions: z.number().int().max(100_000).default(1),
@@ -353,6 +360,66 @@ export class Bus extends TypedEmitter<BusEvents> {
       topic.configRef = config
       this.emit('partitionsCreated', { topic: name, partitions: count })
       for (const group of this.#groups.values()) group.topicsChanged()
+    })
+  }
+
+  /**
+   * Deletes the records of partitions below an offset (Kafka's DeleteRecords): `logStartOffset`
+   * becomes `offset` (-1: the log end); consumers below it follow their `autoOffsetReset`.
+   * Resolves with the new low watermarks.
+   *
+   * @example
+   * ```ts
+   * await bus.deleteRecords('orders', [{ partition: 0, offset: 100 }])
+   * ```
+   */
+  deleteRecords(
+    name: string,
+    partitions: Array<{ partition: number; offset: number }>,
+  ): Promise<Array<{ partition: number; lowWatermark: number }>> {
+    return this.#adminTask(async () => {
+      const topic = this.#requireTopic(name)
+      const targets = partitions.map(({ partition, offset }) => {
+        const p = topic.partition(partition)
+        const to = offset === -1 ? p.logEndOffset : offset
+        if (!Number.isSafeInteger(to) || to < 0 || to > p.logEndOffset) {
+          throw new OffsetOutOfRangeError(name, partition, offset)
+        }
+        return { p, to }
+      })
+      const result: Array<{ partition: number; lowWatermark: number }> = []
+      for (const { p, to } of targets) {
+        await p.truncateBefore(to)
+        result.push({ partition: p.partition, lowWatermark: p.logStartOffset })
+      }
+      return result
+    })
+  }
+
+  /**
+   * Changes a topic's retention and size limits (Kafka's IncrementalAlterConfigs for `retention.ms`,
+   * `retention.bytes`, `max.message.bytes`); the change is persisted. Partitions and segment size are
+   * fixed after creation (use `createPartitions` to grow).
+   *
+   * @example
+   * ```ts
+   * await bus.alterTopicConfig('orders', { retentionMs: 3_600_000 })
+   * ```
+   */
+  alterTopicConfig(
+    name: string,
+    changes: Partial<Pick<TopicConfig, 'retentionMs' | 'retentionBytes' | 'maxMessageBytes'>>,
+  ): Promise<TopicConfig> {
+    return this.#adminTask(async () => {
+      const topic = this.#requireTopic(name)
+      const parsed = parseOptions(alterableConfigSchema, changes, 'topic')
+      const config: TopicConfig = { ...topic.config }
+      if (parsed.retentionMs !== undefined) config.retentionMs = parsed.retentionMs
+      if (parsed.retentionBytes !== undefined) config.retentionBytes = parsed.retentionBytes
+      if (parsed.maxMessageBytes !== undefined) config.maxMessageBytes = parsed.maxMessageBytes
+      await this.#storage.saveTopic({ name, config })
+      topic.configRef = config
+      return { ...config }
     })
   }
 

@@ -175,6 +175,13 @@ interface FetchState {
   attempts: number
   /** Not fetched until onAssign returned (a seek in onAssign must take effect first). */
   ready: boolean
+  /** A fetch loop is working on it: with several loops, a partition is still handled by one at a time. */
+  busy: boolean
+  /** Set while a handler runs on it; with `watchSeq`/`strikes`, what the poll watchdog looks at. */
+  delivering: boolean
+  deliveries: number
+  watchSeq: number
+  strikes: number
   readonly unsubscribe: () => void
 }
 
@@ -219,8 +226,10 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
   #eachBatchAutoResolve = true
   #channel: RecordChannel | undefined
 
-  #wake: (() => void) | undefined
-  #inDelivery = false
+  /** Fetch loops (and retry sleeps) waiting for something to happen; all are woken together. */
+  #wakers: Array<() => void> = []
+  /** Handler calls in flight, across the fetch loops. */
+  #inFlight = 0
   #safePoint: Deferred<void> | undefined
   #crashError: Error | undefined
   #loopDone: Promise<void> = Promise.resolve()
@@ -228,20 +237,15 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
   #restartTimer: ClockTimer | undefined
   #heartbeatTimer: ClockTimer | undefined
   #watchdogTimer: ClockTimer | undefined
-  /** Counts deliveries, so the poll watchdog can tell one long delivery from many short ones. */
-  #deliverySeq = 0
-  #watchdogSeq = -1
-  #watchdogStrikes = 0
   #loopActive = false
   #progressWaiters: Array<() => void> = []
   /** How the coordinator sees this consumer; kept off the public class. */
   readonly #handle: GroupMember
   readonly #notify = (): void => {
-    const wake = this.#wake
-    if (wake !== undefined) {
-      this.#wake = undefined
-      wake()
-    }
+    if (this.#wakers.length === 0) return
+    const wakers = this.#wakers
+    this.#wakers = []
+    for (const wake of wakers) wake()
   }
 
   /** @internal Use `bus.consumer()`. */
@@ -543,7 +547,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
         this.#member &&
         this.#generation >= 0 &&
         !this.#group.rebalancing &&
-        !this.#inDelivery &&
+        this.#inFlight === 0 &&
         this.#order.every((s) => s.paused || s.processed >= s.partition.logEndOffset),
       options,
     )
@@ -637,6 +641,11 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
         paused: false,
         attempts: 0,
         ready: false,
+        busy: false,
+        delivering: false,
+        deliveries: 0,
+        watchSeq: -1,
+        strikes: 0,
         unsubscribe: partition.subscribe(this.#notify),
       }
       this.#fetch.set(key, state)
@@ -673,7 +682,10 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       this.#running = true
       this.#crashError = undefined
       this.#loopActive = true
-      this.#loopDone = this.#fetchLoop().then(() => {
+      // Iteration hands records over one at a time: one loop.
+      const concurrency = this.#channel === undefined ? this.#options.partitionsConsumedConcurrently : 1
+      const loops = Array.from({ length: concurrency }, () => this.#fetchLoop())
+      this.#loopDone = Promise.all(loops).then(() => {
         this.#loopActive = false
         return this.#afterLoop()
       })
@@ -703,6 +715,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     }
   }
 
+  /** One fetch loop; `partitionsConsumedConcurrently` of them share the assigned partitions. */
   async #fetchLoop(): Promise<void> {
     let delivered = 0
     while (this.#running) {
@@ -710,40 +723,52 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       if (state === undefined) {
         this.#checkProgress()
         await new Promise<void>((resolve) => {
-          this.#wake = resolve
+          this.#wakers.push(resolve)
         })
         continue
       }
-      const partition = state.partition
-      if (state.position < partition.logStartOffset || state.position > partition.logEndOffset) {
-        const reset = this.#startPosition(partition, undefined)
-        if (Number.isNaN(reset)) {
-          this.#crash(new OffsetOutOfRangeError(state.topic, partition.partition, state.position))
-          break
-        }
-        state.position = state.processed = reset
-        continue
-      }
-      state.interrupted = false
-      let records: LogRecord[]
+      state.busy = true
       try {
-        const read = partition.readNow(state.position, this.#options.maxBytesPerPartition)
-        records = Array.isArray(read) ? read : await read
-      } catch (error) {
-        // Retention or deletion raced with the read: the next round re-checks the range.
-        if (error instanceof OffsetOutOfRangeError || error instanceof UnknownTopicError) continue
-        this.#crash(error instanceof Error ? error : new Error(String(error)))
-        break
+        delivered += await this.#fetchAndDeliver(state)
+      } finally {
+        state.busy = false
       }
-      if (state.interrupted || records.length === 0) continue
-      if (this.#eachBatch !== undefined) await this.#deliverBatch(state, records, partition.logEndOffset)
-      else await this.#deliverEach(state, records)
-      delivered += records.length
       if (delivered >= YIELD_EVERY_RECORDS) {
         delivered = 0
         await new Promise<void>((resolve) => setImmediate(resolve))
       }
+      // Another loop may be waiting for this partition's next records.
+      if (this.#wakers.length > 0 && this.#options.partitionsConsumedConcurrently > 1) this.#notify()
     }
+  }
+
+  /** Reads from one partition and hands the records over; returns how many were read. */
+  async #fetchAndDeliver(state: FetchState): Promise<number> {
+    const partition = state.partition
+    if (state.position < partition.logStartOffset || state.position > partition.logEndOffset) {
+      const reset = this.#startPosition(partition, undefined)
+      if (Number.isNaN(reset)) {
+        this.#crash(new OffsetOutOfRangeError(state.topic, partition.partition, state.position))
+        return 0
+      }
+      state.position = state.processed = reset
+      return 0
+    }
+    state.interrupted = false
+    let records: LogRecord[]
+    try {
+      const read = partition.readNow(state.position, this.#options.maxBytesPerPartition)
+      records = Array.isArray(read) ? read : await read
+    } catch (error) {
+      // Retention or deletion raced with the read: the next round re-checks the range.
+      if (error instanceof OffsetOutOfRangeError || error instanceof UnknownTopicError) return 0
+      this.#crash(error instanceof Error ? error : new Error(String(error)))
+      return 0
+    }
+    if (state.interrupted || records.length === 0) return 0
+    if (this.#eachBatch !== undefined) await this.#deliverBatch(state, records, partition.logEndOffset)
+    else await this.#deliverEach(state, records)
+    return records.length
   }
 
   /** Round-robin over assigned partitions that have something to fetch. */
@@ -755,6 +780,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       const state = order[index]!
       if (
         state.ready &&
+        !state.busy &&
         !state.paused &&
         !state.revoked &&
         state.position !== state.partition.logEndOffset &&
@@ -773,8 +799,9 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       if (state.interrupted) return
       const record = records[i]!
       if (record.offset < state.position) continue
-      this.#inDelivery = true
-      this.#deliverySeq++
+      this.#inFlight++
+      state.delivering = true
+      state.deliveries++
       let failure: { error: unknown } | undefined
       try {
         const result = handler(record)
@@ -786,7 +813,8 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
         state.position = state.processed = record.offset + 1
         state.attempts = 0
       }
-      this.#inDelivery = false
+      state.delivering = false
+      this.#inFlight--
       if (this.#safePoint !== undefined) this.#releaseSafePoint()
       if (this.#progressWaiters.length > 0) this.#checkProgress()
       if (failure !== undefined) return this.#handleFailure(state, record, failure.error)
@@ -813,8 +841,9 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       isRunning: () => this.#running,
       isStale: () => state.interrupted,
     }
-    this.#inDelivery = true
-    this.#deliverySeq++
+    this.#inFlight++
+    state.delivering = true
+    state.deliveries++
     let failure: { error: unknown } | undefined
     try {
       await this.#eachBatch!(payload)
@@ -823,7 +852,8 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     } catch (error) {
       failure = { error }
     }
-    this.#inDelivery = false
+    state.delivering = false
+    this.#inFlight--
     if (this.#safePoint !== undefined) this.#releaseSafePoint()
     if (this.#progressWaiters.length > 0) this.#checkProgress()
     if (failure === undefined) return
@@ -861,15 +891,16 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     return new Promise((resolve) => {
       const done = (): void => {
         this.#host.clock.clearTimeout(timer)
-        if (this.#wake === check) this.#wake = undefined
+        const index = this.#wakers.indexOf(check)
+        if (index !== -1) this.#wakers.splice(index, 1)
         resolve()
       }
       const check = (): void => {
         if (state.revoked || !this.#running) done()
-        else this.#wake = check
+        else this.#wakers.push(check)
       }
       const timer = this.#host.clock.setTimeout(done, ms)
-      this.#wake = check
+      this.#wakers.push(check)
     })
   }
 
@@ -980,14 +1011,17 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       () => {
         this.#watchdogTimer = undefined
         if (!this.#member) return
-        if (this.#inDelivery && this.#deliverySeq === this.#watchdogSeq) {
-          this.#watchdogStrikes++
-        } else {
-          this.#watchdogSeq = this.#deliverySeq
-          this.#watchdogStrikes = this.#inDelivery ? 1 : 0
+        let stuck = false
+        for (const state of this.#order) {
+          if (state.delivering && state.deliveries === state.watchSeq) {
+            state.strikes++
+          } else {
+            state.watchSeq = state.deliveries
+            state.strikes = state.delivering ? 1 : 0
+          }
+          if (state.strikes >= 3) stuck = true
         }
-        if (this.#watchdogStrikes >= 3) {
-          this.#watchdogStrikes = 0
+        if (stuck) {
           this.#group.remove(this.#handle, new UnknownMemberError(this.groupId, this.#memberId))
           return
         }
@@ -1045,12 +1079,13 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
   }
 
   #reachSafePoint(): Promise<void> {
-    if (!this.#inDelivery) return Promise.resolve()
+    if (this.#inFlight === 0) return Promise.resolve()
     this.#safePoint ??= deferred()
     return this.#safePoint.promise
   }
 
   #releaseSafePoint(): void {
+    if (this.#inFlight > 0) return
     const safePoint = this.#safePoint
     this.#safePoint = undefined
     safePoint?.resolve()

@@ -64,6 +64,8 @@ export interface ConsumerOptions {
   /** Called with revoked partitions after the handler in flight returned and (with auto-commit)
    * their offsets were committed, before they move to another member. */
   onRevoke?: (partitions: TopicPartition[]) => Promise<void> | void
+  /** How many partitions are handled at the same time, each in order (KafkaJS's option). Default 1. */
+  partitionsConsumedConcurrently?: number
   /** Bytes read from a partition per fetch (Kafka's max.partition.fetch.bytes). Default 1 MiB. */
   maxBytesPerPartition?: number
   retry?: RetryOptions
@@ -100,6 +102,7 @@ export const consumerOptionsSchema = z.strictObject({
   maxPollIntervalMs: z.number().int().min(1).default(300_000),
   onAssign: listener.optional(),
   onRevoke: listener.optional(),
+  partitionsConsumedConcurrently: z.number().int().min(1).max(1024).default(1),
   maxBytesPerPartition: z
     .number()
     .int()

@@ -482,3 +482,47 @@ describe('Consumer', () => {
     ).rejects.toBeInstanceOf(IllegalGenerationError)
   })
 })
+
+describe('partitionsConsumedConcurrently', () => {
+  it('handles several partitions at the same time, each in order', async () => {
+    const bus = await openBus()
+    const topic = uniqueName()
+    await bus.createTopic(topic, { partitions: 4 })
+    const consumer = bus.consumer({
+      groupId: uniqueName('g'),
+      topics: [topic],
+      fromBeginning: true,
+      partitionsConsumedConcurrently: 3,
+    })
+    let running = 0
+    let maxRunning = 0
+    const perPartition = new Map<number, number[]>()
+    const releases: Array<() => void> = []
+    await consumer.run({
+      eachMessage: async (record) => {
+        running++
+        maxRunning = Math.max(maxRunning, running)
+        const seen = perPartition.get(record.partition) ?? []
+        seen.push(record.offset)
+        perPartition.set(record.partition, seen)
+        await new Promise<void>((resolve) => releases.push(resolve))
+        running--
+      },
+    })
+    await bus.producer().send(
+      topic,
+      Array.from({ length: 40 }, (_, i) => ({ value: String(i), partition: i % 4 })),
+    )
+    await waitUntil(() => releases.length === 3)
+    // Three handlers wait at once, on three different partitions; the fourth partition waits its turn.
+    expect(running).toBe(3)
+    while ([...perPartition.values()].reduce((n, l) => n + l.length, 0) < 40 || releases.length > 0) {
+      releases.shift()?.()
+      await new Promise<void>((resolve) => setImmediate(resolve))
+    }
+    expect(maxRunning).toBe(3)
+    for (const offsets of perPartition.values())
+      expect(offsets).toEqual(Array.from({ length: 10 }, (_, i) => i))
+    await consumer.close()
+  })
+})

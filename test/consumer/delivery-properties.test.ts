@@ -49,8 +49,9 @@ describe('delivery under membership churn (property)', () => {
     await fc.assert(
       fc.asyncProperty(
         assignorArb,
+        fc.integer({ min: 1, max: 3 }),
         fc.array(opArb, { minLength: 1, maxLength: 25 }),
-        async (assignor, ops) => {
+        async (assignor, concurrency, ops) => {
           const bus = await Bus.open()
           try {
             const topic = uniqueName('churn')
@@ -73,6 +74,7 @@ describe('delivery under membership churn (property)', () => {
                 topics: [topic],
                 fromBeginning: true,
                 assignor,
+                partitionsConsumedConcurrently: concurrency,
                 retry: { retries: 0, initialRetryTimeMs: 0, maxRetryTimeMs: 0 },
                 restartOnFailure: true,
               })
