@@ -8,6 +8,7 @@ export {
   type EachBatchHandler,
   type EachMessageHandler,
   type RunOptions,
+  type WaitOptions,
 } from './consumer/consumer'
 export type { ConsumerOptions, RetryOptions } from './consumer/options'
 export {
@@ -17,8 +18,10 @@ export {
   type ErrorCode,
   FencedInstanceIdError,
   GroupNotEmptyError,
+  GroupNotFoundError,
   HandlerError,
   IllegalGenerationError,
+  InconsistentGroupProtocolError,
   InvalidConfigError,
   InvalidPartitionsError,
   InvalidRecordError,
@@ -44,6 +47,7 @@ export {
   type GroupState,
   type MemberDescription,
   type PartitionLag,
+  type ResetOffsetsOptions,
 } from './group/consumer-group'
 export type { Message, MessageHeaders, RawValue, RecordMetadata } from './producer/message'
 export { murmur2 } from './producer/murmur2'
