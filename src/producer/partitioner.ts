@@ -62,7 +62,7 @@ export function partitionForKey(key: Uint8Array, partitionCount: number): number
  * kept (not reduced modulo the partition count) so the cycle goes on over all partitions when a topic
  * grows.
  */
-function roundRobinCounter(): (topic: string, partitionCount: number) => number {
+export function roundRobinCounter(): (topic: string, partitionCount: number) => number {
   const counters = new Map<string, number>()
   return (topic, partitionCount) => {
     const next = counters.get(topic) ?? 0

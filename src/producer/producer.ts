@@ -15,7 +15,7 @@ import {
   type RecordMetadata,
 } from './message'
 import { type ProducerOptions, producerOptionsSchema, type ResolvedProducerOptions } from './options'
-import { partitionForKey } from './partitioner'
+import { partitionForKey, roundRobinCounter } from './partitioner'
 
 /** Not public: what a producer needs from its bus. */
 export interface ProducerHost {
@@ -329,12 +329,9 @@ function makeChooser(option: ResolvedProducerOptions['partitioner']): PartitionC
       return partition
     }
   }
-  const counters = new Map<string, number>()
-  const roundRobin = (topic: Topic<unknown>): number => {
-    const next = counters.get(topic.name) ?? 0
-    counters.set(topic.name, next + 1)
-    return next % topic.partitionCount
-  }
+  // The built-in partitioners, without the per-record input object a Partitioner function takes.
+  const next = roundRobinCounter()
+  const roundRobin = (topic: Topic<unknown>): number => next(topic.name, topic.partitionCount)
   if (option === 'round-robin') return roundRobin
   return (topic, key) => (key === null ? roundRobin(topic) : partitionForKey(key, topic.partitionCount))
 }

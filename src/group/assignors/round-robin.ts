@@ -1,13 +1,7 @@
 import type { TopicPartition } from '../../record/log-record'
 import type { Assignment, Assignor, AssignorInput } from '../assignor'
+import { partitionCount } from './partition-count'
 import { compareStrings, sortMembers } from './sort-members'
-
-/** Only own, positive integer counts: `partitions` is a plain object, so `constructor` must not count. */
-function partitionCount(partitions: Record<string, number>, topic: string): number {
-  if (!Object.hasOwn(partitions, topic)) return 0
-  const count = partitions[topic]
-  return count !== undefined && Number.isSafeInteger(count) && count > 0 ? count : 0
-}
 
 function assignRoundRobin({ members, partitions }: AssignorInput): Assignment {
   const result = new Map<string, TopicPartition[]>(members.map((m) => [m.memberId, []]))
