@@ -55,7 +55,7 @@ export interface BusOptions {
  * await bus.createTopic('orders', { partitions: 6, retentionMs: 24 * 3600_000, codec: json(Order) })
  * ```
  */
-export interface TopicOptions<T = RawValue> {
+export interface TopicOptions<T = RawValue, D = T> {
   /** Default 1 (Kafka's num.partitions). */
   partitions?: number
   /** Delete records older than this; null keeps them forever. Default 7 days (Kafka's retention.ms). */
@@ -69,7 +69,7 @@ export interface TopicOptions<T = RawValue> {
   /** The largest record accepted, in bytes. Default 1 MiB. */
   maxMessageBytes?: number
   /** Encodes (and validates) values at `send`: `json(schema)`, `string()`, `buffer()`. Not persisted. */
-  codec?: Codec<T>
+  codec?: Codec<T, D>
   /** Return the existing topic instead of rejecting with TopicExistsError (Kafka's --if-not-exists). */
   ifNotExists?: boolean
 }
@@ -270,7 +270,7 @@ export class Bus extends TypedEmitter<BusEvents> {
    * const typed = await bus.createTopic('payments', { codec: json(Payment) })
    * ```
    */
-  createTopic<T = RawValue>(name: string, options?: TopicOptions<T>): Promise<Topic<T>> {
+  createTopic<T = RawValue, D = T>(name: string, options?: TopicOptions<T, D>): Promise<Topic<T, D>> {
     return this.#adminTask(async () => {
       validateTopicName(name)
       const { codec, ifNotExists, ...config } = parseOptions(topicOptionsSchema, options, 'topic')
@@ -283,7 +283,7 @@ export class Bus extends TypedEmitter<BusEvents> {
       if (existing !== undefined) {
         if (!ifNotExists) throw new TopicExistsError(name)
         if (codec !== undefined) existing.codecRef = codec
-        return existing as Topic<T>
+        return existing as unknown as Topic<T, D>
       }
       const topicConfig: TopicConfig = config
       const partitions: Partition[] = []
@@ -291,7 +291,7 @@ export class Bus extends TypedEmitter<BusEvents> {
         partitions.push(new Partition(name, p, await this.#storage.openLog(name, p, topicConfig)))
       }
       await this.#storage.saveTopic({ name, config: topicConfig })
-      const topic = new Topic<T>(name, topicConfig, partitions, codec as Codec<T> | undefined)
+      const topic = new Topic<T, D>(name, topicConfig, partitions, codec as Codec<T, D> | undefined)
       this.#topics.set(name, topic as Topic<unknown>)
       this.emit('topicCreated', { topic: name, partitions: topicConfig.partitions })
       for (const group of this.#groups.values()) group.topicsChanged()
@@ -310,12 +310,12 @@ export class Bus extends TypedEmitter<BusEvents> {
    * ```
    */
   topic(name: string): Topic<RawValue>
-  topic<T>(name: string, options: { codec: Codec<T> }): Topic<T>
-  topic<T>(name: string, options?: { codec: Codec<T> }): Topic<T> | Topic<RawValue> {
+  topic<T, D = T>(name: string, options: { codec: Codec<T, D> }): Topic<T, D>
+  topic<T, D = T>(name: string, options?: { codec: Codec<T, D> }): Topic<T, D> | Topic<RawValue> {
     const topic = this.#requireTopic(name)
     if (options?.codec !== undefined) {
       topic.codecRef = options.codec
-      return topic as Topic<T>
+      return topic as unknown as Topic<T, D>
     }
     return topic as Topic<RawValue>
   }

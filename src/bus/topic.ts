@@ -14,20 +14,20 @@ import type { Partition } from './partition'
  * console.log(orders.name, orders.partitionCount, orders.config.maxMessageBytes)
  * ```
  */
-export class Topic<T = RawValue> {
+export class Topic<T = RawValue, D = T> {
   /** @internal */
   readonly partitionList: Partition[]
   /** @internal */
   configRef: Readonly<TopicConfig>
   /** @internal */
-  codecRef: Codec<T> | undefined
+  codecRef: Codec<T, D> | undefined
 
   /** @internal */
   constructor(
     readonly name: string,
     config: Readonly<TopicConfig>,
     partitions: Partition[],
-    codec: Codec<T> | undefined,
+    codec: Codec<T, D> | undefined,
   ) {
     this.partitionList = partitions
     this.configRef = config
@@ -54,7 +54,7 @@ export class Topic<T = RawValue> {
    * const order = bus.topic('orders', { codec: json(Order) }).codec?.decode(record.value!)
    * ```
    */
-  get codec(): Codec<T> | undefined {
+  get codec(): Codec<T, D> | undefined {
     return this.codecRef
   }
 

@@ -96,8 +96,8 @@ export class Producer extends TypedEmitter<ProducerEvents> {
    * const { partition, offset } = await producer.send('orders', { key: 'u1', value: 'created' })
    * ```
    */
-  send<T>(topic: Topic<T>, message: Message<T>): Promise<RecordMetadata>
-  send<T>(topic: Topic<T>, messages: Message<T>[]): Promise<RecordMetadata[]>
+  send<T>(topic: Topic<T, unknown>, message: Message<T>): Promise<RecordMetadata>
+  send<T>(topic: Topic<T, unknown>, messages: Message<T>[]): Promise<RecordMetadata[]>
   send(topic: string, message: Message<RawValue>): Promise<RecordMetadata>
   send(topic: string, messages: Message<RawValue>[]): Promise<RecordMetadata[]>
   async send(

@@ -12,11 +12,12 @@ import { InvalidRecordError } from '../errors'
  * const order = orders.codec.decode(record.value!)
  * ```
  */
-export interface Codec<T> {
+export interface Codec<T, D = T> {
   readonly name: string
   /** Throws InvalidRecordError for a value it does not accept. */
   encode(value: T): Buffer
-  decode(bytes: Buffer): T
+  /** `D` differs from `T` when a schema transforms values (zod defaults, transforms). */
+  decode(bytes: Buffer): D
 }
 
 /**
@@ -29,7 +30,7 @@ export interface Codec<T> {
  * await bus.createTopic('orders', { codec: json(Order) })
  * ```
  */
-export function json<S extends z.ZodType = z.ZodType<unknown>>(schema?: S): Codec<z.output<S>> {
+export function json<S extends z.ZodType = z.ZodType<unknown>>(schema?: S): Codec<z.input<S>, z.output<S>> {
   const check = (value: unknown, direction: 'encode' | 'decode'): z.output<S> => {
     if (schema === undefined) return value as z.output<S>
     const result = schema.safeParse(value)
