@@ -41,7 +41,9 @@ async function firstRun(): Promise<void> {
 async function secondRun(): Promise<void> {
   await using bus = await Bus.open({ dir })
   const lag = await bus.group('workers').lag()
-  console.log(`run 2: reopened ${bus.listTopics().join()}; pending jobs: ${lag.reduce((n, p) => n + p.lag, 0)}`)
+  console.log(
+    `run 2: reopened ${bus.listTopics().join()}; pending jobs: ${lag.reduce((n, p) => n + p.lag, 0)}`,
+  )
   const pending = lag.reduce((n, p) => n + p.lag, 0)
   let done = 0
   let finish: () => void = () => {}
