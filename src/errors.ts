@@ -335,8 +335,9 @@ export class OffsetOutOfRangeError extends LogbusError {
     readonly topic: string,
     readonly partition: number,
     readonly offset: number,
+    message = `Offset ${offset} is out of range for ${topic}-${partition}`,
   ) {
-    super('OFFSET_OUT_OF_RANGE', `Offset ${offset} is out of range for ${topic}-${partition}`)
+    super('OFFSET_OUT_OF_RANGE', message)
   }
 }
 

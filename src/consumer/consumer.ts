@@ -240,7 +240,10 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
   #loopActive = false
   #progressWaiters: Array<() => void> = []
   /** How the coordinator sees this consumer; kept off the public class. */
-  readonly #handle: GroupMember
+  /** How the coordinator sees this consumer, one per membership; kept off the public class. */
+  #handle: GroupMember | undefined
+  /** Why the coordinator removed this member, if it did: what a late commit is rejected with. */
+  #removedReason: LogbusError | undefined
   readonly #notify = (): void => {
     if (this.#wakers.length === 0) return
     const wakers = this.#wakers
@@ -260,21 +263,28 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     this.#autoOffsetReset =
       this.#options.autoOffsetReset ?? (this.#options.fromBeginning ? 'earliest' : 'latest')
     this.#group = host.group(this.groupId)
-    const consumer = this
-    this.#handle = {
-      get memberId() {
-        return consumer.#memberId
-      },
+  }
+
+  /**
+   * The coordinator's view of one membership. Its member id is fixed; calls through the handle of an
+   * earlier membership (after a restart or a rejoin) are ignored, so a stale entry can never act on
+   * the current one.
+   */
+  #makeHandle(memberId: string): GroupMember {
+    const handle: GroupMember = {
+      memberId,
       instanceId: this.#options.instanceId,
       clientId: this.#options.clientId,
       assignor: this.#assignor,
       rebalanceTimeoutMs: this.#options.maxPollIntervalMs,
       sessionTimeoutMs: this.#options.sessionTimeoutMs,
-      expel: (reason) => this.#expel(reason),
+      expel: (reason) => (this.#handle === handle ? this.#expel(reason) : Promise.resolve()),
       subscribedTopics: (existing) => this.#subscribedTopics(existing),
-      revoke: (partitions) => this.#revoke(partitions),
-      assign: (assignment, generation) => this.#assign(assignment, generation),
+      revoke: (partitions) => (this.#handle === handle ? this.#revoke(partitions) : Promise.resolve()),
+      assign: (assignment, generation) =>
+        this.#handle === handle ? this.#assign(assignment, generation) : Promise.resolve(),
     }
+    return handle
   }
 
   /**
@@ -363,8 +373,11 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
    * ```
    */
   async commit(offsets?: CommittedOffset[]): Promise<void> {
-    if (!this.#member)
+    if (!this.#member) {
+      // Removed by the coordinator: rejected as Kafka rejects it (UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID).
+      if (this.#removedReason !== undefined) throw this.#removedReason
       throw new InvalidStateError('The consumer is not a member of its group (call run() first)')
+    }
     if (offsets === undefined) return this.#commitStates(this.#order)
     const list = offsets.map((o, i) => {
       if (typeof o?.topic !== 'string' || !Number.isInteger(o.partition) || o.partition < 0) {
@@ -650,7 +663,18 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       }
       this.#fetch.set(key, state)
       added.push(tp)
-      if (Number.isNaN(start)) this.#crash(new OffsetOutOfRangeError(tp.topic, tp.partition, committed ?? -1))
+      if (Number.isNaN(start)) {
+        this.#crash(
+          committed === undefined
+            ? new OffsetOutOfRangeError(
+                tp.topic,
+                tp.partition,
+                -1,
+                `Undefined offset with no reset policy for ${tp.topic}-${tp.partition}: no committed offset and autoOffsetReset is 'none'`,
+              )
+            : new OffsetOutOfRangeError(tp.topic, tp.partition, committed),
+        )
+      }
     }
     this.#order = [...this.#fetch.values()].sort((a, b) => compareTopicPartitions(toTp(a), toTp(b)))
     this.#applyPauses()
@@ -677,6 +701,9 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
   async #join(): Promise<void> {
     if (this.#closing !== undefined) throw new ClosedError('Consumer')
     this.#memberId = `${this.#options.clientId}-${randomUUID()}`
+    const handle = this.#makeHandle(this.#memberId)
+    this.#handle = handle
+    this.#removedReason = undefined
     this.#member = true
     if (!this.#loopActive) {
       this.#running = true
@@ -693,7 +720,16 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     this.#scheduleAutoCommit()
     this.#scheduleHeartbeat()
     this.#scheduleWatchdog()
-    await this.#group.join(this.#handle)
+    let joined: Promise<void>
+    try {
+      joined = this.#group.join(handle)
+    } catch (error) {
+      // Refused (another assignor than the group's): nothing of this membership may keep running.
+      this.#dropMembership()
+      this.#stopLoop()
+      throw error
+    }
+    await joined
   }
 
   /** Where to start on a newly assigned partition: the committed offset if valid, else the reset policy. */
@@ -943,7 +979,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
   #leave(): void {
     if (!this.#member) return
     this.#dropMembership()
-    this.#group.leave(this.#handle)
+    if (this.#handle !== undefined) this.#group.leave(this.#handle)
   }
 
   /** Stops the member's timers and forgets its partitions (without committing). */
@@ -968,6 +1004,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
   #expel(reason: LogbusError): Promise<void> {
     if (!this.#member) return Promise.resolve()
     const memberId = this.#memberId
+    this.#removedReason = reason
     this.#dropMembership()
     this.emit('removed', { groupId: this.groupId, memberId, reason })
     const safe = this.#reachSafePoint()
@@ -1022,7 +1059,9 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
           if (state.strikes >= 3) stuck = true
         }
         if (stuck) {
-          this.#group.remove(this.#handle, new UnknownMemberError(this.groupId, this.#memberId))
+          if (this.#handle !== undefined) {
+            this.#group.remove(this.#handle, new UnknownMemberError(this.groupId, this.#memberId))
+          }
           return
         }
         this.#scheduleWatchdog()
@@ -1038,7 +1077,8 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     this.#channel?.close()
     if (this.#restartTimer !== undefined) this.#host.clock.clearTimeout(this.#restartTimer)
     await this.#loopDone
-    if (this.#member && this.#options.autoCommit) await this.#commitStates(this.#order).catch(() => undefined)
+    // As Kafka's close: the partitions are revoked (commit with auto-commit, onRevoke), then the member leaves.
+    if (this.#member) await this.#revoke(this.assignment())
     this.#leave()
     this.emit('stop', { groupId: this.groupId })
     this.removeAllListeners()

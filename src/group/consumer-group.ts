@@ -534,6 +534,7 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
       fresh.joined.promise.then(joined.resolve, joined.reject)
       return
     }
+    const slot = [...this.#members.values()].indexOf(entry)
     this.#removeEntry(entry)
     if (!entry.departed) {
       const fenced = new FencedInstanceIdError(this.groupId, member.instanceId!)
@@ -541,6 +542,11 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
       this.emit('memberRemoved', { groupId: this.groupId, memberId: entry.member.memberId, reason: fenced })
     }
     const successor = this.#addEntry(member, entry.assignment)
+    // The successor takes its predecessor's place in the member order (the first member leads).
+    const order = [...this.#members.values()].filter((e) => e !== successor)
+    order.splice(Math.min(slot, order.length), 0, successor)
+    this.#members.clear()
+    for (const e of order) this.#members.set(e.member.memberId, e)
     await member.assign(entry.assignment, this.#generation)
     successor.hasJoined = true
     successor.joined.resolve()
@@ -635,6 +641,13 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
         if (moving.length > 0) revocations.set(entry, moving)
       }
       if (revocations.size > 0) {
+        // Round one: owners give up what moves (handler in flight, commit, onRevoke) while they keep
+        // consuming the rest; the round's assignment is what each keeps plus what nobody owned.
+        await Promise.all([...revocations].map(([entry, moving]) => this.#revokeFrom(entry, moving)))
+        if (this.#members.size === 0) {
+          this.#becomeEmpty()
+          return
+        }
         this.#setState('CompletingRebalance')
         const generation = ++this.#generation
         await Promise.all(
@@ -646,21 +659,17 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
             return this.#assignTo(entry, first, generation)
           }),
         )
+        this.#setState('Stable')
         this.#publish(generation)
+        // Round two: the members that revoked rejoin, and the moved partitions reach their new owners.
         this.#setState('PreparingRebalance')
-        await Promise.all([...revocations].map(([entry, moving]) => this.#revokeFrom(entry, moving)))
-        if (this.#members.size === 0) {
-          this.#becomeEmpty()
-          return
-        }
       }
     }
     this.#setState('CompletingRebalance')
     const generation = ++this.#generation
-    const final = cooperative && this.#rebalancePending ? target : target
     await Promise.all(
       [...this.#members.values()].map((entry) =>
-        this.#assignTo(entry, final[entry.member.memberId] ?? [], generation),
+        this.#assignTo(entry, target[entry.member.memberId] ?? [], generation),
       ),
     )
     this.#setState('Stable')
