@@ -475,8 +475,8 @@ export class Bus extends TypedEmitter<BusEvents> {
   }
 
   /**
-   * The coordinator handle of a group: describe, lag, committed offsets, events. A group that never
-   * had members nor offsets reports state `Dead`, as Kafka does for an unknown group.
+   * The coordinator handle of a group: describe, lag, committed offsets, events. A group with
+   * neither members nor committed offsets reports state `Dead`, as Kafka does for an unknown group.
    *
    * @example
    * ```ts
