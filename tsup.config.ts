@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup'
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  entry: { index: 'src/index.ts', kafkajs: 'src/kafkajs/index.ts' },
   format: ['esm', 'cjs'],
   dts: { compilerOptions: { stripInternal: true } },
   sourcemap: true,

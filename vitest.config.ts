@@ -1,8 +1,16 @@
+import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
 
 export default defineConfig({
+  resolve: {
+    // Tests and examples import the package by its name, as users do, from the sources.
+    alias: {
+      'logbus/kafkajs': fileURLToPath(new URL('./src/kafkajs/index.ts', import.meta.url)),
+      logbus: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
+    },
+  },
   test: {
-    include: ['test/**/*.test.ts'],
+    include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
     pool: 'forks',
     testTimeout: 20_000,
     hookTimeout: 20_000,

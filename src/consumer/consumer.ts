@@ -173,6 +173,8 @@ interface FetchState {
   paused: boolean
   /** Failed deliveries in a row at `position`, for the retry schedule. */
   attempts: number
+  /** Counts seeks, so a batch handler's automatic resolve does not undo a seek made inside it. */
+  seeks: number
   /** Not fetched until onAssign returned (a seek in onAssign must take effect first). */
   ready: boolean
   /** A fetch loop is working on it: with several loops, a partition is still handled by one at a time. */
@@ -416,6 +418,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     state.position = offset
     state.processed = offset
     state.attempts = 0
+    state.seeks++
     state.interrupted = true
     this.#notify()
   }
@@ -653,6 +656,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
         revoked: false,
         paused: false,
         attempts: 0,
+        seeks: 0,
         ready: false,
         busy: false,
         delivering: false,
@@ -880,10 +884,11 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     this.#inFlight++
     state.delivering = true
     state.deliveries++
+    const seeksBefore = state.seeks
     let failure: { error: unknown } | undefined
     try {
       await this.#eachBatch!(payload)
-      if (this.#eachBatchAutoResolve) resolveOffset(last)
+      if (this.#eachBatchAutoResolve && state.seeks === seeksBefore) resolveOffset(last)
       state.attempts = 0
     } catch (error) {
       failure = { error }

@@ -526,3 +526,25 @@ describe('partitionsConsumedConcurrently', () => {
     await consumer.close()
   })
 })
+
+describe('eachBatch and seek', () => {
+  it('a seek inside the handler is not undone by the automatic resolve', async () => {
+    const bus = await openBus()
+    const topic = uniqueName()
+    await bus.createTopic(topic)
+    await bus.producer().send(topic, [{ value: 'a' }, { value: 'b' }])
+    const consumer = bus.consumer({ groupId: uniqueName('g'), topics: [topic], fromBeginning: true })
+    const batches: string[][] = []
+    await consumer.run({
+      eachBatch: ({ records }) => {
+        batches.push(values([...records]))
+        if (batches.length === 1) consumer.seek({ topic, partition: 0, offset: 0 })
+      },
+    })
+    await waitUntil(() => batches.length === 2)
+    expect(batches).toEqual([
+      ['a', 'b'],
+      ['a', 'b'],
+    ])
+  })
+})

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto'
+import type { Bus } from '../bus/bus'
+import type { Topic } from '../bus/topic'
+import type { Consumer as CoreConsumer } from '../consumer/consumer'
+import type { RawValue } from '../producer/message'
+import { coreCode, KafkaJSNumberOfRetriesExceeded, protocolError, toKafkaJSError } from './errors'
+import type { AclEntry, Logger, PartitionMetadata, RetryOptions } from './types'
+
+/** What the facade keeps per bus, shared by every Kafka instance on it: the broker-side state logbus lacks. */
+export interface ClusterState {
+  readonly clusterId: string
+  /** Live facade consumers (members), for transactional offset commits and group descriptions. */
+  readonly members: Set<MemberHandle>
+  /** transactionalId → the epoch of its current producer (a newer producer fences older ones). */
+  readonly producerEpochs: Map<string, number>
+  /** Topic configs logbus has no field for (e.g. `compression.type`): accepted, stored, not enforced. */
+  readonly extraTopicConfigs: Map<string, Map<string, string>>
+  readonly acls: AclEntry[]
+}
+
+/** A facade consumer as other clients of the bus see it. */
+export interface MemberHandle {
+  readonly groupId: string
+  /** The running core consumer, if the member is running. */
+  core(): CoreConsumer | undefined
+  subscribedTopics(): string[]
+}
+
+const states = new WeakMap<Bus, ClusterState>()
+
+/** The facade's state of `bus`, created on first use and shared by every Kafka instance on that bus. */
+export function clusterState(bus: Bus): ClusterState {
+  let state = states.get(bus)
+  if (state === undefined) {
+    state = {
+      clusterId: `logbus-${randomUUID()}`,
+      members: new Set(),
+      producerEpochs: new Map(),
+      extraTopicConfigs: new Map(),
+      acls: [],
+    }
+    states.set(bus, state)
+  }
+  return state
+}
+
+/** What a Kafka instance hands its producers, consumers and admins. */
+export interface ClientContext {
+  bus(): Promise<Bus>
+  readonly logger: Logger
+  readonly clientId: string
+  readonly retry: RetryOptions | undefined
+  readonly numPartitions: number
+  brokers(): Promise<string[]>
+}
+
+/** The topic, or undefined if it does not exist. */
+export function findTopic(bus: Bus, name: string): Topic<RawValue> | undefined {
+  try {
+    return bus.topic(name)
+  } catch (error) {
+    if (coreCode(error) === 'UNKNOWN_TOPIC_OR_PARTITION') return undefined
+    throw toKafkaJSError(error)
+  }
+}
+
+/**
+ * The topic, created with the broker's default partition count if it does not exist and auto-creation
+ * is allowed (Kafka's `auto.create.topics.enable`, on by default); otherwise KafkaJS's
+ * UNKNOWN_TOPIC_OR_PARTITION error.
+ */
+export async function ensureTopic(
+  bus: Bus,
+  name: string,
+  autoCreate: boolean,
+  numPartitions: number,
+): Promise<Topic<RawValue>> {
+  const existing = findTopic(bus, name)
+  if (existing !== undefined) return existing
+  if (!autoCreate) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic "${name}"`)
+  try {
+    await bus.createTopic(name, { partitions: numPartitions, ifNotExists: true })
+  } catch (error) {
+    throw toKafkaJSError(error)
+  }
+  return bus.topic(name)
+}
+
+const metadataCache = new Map<number, PartitionMetadata[]>()
+
+/** The metadata of a topic with `count` partitions: one broker, node 0, leads and replicates each. */
+export function partitionMetadata(count: number): PartitionMetadata[] {
+  let cached = metadataCache.get(count)
+  if (cached === undefined) {
+    cached = Array.from({ length: count }, (_, partitionId) => ({
+      partitionErrorCode: 0,
+      partitionId,
+      leader: 0,
+      replicas: [0],
+      isr: [0],
+      offlineReplicas: [],
+    }))
+    if (count <= 1024) metadataCache.set(count, cached)
+  }
+  return cached.map((p) => ({ ...p, replicas: [0], isr: [0], offlineReplicas: [] }))
+}
+
+/** KafkaJS's retry defaults. */
+const RETRY_DEFAULTS = { maxRetryTime: 30_000, initialRetryTime: 300, multiplier: 2, retries: 5 }
+
+/** Retry options with KafkaJS's defaults applied. */
+export interface ResolvedRetry {
+  maxRetryTime: number
+  initialRetryTime: number
+  multiplier: number
+  retries: number
+  restartOnFailure: ((e: Error) => Promise<boolean>) | undefined
+}
+
+/** Merges retry options (later layers win, as KafkaJS merges the client's and the producer's) over KafkaJS's defaults. */
+export function resolveRetry(...layers: Array<RetryOptions | undefined>): ResolvedRetry {
+  const merged: RetryOptions = Object.assign({}, ...layers.filter((l) => l !== undefined))
+  return {
+    maxRetryTime: merged.maxRetryTime ?? RETRY_DEFAULTS.maxRetryTime,
+    initialRetryTime: merged.initialRetryTime ?? RETRY_DEFAULTS.initialRetryTime,
+    multiplier: merged.multiplier ?? RETRY_DEFAULTS.multiplier,
+    retries: merged.retries ?? RETRY_DEFAULTS.retries,
+    restartOnFailure: merged.restartOnFailure,
+  }
+}
+
+/** The wait before retry `attempt` (from 0): KafkaJS's schedule without its random jitter. */
+export function retryTime(retry: ResolvedRetry, attempt: number): number {
+  return Math.min(retry.initialRetryTime * retry.multiplier ** attempt, retry.maxRetryTime)
+}
+
+const UNRECOVERABLE = ['RangeError', 'ReferenceError', 'SyntaxError', 'TypeError']
+
+/** KafkaJS's rule: an error is retried unless it says `retriable: false` or is a programming error. */
+export function isRetriable(error: Error): boolean {
+  const retriable = (error as { retriable?: unknown }).retriable
+  return retriable !== false && !UNRECOVERABLE.includes(error.name)
+}
+
+/**
+ * KafkaJS's retrier: runs `fn`, retrying retriable errors on the deterministic schedule; past
+ * `retries`, rejects with KafkaJSNumberOfRetriesExceeded (its cause the last error). A non-retriable
+ * error is rethrown at once, as KafkaJS's `bail` does.
+ */
+export async function withRetries<T>(retry: ResolvedRetry, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn()
+    } catch (caught) {
+      const error = caught instanceof Error ? caught : new Error(String(caught))
+      if (!isRetriable(error)) throw error
+      const wait = retryTime(retry, attempt)
+      if (attempt >= retry.retries) {
+        throw new KafkaJSNumberOfRetriesExceeded(error, { retryCount: attempt, retryTime: wait })
+      }
+      await new Promise<void>((resolve) => setTimeout(resolve, wait))
+    }
+  }
+}

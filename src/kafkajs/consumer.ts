@@ -1,0 +1,983 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { Bus } from '../bus/bus'
+import type { BatchPayload, Consumer as CoreConsumer } from '../consumer/consumer'
+import type { Assignor } from '../group/assignor'
+import type { ConsumerGroup } from '../group/consumer-group'
+import type { TopicPartition as CoreTopicPartition, LogRecord } from '../record/log-record'
+import type { CommittedOffset } from '../storage/storage'
+import { AssignerProtocol, assignorFor, toAssignment } from './assigners'
+import {
+  type ClientContext,
+  clusterState,
+  ensureTopic,
+  findTopic,
+  isRetriable,
+  type MemberHandle,
+  type ResolvedRetry,
+  resolveRetry,
+  retryTime,
+} from './cluster'
+import { EARLIEST_OFFSET, LATEST_OFFSET } from './constants'
+import {
+  KafkaJSError,
+  KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded,
+  toKafkaJSError,
+} from './errors'
+import { Instrumentation } from './instrumentation'
+import type {
+  Batch,
+  Consumer,
+  ConsumerConfig,
+  ConsumerEventPayloads,
+  ConsumerEvents,
+  ConsumerRunConfig,
+  ConsumerSubscribeTopic,
+  ConsumerSubscribeTopics,
+  EachBatchHandler,
+  EachMessageHandler,
+  GroupDescription,
+  IBatchProcessEvent,
+  KafkaMessage,
+  Logger,
+  Offsets,
+  OffsetsByTopicPartition,
+  RemoveInstrumentationEventListener,
+  TopicOffsets,
+  TopicPartitionOffset,
+  TopicPartitionOffsetAndMetadata,
+  TopicPartitions,
+} from './types'
+
+const CONSUMER_EVENTS: ConsumerEvents = {
+  HEARTBEAT: 'consumer.heartbeat',
+  COMMIT_OFFSETS: 'consumer.commit_offsets',
+  GROUP_JOIN: 'consumer.group_join',
+  FETCH_START: 'consumer.fetch_start',
+  FETCH: 'consumer.fetch',
+  START_BATCH_PROCESS: 'consumer.start_batch_process',
+  END_BATCH_PROCESS: 'consumer.end_batch_process',
+  CONNECT: 'consumer.connect',
+  DISCONNECT: 'consumer.disconnect',
+  STOP: 'consumer.stop',
+  CRASH: 'consumer.crash',
+  REBALANCING: 'consumer.rebalancing',
+  RECEIVED_UNSUBSCRIBED_TOPICS: 'consumer.received_unsubscribed_topics',
+  REQUEST: 'consumer.network.request',
+  REQUEST_TIMEOUT: 'consumer.network.request_timeout',
+  REQUEST_QUEUE_SIZE: 'consumer.network.request_queue_size',
+}
+
+/** Matches no topic: a member that subscribed to nothing still joins, as in KafkaJS. */
+const NO_TOPIC = /(?!)/
+
+/** The node id of the one in-process broker. */
+const NODE_ID = 0
+
+/** Set while this facade runs a handler: `stop()` from inside a handler must not wait for it. */
+const insideHandler = new AsyncLocalStorage<KafkaJSConsumer>()
+
+const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`
+
+const notInitialized = (): KafkaJSNonRetriableError =>
+  new KafkaJSNonRetriableError('Consumer group was not initialized, consumer#run must be called first')
+
+/** KafkaJS's pause state: whole topics (with resumed exceptions) and single partitions. */
+class PauseState {
+  readonly #topics = new Map<string, { all: boolean; paused: Set<number>; resumed: Set<number> }>()
+
+  #state(topic: string): { all: boolean; paused: Set<number>; resumed: Set<number> } {
+    let state = this.#topics.get(topic)
+    if (state === undefined) {
+      state = { all: false, paused: new Set(), resumed: new Set() }
+      this.#topics.set(topic, state)
+    }
+    return state
+  }
+
+  pause(topic: string, partitions: number[] | undefined): void {
+    const state = this.#state(topic)
+    if (partitions === undefined) {
+      state.paused.clear()
+      state.resumed.clear()
+      state.all = true
+    } else {
+      for (const partition of partitions) {
+        state.paused.add(partition)
+        state.resumed.delete(partition)
+      }
+      state.all = false
+    }
+  }
+
+  resume(topic: string, partitions: number[] | undefined): void {
+    const state = this.#state(topic)
+    if (partitions === undefined) {
+      state.paused.clear()
+      state.resumed.clear()
+      state.all = false
+    } else {
+      for (const partition of partitions) {
+        state.paused.delete(partition)
+        if (state.all) state.resumed.add(partition)
+      }
+    }
+  }
+
+  isPaused(topic: string, partition: number): boolean {
+    const state = this.#topics.get(topic)
+    if (state === undefined) return false
+    return (state.all && !state.resumed.has(partition)) || state.paused.has(partition)
+  }
+}
+
+/** Everything about one `run()`, until `stop()` (KafkaJS's ConsumerGroup + Runner). */
+interface RunState {
+  readonly core: CoreConsumer
+  readonly bus: Bus
+  readonly group: ConsumerGroup
+  readonly autoCommit: boolean
+  readonly autoCommitInterval: number | null
+  readonly autoCommitThreshold: number | null
+  readonly eachBatchAutoResolve: boolean
+  readonly eachMessage: EachMessageHandler | null
+  readonly eachBatch: EachBatchHandler | null
+  running: boolean
+  joinedOnce: boolean
+  /** Crashed and restarting: KafkaJS reconnects (CONNECT) before it joins again. */
+  restarting: boolean
+  joinStartedAt: number
+  lastCommit: number
+  lastHeartbeat: number
+  /** Next offset to commit of each partition something was resolved on in this generation. */
+  readonly resolved: Map<string, { topic: string; partition: number; offset: number }>
+  /** Failed deliveries in a row per partition. */
+  readonly attempts: Map<string, number>
+  /** Bumped by every seek: a batch that sees it change is stale. */
+  readonly seeks: Map<string, number>
+  /** Seeks of partitions not assigned yet (applied when they are, as KafkaJS does at its next fetch). */
+  readonly pendingSeeks: Map<string, { topic: string; partition: number; offset: number }>
+  readonly pauses: PauseState
+  /** Retry waits in progress; woken to re-check whether they should end early. */
+  readonly sleepers: Set<() => void>
+  readonly cleanups: Array<() => void>
+  crashError: Error | undefined
+}
+
+function toMessage(record: LogRecord): KafkaMessage {
+  return {
+    key: record.key,
+    value: record.value,
+    timestamp: String(record.timestamp),
+    attributes: 0,
+    offset: String(record.offset),
+    headers: { ...record.headers },
+  }
+}
+
+function toBatch(
+  topic: string,
+  partition: number,
+  highWatermark: number,
+  records: readonly LogRecord[],
+): Batch {
+  const messages = records.map(toMessage)
+  const first = messages[0]?.offset ?? null
+  const last = messages.at(-1)?.offset ?? String(highWatermark - 1)
+  return {
+    topic,
+    partition,
+    highWatermark: String(highWatermark),
+    messages,
+    isEmpty: () => messages.length === 0,
+    firstOffset: () => first,
+    lastOffset: () => last,
+    offsetLag: () => String(highWatermark - 1 - Number(last)),
+    offsetLagLow: () => (first === null ? '0' : String(highWatermark - 1 - Number(first))),
+  }
+}
+
+function parseOffset(offset: unknown): number {
+  const text = typeof offset === 'bigint' ? offset.toString() : String(offset)
+  if (!/^-?\d+$/.test(text.trim())) {
+    throw new KafkaJSNonRetriableError(`Invalid offset, expected a long received ${String(offset)}`)
+  }
+  const value = Number(text)
+  if (!Number.isSafeInteger(value)) {
+    throw new KafkaJSNonRetriableError(`Invalid offset, expected a long received ${String(offset)}`)
+  }
+  return value
+}
+
+function groupByTopic(offsets: readonly CommittedOffset[]): TopicOffsets[] {
+  const byTopic = new Map<string, TopicOffsets>()
+  for (const { topic, partition, offset } of offsets) {
+    let entry = byTopic.get(topic)
+    if (entry === undefined) {
+      entry = { topic, partitions: [] }
+      byTopic.set(topic, entry)
+    }
+    entry.partitions.push({ partition, offset: String(offset) })
+  }
+  return [...byTopic.values()]
+}
+
+function originalCause(error: Error): Error {
+  let current = error
+  const seen = new Set<Error>()
+  while (current.cause instanceof Error && !seen.has(current.cause)) {
+    seen.add(current)
+    current = current.cause
+  }
+  return current
+}
+
+/**
+ * The group described the way KafkaJS's DescribeGroups returns it: members' metadata and assignments
+ * encoded with Kafka's consumer protocol.
+ */
+export function describeGroupOf(bus: Bus, groupId: string): GroupDescription {
+  const description = bus.group(groupId).describe()
+  const handles = [...clusterState(bus).members]
+  return {
+    groupId,
+    state: description.state,
+    protocol: description.protocol,
+    protocolType: description.state === 'Dead' ? '' : 'consumer',
+    members: description.members.map((member) => {
+      const handle = handles.find((h) => h.core()?.memberId === member.memberId)
+      const topics = handle?.subscribedTopics() ?? [...new Set(member.assignment.map((tp) => tp.topic))]
+      const assignment = toAssignment(member.assignment)
+      return {
+        memberId: member.memberId,
+        clientId: member.clientId,
+        clientHost: '/127.0.0.1',
+        memberMetadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics }),
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment }),
+      }
+    }),
+  }
+}
+
+/**
+ * The facade's consumer: KafkaJS's `Consumer` over a logbus group member. Each `run()` creates one
+ * logbus consumer, which `stop()` closes; KafkaJS's runner (batches, resolving, auto-commit, retries,
+ * crash and restart) is reproduced here on top of it.
+ */
+export class KafkaJSConsumer implements Consumer {
+  readonly events: ConsumerEvents = CONSUMER_EVENTS
+  readonly #ctx: ClientContext
+  readonly #groupId: string
+  readonly #logger: Logger
+  readonly #emitter: Instrumentation<ConsumerEventPayloads>
+  readonly #retry: ResolvedRetry
+  readonly #assignor: Assignor
+  readonly #sessionTimeout: number
+  readonly #rebalanceTimeout: number
+  readonly #heartbeatInterval: number
+  readonly #maxBytesPerPartition: number
+  readonly #autoCreate: boolean
+  /** Subscribed topic → fromBeginning, in subscription order. */
+  readonly #subscriptions = new Map<string, boolean>()
+  readonly #handle: MemberHandle
+  #run: RunState | undefined
+  #stopping: Promise<void> | undefined
+
+  constructor(ctx: ClientContext, config: ConsumerConfig) {
+    const { groupId } = config ?? ({} as ConsumerConfig)
+    if (!groupId) throw new KafkaJSNonRetriableError('Consumer groupId must be a non-empty string.')
+    this.#ctx = ctx
+    this.#groupId = groupId
+    this.#logger = ctx.logger.namespace('Consumer')
+    this.#emitter = new Instrumentation<ConsumerEventPayloads>(CONSUMER_EVENTS, 'consumer', this.#logger)
+    this.#retry = resolveRetry(ctx.retry, config.retry ?? { retries: 5 })
+    this.#assignor = assignorFor(config.partitionAssigners, groupId, this.#logger)
+    this.#sessionTimeout = config.sessionTimeout ?? 30_000
+    this.#rebalanceTimeout = config.rebalanceTimeout ?? 60_000
+    this.#heartbeatInterval = config.heartbeatInterval ?? 3_000
+    this.#maxBytesPerPartition = config.maxBytesPerPartition ?? 1_048_576
+    this.#autoCreate = config.allowAutoTopicCreation ?? true
+    if (this.#heartbeatInterval >= this.#sessionTimeout) {
+      throw new KafkaJSNonRetriableError(
+        `Consumer heartbeatInterval (${this.#heartbeatInterval}) must be lower than sessionTimeout (${this.#sessionTimeout}). It is recommended to set heartbeatInterval to approximately a third of the sessionTimeout.`,
+      )
+    }
+    this.#handle = {
+      groupId,
+      core: () => this.#run?.core,
+      subscribedTopics: () => [...this.#subscriptions.keys()],
+    }
+  }
+
+  async connect(): Promise<void> {
+    await this.#ctx.bus()
+    this.#emitter.emit('consumer.connect', null)
+  }
+
+  async disconnect(): Promise<void> {
+    try {
+      await this.stop()
+      this.#emitter.emit('consumer.disconnect', null)
+    } catch (error) {
+      const e = toKafkaJSError(error)
+      this.#logger.error(`Caught error when disconnecting the consumer: ${e.message}`, {
+        stack: e.stack,
+        groupId: this.#groupId,
+      })
+      throw e
+    }
+  }
+
+  async subscribe(subscription: ConsumerSubscribeTopics | ConsumerSubscribeTopic): Promise<void> {
+    if (this.#run !== undefined) {
+      throw new KafkaJSNonRetriableError('Cannot subscribe to topic while consumer is running')
+    }
+    const {
+      topic,
+      topics,
+      fromBeginning = false,
+    } = (subscription ?? {}) as Partial<ConsumerSubscribeTopics & ConsumerSubscribeTopic>
+    if (!topic && !topics) throw new KafkaJSNonRetriableError('Missing required argument "topics"')
+    if (topics != null && !Array.isArray(topics)) {
+      throw new KafkaJSNonRetriableError('Argument "topics" must be an array')
+    }
+    const wanted: Array<string | RegExp> = topics ?? [topic as string | RegExp]
+    for (const entry of wanted) {
+      if (typeof entry !== 'string' && !(entry instanceof RegExp)) {
+        throw new KafkaJSNonRetriableError(
+          `Invalid topic ${String(entry)} (${typeof entry}), the topic name has to be a String or a RegExp`,
+        )
+      }
+    }
+    const bus = await this.#ctx.bus()
+    const names: string[] = []
+    for (const entry of wanted) {
+      if (entry instanceof RegExp) {
+        // Matched against the topics that exist now, as KafkaJS does with the cluster's metadata.
+        const pattern = new RegExp(entry.source, entry.flags.replace(/[gy]/g, ''))
+        names.push(...bus.listTopics().filter((name) => pattern.test(name)))
+      } else {
+        await ensureTopic(bus, entry, this.#autoCreate, this.#ctx.numPartitions)
+        names.push(entry)
+      }
+    }
+    for (const name of names) this.#subscriptions.set(name, fromBeginning)
+  }
+
+  async run(config?: ConsumerRunConfig): Promise<void> {
+    if (this.#run !== undefined) {
+      this.#logger.warn('consumer#run was called, but the consumer is already running', {
+        groupId: this.#groupId,
+      })
+      return
+    }
+    const {
+      autoCommit = true,
+      autoCommitInterval = null,
+      autoCommitThreshold = null,
+      eachBatchAutoResolve = true,
+      partitionsConsumedConcurrently = 1,
+      eachBatch = null,
+      eachMessage = null,
+    } = config ?? {}
+    const bus = await this.#ctx.bus()
+    if (this.#run !== undefined) return
+    const topics = [...this.#subscriptions.keys()]
+    const fromBeginning = [...this.#subscriptions.values()]
+    const allFromBeginning = fromBeginning.length > 0 && fromBeginning.every(Boolean)
+    // KafkaJS restarts after the last retry's wait (deterministic here: no jitter).
+    const restartDelay = retryTime(this.#retry, this.#retry.retries)
+    let core: CoreConsumer
+    try {
+      core = bus.consumer({
+        groupId: this.#groupId,
+        topics: topics.length > 0 ? topics : NO_TOPIC,
+        fromBeginning: allFromBeginning,
+        autoCommit,
+        autoCommitIntervalMs: Math.max(1, Math.floor(autoCommitInterval ?? 5_000)),
+        clientId: this.#ctx.clientId,
+        assignor: this.#assignor,
+        sessionTimeoutMs: this.#sessionTimeout,
+        heartbeatIntervalMs: this.#heartbeatInterval,
+        maxPollIntervalMs: this.#rebalanceTimeout,
+        partitionsConsumedConcurrently,
+        maxBytesPerPartition: this.#maxBytesPerPartition,
+        retry: { retries: 0, initialRetryTimeMs: restartDelay, maxRetryTimeMs: restartDelay, multiplier: 1 },
+        // The hooks run once the member joins, after `run` below is set.
+        restartOnFailure: (error) => this.#shouldRestart(run, error),
+        onAssign: (partitions) => this.#onAssign(run, partitions),
+        onRevoke: (partitions) => this.#onRevoke(run, partitions),
+      })
+    } catch (error) {
+      throw toKafkaJSError(error)
+    }
+    const now = Date.now()
+    const run: RunState = {
+      core,
+      bus,
+      group: bus.group(this.#groupId),
+      autoCommit,
+      autoCommitInterval,
+      autoCommitThreshold,
+      eachBatchAutoResolve,
+      eachMessage,
+      eachBatch,
+      running: true,
+      joinedOnce: false,
+      restarting: false,
+      joinStartedAt: now,
+      lastCommit: now,
+      lastHeartbeat: now,
+      resolved: new Map(),
+      attempts: new Map(),
+      seeks: new Map(),
+      pendingSeeks: new Map(),
+      pauses: new PauseState(),
+      sleepers: new Set(),
+      cleanups: [],
+      crashError: undefined,
+    }
+    this.#run = run
+    clusterState(bus).members.add(this.#handle)
+    this.#listen(run)
+    this.#logger.info('Starting', { groupId: this.#groupId })
+    this.#emitter.emit('consumer.connect', null)
+    try {
+      await run.core.run({ eachBatch: (payload) => this.#onBatch(run, payload), eachBatchAutoResolve: false })
+    } catch (error) {
+      if (this.#run !== run) return
+      const e = toKafkaJSError(error)
+      this.#logger.error(`Crash: ${e.name}: ${e.message}`, { groupId: this.#groupId, stack: e.stack })
+      this.#run = undefined
+      await this.#teardown(run)
+      this.#emitter.emit('consumer.stop', null)
+      this.#emitter.emit('consumer.disconnect', null)
+      this.#emitter.emit('consumer.crash', { error: e, groupId: this.#groupId, restart: false })
+    }
+  }
+
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop().finally(() => {
+      this.#stopping = undefined
+    })
+    return this.#stopping
+  }
+
+  async commitOffsets(topicPartitions: Array<TopicPartitionOffsetAndMetadata>): Promise<void> {
+    const offsets: CommittedOffset[] = []
+    for (const { topic, partition, offset, metadata = null } of topicPartitions ?? []) {
+      if (!topic) throw new KafkaJSNonRetriableError(`Invalid topic ${topic}`)
+      if (Number.isNaN(Number(partition))) {
+        throw new KafkaJSNonRetriableError(`Invalid partition, expected a number received ${partition}`)
+      }
+      const value = parseOffset(offset)
+      if (value < 0) throw new KafkaJSNonRetriableError('Offset must not be a negative number')
+      if (metadata !== null && typeof metadata !== 'string') {
+        throw new KafkaJSNonRetriableError(
+          `Invalid offset metadata, expected string or null, received ${String(metadata)}`,
+        )
+      }
+      offsets.push({ topic, partition: Number(partition), offset: value })
+    }
+    const run = this.#run
+    if (run === undefined) throw notInitialized()
+    if (!run.running) return
+    await this.#commit(run, offsets)
+  }
+
+  seek({ topic, partition, offset }: TopicPartitionOffset): void {
+    if (!topic) throw new KafkaJSNonRetriableError(`Invalid topic ${topic}`)
+    if (Number.isNaN(Number(partition))) {
+      throw new KafkaJSNonRetriableError(`Invalid partition, expected a number received ${partition}`)
+    }
+    const value = parseOffset(offset)
+    if (value < 0 && value !== EARLIEST_OFFSET && value !== LATEST_OFFSET) {
+      throw new KafkaJSNonRetriableError('Offset must not be a negative number')
+    }
+    const run = this.#run
+    if (run === undefined) throw notInitialized()
+    const p = Number(partition)
+    const key = tpKey(topic, p)
+    run.seeks.set(key, (run.seeks.get(key) ?? 0) + 1)
+    if (run.core.position({ topic, partition: p }) === undefined) {
+      run.pendingSeeks.set(key, { topic, partition: p, offset: value })
+    } else {
+      run.pendingSeeks.delete(key)
+      this.#applySeek(run, topic, p, value)
+    }
+    this.#wake(run)
+  }
+
+  async describeGroup(): Promise<GroupDescription> {
+    return describeGroupOf(await this.#ctx.bus(), this.#groupId)
+  }
+
+  pause(topics: Array<{ topic: string; partitions?: number[] }>): void {
+    this.#checkTopicPartitions(topics, 'pause')
+    const run = this.#run
+    if (run === undefined) throw notInitialized()
+    this.#logger.info(`Pausing fetching from ${topics.length} topics`, { topicPartitions: topics })
+    for (const { topic, partitions } of topics) run.pauses.pause(topic, partitions)
+    this.#applyPauses(run, run.core.assignment())
+    this.#wake(run)
+  }
+
+  resume(topics: Array<{ topic: string; partitions?: number[] }>): void {
+    this.#checkTopicPartitions(topics, 'resume')
+    const run = this.#run
+    if (run === undefined) throw notInitialized()
+    this.#logger.info(`Resuming fetching from ${topics.length} topics`, { topicPartitions: topics })
+    for (const { topic, partitions } of topics) run.pauses.resume(topic, partitions)
+    this.#applyPauses(run, run.core.assignment())
+  }
+
+  paused(): TopicPartitions[] {
+    const run = this.#run
+    if (run === undefined) return []
+    const byTopic = new Map<string, number[]>()
+    for (const { topic, partition } of run.core.assignment()) {
+      if (!run.pauses.isPaused(topic, partition)) continue
+      let list = byTopic.get(topic)
+      if (list === undefined) {
+        list = []
+        byTopic.set(topic, list)
+      }
+      list.push(partition)
+    }
+    return [...byTopic].map(([topic, partitions]) => ({
+      topic,
+      partitions: partitions.sort((a, b) => a - b),
+    }))
+  }
+
+  on<E extends keyof ConsumerEventPayloads>(
+    eventName: E,
+    listener: (event: ConsumerEventPayloads[E]) => void,
+  ): RemoveInstrumentationEventListener<E> {
+    return this.#emitter.on(eventName, listener)
+  }
+
+  logger(): Logger {
+    return this.#logger
+  }
+
+  async #stop(): Promise<void> {
+    const run = this.#run
+    if (run !== undefined) {
+      this.#run = undefined
+      run.running = false
+      this.#wake(run)
+      const closing = this.#teardown(run).then(() => this.#emitter.emit('consumer.stop', null))
+      if (insideHandler.getStore() === this) {
+        // Called from this consumer's own handler: the close waits for that handler, so do not wait for it.
+        closing.catch((error: unknown) => this.#logger.error('Failed to stop the consumer', { error }))
+      } else {
+        await closing
+      }
+    }
+    this.#logger.info('Stopped', { groupId: this.#groupId })
+  }
+
+  /** Closes the logbus consumer (committing with autoCommit, leaving the group) and drops listeners. */
+  async #teardown(run: RunState): Promise<void> {
+    run.running = false
+    try {
+      await run.core.close()
+    } finally {
+      for (const cleanup of run.cleanups.splice(0)) cleanup()
+      clusterState(run.bus).members.delete(this.#handle)
+    }
+  }
+
+  #listen(run: RunState): void {
+    const { core, group } = run
+    run.cleanups.push(
+      core.on('groupJoin', ({ memberId, assignment }) => {
+        if (run.restarting) {
+          run.restarting = false
+          this.#emitter.emit('consumer.connect', null)
+        }
+        run.joinedOnce = true
+        const assigned = new Set(assignment.map((tp) => tpKey(tp.topic, tp.partition)))
+        for (const key of [...run.resolved.keys()]) if (!assigned.has(key)) run.resolved.delete(key)
+        const memberAssignment = toAssignment(assignment)
+        const leaderId = group.describe().members[0]?.memberId ?? memberId
+        const payload = {
+          duration: Date.now() - run.joinStartedAt,
+          groupId: this.#groupId,
+          isLeader: leaderId === memberId,
+          leaderId,
+          groupProtocol: this.#assignor.protocol ?? 'RoundRobinAssigner',
+          memberId,
+          memberAssignment,
+        }
+        this.#emitter.emit('consumer.group_join', payload)
+        this.#logger.info('Consumer has joined the group', payload)
+      }),
+      core.on('commit', ({ offsets }) => {
+        run.lastCommit = Date.now()
+        this.#emitter.emit('consumer.commit_offsets', {
+          groupId: this.#groupId,
+          memberId: core.memberId,
+          groupGenerationId: group.generation,
+          topics: groupByTopic(offsets),
+        })
+      }),
+      core.on('crash', ({ error, restart }) => {
+        const e = run.crashError ?? toKafkaJSError(error)
+        run.crashError = undefined
+        this.#logger.error(`Crash: ${e.name}: ${e.message}`, { groupId: this.#groupId, stack: e.stack })
+        // KafkaJS disconnects before it reports the crash, and reconnects when it restarts.
+        this.#emitter.emit('consumer.stop', null)
+        this.#emitter.emit('consumer.disconnect', null)
+        this.#emitter.emit('consumer.crash', { error: e, groupId: this.#groupId, restart })
+        if (restart) {
+          run.restarting = true
+          run.joinStartedAt = Date.now()
+          this.#logger.error(`Restarting the consumer in ${retryTime(this.#retry, this.#retry.retries)}ms`, {
+            groupId: this.#groupId,
+          })
+        } else if (this.#run === run) {
+          this.#run = undefined
+          void this.#teardown(run).catch(() => undefined)
+        }
+      }),
+      group.on('stateChange', ({ state }) => {
+        if (state !== 'PreparingRebalance') return
+        this.#wake(run)
+        // Not for the member's own (re)join: KafkaJS reports a rebalance it finds while it is a member.
+        if (!run.joinedOnce || !run.running || run.restarting || core.memberId === '') return
+        run.joinStartedAt = Date.now()
+        this.#emitter.emit('consumer.rebalancing', { groupId: this.#groupId, memberId: core.memberId })
+      }),
+    )
+  }
+
+  async #shouldRestart(run: RunState, error: Error): Promise<boolean> {
+    const cause = (error as { code?: unknown }).code === 'HANDLER_FAILED' ? error.cause : error
+    const e = cause instanceof Error ? toKafkaJSError(cause) : toKafkaJSError(error)
+    run.crashError = e
+    const retriable =
+      e.name === 'KafkaJSNumberOfRetriesExceeded' ||
+      (originalCause(e) as { retriable?: unknown }).retriable === true
+    if (!retriable) return false
+    const decide = this.#retry.restartOnFailure
+    if (decide === undefined) return true
+    try {
+      return await decide(e)
+    } catch (failure) {
+      this.#logger.error(
+        'Caught error when invoking user-provided "restartOnFailure" callback. Defaulting to restarting.',
+        {
+          error: failure instanceof Error ? failure.message : String(failure),
+          cause: e.message,
+          groupId: this.#groupId,
+        },
+      )
+      return true
+    }
+  }
+
+  #onAssign(run: RunState, partitions: CoreTopicPartition[]): void {
+    for (const { topic, partition } of partitions) {
+      const key = tpKey(topic, partition)
+      const pending = run.pendingSeeks.get(key)
+      if (pending !== undefined) {
+        run.pendingSeeks.delete(key)
+        this.#applySeek(run, topic, partition, pending.offset)
+      } else if (
+        this.#subscriptions.get(topic) === true &&
+        run.group.committedOffset(topic, partition) === undefined
+      ) {
+        // fromBeginning is per topic in KafkaJS; the logbus consumer has one policy, so apply it here.
+        const start = findTopic(run.bus, topic)?.partitions[partition]?.logStartOffset
+        if (start !== undefined) run.core.seek({ topic, partition, offset: start })
+      }
+    }
+    this.#applyPauses(run, partitions)
+  }
+
+  #onRevoke(run: RunState, partitions: CoreTopicPartition[]): void {
+    for (const { topic, partition } of partitions) {
+      const key = tpKey(topic, partition)
+      run.resolved.delete(key)
+      run.attempts.delete(key)
+    }
+  }
+
+  /** Makes the logbus consumer's pauses of `partitions` match KafkaJS's pause state. */
+  #applyPauses(run: RunState, partitions: readonly CoreTopicPartition[]): void {
+    const paused = new Set(run.core.paused().map((tp) => tpKey(tp.topic, tp.partition)))
+    for (const { topic, partition } of partitions) {
+      const want = run.pauses.isPaused(topic, partition)
+      if (want === paused.has(tpKey(topic, partition))) continue
+      if (want) run.core.pause([{ topic, partition }])
+      else run.core.resume([{ topic, partition }])
+    }
+  }
+
+  #applySeek(run: RunState, topic: string, partition: number, offset: number): void {
+    const p = findTopic(run.bus, topic)?.partitions[partition]
+    if (p === undefined) return
+    const target =
+      offset === EARLIEST_OFFSET ? p.logStartOffset : offset === LATEST_OFFSET ? p.logEndOffset : offset
+    run.core.seek({ topic, partition, offset: target })
+    const key = tpKey(topic, partition)
+    run.attempts.delete(key)
+    if (run.autoCommit) {
+      // KafkaJS commits a seek's offset at once with autoCommit, and keeps it as resolved without.
+      run.resolved.delete(key)
+      run.core
+        .commit([{ topic, partition, offset: target }])
+        .catch((error: unknown) =>
+          this.#logger.warn('Failed to commit the seek offset', { topic, partition, offset: target, error }),
+        )
+    } else {
+      run.resolved.set(key, { topic, partition, offset: target })
+    }
+  }
+
+  #checkTopicPartitions(topics: Array<{ topic: string; partitions?: number[] }>, verb: string): void {
+    for (const entry of topics ?? []) {
+      if (!entry?.topic) {
+        throw new KafkaJSNonRetriableError(`Invalid topic ${String(entry?.topic ?? entry)}`)
+      }
+      if (
+        entry.partitions !== undefined &&
+        (!Array.isArray(entry.partitions) || entry.partitions.some((p) => Number.isNaN(Number(p))))
+      ) {
+        throw new KafkaJSNonRetriableError(
+          `Array of valid partitions required to ${verb} specific partitions instead of ${String(entry.partitions)}`,
+        )
+      }
+    }
+  }
+
+  #wake(run: RunState): void {
+    for (const wake of [...run.sleepers]) wake()
+  }
+
+  /** One fetched batch of one partition, handed over by the logbus consumer: KafkaJS's runner. */
+  async #onBatch(run: RunState, payload: BatchPayload): Promise<void> {
+    if (!run.running) return
+    const { topic, partition, records } = payload
+    const key = tpKey(topic, partition)
+    const seekAtStart = run.seeks.get(key) ?? 0
+    const seeked = (): boolean => (run.seeks.get(key) ?? 0) !== seekAtStart
+    const positionAtStart = run.core.position({ topic, partition })
+    const fetchStarted = Date.now()
+    this.#emitter.emit('consumer.fetch_start', { nodeId: NODE_ID })
+    const batch = toBatch(topic, partition, payload.highWatermark, records)
+    this.#emitter.emit('consumer.fetch', {
+      numberOfBatches: 0,
+      duration: Date.now() - fetchStarted,
+      nodeId: NODE_ID,
+    })
+    const info: IBatchProcessEvent = {
+      topic,
+      partition,
+      highWatermark: batch.highWatermark,
+      offsetLag: batch.offsetLag(),
+      offsetLagLow: batch.offsetLagLow(),
+      batchSize: batch.messages.length,
+      firstOffset: batch.firstOffset() ?? batch.lastOffset(),
+      lastOffset: batch.lastOffset(),
+    }
+    const resolve = (offset: number): void => {
+      if (seeked()) return
+      payload.resolveOffset(offset)
+      const position = run.core.position({ topic, partition })
+      if (position !== undefined && position > (run.resolved.get(key)?.offset ?? -1)) {
+        run.resolved.set(key, { topic, partition, offset: position })
+      }
+    }
+    const started = Date.now()
+    this.#emitter.emit('consumer.start_batch_process', info)
+    try {
+      await insideHandler.run(this, async () => {
+        if (run.eachMessage !== null) await this.#processEachMessage(run, payload, batch, resolve, seeked)
+        else if (run.eachBatch !== null) await this.#processEachBatch(run, payload, batch, resolve, seeked)
+      })
+    } catch (error) {
+      if (run.autoCommit) await this.#commitProcessed(run)
+      await this.#failed(run, payload, error, run.eachMessage !== null ? 'eachMessage' : 'eachBatch')
+      return
+    }
+    run.attempts.delete(key)
+    this.#emitter.emit('consumer.end_batch_process', { ...info, duration: Date.now() - started })
+    if (run.autoCommit) await this.#commitProcessed(run)
+    await this.#heartbeat(run)
+    if (run.running && !payload.isStale() && run.core.position({ topic, partition }) === positionAtStart) {
+      // Nothing was resolved: the same records come again at once. Let timers and I/O run in between.
+      await new Promise<void>((resolveTick) => setImmediate(resolveTick))
+    }
+  }
+
+  async #processEachMessage(
+    run: RunState,
+    payload: BatchPayload,
+    batch: Batch,
+    resolve: (offset: number) => void,
+    seeked: () => boolean,
+  ): Promise<void> {
+    const { topic, partition } = batch
+    const pause = this.#pauseOf(topic, partition)
+    const heartbeat = (): Promise<void> => this.#heartbeat(run)
+    for (let i = 0; i < batch.messages.length; i++) {
+      if (!run.running || seeked() || payload.isStale()) break
+      const message = batch.messages[i]!
+      await run.eachMessage!({ topic, partition, message, heartbeat, pause })
+      resolve(payload.records[i]!.offset)
+      await this.#heartbeat(run)
+      if (run.autoCommit) await this.#commitIfNecessary(run)
+      if (run.pauses.isPaused(topic, partition)) break
+    }
+  }
+
+  async #processEachBatch(
+    run: RunState,
+    payload: BatchPayload,
+    batch: Batch,
+    resolve: (offset: number) => void,
+    seeked: () => boolean,
+  ): Promise<void> {
+    const { topic, partition } = batch
+    await run.eachBatch!({
+      batch,
+      resolveOffset: (offset) => resolve(parseOffset(offset)),
+      heartbeat: () => this.#heartbeat(run),
+      pause: this.#pauseOf(topic, partition),
+      commitOffsetsIfNecessary: async (offsets?: Offsets) => {
+        if (offsets !== undefined) {
+          await this.#commit(
+            run,
+            offsets.topics.flatMap((t) =>
+              t.partitions.map((p) => ({
+                topic: t.topic,
+                partition: p.partition,
+                offset: parseOffset(p.offset),
+              })),
+            ),
+          )
+        } else {
+          await this.#commitIfNecessary(run)
+        }
+      },
+      uncommittedOffsets: () => this.#uncommitted(run),
+      isRunning: () => run.running,
+      // KafkaJS: stale once a seek is pending for the partition. Revoked counts too; a pause does not.
+      isStale: () => seeked() || (run.running && payload.isStale() && !run.pauses.isPaused(topic, partition)),
+    })
+    if (run.eachBatchAutoResolve && payload.records.length > 0) resolve(payload.records.at(-1)!.offset)
+  }
+
+  #pauseOf(topic: string, partition: number): () => () => void {
+    return () => {
+      this.pause([{ topic, partitions: [partition] }])
+      return () => this.resume([{ topic, partitions: [partition] }])
+    }
+  }
+
+  /**
+   * A handler failed. As KafkaJS's runner: retriable errors are retried (the partition's unresolved
+   * records are fetched again after the wait); past `retries`, or for a non-retriable error, the
+   * member crashes (the logbus consumer commits what was resolved, leaves, and restarts or not).
+   */
+  async #failed(run: RunState, payload: BatchPayload, caught: unknown, handler: string): Promise<void> {
+    const error = caught instanceof Error ? caught : new Error(String(caught))
+    const { topic, partition } = payload
+    if (!(error instanceof KafkaJSError)) {
+      this.#logger.error(`Error when calling ${handler}`, {
+        topic,
+        partition,
+        offset: payload.records[0]?.offset,
+        stack: error.stack,
+        error,
+      })
+    }
+    if (!run.running) return
+    if (!isRetriable(error)) throw new KafkaJSNonRetriableError(error, { cause: error.cause ?? error })
+    const key = tpKey(topic, partition)
+    const attempt = run.attempts.get(key) ?? 0
+    const wait = retryTime(this.#retry, attempt)
+    if (attempt >= this.#retry.retries) {
+      run.attempts.delete(key)
+      throw new KafkaJSNumberOfRetriesExceeded(error, { retryCount: attempt, retryTime: wait })
+    }
+    run.attempts.set(key, attempt + 1)
+    await this.#sleep(run, wait, () => !run.running || payload.isStale())
+  }
+
+  /** Waits `ms`, or less once `done()` holds (checked whenever the member is woken). */
+  #sleep(run: RunState, ms: number, done: () => boolean): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const finish = (): void => {
+        clearTimeout(timer)
+        run.sleepers.delete(check)
+        resolve()
+      }
+      const check = (): void => {
+        if (done()) finish()
+      }
+      const timer = setTimeout(finish, ms)
+      run.sleepers.add(check)
+    })
+  }
+
+  async #heartbeat(run: RunState): Promise<void> {
+    const now = Date.now()
+    if (now < run.lastHeartbeat + this.#heartbeatInterval || run.core.memberId === '') return
+    run.lastHeartbeat = now
+    this.#emitter.emit('consumer.heartbeat', {
+      groupId: this.#groupId,
+      memberId: run.core.memberId,
+      groupGenerationId: run.group.generation,
+    })
+  }
+
+  /** KafkaJS's commitOffsetsIfNecessary: commit once `autoCommitInterval` or `autoCommitThreshold` is reached. */
+  async #commitIfNecessary(run: RunState): Promise<void> {
+    const now = Date.now()
+    const timeoutReached = run.autoCommitInterval != null && now >= run.lastCommit + run.autoCommitInterval
+    const thresholdReached =
+      run.autoCommitThreshold != null && this.#resolvedCount(run) >= run.autoCommitThreshold
+    if (timeoutReached || thresholdReached) await this.#commitProcessed(run)
+  }
+
+  /** Commits every resolved offset; a failure (the member was removed meanwhile) is logged, not thrown. */
+  async #commitProcessed(run: RunState): Promise<void> {
+    try {
+      await run.core.commit()
+      run.lastCommit = Date.now()
+    } catch (error) {
+      this.#logger.warn('Failed to commit offsets', {
+        groupId: this.#groupId,
+        error: toKafkaJSError(error).message,
+      })
+    }
+  }
+
+  async #commit(run: RunState, offsets: CommittedOffset[]): Promise<void> {
+    try {
+      await run.core.commit(offsets)
+    } catch (error) {
+      throw toKafkaJSError(error)
+    }
+  }
+
+  #resolvedCount(run: RunState): number {
+    let count = 0
+    for (const { topic, partition, offset } of run.resolved.values()) {
+      count += Math.max(0, offset - (run.group.committedOffset(topic, partition) ?? 0))
+    }
+    return count
+  }
+
+  #uncommitted(run: RunState): OffsetsByTopicPartition {
+    const changed: CommittedOffset[] = []
+    for (const entry of run.resolved.values()) {
+      if (entry.offset !== run.group.committedOffset(entry.topic, entry.partition)) changed.push({ ...entry })
+    }
+    return { topics: groupByTopic(changed) }
+  }
+}

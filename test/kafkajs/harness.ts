@@ -1,0 +1,52 @@
+import { onTestFinished } from 'vitest'
+import {
+  type Admin,
+  type AdminConfig,
+  type Consumer,
+  type ConsumerConfig,
+  Kafka,
+  type KafkaConfig,
+  type KafkaMessage,
+  logLevel,
+  type Producer,
+  type ProducerConfig,
+} from '../../src/kafkajs/index'
+
+export { uniqueName, waitUntil } from '../support/bus'
+
+/**
+ * A Kafka client for one test: silent, and everything it created is disconnected (then its bus
+ * closed) when the test finishes, whatever happens in it.
+ */
+export function testKafka(config: Partial<KafkaConfig> = {}): {
+  kafka: Kafka
+  producer(config?: ProducerConfig): Producer
+  consumer(config: ConsumerConfig): Consumer
+  admin(config?: AdminConfig): Admin
+} {
+  const kafka = new Kafka({
+    clientId: 'test',
+    brokers: ['localhost:9092'],
+    logLevel: logLevel.NOTHING,
+    ...config,
+  })
+  const clients: Array<{ disconnect(): Promise<void> }> = []
+  onTestFinished(async () => {
+    await Promise.all(clients.map((client) => client.disconnect().catch(() => undefined)))
+    if (config.logbus?.bus === undefined) await (await kafka.bus()).close()
+  })
+  const tracked = <T extends { disconnect(): Promise<void> }>(client: T): T => {
+    clients.push(client)
+    return client
+  }
+  return {
+    kafka,
+    producer: (c) => tracked(kafka.producer(c)),
+    consumer: (c) => tracked(kafka.consumer(c)),
+    admin: (c) => tracked(kafka.admin(c)),
+  }
+}
+
+/** The values of messages, as strings. */
+export const values = (messages: readonly KafkaMessage[]): string[] =>
+  messages.map((m) => m.value?.toString() ?? 'null')
