@@ -38,6 +38,9 @@ export interface ProducerEvents {
   close: Record<string, never>
 }
 
+/** Drains in a row on the microtask queue before one yields to the event loop. */
+const MICROTASK_DRAINS_PER_TURN = 256
+
 /** Records bound for one partition that are appended together. */
 interface Batch {
   readonly partition: Partition
@@ -75,6 +78,7 @@ export class Producer extends TypedEmitter<ProducerEvents> {
   readonly #blocked: BlockedSend[] = []
   #buffered = 0
   #drainScheduled = false
+  #microtaskDrains = 0
   #lingerTimer: ClockTimer | undefined
   #closing: Promise<void> | undefined
 
@@ -261,10 +265,17 @@ export class Producer extends TypedEmitter<ProducerEvents> {
     if (this.#options.lingerMs === 0) {
       if (this.#drainScheduled) return
       this.#drainScheduled = true
-      queueMicrotask(() => {
+      const drain = (): void => {
         this.#drainScheduled = false
         this.#drainAll()
-      })
+      }
+      // Over memory, a `while (…) await send()` loop would otherwise run on microtasks alone and
+      // starve timers and I/O: every so many drains, one waits for the next turn of the event loop.
+      if (++this.#microtaskDrains < MICROTASK_DRAINS_PER_TURN) queueMicrotask(drain)
+      else {
+        this.#microtaskDrains = 0
+        setImmediate(drain)
+      }
     } else if (this.#lingerTimer === undefined) {
       this.#lingerTimer = this.#host.clock.setTimeout(() => {
         this.#lingerTimer = undefined

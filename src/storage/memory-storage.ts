@@ -17,6 +17,8 @@ interface MemoryBatch {
   maxTimestamp: number
 }
 
+const DROPPED: MemoryBatch = Object.freeze({ baseOffset: -1, records: [], bytes: 0, maxTimestamp: -1 })
+
 /** Batches are stored as they were appended; records are the very objects producers created. */
 class MemoryPartitionLog implements PartitionLog {
   private batches: MemoryBatch[] = []
@@ -114,6 +116,8 @@ class MemoryPartitionLog implements PartitionLog {
 
   private dropHead(): void {
     this.bytes -= this.batches[this.head]!.bytes
+    // Cleared at once, so dropped records are garbage now, not when the array is next compacted.
+    this.batches[this.head] = DROPPED
     this.head++
     if (this.head > 1024 && this.head * 2 > this.batches.length) {
       this.batches = this.batches.slice(this.head)

@@ -1277,3 +1277,24 @@ describe('properties', () => {
     )
   })
 })
+
+describe('the event loop', () => {
+  it('a tight `await send()` loop over memory still lets timers run', async () => {
+    const bus = await openBus()
+    const topic = uniqueName('tight')
+    await bus.createTopic(topic)
+    const producer = bus.producer()
+    let timerFired = false
+    setTimeout(() => {
+      timerFired = true
+    }, 0)
+    let sends = 0
+    // Without yielding, this loop runs on microtasks only and the timer never gets its turn.
+    while (!timerFired && sends < 100_000) {
+      await producer.send(topic, { value: 'x' })
+      sends++
+    }
+    expect(timerFired).toBe(true)
+    expect(sends).toBeLessThan(100_000)
+  })
+})

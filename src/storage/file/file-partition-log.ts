@@ -65,6 +65,8 @@ interface SyncWaiter {
 }
 
 const LOG_START_FILE = 'log-start-offset'
+/** What an evicted cache slot holds until the array is compacted: nothing that keeps records alive. */
+const EVICTED: CachedBatch = Object.freeze({ baseOffset: -1, records: [], bytes: 0 })
 const MIN_READ_BYTES = 64 * 1024
 const LOG_OVERHEAD = 12
 
@@ -381,12 +383,7 @@ export class FilePartitionLog implements PartitionLog {
     this.#cache.push(batch)
     this.#cacheBytes += batch.bytes
     while (this.#cacheBytes > this.#o.readCacheBytes && this.#cache.length - this.#cacheHead > 1) {
-      this.#cacheBytes -= this.#cache[this.#cacheHead]!.bytes
-      this.#cacheHead++
-    }
-    if (this.#cacheHead > 1024) {
-      this.#cache = this.#cache.slice(this.#cacheHead)
-      this.#cacheHead = 0
+      this.#evictCacheHead()
     }
   }
 
@@ -394,8 +391,18 @@ export class FilePartitionLog implements PartitionLog {
     while (this.#cacheHead < this.#cache.length) {
       const batch = this.#cache[this.#cacheHead]!
       if (batch.baseOffset + batch.records.length > this.#start) break
-      this.#cacheBytes -= batch.bytes
-      this.#cacheHead++
+      this.#evictCacheHead()
+    }
+  }
+
+  /** Drops the oldest cached batch; its slot is cleared at once, so the budget bounds what stays alive. */
+  #evictCacheHead(): void {
+    this.#cacheBytes -= this.#cache[this.#cacheHead]!.bytes
+    this.#cache[this.#cacheHead] = EVICTED
+    this.#cacheHead++
+    if (this.#cacheHead > 1024 && this.#cacheHead * 2 > this.#cache.length) {
+      this.#cache = this.#cache.slice(this.#cacheHead)
+      this.#cacheHead = 0
     }
   }
 
