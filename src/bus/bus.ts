@@ -170,7 +170,6 @@ export class Bus extends TypedEmitter<BusEvents> {
   readonly #clock: Clock
   readonly #topics = new Map<string, Topic<unknown>>()
   readonly #groups = new Map<string, ConsumerGroup>()
-  readonly #committed: Record<string, CommittedOffset[]>
   readonly #producers = new Set<Producer>()
   readonly #consumers = new Set<Consumer>()
   readonly #admin = new SerialQueue()
@@ -234,7 +233,6 @@ export class Bus extends TypedEmitter<BusEvents> {
     super()
     this.#storage = storage
     this.#clock = clock
-    this.#committed = committed
     this.#retentionCheckIntervalMs = retentionCheckIntervalMs
     this.#scheduleRetention()
     const findTopic = (name: string): Topic<unknown> | undefined => this.#topics.get(name)
@@ -257,6 +255,10 @@ export class Bus extends TypedEmitter<BusEvents> {
       findTopic,
       saveOffsets: (groupId, offsets) => this.#storage.saveOffsets(groupId, offsets),
       deleteGroupOffsets: (groupId) => this.#storage.deleteGroup(groupId),
+    }
+    // Every group with offsets exists from the start, so deleting a topic reaches all of their offsets.
+    for (const [groupId, offsets] of Object.entries(committed)) {
+      this.#groups.set(groupId, new ConsumerGroup(groupId, this.#groupHost, offsets))
     }
   }
 
@@ -486,8 +488,7 @@ export class Bus extends TypedEmitter<BusEvents> {
   group(groupId: string): ConsumerGroup {
     let group = this.#groups.get(groupId)
     if (group === undefined) {
-      group = new ConsumerGroup(groupId, this.#groupHost, this.#committed[groupId])
-      delete this.#committed[groupId]
+      group = new ConsumerGroup(groupId, this.#groupHost)
       this.#groups.set(groupId, group)
     }
     return group
@@ -502,12 +503,10 @@ export class Bus extends TypedEmitter<BusEvents> {
    * ```
    */
   listGroups(): string[] {
-    const ids = new Set(Object.keys(this.#committed))
-    for (const [id, group] of this.#groups) {
-      if (group.state !== 'Dead') ids.add(id)
-      else ids.delete(id)
-    }
-    return [...ids].sort()
+    return [...this.#groups]
+      .filter(([, group]) => group.state !== 'Dead')
+      .map(([id]) => id)
+      .sort()
   }
 
   /**
@@ -534,8 +533,9 @@ export class Bus extends TypedEmitter<BusEvents> {
   }
 
   /**
-   * Closes in order: producers (flushing what they accepted), consumers (committing and leaving their
-   * groups), then storage. Idempotent; leaves no timers or handles behind.
+   * Closes in order: consumers (they stop taking records, wait for their handlers, which may still
+   * produce, commit and leave their groups), then producers (flushing what they accepted), then
+   * storage. Idempotent; leaves no timers or handles behind.
    *
    * @example
    * ```ts
@@ -545,8 +545,8 @@ export class Bus extends TypedEmitter<BusEvents> {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       if (this.#retentionTimer !== undefined) this.#clock.clearTimeout(this.#retentionTimer)
-      await Promise.allSettled([...this.#producers].map((p) => p.close()))
       await Promise.allSettled([...this.#consumers].map((c) => c.close()))
+      await Promise.allSettled([...this.#producers].map((p) => p.close()))
       await Promise.allSettled([...this.#groups.values()].map((g) => g.settled()))
       for (const group of this.#groups.values()) group.close()
       await this.#admin.idle()

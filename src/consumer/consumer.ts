@@ -179,6 +179,8 @@ interface FetchState {
   ready: boolean
   /** A fetch loop is working on it: with several loops, a partition is still handled by one at a time. */
   busy: boolean
+  /** Settled when the handler running on this partition returns: what a revoke waits for. */
+  drained: Deferred<void> | undefined
   /** Set while a handler runs on it; with `watchSeq`/`strikes`, what the poll watchdog looks at. */
   delivering: boolean
   deliveries: number
@@ -232,7 +234,6 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
   #wakers: Array<() => void> = []
   /** Handler calls in flight, across the fetch loops. */
   #inFlight = 0
-  #safePoint: Deferred<void> | undefined
   #crashError: Error | undefined
   #loopDone: Promise<void> = Promise.resolve()
   #autoCommitTimer: ClockTimer | undefined
@@ -240,7 +241,8 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
   #heartbeatTimer: ClockTimer | undefined
   #watchdogTimer: ClockTimer | undefined
   #loopActive = false
-  #progressWaiters: Array<() => void> = []
+  /** The waits of joined/caughtUp/idle: re-checked on progress, failed when the consumer stops for good. */
+  #progressWaiters: Array<{ check: () => void; fail: (error: Error) => void }> = []
   /** How the coordinator sees this consumer; kept off the public class. */
   /** How the coordinator sees this consumer, one per membership; kept off the public class. */
   #handle: GroupMember | undefined
@@ -278,7 +280,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       instanceId: this.#options.instanceId,
       clientId: this.#options.clientId,
       assignor: this.#assignor,
-      rebalanceTimeoutMs: this.#options.maxPollIntervalMs,
+      rebalanceTimeoutMs: this.#options.rebalanceTimeoutMs ?? this.#options.maxPollIntervalMs ?? 300_000,
       sessionTimeoutMs: this.#options.sessionTimeoutMs,
       expel: (reason) => (this.#handle === handle ? this.#expel(reason) : Promise.resolve()),
       subscribedTopics: (existing) => this.#subscribedTopics(existing),
@@ -580,7 +582,11 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
    * ```
    */
   close(): Promise<void> {
-    this.#closing ??= this.#close()
+    if (this.#closing === undefined) {
+      this.#closing = this.#close()
+      // #close started before #closing was set: the waits see the close only now.
+      this.#checkProgress()
+    }
     return this.#closing
   }
 
@@ -617,7 +623,8 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       states.push(state)
     }
     this.#notify()
-    await this.#reachSafePoint()
+    // Only the handlers of the revoked partitions: with cooperative rebalancing the kept ones go on.
+    await this.#deliveriesDone(states)
     if (this.#options.autoCommit && this.#member) {
       await this.#commitStates(states).catch(() => undefined)
     }
@@ -659,6 +666,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
         seeks: 0,
         ready: false,
         busy: false,
+        drained: undefined,
         delivering: false,
         deliveries: 0,
         watchSeq: -1,
@@ -842,6 +850,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       this.#inFlight++
       state.delivering = true
       state.deliveries++
+      const seeksBefore = state.seeks
       let failure: { error: unknown } | undefined
       try {
         const result = handler(record)
@@ -849,13 +858,12 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       } catch (error) {
         failure = { error }
       }
-      if (failure === undefined) {
+      // A seek made by the handler wins over the position after the record.
+      if (failure === undefined && state.seeks === seeksBefore) {
         state.position = state.processed = record.offset + 1
         state.attempts = 0
       }
-      state.delivering = false
-      this.#inFlight--
-      if (this.#safePoint !== undefined) this.#releaseSafePoint()
+      this.#delivered(state)
       if (this.#progressWaiters.length > 0) this.#checkProgress()
       if (failure !== undefined) return this.#handleFailure(state, record, failure.error)
     }
@@ -893,9 +901,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     } catch (error) {
       failure = { error }
     }
-    state.delivering = false
-    this.#inFlight--
-    if (this.#safePoint !== undefined) this.#releaseSafePoint()
+    this.#delivered(state)
     if (this.#progressWaiters.length > 0) this.#checkProgress()
     if (failure === undefined) return
     const failedAt = batchRecords.find((r) => r.offset >= state.processed) ?? batchRecords[0]!
@@ -972,12 +978,14 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     this.emit('crash', { groupId: this.groupId, error, restart })
     if (!restart || this.#closing !== undefined) {
       this.#channel?.close()
+      // Stopped for good: nothing a test waits for can happen any more.
+      for (const waiter of [...this.#progressWaiters]) waiter.fail(error)
       return
     }
     const delay = retryDelay(this.#options.retry, this.#options.retry.retries)
     this.#restartTimer = this.#host.clock.setTimeout(() => {
       this.#restartTimer = undefined
-      if (this.#closing === undefined) this.#join().catch(() => undefined)
+      if (this.#closing === undefined) this.#join().catch((cause: unknown) => this.#restartFailed(cause))
     }, delay)
   }
 
@@ -1010,19 +1018,27 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     if (!this.#member) return Promise.resolve()
     const memberId = this.#memberId
     this.#removedReason = reason
+    const states = [...this.#order]
     this.#dropMembership()
     this.emit('removed', { groupId: this.groupId, memberId, reason })
-    const safe = this.#reachSafePoint()
+    const safe = this.#deliveriesDone(states)
     if (reason instanceof FencedInstanceIdError) {
       this.#crash(reason)
     } else {
       void safe.then(() => {
         if (this.#closing === undefined && !this.#member && this.#loopActive && this.#running) {
-          this.#join().catch(() => undefined)
+          this.#join().catch((cause: unknown) => this.#restartFailed(cause))
         }
       })
     }
     return safe
+  }
+
+  /** A rejoin after a crash or a removal was refused: the consumer stops and says why. */
+  #restartFailed(cause: unknown): void {
+    const error = asError(cause)
+    this.emit('crash', { groupId: this.groupId, error, restart: false })
+    for (const waiter of [...this.#progressWaiters]) waiter.fail(error)
   }
 
   #scheduleHeartbeat(): void {
@@ -1048,7 +1064,9 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
    * three ticks in a row has run at least max.poll.interval.ms, and the member is removed.
    */
   #scheduleWatchdog(): void {
-    const tick = Math.max(1, Math.floor(this.#options.maxPollIntervalMs / 2))
+    const maxPollIntervalMs = this.#options.maxPollIntervalMs
+    if (maxPollIntervalMs === null) return
+    const tick = Math.max(1, Math.floor(maxPollIntervalMs / 2))
     this.#watchdogTimer = this.#host.clock.setTimeout(
       () => {
         this.#watchdogTimer = undefined
@@ -1123,17 +1141,27 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     )
   }
 
-  #reachSafePoint(): Promise<void> {
-    if (this.#inFlight === 0) return Promise.resolve()
-    this.#safePoint ??= deferred()
-    return this.#safePoint.promise
+  /** Resolves once no handler runs on any of `states`. */
+  #deliveriesDone(states: readonly FetchState[]): Promise<void> {
+    const running = states.filter((s) => s.delivering)
+    if (running.length === 0) return Promise.resolve()
+    return Promise.all(
+      running.map((s) => {
+        s.drained ??= deferred()
+        return s.drained.promise
+      }),
+    ).then(() => undefined)
   }
 
-  #releaseSafePoint(): void {
-    if (this.#inFlight > 0) return
-    const safePoint = this.#safePoint
-    this.#safePoint = undefined
-    safePoint?.resolve()
+  /** A handler call on `state` returned. */
+  #delivered(state: FetchState): void {
+    state.delivering = false
+    this.#inFlight--
+    const drained = state.drained
+    if (drained !== undefined) {
+      state.drained = undefined
+      drained.resolve()
+    }
   }
 
   /** Resolves when `condition` holds; re-checked whenever the member makes progress. */
@@ -1149,7 +1177,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       let timer: ClockTimer | undefined
       const signal = options?.signal
       const finish = (error?: unknown): void => {
-        const index = this.#progressWaiters.indexOf(check)
+        const index = this.#progressWaiters.indexOf(waiter)
         if (index !== -1) this.#progressWaiters.splice(index, 1)
         if (timer !== undefined) clock.clearTimeout(timer)
         signal?.removeEventListener('abort', onAbort)
@@ -1169,7 +1197,8 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
         )
       }
       signal?.addEventListener('abort', onAbort, { once: true })
-      this.#progressWaiters.push(check)
+      const waiter = { check, fail: (error: Error) => finish(error) }
+      this.#progressWaiters.push(waiter)
       // Rebalances settle outside this member: look again when they do.
       void this.#group.settled().then(() => this.#checkProgress())
     })
@@ -1177,7 +1206,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
 
   #checkProgress(): void {
     if (this.#progressWaiters.length === 0) return
-    for (const check of [...this.#progressWaiters]) check()
+    for (const waiter of [...this.#progressWaiters]) waiter.check()
     if (this.#progressWaiters.length > 0 && this.#group.rebalancing) {
       void this.#group.settled().then(() => this.#checkProgress())
     }

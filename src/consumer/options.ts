@@ -57,8 +57,13 @@ export interface ConsumerOptions {
   heartbeatIntervalMs?: number
   /** Kafka's max.poll.interval.ms: a handler that has not returned after this long gets its member
    * removed from the group (its partitions move; its late commits are rejected), and the member
-   * rejoins once the handler returns. Also the time a member may take to revoke. Default 300000. */
-  maxPollIntervalMs?: number
+   * rejoins once the handler returns. Also the time a member may take to revoke, unless
+   * `rebalanceTimeoutMs` says otherwise. Default 300000. `null` turns the poll timeout off (KafkaJS has
+   * none); revokes are then bounded by `rebalanceTimeoutMs`. */
+  maxPollIntervalMs?: number | null
+  /** How long a member may take to revoke during a rebalance before it is removed (KafkaJS's
+   * rebalanceTimeout). Default: `maxPollIntervalMs`, or 300000 when that is null. */
+  rebalanceTimeoutMs?: number
   /** Called with newly assigned partitions before they are fetched (a `seek` here is honoured). */
   onAssign?: (partitions: TopicPartition[]) => Promise<void> | void
   /** Called with revoked partitions after the handler in flight returned and (with auto-commit)
@@ -99,7 +104,8 @@ export const consumerOptionsSchema = z.strictObject({
   assignor: assignorOption.default('range'),
   sessionTimeoutMs: z.number().int().min(1).default(45_000),
   heartbeatIntervalMs: z.number().int().min(1).default(3_000),
-  maxPollIntervalMs: z.number().int().min(1).default(300_000),
+  maxPollIntervalMs: z.number().int().min(1).nullable().default(300_000),
+  rebalanceTimeoutMs: z.number().int().min(1).optional(),
   onAssign: listener.optional(),
   onRevoke: listener.optional(),
   partitionsConsumedConcurrently: z.number().int().min(1).max(1024).default(1),

@@ -1,3 +1,4 @@
+import { z } from 'zod'
 import type { Topic } from '../bus/topic'
 import {
   FencedInstanceIdError,
@@ -5,7 +6,6 @@ import {
   GroupNotFoundError,
   IllegalGenerationError,
   InconsistentGroupProtocolError,
-  InvalidConfigError,
   InvalidStateError,
   type LogbusError,
   UnknownMemberError,
@@ -16,6 +16,7 @@ import type { TopicPartition } from '../record/log-record'
 import type { CommittedOffset } from '../storage/storage'
 import type { Clock, ClockTimer } from '../util/clock'
 import { type Deferred, deferred } from '../util/deferred'
+import { parseOptions } from '../util/options'
 import { SerialQueue } from '../util/serial-queue'
 import { compareTopicPartitions, tpKey, tpKeyOf } from '../util/tp-key'
 import type { Assignment, AssignorMember } from './assignor'
@@ -123,6 +124,24 @@ export interface ResetOffsetsOptions {
   topics?: string[]
 }
 
+const offsetListSchema = z.array(
+  z.strictObject({
+    topic: z.string().min(1),
+    partition: z.number().int().min(0),
+    offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  }),
+)
+
+const resetOffsetsSchema = z.strictObject({
+  to: z.union([
+    z.enum(['earliest', 'latest']),
+    z.strictObject({ timestamp: z.number().int() }),
+    z.strictObject({ offset: z.number().int().min(0) }),
+    z.strictObject({ shiftBy: z.number().int() }),
+  ]),
+  topics: z.array(z.string().min(1)).optional(),
+})
+
 interface MemberEntry {
   member: GroupMember
   assignment: TopicPartition[]
@@ -162,6 +181,8 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
   #rebalancePending = false
   /** Topic → partition count the last assignment was computed over: a change means a rebalance. */
   #assignedOver = ''
+  /** The members the last assignment was computed for. */
+  #assignedMembers = new Set<string>()
 
   /** @internal Use `bus.group(groupId)`. */
   constructor(
@@ -290,16 +311,11 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
   setOffsets(offsets: CommittedOffset[]): Promise<CommittedOffset[]> {
     return this.#loop.run(async () => {
       this.#assertEmpty()
-      const list = offsets.map((o) => {
+      const list = parseOptions(offsetListSchema, offsets, 'offsets')
+      for (const o of list) {
         const count = this.#host.findTopic(o.topic)?.partitionCount ?? 0
-        if (!Number.isInteger(o.partition) || o.partition < 0 || o.partition >= count) {
-          throw new UnknownTopicError(o.topic, o.partition)
-        }
-        if (!Number.isSafeInteger(o.offset) || o.offset < 0) {
-          throw new InvalidConfigError('offset', `must be a non-negative integer, got ${String(o.offset)}`)
-        }
-        return { topic: o.topic, partition: o.partition, offset: o.offset }
-      })
+        if (o.partition >= count) throw new UnknownTopicError(o.topic, o.partition)
+      }
       await this.#store(list)
       return list
     })
@@ -317,9 +333,9 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
    */
   resetOffsets(options: ResetOffsetsOptions): Promise<CommittedOffset[]> {
     return this.#loop.run(async () => {
+      const { to, topics: only } = parseOptions(resetOffsetsSchema, options, 'resetOffsets')
       this.#assertEmpty()
-      const to = options.to
-      const topics = options.topics ?? [...new Set([...this.#offsets.values()].map((o) => o.topic))].sort()
+      const topics = only ?? [...new Set([...this.#offsets.values()].map((o) => o.topic))].sort()
       const list: CommittedOffset[] = []
       for (const name of topics) {
         const topic = this.#host.findTopic(name)
@@ -599,6 +615,8 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
   }
 
   async #assignTo(entry: MemberEntry, assignment: TopicPartition[], generation: number): Promise<void> {
+    // A member that joined after the assignment was computed waits for the rebalance its join queued.
+    if (!this.#assignedMembers.has(entry.member.memberId)) return
     entry.assignment = assignment.slice().sort(compareTopicPartitions)
     if (!entry.departed) await entry.member.assign(entry.assignment, generation)
     entry.hasJoined = true
@@ -687,6 +705,7 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
       members.push({ memberId: member.memberId, instanceId: member.instanceId, topics, owned: assignment })
     }
     this.#assignedOver = fingerprint(partitions)
+    this.#assignedMembers = new Set(members.map((m) => m.memberId))
     const leader = this.#members.values().next().value!.member
     try {
       const assignment = leader.assignor({ members, partitions })

@@ -399,7 +399,9 @@ export class KafkaJSConsumer implements Consumer {
         assignor: this.#assignor,
         sessionTimeoutMs: this.#sessionTimeout,
         heartbeatIntervalMs: this.#heartbeatInterval,
-        maxPollIntervalMs: this.#rebalanceTimeout,
+        // KafkaJS has no poll timeout: a long batch keeps its member; rebalanceTimeout bounds revokes.
+        maxPollIntervalMs: null,
+        rebalanceTimeoutMs: this.#rebalanceTimeout,
         partitionsConsumedConcurrently,
         maxBytesPerPartition: this.#maxBytesPerPartition,
         retry: { retries: 0, initialRetryTimeMs: restartDelay, maxRetryTimeMs: restartDelay, multiplier: 1 },

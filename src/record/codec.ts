@@ -42,7 +42,10 @@ export function json<S extends z.ZodType = z.ZodType<unknown>>(schema?: S): Code
   return {
     name: 'json',
     encode(value) {
-      const text = JSON.stringify(check(value, 'encode'))
+      // Validated, but stored as given: decode parses it again, so a schema that transforms values
+      // (or fills defaults) gives its output at the consumer, and transforms run once.
+      check(value, 'encode')
+      const text = JSON.stringify(value)
       if (text === undefined) throw new InvalidRecordError('Cannot encode JSON record: value is not JSON')
       return Buffer.from(text)
     },
@@ -91,7 +94,8 @@ export function buffer(): Codec<Buffer> {
     name: 'buffer',
     encode(value) {
       if (!Buffer.isBuffer(value)) throw new InvalidRecordError('Cannot encode record: value is not a Buffer')
-      return value
+      // Copied, as every send copies: the caller may reuse its Buffer.
+      return Buffer.from(value)
     },
     decode: (bytes) => bytes,
   }

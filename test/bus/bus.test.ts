@@ -230,3 +230,62 @@ describe('Bus events', () => {
     expect(events).toEqual(['close'])
   })
 })
+
+describe('regressions from review', () => {
+  it('deleting a topic after a reopen removes the offsets of groups not touched since the reopen', async () => {
+    const storage = new MemoryStorage()
+    const topic = uniqueName('t')
+    const groupId = uniqueName('g')
+    const first = await Bus.open({ storage })
+    await first.createTopic(topic)
+    await first.producer().send(topic, [{ value: '0' }, { value: '1' }])
+    const consumer = first.consumer({ groupId, topics: [topic], fromBeginning: true, autoCommit: false })
+    await consumer.run({ eachMessage: () => undefined })
+    await consumer.commit([{ topic, partition: 0, offset: 2 }])
+    await first.close()
+
+    const bus = await openBus({ storage })
+    expect(bus.listGroups()).toContain(groupId)
+    await bus.deleteTopic(topic)
+    await bus.createTopic(topic)
+    expect(bus.group(groupId).committedOffset(topic, 0)).toBeUndefined()
+    expect(bus.listGroups()).not.toContain(groupId)
+  })
+
+  it('close lets a handler that produces finish: consumers close before producers', async () => {
+    const bus = await Bus.open()
+    const input = uniqueName('in')
+    const output = uniqueName('out')
+    await bus.createTopic(input)
+    await bus.createTopic(output)
+    const producer = bus.producer()
+    const consumer = bus.consumer({ groupId: uniqueName('g'), topics: [input], fromBeginning: true })
+    let entered: () => void = () => {}
+    const inHandler = new Promise<void>((resolve) => {
+      entered = resolve
+    })
+    let proceed: () => void = () => {}
+    const gate = new Promise<void>((resolve) => {
+      proceed = resolve
+    })
+    const results: string[] = []
+    await consumer.run({
+      eachMessage: async (record) => {
+        entered()
+        await gate
+        try {
+          await producer.send(output, { value: record.value })
+          results.push('sent')
+        } catch (error) {
+          results.push((error as Error).name)
+        }
+      },
+    })
+    await producer.send(input, { value: 'job' })
+    await inHandler
+    const closing = bus.close()
+    proceed()
+    await closing
+    expect(results).toEqual(['sent'])
+  })
+})

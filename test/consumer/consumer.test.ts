@@ -548,3 +548,94 @@ describe('eachBatch and seek', () => {
     ])
   })
 })
+
+describe('regressions from review', () => {
+  it('a seek inside eachMessage wins over the position after the record', async () => {
+    const bus = await openBus()
+    const topic = uniqueName()
+    await bus.createTopic(topic)
+    await bus.producer().send(topic, [{ value: 'a' }, { value: 'b' }, { value: 'c' }])
+    const consumer = bus.consumer({ groupId: uniqueName('g'), topics: [topic], fromBeginning: true })
+    const seen: string[] = []
+    await consumer.run({
+      eachMessage: (record) => {
+        seen.push(record.value!.toString())
+        if (seen.length === 2) consumer.seek({ topic, partition: 0, offset: 0 })
+      },
+    })
+    await waitUntil(() => seen.length === 5)
+    expect(seen).toEqual(['a', 'b', 'a', 'b', 'c'])
+  })
+
+  it('the waiting hooks fail instead of hanging when the consumer stops for good', async () => {
+    const bus = await openBus()
+    const topic = uniqueName()
+    await bus.createTopic(topic)
+    const consumer = bus.consumer({
+      groupId: uniqueName('g'),
+      topics: [topic],
+      fromBeginning: true,
+      retry: { retries: 0, initialRetryTimeMs: 0 },
+      restartOnFailure: false,
+    })
+    await consumer.run({
+      eachMessage: () => {
+        throw new Error('always')
+      },
+    })
+    await bus.producer().send(topic, [{ value: 'a' }])
+    await expect(consumer.idle()).rejects.toBeInstanceOf(HandlerError)
+
+    const other = bus.consumer({ groupId: uniqueName('g'), topics: [topic] })
+    let release: () => void = () => {}
+    await other.run({
+      eachMessage: () =>
+        new Promise<void>((resolve) => {
+          release = resolve
+        }),
+    })
+    await bus.producer().send(topic, [{ value: 'b' }])
+    const waiting = other.caughtUp()
+    const closing = other.close()
+    await expect(waiting).rejects.toBeInstanceOf(ClosedError)
+    release()
+    await closing
+  })
+
+  it('cooperative rebalancing with concurrent partitions does not wait for the partitions that stay', async () => {
+    const bus = await openBus()
+    const topic = uniqueName()
+    const groupId = uniqueName('g')
+    await bus.createTopic(topic, { partitions: 4 })
+    const options = {
+      groupId,
+      topics: [topic],
+      assignor: 'cooperative-sticky' as const,
+      partitionsConsumedConcurrently: 4,
+      maxPollIntervalMs: 60_000,
+    }
+    const first = bus.consumer(options)
+    let flowing = true
+    await first.run({ eachMessage: () => new Promise<void>((resolve) => setTimeout(resolve, 1)) })
+    const producer = bus.producer()
+    // Keep every partition busy, so that some handler of the first member is always running.
+    const pump = (async () => {
+      while (flowing)
+        await producer.send(
+          topic,
+          [0, 1, 2, 3].map((partition) => ({ value: 'x', partition })),
+        )
+    })()
+    const second = bus.consumer(options)
+    const removed: unknown[] = []
+    first.on('removed', (event) => removed.push(event))
+    const started = Date.now()
+    await second.run({ eachMessage: () => undefined })
+    await second.joined({ timeoutMs: 10_000 })
+    flowing = false
+    await pump
+    expect(second.assignment()).toHaveLength(2)
+    expect(removed).toEqual([])
+    expect(Date.now() - started).toBeLessThan(10_000)
+  })
+})

@@ -52,8 +52,9 @@ describe('json(schema) on a topic', () => {
     const meta = await bus.producer().send(orders, { key: 'u1', value: { id: 1, total: 9.5 } })
     expect(meta).toMatchObject({ topic: name, partition: 0, offset: 0 })
     const [record] = await orders.partition(0).read(0)
-    // The schema's output is what is stored (the default for items applied).
-    expect(JSON.parse(record?.value?.toString() ?? 'null')).toEqual({ id: 1, total: 9.5, items: [] })
+    // The value is stored as sent (validated); decoding applies the schema, defaults included.
+    expect(JSON.parse(record?.value?.toString() ?? 'null')).toEqual({ id: 1, total: 9.5 })
+    expect(orders.codec?.decode(record!.value!)).toEqual({ id: 1, total: 9.5, items: [] })
     expect(record?.key).toEqual(Buffer.from('u1'))
   })
 
@@ -309,5 +310,31 @@ describe('bus.topic(name, { codec })', () => {
     await first.close()
     const second = await openBus({ storage })
     expect(second.topic(name).codec).toBeUndefined()
+  })
+})
+
+describe('codecs and transforms, copies', () => {
+  it('a schema that transforms values decodes what it encoded, and runs its transform once per side', async () => {
+    const bus = await openBus()
+    const Amount = z.object({
+      cents: z
+        .number()
+        .int()
+        .transform((n) => `${(n / 100).toFixed(2)} EUR`),
+    })
+    const topic = await bus.createTopic(uniqueName('amounts'), { codec: json(Amount) })
+    await bus.producer().send(topic, { value: { cents: 1250 } })
+    const [record] = await topic.partition(0).read(0)
+    expect(topic.codec?.decode(record!.value!)).toEqual({ cents: '12.50 EUR' })
+  })
+
+  it('buffer() copies at send, as every send does', async () => {
+    const bus = await openBus()
+    const topic = await bus.createTopic(uniqueName('blobs'), { codec: buffer() })
+    const bytes = Buffer.from('hello')
+    await bus.producer().send(topic, { value: bytes })
+    bytes.write('HELLO')
+    const [record] = await topic.partition(0).read(0)
+    expect(record?.value?.toString()).toBe('hello')
   })
 })

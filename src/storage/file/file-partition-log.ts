@@ -92,6 +92,8 @@ export class FilePartitionLog implements PartitionLog {
   #failed: LogbusError | undefined
   #closed = false
   #finalState: PartitionState | undefined
+  /** The segment an fsync runs on: its file descriptor must stay open until the fsync returns. */
+  #segmentInSync: Segment | undefined
   #cancelInterval: (() => void) | undefined
 
   private constructor(options: FileLogOptions, segments: Segment[], start: number) {
@@ -225,7 +227,13 @@ export class FilePartitionLog implements PartitionLog {
     if (offset > this.#visibleEnd) throw new OffsetOutOfRangeError(this.#o.topic, this.#o.partition, offset)
     this.#start = offset
     writeFileAtomic(this.#o.fs, this.#o.dir, LOG_START_FILE, String(offset))
-    while (this.#segments.length > 1 && this.#segments[1]!.baseOffset <= offset) this.#deleteOldest()
+    while (
+      this.#segments.length > 1 &&
+      this.#segments[1]!.baseOffset <= offset &&
+      this.#deletable(this.#segments[0]!)
+    ) {
+      this.#deleteOldest()
+    }
     this.#trimCache()
   }
 
@@ -237,7 +245,7 @@ export class FilePartitionLog implements PartitionLog {
       const expired =
         retentionMs !== null && oldest.maxTimestamp >= 0 && oldest.maxTimestamp < now - retentionMs
       const oversized = retentionBytes !== null && this.sizeBytes - oldest.size >= retentionBytes
-      if (!expired && !oversized) break
+      if ((!expired && !oversized) || !this.#deletable(oldest)) break
       this.#deleteOldest()
     }
     const first = this.#segments[0]!.baseOffset
@@ -339,6 +347,7 @@ export class FilePartitionLog implements PartitionLog {
       const target = this.#next
       const segment = this.#segments.at(-1)!
       const size = segment.size
+      this.#segmentInSync = segment
       try {
         if (this.#failed !== undefined) throw this.#failed
         segment.dirty = false
@@ -350,7 +359,7 @@ export class FilePartitionLog implements PartitionLog {
         // resurface after a reopen or sit as a hole in front of later data.
         this.#failed ??= asStorageError(error, `fsync of ${segment.logPath} failed`)
         try {
-          this.#o.fs.ftruncateSync(segment.fd, segment.durableSize)
+          if (this.#segments.includes(segment)) this.#o.fs.ftruncateSync(segment.fd, segment.durableSize)
         } catch {
           // The reopen's recovery scan deals with whatever is left.
         }
@@ -361,6 +370,7 @@ export class FilePartitionLog implements PartitionLog {
       if (target > this.#visibleEnd) this.#visibleEnd = target
       for (const waiter of waiters) waiter.done.resolve(waiter.base)
     }
+    this.#segmentInSync = undefined
     this.#syncing = undefined
   }
 
@@ -368,12 +378,14 @@ export class FilePartitionLog implements PartitionLog {
     const segment = this.#segments.at(-1)
     if (this.#closed || this.#syncing !== undefined || segment === undefined || !segment.dirty) return
     segment.dirty = false
+    this.#segmentInSync = segment
     this.#syncing = this.#o.fs
       .fdatasync(segment.fd)
       .catch((error: unknown) => {
         this.#failed ??= asStorageError(error, `fsync of ${segment.logPath} failed`)
       })
       .finally(() => {
+        this.#segmentInSync = undefined
         this.#syncing = undefined
       })
   }
@@ -512,6 +524,11 @@ export class FilePartitionLog implements PartitionLog {
       else hi = mid - 1
     }
     return lo
+  }
+
+  /** Retention may delete a segment only once all of it is visible, and never under an fsync. */
+  #deletable(segment: Segment): boolean {
+    return segment !== this.#segmentInSync && segment.nextOffset <= this.#visibleEnd
   }
 
   #deleteOldest(): void {

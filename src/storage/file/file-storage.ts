@@ -299,7 +299,11 @@ export class FileStorage implements Storage {
     if (!fs.existsSync(dir) && fs.existsSync(compacting)) fs.renameSync(compacting, dir)
     fs.rmSync(compacting)
     fs.rmSync(`${dir}.old`)
-    let log = FilePartitionLog.open(this.#logOptions(dir, OFFSETS_TOPIC, 0, 64 << 20, OFFSETS_KEY))
+    // Read once, here: no read cache (it would hold every commit of the process's life).
+    let log = FilePartitionLog.open({
+      ...this.#logOptions(dir, OFFSETS_TOPIC, 0, 64 << 20, OFFSETS_KEY),
+      readCacheBytes: 0,
+    })
     let count = 0
     for (let offset = log.logStartOffset; offset < log.logEndOffset; ) {
       const records = log.read(offset, 1 << 20)
@@ -328,7 +332,10 @@ export class FileStorage implements Storage {
       fs.renameSync(compacting, dir)
       fsyncDirectory(fs, this.#meta)
       fs.rmSync(`${dir}.old`)
-      log = FilePartitionLog.open(this.#logOptions(dir, OFFSETS_TOPIC, 0, 64 << 20, ''))
+      log = FilePartitionLog.open({
+        ...this.#logOptions(dir, OFFSETS_TOPIC, 0, 64 << 20, ''),
+        readCacheBytes: 0,
+      })
     }
     this.#offsetsLog = log
   }

@@ -1263,3 +1263,52 @@ describe('FileStorage retention', () => {
     expect(delivered).toEqual([])
   })
 })
+
+describe('FileStorage: retention and fsync in flight', () => {
+  it('never deletes a segment while its fsync runs, nor one not yet acknowledged', async () => {
+    const dir = tempDir()
+    let release: (() => void) | undefined
+    let held = 0
+    const fs: FileSystem = {
+      ...nodeFileSystem,
+      fdatasync: async (fd) => {
+        held++
+        await new Promise<void>((resolve) => {
+          release = resolve
+        })
+        return nodeFileSystem.fdatasync(fd)
+      },
+    }
+    const bus = await fileBus(dir, { fs, fsync: 'always' })
+    const topic = uniqueName('ret-sync')
+    await bus.createTopic(topic, { segmentBytes: 1024, retentionBytes: 1 })
+    const producer = bus.producer({ batchBytes: 1 })
+    // Each send waits for its (held) fsync; the second rolls a new segment while the first syncs.
+    const first = producer.send(topic, { value: 'x'.repeat(900) })
+    await waitUntil(() => held === 1)
+    const second = producer.send(topic, { value: 'y'.repeat(900) })
+    await bus.applyRetention()
+    const p = bus.topic(topic).partition(0)
+    expect(p.logStartOffset).toBeLessThanOrEqual(p.logEndOffset)
+    let acknowledged = false
+    void Promise.all([first, second]).then(() => {
+      acknowledged = true
+    })
+    // Release each held fsync in turn until both sends are acknowledged.
+    await waitUntil(() => {
+      release?.()
+      return acknowledged
+    })
+    expect((await first).offset).toBe(0)
+    expect((await second).offset).toBe(1)
+    await bus.applyRetention()
+    expect(p.logStartOffset).toBe(1)
+    expect(p.logEndOffset).toBe(2)
+    // The log still works.
+    release = undefined
+    const third = producer.send(topic, { value: 'z' })
+    await waitUntil(() => release !== undefined)
+    release!()
+    expect((await third).offset).toBe(2)
+  })
+})
