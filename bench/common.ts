@@ -7,6 +7,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks'
 import { setImmediate as immediate } from 'node:timers/promises'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -204,6 +205,36 @@ export function foreignCores(a: CpuSnapshot, b: CpuSnapshot): number {
   if (!(wall > 0) || Number.isNaN(a.busy)) return 0
   const foreign = b.busy - a.busy - (b.own - a.own) - (b.children - a.children)
   return Math.max(0, foreign / wall)
+}
+
+// ---------------------------------------------------------------------------------------------
+// GC pauses while a figure runs (PerformanceObserver 'gc' entries: main-thread pause durations).
+
+export interface GcStats {
+  count: number
+  totalMs: number
+  maxMs: number
+}
+
+export function gcMeter(): { stop(): GcStats } {
+  const entries: PerformanceEntry[] = []
+  const observer = new PerformanceObserver((list) => {
+    entries.push(...list.getEntries())
+  })
+  observer.observe({ entryTypes: ['gc'] })
+  return {
+    stop() {
+      entries.push(...observer.takeRecords())
+      observer.disconnect()
+      let totalMs = 0
+      let maxMs = 0
+      for (const e of entries) {
+        totalMs += e.duration
+        if (e.duration > maxMs) maxMs = e.duration
+      }
+      return { count: entries.length, totalMs, maxMs }
+    },
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

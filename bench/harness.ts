@@ -1,5 +1,5 @@
 /**
- * Runs one figure: a warm-up run (which also calibrates how many records a repetition needs to last
+ * Runs one figure: warm-up runs (which also calibrate how many records a repetition needs to last
  * about `repSeconds`), then `reps` measured repetitions, each with a GC before it and the CPU that
  * other processes used during it.
  */
@@ -64,7 +64,12 @@ export async function measure(spec: CaseSpec, options: BenchOptions): Promise<Fi
   await settle()
   if (spec.noWarmup !== true) {
     const warm = await spec.run(spec.sizing?.initial ?? n)
-    if (spec.sizing !== undefined) n = calibrate(warm.value, options.repSeconds, spec.sizing)
+    if (spec.sizing !== undefined) {
+      // The first run is mostly JIT warm-up: calibrate again on a run of about the right length.
+      n = calibrate(warm.value, options.repSeconds, spec.sizing)
+      await settle()
+      n = calibrate((await spec.run(n)).value, options.repSeconds, spec.sizing)
+    }
   }
   const samples: RepSample[] = []
   for (let r = 0; r < reps; r++) {

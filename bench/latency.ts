@@ -6,12 +6,14 @@
  */
 
 import { setImmediate as immediate } from 'node:timers/promises'
-import type { Bus, Producer } from '../src/index'
+import { EventEmitter } from 'eventemitter3'
 import {
   type BenchOptions,
   cpuSnapshot,
   type Figure,
   foreignCores,
+  type GcStats,
+  gcMeter,
   keyOf,
   log,
   type Percentiles,
@@ -28,8 +30,6 @@ import { openBus, runLoad, type StorageKind } from './load'
 import { loadSizing } from './memory'
 
 interface LatencyRig {
-  bus: Bus
-  producer: Producer
   /** Latencies in ms, in delivery order. */
   values: Float64Array
   count(): number
@@ -69,8 +69,6 @@ async function rig(storage: StorageKind, capacity: number): Promise<LatencyRig> 
     failed ??= error
   }
   return {
-    bus,
-    producer,
     values,
     count: () => n,
     until(total) {
@@ -93,9 +91,61 @@ async function rig(storage: StorageKind, capacity: number): Promise<LatencyRig> 
   }
 }
 
+/**
+ * The latency ceiling: the same records handed to an eventemitter3 listener through a microtask (an
+ * asynchronous hand-off, as `send` → consumer is), paced the same way. What it shows beyond a few
+ * microseconds is the machine: GC of the pacer, scheduling stalls, other processes.
+ */
+async function baselineRig(capacity: number): Promise<LatencyRig> {
+  const values = new Float64Array(capacity)
+  const ee = new EventEmitter()
+  let n = 0
+  let target = Number.POSITIVE_INFINITY
+  let reached: (() => void) | undefined
+  ee.on('record', (record: { key: string; value: Buffer }) => {
+    const now = performance.now()
+    if (n < capacity) values[n] = now - record.value.readDoubleLE(0)
+    n++
+    if (n >= target && reached !== undefined) {
+      const r = reached
+      reached = undefined
+      r()
+    }
+  })
+  let sent = 0
+  return {
+    values,
+    count: () => n,
+    until(total) {
+      target = total
+      if (n >= total) return Promise.resolve()
+      return new Promise((resolve) => {
+        reached = resolve
+      })
+    },
+    send() {
+      const value = Buffer.allocUnsafe(VALUE_BYTES)
+      value.writeDoubleLE(performance.now(), 0)
+      const record = { key: keyOf(sent++), value }
+      queueMicrotask(() => ee.emit('record', record))
+    },
+    failure: () => undefined,
+    async close() {
+      ee.removeAllListeners()
+    },
+  }
+}
+
+type RigKind = StorageKind | 'baseline'
+
+function makeRig(kind: RigKind, capacity: number): Promise<LatencyRig> {
+  return kind === 'baseline' ? baselineRig(capacity) : rig(kind, capacity)
+}
+
 /** One record in flight at a time; the event loop goes idle (setImmediate) between records. */
-async function unloadedRep(storage: StorageKind, samples: number): Promise<Percentiles> {
-  const r = await rig(storage, samples)
+async function unloadedRep(storage: RigKind, samples: number): Promise<Percentiles & { gc: GcStats }> {
+  const r = await makeRig(storage, samples)
+  const gc = gcMeter()
   try {
     for (let i = 0; i < samples; i++) {
       const seen = r.until(i + 1)
@@ -104,7 +154,7 @@ async function unloadedRep(storage: StorageKind, samples: number): Promise<Perce
       if (r.failure() !== undefined) throw r.failure()
       await immediate()
     }
-    return percentiles(r.values, samples)
+    return { ...percentiles(r.values, samples), gc: gc.stop() }
   } finally {
     await r.close()
   }
@@ -112,12 +162,13 @@ async function unloadedRep(storage: StorageKind, samples: number): Promise<Perce
 
 /** Sends at `rate` records/s for `seconds` (paced on setImmediate ticks, open loop). */
 async function loadedRep(
-  storage: StorageKind,
+  storage: RigKind,
   rate: number,
   seconds: number,
-): Promise<Percentiles & { achieved: number }> {
+): Promise<Percentiles & { achieved: number; gc: GcStats }> {
   const total = Math.max(1000, Math.round(rate * seconds))
-  const r = await rig(storage, total)
+  const r = await makeRig(storage, total)
+  const gc = gcMeter()
   try {
     const all = r.until(total)
     const start = performance.now()
@@ -133,13 +184,17 @@ async function loadedRep(
     await withTimeout(all, 60_000, 'a loaded latency run')
     if (r.failure() !== undefined) throw r.failure()
     const achieved = total / ((performance.now() - start) / 1000)
-    return { ...percentiles(r.values, total), achieved }
+    return { ...percentiles(r.values, total), achieved, gc: gc.stop() }
   } finally {
     await r.close()
   }
 }
 
 const US = 1000
+
+function gcDetail(gc: GcStats): Record<string, number> {
+  return { gcCount: gc.count, gcTotalMs: gc.totalMs, gcMaxMs: gc.maxMs }
+}
 
 function percentileFigures(
   id: string,
@@ -180,20 +235,23 @@ async function repeat<T>(reps: number, fn: () => Promise<T>): Promise<{ value: T
   return out
 }
 
-function storageText(storage: StorageKind): string {
+function storageText(storage: RigKind): string {
+  if (storage === 'baseline') return 'ceiling: eventemitter3 via a microtask'
   return storage === 'memory' ? 'memory' : `file, fsync ${storage}`
 }
 
 export async function runLatency(options: BenchOptions, failures: string[]): Promise<Figure[]> {
   const figures: Figure[] = []
   const reps = Math.min(options.reps, 3)
-  const scenarios: { storage: StorageKind; unloaded: number; loaded: boolean }[] = [
-    { storage: 'memory', unloaded: options.quick ? 5000 : 20_000, loaded: true },
-    { storage: 'never', unloaded: options.quick ? 5000 : 20_000, loaded: true },
+  const scenarios: { storage: RigKind; unloaded: number; loaded: boolean }[] = [
+    { storage: 'memory', unloaded: options.quick ? 3000 : 20_000, loaded: true },
+    { storage: 'baseline', unloaded: options.quick ? 3000 : 20_000, loaded: true },
+    { storage: 'never', unloaded: options.quick ? 3000 : 20_000, loaded: true },
     { storage: 'always', unloaded: options.quick ? 300 : 1000, loaded: false },
   ]
+  let memoryRate: number | undefined
   for (const s of scenarios) {
-    const name = s.storage === 'memory' ? 'memory' : `file.${s.storage}`
+    const name = s.storage === 'memory' || s.storage === 'baseline' ? s.storage : `file.${s.storage}`
     await attempt(
       failures,
       `latency.${name}.unloaded`,
@@ -202,47 +260,40 @@ export async function runLatency(options: BenchOptions, failures: string[]): Pro
         return percentileFigures(
           `latency.${name}.unloaded`,
           `${storageText(s.storage)}, unloaded`,
-          runs.map((r) => ({ p: r.value, foreign: r.foreign })),
+          runs.map((r) => ({ p: r.value, foreign: r.foreign, detail: gcDetail(r.value.gc) })),
           s.unloaded,
         )
       },
       figures,
     )
     if (!s.loaded) continue
-    const maxSpec: CaseSpec = {
-      id: `latency.${name}.max`,
-      section: 'latency',
-      label: `${storageText(s.storage)}: max throughput, send(1) ×1000 in flight, group of 1`,
-      unit: 'msgs/s',
-      better: 'higher',
-      sizing: loadSizing(options),
-      reps,
-      run: (n) =>
-        runLoad({ storage: s.storage, partitions: 8, groupSize: 1, producers: 1, mode: 'single' }, n),
+    const storage = s.storage
+    let rate: number
+    if (storage === 'baseline') {
+      // The ceiling runs at logbus's memory rate: the same load, without logbus.
+      if (memoryRate === undefined) continue
+      rate = memoryRate
+    } else {
+      const measured = await maxRate(options, failures, figures, storage, name, reps)
+      if (measured === undefined) continue
+      rate = measured / 2
+      if (storage === 'memory') memoryRate = rate
     }
-    let max: Figure | undefined
-    await attempt(
-      failures,
-      maxSpec.id,
-      async () => {
-        max = await measure(maxSpec, options)
-        return max
-      },
-      figures,
-    )
-    if (max === undefined) continue
-    const rate = max.median / 2
-    const seconds = options.quick ? 0.7 : 2
+    const seconds = options.quick ? 0.5 : 2
     log(`  latency.${name}.loaded: ${Math.round(rate).toLocaleString('en-US')} msgs/s for ${seconds} s`)
     await attempt(
       failures,
       `latency.${name}.loaded`,
       async () => {
-        const runs = await repeat(reps, () => loadedRep(s.storage, rate, seconds))
+        const runs = await repeat(reps, () => loadedRep(storage, rate, seconds))
         return percentileFigures(
           `latency.${name}.loaded`,
-          `${storageText(s.storage)}, at 50% of max (${Math.round(rate).toLocaleString('en-US')} msgs/s)`,
-          runs.map((r) => ({ p: r.value, foreign: r.foreign, detail: { achievedRate: r.value.achieved } })),
+          `${storageText(storage)}, at ${storage === 'baseline' ? "memory's " : ''}50% of max`,
+          runs.map((r) => ({
+            p: r.value,
+            foreign: r.foreign,
+            detail: { pacedRate: rate, achievedRate: r.value.achieved, ...gcDetail(r.value.gc) },
+          })),
           Math.round(rate * seconds),
         )
       },
@@ -250,4 +301,36 @@ export async function runLatency(options: BenchOptions, failures: string[]): Pro
     )
   }
   return figures
+}
+
+/** The maximum single-send throughput, measured here, in this process, just before the loaded run. */
+async function maxRate(
+  options: BenchOptions,
+  failures: string[],
+  figures: Figure[],
+  storage: StorageKind,
+  name: string,
+  reps: number,
+): Promise<number | undefined> {
+  const spec: CaseSpec = {
+    id: `latency.${name}.max`,
+    section: 'latency',
+    label: `${storageText(storage)}: max throughput, send(1) ×1000 in flight, group of 1`,
+    unit: 'msgs/s',
+    better: 'higher',
+    sizing: loadSizing(options),
+    reps,
+    run: (n) => runLoad({ storage, partitions: 8, groupSize: 1, producers: 1, mode: 'single' }, n),
+  }
+  let max: Figure | undefined
+  await attempt(
+    failures,
+    spec.id,
+    async () => {
+      max = await measure(spec, options)
+      return max
+    },
+    figures,
+  )
+  return max?.median
 }

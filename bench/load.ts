@@ -4,11 +4,13 @@
  * a file log, when the bus has closed: the final fsync counts).
  */
 
+import { setImmediate as immediate } from 'node:timers/promises'
 import { Bus, type Consumer, FileStorage, type FsyncPolicy, type Producer } from '../src/index'
 import {
   BATCH,
   type BenchMessage,
   batchPool,
+  gcMeter,
   logBytes,
   makeTempDir,
   messagePool,
@@ -34,6 +36,8 @@ export interface LoadSpec {
   handler?: HandlerKind
   /** Record the time from each `send` call to its resolution (the ack latency). */
   ackLatency?: boolean
+  /** Sends each producer keeps in flight; default `WINDOW_RECORDS` records (10 sends of 100, or 1,000 of 1). */
+  window?: number
 }
 
 export interface Consumers {
@@ -117,10 +121,21 @@ export async function startConsumers(
   }
 }
 
+/** Sends in flight per producer by default: `WINDOW_RECORDS` records. */
+export function defaultWindow(mode: SendMode): number {
+  return mode === 'batch' ? WINDOW_RECORDS / BATCH : WINDOW_RECORDS
+}
+
 /**
- * One producer sending `count` records, `WINDOW_RECORDS` in flight: 10 sends of 100 (batched) or
- * 1,000 single sends, then it awaits them before the next window. `offset` spreads producers over the
- * message pool. With `latencies`, each send's ack latency (ms) is stored there.
+ * One producer sending `count` records with `window` sends in flight (by default 10 sends of 100, or
+ * 1,000 single sends), awaiting each window before the next; a window of 1 is a closed loop that
+ * awaits every send. `offset` spreads producers over the message pool. With `latencies`, each send's
+ * ack latency (ms) is stored there.
+ *
+ * After each window the producer yields to the event loop (setImmediate), as a producer driven by
+ * I/O does. Without it, over memory or fsync 'never' (appends are synchronous, so `send` resolves in
+ * a microtask) a send loop never lets timers or I/O run: consumers that yield, group timers and slow
+ * handlers starve until it stops, and the run measures "produce everything, then consume".
  */
 export async function produce(
   producer: Producer,
@@ -128,6 +143,7 @@ export async function produce(
   count: number,
   offset: number,
   latencies?: { values: Float64Array; n: number },
+  window: number = defaultWindow(mode),
 ): Promise<void> {
   const messages = messagePool()
   const arrays = batchPool()
@@ -137,23 +153,25 @@ export async function produce(
     let b = (offset / BATCH) | 0
     while (sent < count) {
       pending.length = 0
-      for (let w = 0; w < WINDOW_RECORDS / BATCH && sent < count; w++) {
+      for (let w = 0; w < window && sent < count; w++) {
         const batch: BenchMessage[] =
           count - sent >= BATCH ? arrays[b++ % arrays.length]! : messages.slice(0, count - sent)
         pending.push(timed(producer.send(TOPIC, batch), latencies))
         sent += batch.length
       }
       await Promise.all(pending)
+      await immediate()
     }
   } else {
     let m = offset
     while (sent < count) {
       pending.length = 0
-      for (let w = 0; w < WINDOW_RECORDS && sent < count; w++) {
+      for (let w = 0; w < window && sent < count; w++) {
         pending.push(timed(producer.send(TOPIC, messages[m++ % messages.length]!), latencies))
         sent++
       }
       await Promise.all(pending)
+      await immediate()
     }
   }
 }
@@ -186,17 +204,22 @@ export async function runLoad(spec: LoadSpec, count: number): Promise<RepSample>
         ? { values: new Float64Array(Math.ceil(total / (spec.mode === 'batch' ? BATCH : 1)) + 16), n: 0 }
         : undefined
     const done = group.expect(total)
+    const gc = gcMeter()
     const start = performance.now()
     await withTimeout(
-      Promise.all(producers.map((p, i) => produce(p, spec.mode, perProducer, i * 7919, latencies))).then(
-        () => done,
-      ),
+      Promise.all(
+        producers.map((p, i) => produce(p, spec.mode, perProducer, i * 7919, latencies, spec.window)),
+      ).then(() => done),
       180_000,
       'a throughput run',
     )
     const delivered = performance.now()
+    const pauses = gc.stop()
     let end = delivered
-    const detail: Record<string, number> = {}
+    const detail: Record<string, number> = {
+      gcPct: (100 * pauses.totalMs) / (delivered - start),
+      gcMaxMs: pauses.maxMs,
+    }
     if (dir !== undefined) {
       await bus.close()
       end = performance.now()

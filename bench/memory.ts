@@ -10,7 +10,7 @@ import { attempt, type CaseSpec, measure, type Sizing } from './harness'
 import { type HandlerKind, runLoad, type SendMode } from './load'
 
 export function loadSizing(options: BenchOptions): Sizing {
-  return { initial: options.quick ? 20_000 : 50_000, min: 10_000, max: 20_000_000, multiple: 1000 }
+  return { initial: options.quick ? 20_000 : 50_000, min: 20_000, max: 20_000_000, multiple: 1000 }
 }
 
 function memoryCase(

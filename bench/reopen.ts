@@ -75,7 +75,7 @@ function syncLogFiles(dir: string): void {
 }
 
 export async function runReopen(options: BenchOptions, notes: string[]): Promise<Figure[]> {
-  let bytes = options.quick ? 256 * 1024 ** 2 : GiB
+  let bytes = options.quick ? 128 * 1024 ** 2 : GiB
   const free = freeBytes()
   if (free < bytes * 1.2 + 256 * 1024 ** 2) {
     const scaled = Math.max(
@@ -89,9 +89,10 @@ export async function runReopen(options: BenchOptions, notes: string[]): Promise
     )
     bytes = scaled
   } else if (options.quick) {
-    notes.push('reopen: --quick builds a 256 MiB log, not 1 GiB: the targets apply to the full run')
+    notes.push('reopen: --quick builds a 128 MiB log, not 1 GiB: the targets apply to the full run')
   }
-  const reps = options.reps
+  // Every open is a fresh process (~1 s of start-up each): the quick run does fewer.
+  const reps = options.quick ? Math.min(options.reps, 2) : options.reps
   const dir = makeTempDir('reopen')
   try {
     log(`  building a ${(bytes / 1024 ** 2).toFixed(0)} MiB log (1 partition, one segment) …`)
