@@ -847,10 +847,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       if (state.interrupted) return
       const record = records[i]!
       if (record.offset < state.position) continue
-      this.#inFlight++
-      state.delivering = true
-      state.deliveries++
-      const seeksBefore = state.seeks
+      const seeksBefore = this.#delivering(state)
       let failure: { error: unknown } | undefined
       try {
         const result = handler(record)
@@ -889,10 +886,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       isRunning: () => this.#running,
       isStale: () => state.interrupted,
     }
-    this.#inFlight++
-    state.delivering = true
-    state.deliveries++
-    const seeksBefore = state.seeks
+    const seeksBefore = this.#delivering(state)
     let failure: { error: unknown } | undefined
     try {
       await this.#eachBatch!(payload)
@@ -1151,6 +1145,14 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
         return s.drained.promise
       }),
     ).then(() => undefined)
+  }
+
+  /** A handler call on `state` starts; returns the seek count, to tell whether the handler seeked. */
+  #delivering(state: FetchState): number {
+    this.#inFlight++
+    state.delivering = true
+    state.deliveries++
+    return state.seeks
   }
 
   /** A handler call on `state` returned. */
