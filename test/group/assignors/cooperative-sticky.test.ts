@@ -3,22 +3,7 @@ import { describe, expect, it } from 'vitest'
 import type { Assignment, AssignorInput, AssignorMember } from '../../../src/group/assignor'
 import { cooperativeStickyAssignor as assign } from '../../../src/group/assignors/cooperative-sticky'
 import type { TopicPartition } from '../../../src/record/log-record'
-import fixture from '../../fixtures/assignments.json'
-
-interface AssignmentCase {
-  assignor: string
-  name: string
-  partitions: Record<string, number>
-  members: { memberId: string; instanceId?: string; topics: string[]; owned?: string[] }[]
-  expected: Record<string, string[]>
-}
-
-const cases: AssignmentCase[] = fixture.cases
-
-function parseTp(name: string): TopicPartition {
-  const dash = name.lastIndexOf('-')
-  return { topic: name.slice(0, dash), partition: Number(name.slice(dash + 1)) }
-}
+import { cases, expectValid, parseTp, render } from './support'
 
 /** A member owning `owned`, given as `topic-partition` names. */
 function member(
@@ -28,13 +13,6 @@ function member(
   instanceId?: string,
 ): AssignorMember {
   return { memberId, instanceId, topics, owned: owned.map(parseTp) }
-}
-
-/** memberId → `topic-partition` names, in the assignor's order. */
-function render(assignment: Assignment): Record<string, string[]> {
-  return Object.fromEntries(
-    Object.entries(assignment).map(([id, tps]) => [id, tps.map((tp) => `${tp.topic}-${tp.partition}`)]),
-  )
 }
 
 /** The members again, each now owning what `assignment` gave it: the next generation's input. */
@@ -49,24 +27,6 @@ function sizes(assignment: Assignment): number[] {
 function isFullyBalanced(assignment: Assignment): boolean {
   const all = sizes(assignment)
   return all.length === 0 || Math.max(...all) - Math.min(...all) <= 1
-}
-
-/** Every member is present; every partition of a subscribed topic is assigned once, to a subscriber. */
-function expectValid(input: AssignorInput, assignment: Assignment): void {
-  expect(Object.keys(assignment).sort()).toEqual(input.members.map((m) => m.memberId).sort())
-  const subscribed = new Set(input.members.flatMap((m) => m.topics))
-  const expected: string[] = []
-  for (const [topic, count] of Object.entries(input.partitions)) {
-    if (subscribed.has(topic)) for (let p = 0; p < count; p++) expected.push(`${topic}-${p}`)
-  }
-  const seen: string[] = []
-  for (const m of input.members) {
-    for (const tp of assignment[m.memberId]!) {
-      expect(m.topics).toContain(tp.topic)
-      seen.push(`${tp.topic}-${tp.partition}`)
-    }
-  }
-  expect(seen.sort()).toEqual(expected.sort())
 }
 
 /**

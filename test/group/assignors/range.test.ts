@@ -1,55 +1,14 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { InvalidConfigError } from '../../../src/errors'
-import type { Assignment, AssignorInput, AssignorMember } from '../../../src/group/assignor'
+import type { AssignorInput, AssignorMember } from '../../../src/group/assignor'
 import { assignorByName, cooperativeStickyAssignor, roundRobinAssignor } from '../../../src/group/assignors'
 import { rangeAssignor } from '../../../src/group/assignors/range'
 import { sortMembers } from '../../../src/group/assignors/sort-members'
-import type { TopicPartition } from '../../../src/record/log-record'
-import fixture from '../../fixtures/assignments.json'
-
-interface AssignmentCase {
-  assignor: string
-  name: string
-  partitions: Record<string, number>
-  members: { memberId: string; instanceId?: string; topics: string[]; owned?: string[] }[]
-  expected: Record<string, string[]>
-}
-
-const cases: AssignmentCase[] = fixture.cases
-
-function parseTp(name: string): TopicPartition {
-  const dash = name.lastIndexOf('-')
-  return { topic: name.slice(0, dash), partition: Number(name.slice(dash + 1)) }
-}
+import { cases, expectValid, parseTp, render } from './support'
 
 function member(memberId: string, topics: string[], instanceId?: string): AssignorMember {
   return { memberId, instanceId, topics, owned: [] }
-}
-
-/** memberId → `topic-partition` names, in the assignor's order. */
-function render(assignment: Assignment): Record<string, string[]> {
-  return Object.fromEntries(
-    Object.entries(assignment).map(([id, tps]) => [id, tps.map((tp) => `${tp.topic}-${tp.partition}`)]),
-  )
-}
-
-/** Every member is present; every partition of a subscribed topic is assigned once, to a subscriber. */
-function expectValid(input: AssignorInput, assignment: Assignment): void {
-  expect(Object.keys(assignment).sort()).toEqual(input.members.map((m) => m.memberId).sort())
-  const subscribed = new Set(input.members.flatMap((m) => m.topics))
-  const expected: string[] = []
-  for (const [topic, count] of Object.entries(input.partitions)) {
-    if (subscribed.has(topic)) for (let p = 0; p < count; p++) expected.push(`${topic}-${p}`)
-  }
-  const seen: string[] = []
-  for (const m of input.members) {
-    for (const tp of assignment[m.memberId]!) {
-      expect(m.topics).toContain(tp.topic)
-      seen.push(`${tp.topic}-${tp.partition}`)
-    }
-  }
-  expect(seen.sort()).toEqual(expected.sort())
 }
 
 const TOPICS = ['t0', 't1', 't2', 't3']
