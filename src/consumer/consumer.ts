@@ -243,7 +243,6 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
   #loopActive = false
   /** The waits of joined/caughtUp/idle: re-checked on progress, failed when the consumer stops for good. */
   #progressWaiters: Array<{ check: () => void; fail: (error: Error) => void }> = []
-  /** How the coordinator sees this consumer; kept off the public class. */
   /** How the coordinator sees this consumer, one per membership; kept off the public class. */
   #handle: GroupMember | undefined
   /** Why the coordinator removed this member, if it did: what a late commit is rejected with. */

@@ -33,7 +33,6 @@ export type FsyncPolicy = 'always' | 'interval' | 'never'
 
 /** What the clean-shutdown marker records of one partition. */
 export interface PartitionState {
-  logStartOffset: number
   segments: SegmentState[]
 }
 
@@ -278,7 +277,7 @@ export class FilePartitionLog implements PartitionLog {
           segment.dirty = false
         }
         for (const segment of this.#segments) if (segment.indexDirty) segment.writeIndex()
-        this.#finalState = { logStartOffset: this.#start, segments: this.#segments.map((s) => s.toState()) }
+        this.#finalState = { segments: this.#segments.map((s) => s.toState()) }
       }
     } finally {
       for (const segment of this.#segments) fs.closeSync(segment.fd)
