@@ -2,19 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { ClosedError, InvalidStateError, type LogRecord, TimeoutError } from '../../src/index'
 import { openBus, uniqueName, waitUntil } from '../support/bus'
 import { FakeClock } from '../support/fake-clock'
-
-interface Gate {
-  readonly promise: Promise<void>
-  open(): void
-}
-
-function gate(): Gate {
-  let open: () => void = () => undefined
-  const promise = new Promise<void>((resolve) => {
-    open = resolve
-  })
-  return { promise, open }
-}
+import { gate, turns } from '../support/helpers'
 
 /** Tracks whether a promise has settled, and how, without awaiting it. */
 function track(promise: Promise<void>): { settled: boolean; error: unknown } {
@@ -32,10 +20,6 @@ function track(promise: Promise<void>): { settled: boolean; error: unknown } {
 }
 
 /** Lets pending work run: enough turns of the event loop for a hook that should not resolve to have done so. */
-async function turns(n = 20): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve))
-}
-
 describe('joined()', () => {
   it('resolves once the member has its assignment and the group settled, without awaiting run()', async () => {
     const bus = await openBus()

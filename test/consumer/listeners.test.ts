@@ -1,28 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { ConsumerEvents, LogRecord, TopicPartition } from '../../src/index'
 import { openBus, uniqueName, waitUntil } from '../support/bus'
-
-interface Gate {
-  readonly promise: Promise<void>
-  open(): void
-}
-
-function gate(): Gate {
-  let open: () => void = () => undefined
-  const promise = new Promise<void>((resolve) => {
-    open = resolve
-  })
-  return { promise, open }
-}
-
-const tps = (topic: string, ...partitions: number[]): TopicPartition[] =>
-  partitions.map((partition) => ({ topic, partition }))
-
-const at = (records: readonly LogRecord[]): string[] => records.map((r) => `${r.partition}@${r.offset}`)
-
-async function turns(n = 20): Promise<void> {
-  for (let i = 0; i < n; i++) await new Promise<void>((resolve) => setImmediate(resolve))
-}
+import { at, gate, tps, turns } from '../support/helpers'
 
 describe('onAssign', () => {
   it('is called with the new partitions before they are fetched, and a seek there is honoured', async () => {

@@ -11,8 +11,7 @@ import {
 } from '../../src/index'
 import { openBus, uniqueName, waitUntil } from '../support/bus'
 import { FakeClock } from '../support/fake-clock'
-
-const at = (records: readonly LogRecord[]): string[] => records.map((r) => `${r.partition}@${r.offset}`)
+import { at } from '../support/helpers'
 
 /** A topic with `perPartition` records on each partition, timestamps 1000, 2000, … (per partition). */
 async function filledTopic(bus: Bus, partitions: number, perPartition: number): Promise<string> {

@@ -8,24 +8,7 @@ import {
   type TopicPartition,
 } from '../../src/index'
 import { openBus, uniqueName, waitUntil } from '../support/bus'
-
-interface Gate {
-  readonly promise: Promise<void>
-  open(): void
-}
-
-function gate(): Gate {
-  let open: () => void = () => undefined
-  const promise = new Promise<void>((resolve) => {
-    open = resolve
-  })
-  return { promise, open }
-}
-
-const tps = (topic: string, ...partitions: number[]): TopicPartition[] =>
-  partitions.map((partition) => ({ topic, partition }))
-
-const at = (records: readonly LogRecord[]): string[] => records.map((r) => `${r.partition}@${r.offset}`)
+import { at, gate, tps } from '../support/helpers'
 
 /** Resolves to true once the group settles; lets a test fail with a message instead of hanging. */
 function flagWhenSettled(settled: Promise<void>): { done: boolean } {

@@ -12,22 +12,7 @@ import {
 } from '../../src/index'
 import { openBus, uniqueName, waitUntil } from '../support/bus'
 import { FakeClock } from '../support/fake-clock'
-
-interface Gate {
-  readonly promise: Promise<void>
-  open(): void
-}
-
-function gate(): Gate {
-  let open: () => void = () => undefined
-  const promise = new Promise<void>((resolve) => {
-    open = resolve
-  })
-  return { promise, open }
-}
-
-const tps = (topic: string, ...partitions: number[]): TopicPartition[] =>
-  partitions.map((partition) => ({ topic, partition }))
+import { type Gate, gate, tps } from '../support/helpers'
 
 /**
  * A member made by hand, as a process that joined and was then forgotten would look to the

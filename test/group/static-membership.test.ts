@@ -10,24 +10,7 @@ import {
 } from '../../src/index'
 import { openBus, uniqueName, waitUntil } from '../support/bus'
 import { FakeClock } from '../support/fake-clock'
-
-interface Gate {
-  readonly promise: Promise<void>
-  open(): void
-}
-
-function gate(): Gate {
-  let open: () => void = () => undefined
-  const promise = new Promise<void>((resolve) => {
-    open = resolve
-  })
-  return { promise, open }
-}
-
-const tps = (topic: string, ...partitions: number[]): TopicPartition[] =>
-  partitions.map((partition) => ({ topic, partition }))
-
-const at = (records: readonly LogRecord[]): string[] => records.map((r) => `${r.partition}@${r.offset}`)
+import { at, gate, tps } from '../support/helpers'
 
 const SESSION_MS = 10_000
 
