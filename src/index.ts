@@ -1,16 +1,12 @@
-export { Bus, type BusEvents, type BusOptions, type TopicOptions } from './bus/bus'
-export { Partition } from './bus/partition'
-export { Topic } from './bus/topic'
+export { Bus, type BusEvents, type BusOptions, type RecordOfTopic, type RecordsOf } from './bus/bus'
 export {
-  type BatchPayload,
   Consumer,
   type ConsumerEvents,
-  type EachBatchHandler,
-  type EachMessageHandler,
   type RunOptions,
-  type WaitOptions,
 } from './consumer/consumer'
+export type { BatchPayload, EachBatchHandler, EachMessageHandler } from './consumer/delivery'
 export type { ConsumerOptions, RetryOptions } from './consumer/options'
+export type { WaitOptions } from './consumer/progress'
 export {
   BufferExhaustedError,
   ClosedError,
@@ -49,25 +45,66 @@ export {
   type PartitionLag,
   type ResetOffsetsOptions,
 } from './group/consumer-group'
-export type { Message, MessageHeaders, RawValue, RecordMetadata } from './producer/message'
-export { murmur2 } from './producer/murmur2'
+export { murmur2, murmur2String } from './producer/murmur2'
 export type { ProducerOptions } from './producer/options'
-export { type Partitioner, type PartitionerInput, partitionForKey } from './producer/partitioner'
-export { Producer, type ProducerEvents } from './producer/producer'
-export { buffer, type Codec, json, string } from './record/codec'
-export type { LogRecord, RecordHeaders, TopicPartition } from './record/log-record'
-export type { FsyncPolicy } from './storage/file/file-partition-log'
-export { FileStorage, type FileStorageOptions } from './storage/file/file-storage'
-export { type FileSystem, nodeFileSystem } from './storage/file/file-system'
-export { MemoryStorage } from './storage/memory-storage'
+export {
+  defaultPartitioner,
+  type Partitioner,
+  type PartitionerInput,
+  partitionForKey,
+  roundRobinPartitioner,
+} from './producer/partitioner'
+export { type MessageFor, Producer, type ProducerEvents, type TopicMessages } from './producer/producer'
+export {
+  buffer,
+  type Codec,
+  type CodecInput,
+  type CodecOutput,
+  json,
+  nullable,
+  type RawInput,
+  string,
+} from './record/codec'
+export { EMPTY_HEADERS, type LogRecord, type RecordHeaders, type TopicPartition } from './record/log-record'
+export type { Message, MessageHeaders, RecordMetadata } from './record/message'
+export {
+  type BatchColumn,
+  type BatchColumns,
+  type BatchMeta,
+  type DecodedColumns,
+  DecodeFailure,
+  RecordBatch,
+} from './record/record-batch'
+export type {
+  SchemaInput,
+  SchemaOutput,
+  StandardSchemaIssue,
+  StandardSchemaResult,
+  StandardSchemaV1,
+} from './record/standard-schema'
+export { BaseStorage } from './storage/base-storage'
+export { BatchList } from './storage/batch-list'
+export { MemoryStorage } from './storage/memory/memory-storage'
 export type {
   CommittedOffset,
   MaybePromise,
   PartitionLog,
-  RetentionPolicy,
+  SegmentInfo,
   Storage,
   StorageSnapshot,
   TopicConfig,
   TopicMetadata,
 } from './storage/storage'
+export { Partition } from './topic/partition'
+export { type RetentionPolicy, retentionCut } from './topic/retention'
+export { Topic } from './topic/topic'
+export { validateTopicName } from './topic/topic-name'
+export type {
+  KeyCodecOf,
+  TopicDeclarations,
+  TopicNamed,
+  TopicOf,
+  TopicOptions,
+  ValueCodecOf,
+} from './topic/topic-options'
 export type { Clock, ClockTimer } from './util/clock'

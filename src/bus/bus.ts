@@ -11,20 +11,28 @@ import {
 } from '../errors'
 import { TypedEmitter } from '../events/typed-emitter'
 import { ConsumerGroup, type GroupHost } from '../group/consumer-group'
-import type { RawValue } from '../producer/message'
+import { type Codec, RAW } from '../record/codec'
+import type { LogRecord } from '../record/log-record'
 import type { ProducerOptions } from '../producer/options'
 import { Producer, type ProducerHost } from '../producer/producer'
-import type { Codec } from '../record/codec'
-import type { FsyncPolicy } from '../storage/file/file-partition-log'
-import { FileStorage } from '../storage/file/file-storage'
-import { MemoryStorage } from '../storage/memory-storage'
+import { MemoryStorage } from '../storage/memory/memory-storage'
 import type { CommittedOffset, Storage, TopicConfig } from '../storage/storage'
+import { PartitionCore } from '../topic/partition-core'
+import { Topic, TopicEntry } from '../topic/topic'
+import { validateTopicName } from '../topic/topic-name'
+import {
+  alterableConfigSchema,
+  resolveTopicOptions,
+  type TopicDeclarations,
+  type TopicNamed,
+  type TopicOf,
+  type TopicOptions,
+} from '../topic/topic-options'
 import { type Clock, type ClockTimer, systemClock } from '../util/clock'
 import { parseOptions } from '../util/options'
 import { SerialQueue } from '../util/serial-queue'
-import { Partition } from './partition'
-import { Topic } from './topic'
-import { validateTopicName } from './topic-name'
+
+type AnyTopic = Topic<unknown, unknown, unknown, unknown>
 
 /**
  * Options of `Bus.open()`. Without options, the bus keeps everything in memory.
@@ -34,45 +42,73 @@ import { validateTopicName } from './topic-name'
  * const bus = await Bus.open({ storage: new MemoryStorage() })
  * ```
  */
-export interface BusOptions {
+export interface BusOptions<D extends TopicDeclarations = Record<never, never>> {
   /** Where logs, topics and offsets live. Default: a new `MemoryStorage`. */
   storage?: Storage
-  /** A directory for a durable file log: the same as `storage: new FileStorage({ dir, fsync })`. */
+  /** A directory for a durable file log: the same as `storage: new FileStorage({ dir, fsync })` from `logbus/file`. */
   dir?: string
   /** With `dir`: when appends are durable. Default `'always'` (see FileStorage). */
-  fsync?: FsyncPolicy
+  fsync?: 'always' | 'interval' | 'never'
   /** The source of time and timers; tests inject a fake one so timeouts need no real waiting. */
   clock?: Clock
   /** How often retention runs in the background (Kafka's log.retention.check.interval.ms). Default 300000. */
   retentionCheckIntervalMs?: number
+  /**
+   * Topics this bus works with, typed by name: created when missing (an existing topic keeps the
+   * configuration it has), and from then on `bus.topic('orders')`, `producer.send('orders', …)` and
+   * `bus.consumer({ topics: ['orders'] })` use their codecs.
+   */
+  topics?: D
+  /**
+   * Kafka's `auto.create.topics.enable` (KafkaJS's `allowAutoTopicCreation`): a send to, or a
+   * subscription of, a topic that does not exist creates it, raw, with `partitions` partitions (Kafka's
+   * `num.partitions`, default 1). Off by default: a typo then fails instead of creating a topic.
+   */
+  autoCreateTopics?: boolean | { partitions?: number }
 }
 
 /**
- * Options of `createTopic`. Names and defaults follow Kafka's topic configs.
+ * Events of a bus.
  *
  * @example
  * ```ts
- * await bus.createTopic('orders', { partitions: 6, retentionMs: 24 * 3600_000, codec: json(Order) })
+ * bus.on('topicCreated', ({ topic }) => console.log('created', topic))
  * ```
  */
-export interface TopicOptions<T = RawValue, D = T> {
-  /** Default 1 (Kafka's num.partitions). */
-  partitions?: number
-  /** Delete records older than this; null keeps them forever. Default 7 days (Kafka's retention.ms). */
-  retentionMs?: number | null
-  /** Delete the oldest segments past this size per partition; null (the default) is unlimited. */
-  retentionBytes?: number | null
-  /** Roll to a new segment file at this size (file storage). Default 1 GiB (Kafka's segment.bytes). */
-  segmentBytes?: number
-  /** Only `'delete'` for now: compaction is not implemented, and logbus refuses rather than pretend. */
-  cleanupPolicy?: 'delete'
-  /** The largest record accepted, in bytes. Default 1 MiB. */
-  maxMessageBytes?: number
-  /** Encodes (and validates) values at `send`: `json(schema)`, `string()`, `buffer()`. Not persisted. */
-  codec?: Codec<T, D>
-  /** Return the existing topic instead of rejecting with TopicExistsError (Kafka's --if-not-exists). */
-  ifNotExists?: boolean
+export interface BusEvents {
+  topicCreated: { topic: string; partitions: number }
+  topicDeleted: { topic: string }
+  partitionsCreated: { topic: string; partitions: number }
+  close: Record<string, never>
 }
+
+/**
+ * The record type a consumer of `topics` receives on a bus with declarations `D`.
+ *
+ * @example
+ * ```ts
+ * type R = RecordsOf<{ orders: { value: Codec<Order> } }, ['orders']> // LogRecord<string, Order>
+ * ```
+ */
+export type RecordsOf<D, T> = T extends RegExp
+  ? LogRecord<unknown, unknown>
+  : T extends string
+    ? RecordOfTopic<TopicNamed<D, T>>
+    : T extends ReadonlyArray<infer E>
+      ? E extends string
+        ? RecordOfTopic<TopicNamed<D, E>>
+        : RecordOfTopic<E>
+      : never
+
+/**
+ * The record type a consumer of one topic receives.
+ *
+ * @example
+ * ```ts
+ * type R = RecordOfTopic<Topic<string, Order>> // LogRecord<string, Order>
+ * ```
+ */
+export type RecordOfTopic<T> = T extends Topic<infer K, infer V, infer _KIn, infer _VIn> ? LogRecord<K, V> : never
 
 const busOptionsSchema = z.strictObject({
   storage: z
@@ -92,89 +128,41 @@ const busOptionsSchema = z.strictObject({
   dir: z.string().min(1, 'must be a directory path').optional(),
   fsync: z.enum(['always', 'interval', 'never']).optional(),
   retentionCheckIntervalMs: z.number().int().min(1).default(300_000),
-})
-
-const DAY_MS = 24 * 60 * 60 * 1000
-
-const alterableConfigSchema = z.strictObject({
-  retentionMs: z.number().int().min(1).nullable().optional(),
-  retentionBytes: z.number().int().min(1).nullable().optional(),
-  maxMessageBytes: z.number().int().min(1).optional(),
-})
-
-const topicOptionsSchema = z.strictObject({
-  partitions: z.number().int().max(100_000).default(1),
-  retentionMs: z
-    .number()
-    .int()
-    .min(1)
-    .nullable()
-    .default(7 * DAY_MS),
-  retentionBytes: z.number().int().min(1).nullable().default(null),
-  segmentBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(0x7fffffff)
-    .default(1024 * 1024 * 1024),
-  cleanupPolicy: z
-    .literal('delete', { error: "only 'delete' is supported (compaction is not implemented)" })
-    .default('delete'),
-  maxMessageBytes: z
-    .number()
-    .int()
-    .min(1)
-    .default(1024 * 1024),
-  codec: z
-    .custom<Codec<unknown>>(
-      (value) =>
-        typeof value === 'object' && value !== null && typeof (value as Codec<unknown>).encode === 'function',
-      'must be a codec (json(), string(), buffer())',
-    )
-    .optional(),
-  ifNotExists: z.boolean().default(false),
+  topics: z.record(z.string(), z.unknown()).optional(),
+  autoCreateTopics: z
+    .union([z.boolean(), z.strictObject({ partitions: z.number().int().min(1).max(100_000).optional() })])
+    .default(false),
 })
 
 /**
- * Events of a bus.
+ * The in-process cluster: topics, producers, consumers and groups over one storage. `D` holds the
+ * topics declared at `open`, which makes them typed by name.
  *
  * @example
  * ```ts
- * bus.on('topicCreated', ({ topic }) => console.log('created', topic))
- * ```
- */
-export interface BusEvents {
-  topicCreated: { topic: string; partitions: number }
-  topicDeleted: { topic: string }
-  partitionsCreated: { topic: string; partitions: number }
-  close: Record<string, never>
-}
-
-/**
- * The in-process cluster: topics, producers, consumers and groups over one storage.
+ * import { Bus, json } from 'logbus'
+ * import { z } from 'zod'
  *
- * @example
- * ```ts
- * import { Bus } from 'logbus'
- *
- * await using bus = await Bus.open()
- * await bus.createTopic('orders', { partitions: 6 })
- * const producer = bus.producer()
- * await producer.send('orders', { key: 'u1', value: 'created' })
+ * const Order = z.object({ id: z.string(), total: z.number() })
+ * const bus = await Bus.open({ topics: { orders: { partitions: 6, value: json(Order) } } })
  * const consumer = bus.consumer({ groupId: 'billing', topics: ['orders'], fromBeginning: true })
- * await consumer.run({ eachMessage: async (record) => console.log(record.value?.toString()) })
+ * await consumer.run({ eachMessage: (record) => console.log(record.value.total) })
+ * await bus.producer().send('orders', { key: 'o-1', value: { id: 'o-1', total: 9.5 } })
+ * await consumer.caughtUp()
+ * await bus.close()
  * ```
  */
-export class Bus extends TypedEmitter<BusEvents> {
+export class Bus<D extends TopicDeclarations = Record<never, never>> extends TypedEmitter<BusEvents> {
   readonly #storage: Storage
   readonly #clock: Clock
-  readonly #topics = new Map<string, Topic<unknown>>()
+  readonly #topics = new Map<string, TopicEntry>()
   readonly #groups = new Map<string, ConsumerGroup>()
-  readonly #producers = new Set<Producer>()
-  readonly #consumers = new Set<Consumer>()
+  readonly #producers = new Set<Producer<D>>()
+  readonly #consumers = new Set<Consumer<unknown>>()
   readonly #admin = new SerialQueue()
   #closing: Promise<void> | undefined
   readonly #retentionCheckIntervalMs: number
+  readonly #autoCreatePartitions: number | undefined
   #retentionTimer: ClockTimer | undefined
 
   readonly #producerHost: ProducerHost
@@ -182,14 +170,18 @@ export class Bus extends TypedEmitter<BusEvents> {
   readonly #groupHost: GroupHost
 
   /**
-   * Opens a bus over a storage (memory by default), loading the topics and committed offsets it holds.
+   * Opens a bus over a storage (memory by default), loading the topics and committed offsets it holds,
+   * and creating the declared `topics` that are missing.
    *
    * @example
    * ```ts
    * const bus = await Bus.open()
+   * const durable = await Bus.open({ dir: './data' })
    * ```
    */
-  static async open(options?: BusOptions): Promise<Bus> {
+  static async open<const D extends TopicDeclarations = Record<never, never>>(
+    options?: BusOptions<D>,
+  ): Promise<Bus<D>> {
     const resolved = parseOptions(busOptionsSchema, options, 'bus')
     if (resolved.storage !== undefined && resolved.dir !== undefined) {
       throw new InvalidConfigError('bus.dir', 'give either dir or storage, not both')
@@ -197,28 +189,44 @@ export class Bus extends TypedEmitter<BusEvents> {
     if (resolved.fsync !== undefined && resolved.dir === undefined) {
       throw new InvalidConfigError('bus.fsync', 'applies to a dir; set fsync on the FileStorage instead')
     }
-    const storage =
-      resolved.storage ??
-      (resolved.dir === undefined
-        ? new MemoryStorage()
-        : new FileStorage({ dir: resolved.dir, fsync: resolved.fsync }))
+    const declared = new Map<string, ReturnType<typeof resolveTopicOptions>>()
+    for (const [name, spec] of Object.entries(resolved.topics ?? {})) {
+      validateTopicName(name)
+      declared.set(name, resolveTopicOptions(spec, `bus.topics.${name}`))
+    }
+    let storage = resolved.storage
+    if (storage === undefined && resolved.dir !== undefined) {
+      // The file log is loaded only when asked for: the core imports no node:fs.
+      const { FileStorage } = await import('../storage/file/file-storage')
+      storage = new FileStorage({ dir: resolved.dir, fsync: resolved.fsync })
+    }
+    storage ??= new MemoryStorage()
     const snapshot = await storage.open()
-    const bus = new Bus(
+    const autoCreate = resolved.autoCreateTopics
+    const bus = new Bus<D>(
       storage,
       resolved.clock ?? systemClock,
       snapshot.groups,
       resolved.retentionCheckIntervalMs,
+      autoCreate === false ? undefined : autoCreate === true ? 1 : (autoCreate.partitions ?? 1),
     )
     try {
       for (const meta of snapshot.topics) {
-        const partitions: Partition[] = []
+        const partitions: PartitionCore[] = []
         for (let p = 0; p < meta.config.partitions; p++) {
-          partitions.push(new Partition(meta.name, p, await storage.openLog(meta.name, p, meta.config)))
+          partitions.push(new PartitionCore(meta.name, p, await storage.openLog(meta.name, p, meta.config)))
         }
-        bus.#topics.set(meta.name, new Topic(meta.name, meta.config, partitions, undefined))
+        const codecs = declared.get(meta.name)
+        bus.#topics.set(
+          meta.name,
+          new TopicEntry(meta.name, meta.config, partitions, codecs?.keyCodec ?? RAW, codecs?.valueCodec ?? RAW),
+        )
+      }
+      for (const [name, spec] of declared) {
+        if (!bus.#topics.has(name)) await bus.#createEntry(name, spec.config, spec.keyCodec, spec.valueCodec)
       }
     } catch (error) {
-      await storage.close().catch(() => undefined)
+      await bus.close().catch(() => undefined)
       throw error
     }
     return bus
@@ -229,25 +237,32 @@ export class Bus extends TypedEmitter<BusEvents> {
     clock: Clock,
     committed: Record<string, CommittedOffset[]>,
     retentionCheckIntervalMs: number,
+    autoCreatePartitions: number | undefined,
   ) {
     super()
     this.#storage = storage
     this.#clock = clock
     this.#retentionCheckIntervalMs = retentionCheckIntervalMs
+    this.#autoCreatePartitions = autoCreatePartitions
     this.#scheduleRetention()
-    const findTopic = (name: string): Topic<unknown> | undefined => this.#topics.get(name)
+    const findTopic = (name: string): AnyTopic | undefined => this.#topics.get(name)?.defaultView
     const topicNames = (): string[] => [...this.#topics.keys()]
     this.#producerHost = {
       clock,
-      topic: (name) => this.#requireTopic(name),
-      producerClosed: (producer) => this.#producers.delete(producer),
+      topic: (name) => {
+        const entry = this.#topics.get(name)
+        if (entry !== undefined) return entry.defaultView
+        if (this.#autoCreatePartitions === undefined) throw new UnknownTopicError(name)
+        return this.#autoCreate(name)
+      },
+      producerClosed: (producer) => this.#producers.delete(producer as Producer<D>),
     }
     this.#consumerHost = {
       clock,
       group: (groupId) => this.group(groupId),
       topicNames,
       findTopic,
-      consumerClosed: (consumer) => this.#consumers.delete(consumer),
+      consumerClosed: (consumer) => this.#consumers.delete(consumer as Consumer<unknown>),
     }
     this.#groupHost = {
       clock,
@@ -263,63 +278,66 @@ export class Bus extends TypedEmitter<BusEvents> {
   }
 
   /**
-   * Creates a topic. Rejects with TopicExistsError if it exists (unless `ifNotExists`),
-   * InvalidTopicError for a bad name, InvalidConfigError for a bad option.
+   * The bus's clock: what timestamps, timeouts and retention use (the injected one in tests).
+   *
+   * @example
+   * ```ts
+   * const now = bus.clock.now()
+   * ```
+   */
+  get clock(): Clock {
+    return this.#clock
+  }
+
+  /**
+   * Creates a topic. Rejects with TopicExistsError if it exists (unless `ifNotExists`, which returns
+   * the existing topic, seen through the given codecs), InvalidTopicError for a bad name,
+   * InvalidConfigError for a bad option. A creation that fails partway (a full disk, too many open
+   * files) leaves nothing behind.
    *
    * @example
    * ```ts
    * const orders = await bus.createTopic('orders', { partitions: 6 })
-   * const typed = await bus.createTopic('payments', { codec: json(Payment) })
+   * const payments = await bus.createTopic('payments', { value: json(Payment) })
    * ```
    */
-  createTopic<T = RawValue, D = T>(name: string, options?: TopicOptions<T, D>): Promise<Topic<T, D>> {
+  createTopic<const O extends TopicOptions = Record<never, never>>(name: string, options?: O): Promise<TopicOf<O>> {
     return this.#adminTask(async () => {
       validateTopicName(name)
-      const { codec, ifNotExists, ...config } = parseOptions(topicOptionsSchema, options, 'topic')
-      if (config.partitions < 1) {
-        throw new InvalidPartitionsError(
-          `Topic "${name}" needs at least 1 partition, got ${config.partitions}`,
-        )
-      }
+      const { config, keyCodec, valueCodec, ifNotExists } = resolveTopicOptions(options)
       const existing = this.#topics.get(name)
       if (existing !== undefined) {
         if (!ifNotExists) throw new TopicExistsError(name)
-        if (codec !== undefined) existing.codecRef = codec
-        return existing as unknown as Topic<T, D>
+        const view =
+          options?.key === undefined && options?.value === undefined
+            ? existing.defaultView
+            : new Topic(existing, keyCodec, valueCodec)
+        return view as unknown as TopicOf<O>
       }
-      const topicConfig: TopicConfig = config
-      const partitions: Partition[] = []
-      for (let p = 0; p < topicConfig.partitions; p++) {
-        partitions.push(new Partition(name, p, await this.#storage.openLog(name, p, topicConfig)))
-      }
-      await this.#storage.saveTopic({ name, config: topicConfig })
-      const topic = new Topic<T, D>(name, topicConfig, partitions, codec as Codec<T, D> | undefined)
-      this.#topics.set(name, topic as Topic<unknown>)
-      this.emit('topicCreated', { topic: name, partitions: topicConfig.partitions })
-      for (const group of this.#groups.values()) group.topicsChanged()
-      return topic
+      const entry = await this.#createEntry(name, config, keyCodec, valueCodec)
+      return entry.defaultView as unknown as TopicOf<O>
     })
   }
 
   /**
-   * A topic by name; UnknownTopicError if there is none. With a codec, attaches it to the topic (for
-   * this process: codecs are not persisted) and returns it typed.
+   * A topic by name, seen through the codecs it was declared with (raw if none); UnknownTopicError if
+   * there is none. With codecs, another view of the same topic typed by them: what this view sends
+   * and what consumers given this view receive go through these codecs, and nothing else changes.
    *
    * @example
    * ```ts
    * const orders = bus.topic('orders')
-   * const typed = bus.topic('payments', { codec: json(Payment) })
+   * const typed = bus.topic('payments', { value: json(Payment) })
    * ```
    */
-  topic(name: string): Topic<RawValue>
-  topic<T, D = T>(name: string, options: { codec: Codec<T, D> }): Topic<T, D>
-  topic<T, D = T>(name: string, options?: { codec: Codec<T, D> }): Topic<T, D> | Topic<RawValue> {
-    const topic = this.#requireTopic(name)
-    if (options?.codec !== undefined) {
-      topic.codecRef = options.codec
-      return topic as unknown as Topic<T, D>
-    }
-    return topic as Topic<RawValue>
+  topic<N extends string>(name: N): TopicNamed<D, N>
+  topic<const O extends Pick<TopicOptions, 'key' | 'value'>>(name: string, codecs: O): TopicOf<O>
+  topic(name: string, codecs?: Pick<TopicOptions, 'key' | 'value'>): AnyTopic {
+    this.#assertOpen()
+    const entry = this.#requireTopic(name)
+    if (codecs === undefined || (codecs.key === undefined && codecs.value === undefined)) return entry.defaultView
+    const { keyCodec, valueCodec } = resolveTopicOptions({ key: codecs.key, value: codecs.value }, 'topic')
+    return new Topic(entry, keyCodec, valueCodec)
   }
 
   /**
@@ -331,6 +349,7 @@ export class Bus extends TypedEmitter<BusEvents> {
    * ```
    */
   listTopics(): string[] {
+    this.#assertOpen()
     return [...this.#topics.keys()].sort()
   }
 
@@ -345,21 +364,26 @@ export class Bus extends TypedEmitter<BusEvents> {
    */
   createPartitions(name: string, count: number): Promise<void> {
     return this.#adminTask(async () => {
-      const topic = this.#requireTopic(name)
-      const current = topic.partitionCount
+      const entry = this.#requireTopic(name)
+      const current = entry.partitions.length
       if (!Number.isInteger(count) || count <= current) {
         throw new InvalidPartitionsError(
           `Topic "${name}" has ${current} partitions; the new count must be a larger integer, got ${String(count)}`,
         )
       }
-      const config: TopicConfig = { ...topic.config, partitions: count }
-      const added: Partition[] = []
-      for (let p = current; p < count; p++) {
-        added.push(new Partition(name, p, await this.#storage.openLog(name, p, config)))
+      const config: TopicConfig = { ...entry.config, partitions: count }
+      const added: PartitionCore[] = []
+      try {
+        for (let p = current; p < count; p++) {
+          added.push(new PartitionCore(name, p, await this.#storage.openLog(name, p, config)))
+        }
+        await this.#storage.saveTopic({ name, config })
+      } catch (error) {
+        for (const partition of added) await partition.close('deleted').catch(() => undefined)
+        throw error
       }
-      await this.#storage.saveTopic({ name, config })
-      topic.partitionList.push(...added)
-      topic.configRef = config
+      entry.partitions.push(...added)
+      entry.config = config
       this.emit('partitionsCreated', { topic: name, partitions: count })
       for (const group of this.#groups.values()) group.topicsChanged()
     })
@@ -380,19 +404,20 @@ export class Bus extends TypedEmitter<BusEvents> {
     partitions: Array<{ partition: number; offset: number }>,
   ): Promise<Array<{ partition: number; lowWatermark: number }>> {
     return this.#adminTask(async () => {
-      const topic = this.#requireTopic(name)
+      const entry = this.#requireTopic(name)
       const targets = partitions.map(({ partition, offset }) => {
-        const p = topic.partition(partition)
-        const to = offset === -1 ? p.logEndOffset : offset
-        if (!Number.isSafeInteger(to) || to < 0 || to > p.logEndOffset) {
+        const core = entry.partitions[partition]
+        if (core === undefined) throw new UnknownTopicError(name, partition)
+        const to = offset === -1 ? core.logEndOffset : offset
+        if (!Number.isSafeInteger(to) || to < 0 || to > core.logEndOffset) {
           throw new OffsetOutOfRangeError(name, partition, offset)
         }
-        return { p, to }
+        return { core, to }
       })
       const result: Array<{ partition: number; lowWatermark: number }> = []
-      for (const { p, to } of targets) {
-        await p.truncateBefore(to)
-        result.push({ partition: p.partition, lowWatermark: p.logStartOffset })
+      for (const { core, to } of targets) {
+        await core.truncateBefore(to)
+        result.push({ partition: core.partition, lowWatermark: core.logStartOffset })
       }
       return result
     })
@@ -413,14 +438,14 @@ export class Bus extends TypedEmitter<BusEvents> {
     changes: Partial<Pick<TopicConfig, 'retentionMs' | 'retentionBytes' | 'maxMessageBytes'>>,
   ): Promise<TopicConfig> {
     return this.#adminTask(async () => {
-      const topic = this.#requireTopic(name)
+      const entry = this.#requireTopic(name)
       const parsed = parseOptions(alterableConfigSchema, changes, 'topic')
-      const config: TopicConfig = { ...topic.config }
+      const config: TopicConfig = { ...entry.config }
       if (parsed.retentionMs !== undefined) config.retentionMs = parsed.retentionMs
       if (parsed.retentionBytes !== undefined) config.retentionBytes = parsed.retentionBytes
       if (parsed.maxMessageBytes !== undefined) config.maxMessageBytes = parsed.maxMessageBytes
       await this.#storage.saveTopic({ name, config })
-      topic.configRef = config
+      entry.config = config
       return { ...config }
     })
   }
@@ -436,9 +461,9 @@ export class Bus extends TypedEmitter<BusEvents> {
    */
   deleteTopic(name: string): Promise<void> {
     return this.#adminTask(async () => {
-      const topic = this.#requireTopic(name)
+      const entry = this.#requireTopic(name)
       this.#topics.delete(name)
-      for (const partition of topic.partitionList) await partition.close()
+      for (const partition of entry.partitions) await partition.close('deleted')
       for (const group of this.#groups.values()) group.topicDeleted(name)
       await this.#storage.deleteTopic(name)
       this.emit('topicDeleted', { topic: name })
@@ -453,26 +478,35 @@ export class Bus extends TypedEmitter<BusEvents> {
    * const producer = bus.producer({ lingerMs: 2 })
    * ```
    */
-  producer(options?: ProducerOptions): Producer {
+  producer(options?: ProducerOptions): Producer<D> {
     this.#assertOpen()
-    const producer = new Producer(this.#producerHost, options)
+    const producer = new Producer<D>(this.#producerHost, options)
     this.#producers.add(producer)
     return producer
   }
 
   /**
    * A consumer: one member of the group `groupId`. It joins when `run()` is called (or iteration
-   * starts).
+   * starts). Records arrive in the subscribed topics' types (declared names, or `Topic` views).
    *
    * @example
    * ```ts
    * const consumer = bus.consumer({ groupId: 'billing', topics: ['orders'], fromBeginning: true })
    * ```
    */
-  consumer(options: ConsumerOptions): Consumer {
+  consumer<const T extends ConsumerOptions['topics']>(
+    options: ConsumerOptions & { topics: T },
+  ): Consumer<RecordsOf<D, T>> {
     this.#assertOpen()
-    const consumer = new Consumer(this.#consumerHost, options)
-    this.#consumers.add(consumer)
+    const consumer = new Consumer<RecordsOf<D, T>>(this.#consumerHost, options)
+    this.#consumers.add(consumer as Consumer<unknown>)
+    if (this.#autoCreatePartitions !== undefined) {
+      const topics = options.topics
+      const names = typeof topics === 'string' ? [topics] : topics instanceof RegExp ? [] : topics
+      for (const t of names) {
+        if (typeof t === 'string' && !this.#topics.has(t)) void this.#autoCreate(t).catch(() => undefined)
+      }
+    }
     return consumer
   }
 
@@ -486,6 +520,7 @@ export class Bus extends TypedEmitter<BusEvents> {
    * ```
    */
   group(groupId: string): ConsumerGroup {
+    this.#assertOpen()
     let group = this.#groups.get(groupId)
     if (group === undefined) {
       group = new ConsumerGroup(groupId, this.#groupHost)
@@ -503,6 +538,7 @@ export class Bus extends TypedEmitter<BusEvents> {
    * ```
    */
   listGroups(): string[] {
+    this.#assertOpen()
     return [...this.#groups]
       .filter(([, group]) => group.state !== 'Dead')
       .map(([id]) => id)
@@ -523,11 +559,10 @@ export class Bus extends TypedEmitter<BusEvents> {
   applyRetention(): Promise<void> {
     return this.#adminTask(async () => {
       const now = this.#clock.now()
-      for (const topic of this.#topics.values()) {
-        const { retentionMs, retentionBytes } = topic.config
+      for (const entry of this.#topics.values()) {
+        const { retentionMs, retentionBytes } = entry.config
         if (retentionMs === null && retentionBytes === null) continue
-        for (const partition of topic.partitionList)
-          await partition.applyRetention({ now, retentionMs, retentionBytes })
+        for (const partition of entry.partitions) await partition.applyRetention({ now, retentionMs, retentionBytes })
       }
     })
   }
@@ -535,7 +570,8 @@ export class Bus extends TypedEmitter<BusEvents> {
   /**
    * Closes in order: consumers (they stop taking records, wait for their handlers, which may still
    * produce, commit and leave their groups), then producers (flushing what they accepted), then
-   * storage. Idempotent; leaves no timers or handles behind.
+   * storage. Idempotent (a failure is every call's failure); leaves no timers or handles behind. Every
+   * call on the bus, its producers, consumers, groups and partitions after it throws ClosedError.
    *
    * @example
    * ```ts
@@ -550,26 +586,65 @@ export class Bus extends TypedEmitter<BusEvents> {
       await Promise.allSettled([...this.#groups.values()].map((g) => g.settled()))
       for (const group of this.#groups.values()) group.close()
       await this.#admin.idle()
-      for (const topic of this.#topics.values()) {
-        for (const partition of topic.partitionList) await partition.close()
+      try {
+        for (const entry of this.#topics.values()) {
+          for (const partition of entry.partitions) await partition.close('closed')
+        }
+      } finally {
+        await this.#storage.close()
+        this.emit('close', {})
+        this.removeAllListeners()
       }
-      await this.#storage.close()
-      this.emit('close', {})
-      this.removeAllListeners()
     })()
     return this.#closing
   }
 
   /**
-   * Same as `close()`, for `await using bus = await Bus.open()`.
+   * Same as `close()`, for `await using` (Node 22+; on Node 20 call `close()`).
    *
    * @example
    * ```ts
-   * await using bus = await Bus.open()
+   * await bus[Symbol.asyncDispose]()
    * ```
    */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close()
+  }
+
+  /** Opens the logs, then saves the topic; a failure on the way closes and removes what was made. */
+  async #createEntry(
+    name: string,
+    config: TopicConfig,
+    keyCodec: Codec<unknown, unknown>,
+    valueCodec: Codec<unknown, unknown>,
+  ): Promise<TopicEntry> {
+    const partitions: PartitionCore[] = []
+    try {
+      for (let p = 0; p < config.partitions; p++) {
+        partitions.push(new PartitionCore(name, p, await this.#storage.openLog(name, p, config)))
+      }
+      await this.#storage.saveTopic({ name, config })
+    } catch (error) {
+      for (const partition of partitions) await partition.close('deleted').catch(() => undefined)
+      await this.#storage.deleteTopic(name).catch(() => undefined)
+      throw error
+    }
+    const entry = new TopicEntry(name, config, partitions, keyCodec, valueCodec)
+    this.#topics.set(name, entry)
+    this.emit('topicCreated', { topic: name, partitions: config.partitions })
+    for (const group of this.#groups.values()) group.topicsChanged()
+    return entry
+  }
+
+  /** Kafka's auto-creation: a raw topic with the configured partition count, created once. */
+  #autoCreate(name: string): Promise<AnyTopic> {
+    return this.#adminTask(async () => {
+      validateTopicName(name)
+      const existing = this.#topics.get(name)
+      if (existing !== undefined) return existing.defaultView
+      const { config, keyCodec, valueCodec } = resolveTopicOptions({ partitions: this.#autoCreatePartitions })
+      return (await this.#createEntry(name, config, keyCodec, valueCodec)).defaultView
+    })
   }
 
   /** Background retention: never blocks producers (appends do not wait on it), never keeps the process alive. */
@@ -589,10 +664,10 @@ export class Bus extends TypedEmitter<BusEvents> {
     )
   }
 
-  #requireTopic(name: string): Topic<unknown> {
-    const topic = this.#topics.get(name)
-    if (topic === undefined) throw new UnknownTopicError(name)
-    return topic
+  #requireTopic(name: string): TopicEntry {
+    const entry = this.#topics.get(name)
+    if (entry === undefined) throw new UnknownTopicError(name)
+    return entry
   }
 
   #assertOpen(): void {
@@ -604,3 +679,4 @@ export class Bus extends TypedEmitter<BusEvents> {
     return this.#admin.run(task)
   }
 }
+

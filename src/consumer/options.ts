@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { InvalidConfigError } from '../errors'
 import type { Assignor } from '../group/assignor'
 import type { TopicPartition } from '../record/log-record'
+import { Topic } from '../topic/topic'
 
 /**
  * How a failing handler is retried before the member crashes: attempt `n` (from 0) waits
@@ -33,8 +34,11 @@ export interface RetryOptions {
  */
 export interface ConsumerOptions {
   groupId: string
-  /** Topic names, or a RegExp: new matching topics are picked up by a rebalance. */
-  topics: string | string[] | RegExp
+  /**
+   * Topic names, typed topics (`Topic` views: records arrive in their codecs' types), or a RegExp: new
+   * matching topics are picked up by a rebalance.
+   */
+  topics: string | ReadonlyArray<string | Topic<unknown, unknown, unknown, unknown>> | RegExp
   /** Where to start on a partition without a committed offset: the log start instead of the end. */
   fromBeginning?: boolean
   /** Kafka's auto.offset.reset; defaults to `'earliest'` with `fromBeginning`, else `'latest'`.
@@ -92,7 +96,9 @@ export const consumerOptionsSchema = z.strictObject({
   groupId: z.string().min(1, 'must be a non-empty string'),
   topics: z.union([
     z.string().min(1),
-    z.array(z.string().min(1)).min(1, 'must name at least one topic'),
+    z
+      .array(z.union([z.string().min(1), z.custom<Topic<unknown, unknown, unknown, unknown>>((v) => v instanceof Topic, 'must be a topic name or a Topic')]))
+      .min(1, 'must name at least one topic'),
     z.instanceof(RegExp),
   ]),
   fromBeginning: z.boolean().default(false),

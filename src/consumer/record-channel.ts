@@ -1,11 +1,10 @@
-import type { LogRecord } from '../record/log-record'
 import { type Deferred, deferred } from '../util/deferred'
 
 /** Rejects a pending hand-off when the iteration ends; the consumer sees it as "not processed". */
 export class ChannelClosed extends Error {}
 
-interface Offer {
-  readonly record: LogRecord
+interface Offer<R> {
+  readonly record: R
   readonly processed: Deferred<void>
   handedOut: boolean
 }
@@ -14,15 +13,15 @@ interface Offer {
  * Hands records from the consumer's fetch loop to a `for await` loop one at a time. A record counts
  * as processed when the loop asks for the next one, that is once the loop body ran to completion.
  */
-export class RecordChannel {
-  #offer: Offer | undefined
-  #waiting: Deferred<IteratorResult<LogRecord>> | undefined
+export class RecordChannel<R> {
+  #offer: Offer<R> | undefined
+  #waiting: Deferred<IteratorResult<R>> | undefined
   #closed = false
 
   /** Called by the fetch loop (one record at a time); resolves once the record was processed. */
-  offer(record: LogRecord): Promise<void> {
+  offer(record: R): Promise<void> {
     if (this.#closed) return Promise.reject(new ChannelClosed())
-    const offer: Offer = { record, processed: deferred(), handedOut: false }
+    const offer: Offer<R> = { record, processed: deferred(), handedOut: false }
     this.#offer = offer
     const waiting = this.#waiting
     if (waiting !== undefined) {
@@ -34,7 +33,7 @@ export class RecordChannel {
   }
 
   /** Called by the iterator's `next()`: acknowledges the record handed out last, then waits for one. */
-  take(): Promise<IteratorResult<LogRecord>> {
+  take(): Promise<IteratorResult<R>> {
     const offer = this.#offer
     if (offer?.handedOut) {
       this.#offer = undefined

@@ -1,6 +1,7 @@
 import { z } from 'zod'
-import type { Topic } from '../bus/topic'
+import type { Topic } from '../topic/topic'
 import {
+  ClosedError,
   FencedInstanceIdError,
   GroupNotEmptyError,
   GroupNotFoundError,
@@ -103,7 +104,7 @@ export interface GroupEvents {
 export interface GroupHost {
   readonly clock: Clock
   topicNames(): string[]
-  findTopic(name: string): Topic<unknown> | undefined
+  findTopic(name: string): Topic<unknown, unknown, unknown, unknown> | undefined
   saveOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void>
   deleteGroupOffsets(groupId: string): Promise<void>
 }
@@ -179,6 +180,8 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
   #generation = 0
   #protocol = ''
   #rebalancePending = false
+  /** The bus closed: the handle answers nothing any more. */
+  #closed = false
   /** Topic → partition count the last assignment was computed over: a change means a rebalance. */
   #assignedOver = ''
   /** The members the last assignment was computed for. */
@@ -231,6 +234,7 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
    * ```
    */
   describe(): GroupDescription {
+    this.#assertOpen()
     return {
       groupId: this.groupId,
       state: this.state,
@@ -255,6 +259,7 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
    * ```
    */
   async lag(): Promise<PartitionLag[]> {
+    this.#assertOpen()
     const result: PartitionLag[] = []
     for (const name of this.#topicsOfInterest()) {
       const topic = this.#host.findTopic(name)
@@ -284,6 +289,7 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
    * ```
    */
   committedOffset(topic: string, partition: number): number | undefined {
+    this.#assertOpen()
     return this.#offsets.get(tpKey(topic, partition))?.offset
   }
 
@@ -296,6 +302,7 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
    * ```
    */
   committedOffsets(): CommittedOffset[] {
+    this.#assertOpen()
     return [...this.#offsets.values()].map((o) => ({ ...o })).sort(compareTopicPartitions)
   }
 
@@ -309,6 +316,7 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
    * ```
    */
   setOffsets(offsets: CommittedOffset[]): Promise<CommittedOffset[]> {
+    if (this.#closed) return Promise.reject(new ClosedError('Bus'))
     return this.#loop.run(async () => {
       this.#assertEmpty()
       const list = parseOptions(offsetListSchema, offsets, 'offsets')
@@ -332,6 +340,7 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
    * ```
    */
   resetOffsets(options: ResetOffsetsOptions): Promise<CommittedOffset[]> {
+    if (this.#closed) return Promise.reject(new ClosedError('Bus'))
     return this.#loop.run(async () => {
       const { to, topics: only } = parseOptions(resetOffsetsSchema, options, 'resetOffsets')
       this.#assertEmpty()
@@ -369,6 +378,7 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
    * ```
    */
   delete(): Promise<void> {
+    if (this.#closed) return Promise.reject(new ClosedError('Bus'))
     return this.#loop.run(async () => {
       if (this.state === 'Dead') throw new GroupNotFoundError(this.groupId)
       this.#assertEmpty()
@@ -483,6 +493,7 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
 
   /** @internal Cancels the session timers: the bus is closing. */
   close(): void {
+    this.#closed = true
     for (const entry of this.#members.values()) this.#disarmSession(entry)
   }
 
@@ -579,6 +590,10 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
     if (this.#state === state) return
     this.#state = state
     this.emit('stateChange', { groupId: this.groupId, state: this.state })
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError('Bus')
   }
 
   #assertEmpty(): void {

@@ -36,6 +36,57 @@ export function murmur2(bytes: Uint8Array): number {
     h ^= bytes[tail]!
     h = Math.imul(h, M)
   }
+  return finish(h)
+}
+
+/** Scratch for the UTF-8 bytes of non-ASCII keys; hashing is synchronous, so nothing else holds it. */
+let scratch = new Uint8Array(256)
+const encoder = new TextEncoder()
+
+/**
+ * {@link murmur2} of a string's UTF-8 bytes, without allocating: an ASCII string (the usual key) is
+ * hashed straight from its char codes, any other is encoded into a reused scratch array.
+ *
+ * @example
+ * ```ts
+ * murmur2String('21') === murmur2(Buffer.from('21')) // true
+ * ```
+ */
+export function murmur2String(key: string): number {
+  const length = key.length
+  for (let i = 0; i < length; i++) {
+    if (key.charCodeAt(i) >= 0x80) return murmur2(utf8Scratch(key))
+  }
+  let h = SEED ^ length
+  const tail = length & ~3
+  for (let i = 0; i < tail; i += 4) {
+    let k =
+      key.charCodeAt(i) |
+      (key.charCodeAt(i + 1) << 8) |
+      (key.charCodeAt(i + 2) << 16) |
+      (key.charCodeAt(i + 3) << 24)
+    k = Math.imul(k, M)
+    k ^= k >>> R
+    k = Math.imul(k, M)
+    h = Math.imul(h, M) ^ k
+  }
+  const rest = length & 3
+  if (rest === 3) h ^= key.charCodeAt(tail + 2) << 16
+  if (rest >= 2) h ^= key.charCodeAt(tail + 1) << 8
+  if (rest >= 1) {
+    h ^= key.charCodeAt(tail)
+    h = Math.imul(h, M)
+  }
+  return finish(h)
+}
+
+function utf8Scratch(key: string): Uint8Array {
+  if (scratch.length < key.length * 3) scratch = new Uint8Array(key.length * 3)
+  const { written } = encoder.encodeInto(key, scratch)
+  return scratch.subarray(0, written)
+}
+
+function finish(h: number): number {
   h ^= h >>> 13
   h = Math.imul(h, M)
   h ^= h >>> 15

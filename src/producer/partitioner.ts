@@ -1,4 +1,6 @@
-import { murmur2 } from './murmur2'
+import { InvalidRecordError } from '../errors'
+import { describeType } from '../record/codec'
+import { murmur2, murmur2String } from './murmur2'
 
 /**
  * What a partitioner sees for one record. `partitionCount` is the topic's current number of partitions
@@ -12,8 +14,10 @@ import { murmur2 } from './murmur2'
 export interface PartitionerInput {
   topic: string
   partitionCount: number
-  key: Buffer | null
-  value: Buffer | null
+  /** The key as the topic holds it: a Buffer on a raw topic, the key codec's type (a string, …) on a typed one. */
+  key: unknown
+  /** The value as the topic holds it, like `key`. */
+  value: unknown
 }
 
 /**
@@ -23,7 +27,7 @@ export interface PartitionerInput {
  * @example
  * ```ts
  * const byRegion: Partitioner = ({ value, partitionCount }) =>
- *   (value?.toString().startsWith('eu') ? 0 : 1) % partitionCount
+ *   (String(value).startsWith('eu') ? 0 : 1) % partitionCount
  * const producer = bus.producer({ partitioner: byRegion })
  * ```
  */
@@ -50,10 +54,11 @@ export function toPositive(n: number): number {
  * @example
  * ```ts
  * partitionForKey(Buffer.from('abc'), 4) // → 3, as Kafka's DefaultPartitioner with 4 partitions
+ * partitionForKey('abc', 4) // → 3: a string key hashes as its UTF-8 bytes
  * ```
  */
-export function partitionForKey(key: Uint8Array, partitionCount: number): number {
-  return toPositive(murmur2(key)) % partitionCount
+export function partitionForKey(key: Uint8Array | string, partitionCount: number): number {
+  return toPositive(typeof key === 'string' ? murmur2String(key) : murmur2(key)) % partitionCount
 }
 
 /**
@@ -91,7 +96,12 @@ export function roundRobinCounter(): (topic: string, partitionCount: number) => 
 export function defaultPartitioner(): Partitioner {
   const next = roundRobinCounter()
   return ({ topic, partitionCount, key }) =>
-    key === null ? next(topic, partitionCount) : partitionForKey(key, partitionCount)
+    key === null ? next(topic, partitionCount) : partitionForKey(keyBytes(key), partitionCount)
+}
+
+function keyBytes(key: unknown): Uint8Array | string {
+  if (typeof key === 'string' || key instanceof Uint8Array) return key
+  throw new InvalidRecordError(`The default partitioner hashes string or Buffer keys, got ${describeType(key)}`)
 }
 
 /**

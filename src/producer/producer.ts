@@ -1,27 +1,25 @@
-import type { Partition } from '../bus/partition'
-import type { Topic } from '../bus/topic'
-import { BufferExhaustedError, ClosedError, InvalidRecordError, RecordTooLargeError } from '../errors'
+import { ClosedError, InvalidRecordError } from '../errors'
 import { TypedEmitter } from '../events/typed-emitter'
-import type { LogRecord } from '../record/log-record'
+import type { Message, RecordMetadata } from '../record/message'
+import type { TopicNamed } from '../topic/topic-options'
+import { Topic } from '../topic/topic'
 import type { Clock, ClockTimer } from '../util/clock'
-import { type Deferred, deferred } from '../util/deferred'
 import { parseOptions } from '../util/options'
-import {
-  buildRecord,
-  checkedRecordSize,
-  type Message,
-  type PartitionChooser,
-  type RawValue,
-  type RecordMetadata,
-} from './message'
+import { SendBuffer } from './backpressure'
+import { BatchBuilder, type StagedRecord } from './batch-builder'
 import { type ProducerOptions, producerOptionsSchema, type ResolvedProducerOptions } from './options'
-import { partitionForKey, roundRobinCounter } from './partitioner'
+import { murmur2, murmur2String } from './murmur2'
+import { toPositive } from './partitioner'
+import { type PartitionChooser, stageMessage } from './stage'
+
+type AnyTopic = Topic<unknown, unknown, unknown, unknown>
 
 /** Not public: what a producer needs from its bus. */
 export interface ProducerHost {
   readonly clock: Clock
-  topic(name: string): Topic<unknown>
-  producerClosed(producer: Producer): void
+  /** A topic's declared view by name: UnknownTopicError, or a promise when the bus creates it on demand. */
+  topic(name: string): AnyTopic | Promise<AnyTopic>
+  producerClosed(producer: object): void
 }
 
 /**
@@ -38,28 +36,48 @@ export interface ProducerEvents {
   close: Record<string, never>
 }
 
+/**
+ * The message type `send` takes for a topic named `N` on a bus with declarations `D`.
+ *
+ * @example
+ * ```ts
+ * const message: MessageFor<{ orders: { value: Codec<Order> } }, 'orders'> = { key: 'o1', value: order }
+ * ```
+ */
+export type MessageFor<D, N extends string> = TopicNamed<D, N> extends Topic<infer _K, infer _V, infer KIn, infer VIn>
+  ? Message<KIn, VIn>
+  : never
+
+/**
+ * One topic's part of `sendBatch`.
+ *
+ * @example
+ * ```ts
+ * const entry: TopicMessages = { topic: 'orders', messages: [{ value: 'a' }] }
+ * ```
+ */
+export interface TopicMessages {
+  topic: string | AnyTopic
+  messages: readonly Message<unknown, unknown>[]
+}
+
 /** Drains in a row on the microtask queue before one yields to the event loop. */
 const MICROTASK_DRAINS_PER_TURN = 256
 
-/** Records bound for one partition that are appended together. */
-interface Batch {
-  readonly partition: Partition
-  readonly records: LogRecord[]
-  bytes: number
-  readonly done: Deferred<void>
-}
-
-/** A send waiting for buffer space, granted strictly in arrival order so sends keep their order. */
-interface BlockedSend {
-  readonly bytes: number
-  readonly granted: Deferred<void>
-  timer: ClockTimer | undefined
+/** What one producer keeps per topic it sends to: the open batch of each partition, a round-robin count. */
+interface TopicLane {
+  readonly open: Array<BatchBuilder | undefined>
+  roundRobin: number
 }
 
 /**
  * Sends records to topics. Records are batched per partition (by `batchBytes` and `lingerMs`), and
  * each batch is one append to the partition log. Unsent bytes are bounded by `bufferBytes`: when the
  * buffer is full, `send` waits up to `maxBlockMs` (backpressure), then rejects.
+ *
+ * What `send` takes is owned by the bus from then on, as a chunk given to `stream.write` is: a Buffer
+ * key or value is kept by reference, a typed value is parsed once and frozen. Do not change a Buffer
+ * after sending it.
  *
  * @example
  * ```ts
@@ -69,85 +87,97 @@ interface BlockedSend {
  * await producer.close()
  * ```
  */
-export class Producer extends TypedEmitter<ProducerEvents> {
+export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEvents> {
   readonly #host: ProducerHost
   readonly #options: ResolvedProducerOptions
   readonly #choosePartition: PartitionChooser
-  readonly #open = new Map<Partition, Batch>()
-  readonly #inFlight = new Set<Batch>()
-  readonly #blocked: BlockedSend[] = []
-  #buffered = 0
+  readonly #lanes = new Map<object, TopicLane>()
+  /** Open batches, in the order they were opened. */
+  #openList: BatchBuilder[] = []
+  readonly #inFlight = new Set<BatchBuilder>()
+  readonly #buffer: SendBuffer
   #drainScheduled = false
   #microtaskDrains = 0
   #lingerTimer: ClockTimer | undefined
   #closing: Promise<void> | undefined
+  /** One clock read serves every send of a tick. */
+  #now = -1
+  readonly #forgetNow = (): void => {
+    this.#now = -1
+  }
 
   /** @internal Use `bus.producer()`. */
   constructor(host: ProducerHost, options?: ProducerOptions) {
     super()
     this.#host = host
     this.#options = parseOptions(producerOptionsSchema, options, 'producer')
-    this.#choosePartition = makeChooser(this.#options.partitioner)
+    this.#buffer = new SendBuffer(host.clock, this.#options.bufferBytes, this.#options.maxBlockMs)
+    this.#choosePartition = this.#makeChooser()
   }
 
   /**
    * Sends one message (resolves to its metadata) or an array (resolves to an array, same order).
-   * Every message is validated before any is written: a bad one rejects the whole call and nothing of
-   * it is stored. Resolves once every record is stored per the storage's durability policy.
+   * Every message is checked (and its codecs parse it) before any is written: a bad one rejects the
+   * whole call and nothing of it is stored. Resolves once every record is stored per the storage's
+   * durability policy.
    *
    * @example
    * ```ts
    * const { partition, offset } = await producer.send('orders', { key: 'u1', value: 'created' })
    * ```
    */
-  send<T>(topic: Topic<T, unknown>, message: Message<T>): Promise<RecordMetadata>
-  send<T>(topic: Topic<T, unknown>, messages: Message<T>[]): Promise<RecordMetadata[]>
-  send(topic: string, message: Message<RawValue>): Promise<RecordMetadata>
-  send(topic: string, messages: Message<RawValue>[]): Promise<RecordMetadata[]>
-  async send(
-    topicOrName: string | Topic<unknown>,
-    input: Message<unknown> | Message<unknown>[],
+  send<K, V, KIn, VIn>(topic: Topic<K, V, KIn, VIn>, message: Message<KIn, VIn>): Promise<RecordMetadata>
+  send<K, V, KIn, VIn>(
+    topic: Topic<K, V, KIn, VIn>,
+    messages: readonly Message<KIn, VIn>[],
+  ): Promise<RecordMetadata[]>
+  send<N extends string>(topic: N, message: MessageFor<D, N>): Promise<RecordMetadata>
+  send<N extends string>(topic: N, messages: readonly MessageFor<D, N>[]): Promise<RecordMetadata[]>
+  send(
+    topicOrName: string | AnyTopic,
+    input: Message<unknown, unknown> | readonly Message<unknown, unknown>[],
   ): Promise<RecordMetadata | RecordMetadata[]> {
+    if (this.#closing !== undefined) return Promise.reject(new ClosedError('Producer'))
+    let topic: AnyTopic | Promise<AnyTopic>
+    try {
+      topic = this.#resolve(topicOrName)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (topic instanceof Promise) return topic.then((resolved) => this.#send(resolved, input))
+    return this.#send(topic, input)
+  }
+
+  /**
+   * Sends messages to several topics at once, all or nothing: every message of every topic is checked
+   * before any is written (what a transaction's records need). Resolves with one array of metadata per
+   * entry, in order.
+   *
+   * @example
+   * ```ts
+   * const [orders, audit] = await producer.sendBatch([
+   *   { topic: 'orders', messages: [{ key: 'o1', value: 'created' }] },
+   *   { topic: 'audit', messages: [{ value: 'o1 created' }] },
+   * ])
+   * ```
+   */
+  async sendBatch(entries: readonly TopicMessages[]): Promise<RecordMetadata[][]> {
     if (this.#closing !== undefined) throw new ClosedError('Producer')
-    const topic = this.#host.topic(typeof topicOrName === 'string' ? topicOrName : topicOrName.name)
-    const timestamp = this.#host.clock.now()
-
-    if (!Array.isArray(input)) {
-      const record = buildRecord(topic, input, timestamp, this.#choosePartition)
-      const size = checkedRecordSize(topic, record)
-      const wait = this.#reserve(topic.name, size)
-      if (wait !== undefined) await wait
-      await this.#enqueue(topic, record, size).done.promise
-      return {
-        topic: record.topic,
-        partition: record.partition,
-        offset: record.offset,
-        timestamp: record.timestamp,
+    if (!Array.isArray(entries)) throw new InvalidRecordError('sendBatch takes an array of { topic, messages }')
+    const topics: AnyTopic[] = []
+    for (const entry of entries) {
+      if (entry === null || typeof entry !== 'object' || !Array.isArray(entry.messages)) {
+        throw new InvalidRecordError('sendBatch takes an array of { topic, messages }')
       }
+      topics.push(await this.#resolve(entry.topic))
     }
-
-    if (input.length === 0) return []
-    const records = new Array<LogRecord>(input.length)
-    const sizes = new Array<number>(input.length)
-    let total = 0
-    for (let i = 0; i < input.length; i++) {
-      const record = buildRecord(topic, input[i]!, timestamp, this.#choosePartition)
-      records[i] = record
-      sizes[i] = checkedRecordSize(topic, record)
-      total += sizes[i]!
-    }
-    const wait = this.#reserve(topic.name, total)
+    const now = this.#clockNow()
+    const staged = entries.map((entry, i) => this.#stageAll(topics[i]!, entry.messages, now))
+    const total = staged.reduce((sum, s) => sum + s.bytes, 0)
+    const wait = this.#buffer.reserve(topics[0]?.name ?? '', total)
     if (wait !== undefined) await wait
-    const batches = new Set<Batch>()
-    for (let i = 0; i < records.length; i++) batches.add(this.#enqueue(topic, records[i]!, sizes[i]!))
-    if (batches.size === 1) await batches.values().next().value!.done.promise
-    else await Promise.all(Array.from(batches, (batch) => batch.done.promise))
-    return records.map((r) => ({
-      topic: r.topic,
-      partition: r.partition,
-      offset: r.offset,
-      timestamp: r.timestamp,
-    }))
+    const sends = staged.map((s, i) => this.#enqueueAll(topics[i]!, s.records))
+    return Promise.all(sends)
   }
 
   /**
@@ -161,11 +191,11 @@ export class Producer extends TypedEmitter<ProducerEvents> {
    * ```
    */
   async flush(): Promise<void> {
-    const lastBlocked = this.#blocked.at(-1)
-    if (lastBlocked !== undefined) await lastBlocked.granted.promise.catch(() => undefined)
+    const lastWait = this.#buffer.lastWait
+    if (lastWait !== undefined) await lastWait.catch(() => undefined)
     this.#drainAll()
     if (this.#inFlight.size > 0) {
-      await Promise.allSettled(Array.from(this.#inFlight, (batch) => batch.done.promise))
+      await Promise.allSettled(Array.from(this.#inFlight, (batch) => batch.done))
     }
   }
 
@@ -189,76 +219,169 @@ export class Producer extends TypedEmitter<ProducerEvents> {
   }
 
   /**
-   * Same as `close()`, for `await using producer = bus.producer()`.
+   * Same as `close()`, for `await using producer = bus.producer()` (Node 22+; on Node 20 call `close()`).
    *
    * @example
    * ```ts
-   * await using producer = bus.producer()
+   * await producer[Symbol.asyncDispose]()
    * ```
    */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close()
   }
 
-  /** Bytes accepted but not yet stored. */
+  /**
+   * Bytes accepted but not yet stored.
+   *
+   * @example
+   * ```ts
+   * if (producer.bufferedBytes > 1 << 20) await producer.flush()
+   * ```
+   */
   get bufferedBytes(): number {
-    return this.#buffered
+    return this.#buffer.used
   }
 
-  /** Takes `bytes` of buffer space, waiting behind earlier blocked sends so that order holds. */
-  #reserve(topic: string, bytes: number): Promise<void> | undefined {
-    const limit = this.#options.bufferBytes
-    if (bytes > limit) throw new RecordTooLargeError(topic, bytes, limit, 'bufferBytes')
-    if (this.#blocked.length === 0 && this.#buffered + bytes <= limit) {
-      this.#buffered += bytes
-      return undefined
-    }
-    const maxBlockMs = this.#options.maxBlockMs
-    if (maxBlockMs === 0) {
-      throw new BufferExhaustedError(`Producer buffer is full (${this.#buffered} of ${limit} bytes)`)
-    }
-    const entry: BlockedSend = { bytes, granted: deferred(), timer: undefined }
-    entry.timer = this.#host.clock.setTimeout(() => {
-      const index = this.#blocked.indexOf(entry)
-      if (index === -1) return
-      this.#blocked.splice(index, 1)
-      entry.granted.reject(
-        new BufferExhaustedError(
-          `Producer buffer stayed full for maxBlockMs ${maxBlockMs} (${this.#buffered} of ${limit} bytes)`,
-        ),
-      )
-      this.#grantBlocked()
-    }, maxBlockMs)
-    this.#blocked.push(entry)
-    return entry.granted.promise
+  #resolve(topicOrName: string | AnyTopic): AnyTopic | Promise<AnyTopic> {
+    if (typeof topicOrName === 'string') return this.#host.topic(topicOrName)
+    if (topicOrName.entry.partitions[0]?.live !== false) return topicOrName
+    // The view's topic was deleted: the name decides, as for a Kafka client, with the view's codecs.
+    const current = this.#host.topic(topicOrName.name)
+    const rebind = (topic: AnyTopic): AnyTopic => new Topic(topic.entry, topicOrName.keyCodec, topicOrName.valueCodec)
+    return current instanceof Promise ? current.then(rebind) : rebind(current)
   }
 
-  #grantBlocked(): void {
-    const limit = this.#options.bufferBytes
-    while (this.#blocked.length > 0 && this.#buffered + this.#blocked[0]!.bytes <= limit) {
-      const entry = this.#blocked.shift()!
-      if (entry.timer !== undefined) this.#host.clock.clearTimeout(entry.timer)
-      this.#buffered += entry.bytes
-      entry.granted.resolve()
+  #send(
+    topic: AnyTopic,
+    input: Message<unknown, unknown> | readonly Message<unknown, unknown>[],
+  ): Promise<RecordMetadata | RecordMetadata[]> {
+    if (!Array.isArray(input)) {
+      let record: StagedRecord
+      let wait: Promise<void> | undefined
+      try {
+        record = stageMessage(topic, input as Message<unknown, unknown>, this.#clockNow(), this.#choosePartition)
+        wait = this.#buffer.reserve(topic.name, record.size)
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      if (wait !== undefined) return wait.then(() => this.#enqueueOne(topic, record))
+      return this.#enqueueOne(topic, record)
     }
+    if (input.length === 0) return Promise.resolve([])
+    let staged: { records: StagedRecord[]; bytes: number }
+    let wait: Promise<void> | undefined
+    try {
+      staged = this.#stageAll(topic, input, this.#clockNow())
+      wait = this.#buffer.reserve(topic.name, staged.bytes)
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    if (wait !== undefined) return wait.then(() => this.#enqueueAll(topic, staged.records))
+    return this.#enqueueAll(topic, staged.records)
   }
 
-  #enqueue(topic: Topic<unknown>, record: LogRecord, size: number): Batch {
-    const partition = topic.partitionList[record.partition]!
-    let batch = this.#open.get(partition)
-    if (batch !== undefined && batch.bytes + size > this.#options.batchBytes) {
-      this.#dispatch(batch)
-      batch = undefined
+  #stageAll(
+    topic: AnyTopic,
+    messages: readonly Message<unknown, unknown>[],
+    now: number,
+  ): { records: StagedRecord[]; bytes: number } {
+    const records = new Array<StagedRecord>(messages.length)
+    let bytes = 0
+    for (let i = 0; i < messages.length; i++) {
+      const record = stageMessage(topic, messages[i]!, now, this.#choosePartition)
+      records[i] = record
+      bytes += record.size
     }
-    if (batch === undefined) {
-      batch = { partition, records: [], bytes: 0, done: deferred() }
-      this.#open.set(partition, batch)
-      this.#scheduleDrain()
+    return { records, bytes }
+  }
+
+  #enqueueOne(topic: AnyTopic, record: StagedRecord): Promise<RecordMetadata> {
+    const builder = this.#builderFor(topic, record)
+    const index = builder.push(record)
+    if (builder.bytes >= this.#options.batchBytes) this.#dispatch(builder)
+    const name = topic.name
+    return builder.done.then(() => ({
+      topic: name,
+      partition: record.partition,
+      offset: builder.baseOffset + index,
+      timestamp: record.timestamp,
+    }))
+  }
+
+  #enqueueAll(topic: AnyTopic, records: StagedRecord[]): Promise<RecordMetadata[]> {
+    const n = records.length
+    const builders = new Array<BatchBuilder>(n)
+    const indexes = new Int32Array(n)
+    let distinct: BatchBuilder[] | undefined
+    let only: BatchBuilder | undefined
+    for (let i = 0; i < n; i++) {
+      const record = records[i]!
+      const builder = this.#builderFor(topic, record)
+      builders[i] = builder
+      indexes[i] = builder.push(record)
+      if (only === undefined) only = builder
+      else if (builder !== only && (distinct === undefined || !distinct.includes(builder))) {
+        distinct ??= [only]
+        distinct.push(builder)
+      }
+      if (builder.bytes >= this.#options.batchBytes) this.#dispatch(builder)
     }
-    batch.records.push(record)
-    batch.bytes += size
-    if (batch.bytes >= this.#options.batchBytes) this.#dispatch(batch)
-    return batch
+    const name = topic.name
+    const metadata = (): RecordMetadata[] => {
+      const out = new Array<RecordMetadata>(n)
+      for (let i = 0; i < n; i++) {
+        const record = records[i]!
+        out[i] = {
+          topic: name,
+          partition: record.partition,
+          offset: builders[i]!.baseOffset + indexes[i]!,
+          timestamp: record.timestamp,
+        }
+      }
+      return out
+    }
+    if (distinct === undefined) return only!.done.then(metadata)
+    return Promise.all(distinct.map((b) => b.done)).then(metadata)
+  }
+
+  /** The open batch a record joins: its partition's, unless that one is full or holds another form. */
+  #builderFor(topic: AnyTopic, record: StagedRecord): BatchBuilder {
+    const lane = this.#lane(topic)
+    const partition = record.partition
+    let builder = lane.open[partition]
+    if (builder !== undefined) {
+      if (
+        builder.bytes + record.size <= this.#options.batchBytes &&
+        builder.keyCodec === topic.keyCodec &&
+        builder.valueCodec === topic.valueCodec
+      ) {
+        return builder
+      }
+      this.#dispatch(builder)
+    }
+    builder = new BatchBuilder(lane.open, topic.entry.partitions[partition]!, topic.keyCodec, topic.valueCodec)
+    lane.open[partition] = builder
+    this.#openList.push(builder)
+    this.#inFlight.add(builder)
+    this.#scheduleDrain()
+    return builder
+  }
+
+  #lane(topic: AnyTopic): TopicLane {
+    let lane = this.#lanes.get(topic.entry)
+    if (lane === undefined) {
+      lane = { open: [], roundRobin: 0 }
+      this.#lanes.set(topic.entry, lane)
+    }
+    return lane
+  }
+
+  #clockNow(): number {
+    if (this.#now < 0) {
+      this.#now = this.#host.clock.now()
+      queueMicrotask(this.#forgetNow)
+    }
+    return this.#now
   }
 
   #scheduleDrain(): void {
@@ -285,64 +408,76 @@ export class Producer extends TypedEmitter<ProducerEvents> {
   }
 
   #drainAll(): void {
-    for (const batch of this.#open.values()) this.#dispatch(batch)
+    const open = this.#openList
+    if (open.length === 0) return
+    this.#openList = []
+    for (const builder of open) this.#dispatch(builder)
   }
 
   /** Appends a sealed batch; the partition log keeps appends in call order. */
-  #dispatch(batch: Batch): void {
-    this.#open.delete(batch.partition)
-    this.#inFlight.add(batch)
+  #dispatch(builder: BatchBuilder): void {
+    const slots = builder.slots
+    if (slots[builder.core.partition] !== builder) return
+    slots[builder.core.partition] = undefined
     let result: number | Promise<number>
     try {
-      result = batch.partition.append(batch.records, batch.bytes)
+      result = builder.core.append(builder.toBatch())
     } catch (error) {
-      this.#settle(batch, error)
+      this.#settle(builder, error)
       return
     }
-    if (typeof result === 'number') this.#settle(batch, undefined, result)
+    if (typeof result === 'number') this.#settle(builder, undefined, result)
     else
       result.then(
-        (baseOffset) => this.#settle(batch, undefined, baseOffset),
-        (error: unknown) => this.#settle(batch, error),
+        (baseOffset) => this.#settle(builder, undefined, baseOffset),
+        (error: unknown) => this.#settle(builder, error),
       )
   }
 
-  #settle(batch: Batch, error: unknown, baseOffset = -1): void {
-    this.#inFlight.delete(batch)
-    this.#buffered -= batch.bytes
+  #settle(builder: BatchBuilder, error: unknown, baseOffset = -1): void {
+    this.#inFlight.delete(builder)
     if (error === undefined) {
-      batch.done.resolve()
+      builder.stored(baseOffset)
       if (this.hasListeners('batch')) {
         this.emit('batch', {
-          topic: batch.partition.topic,
-          partition: batch.partition.partition,
+          topic: builder.core.topic,
+          partition: builder.core.partition,
           baseOffset,
-          count: batch.records.length,
-          bytes: batch.bytes,
+          count: builder.count,
+          bytes: builder.bytes,
         })
       }
     } else {
-      batch.done.reject(error)
+      builder.failed(error)
     }
-    if (this.#blocked.length > 0) this.#grantBlocked()
+    this.#buffer.release(builder.bytes)
   }
-}
 
-function makeChooser(option: ResolvedProducerOptions['partitioner']): PartitionChooser {
-  if (typeof option === 'function') {
-    return (topic, key, value) => {
-      const partition = option({ topic: topic.name, partitionCount: topic.partitionCount, key, value })
-      if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitionCount) {
-        throw new InvalidRecordError(
-          `The partitioner returned ${String(partition)} for topic "${topic.name}" with ${topic.partitionCount} partitions`,
-        )
+  #makeChooser(): PartitionChooser {
+    const option = this.#options.partitioner
+    if (typeof option === 'function') {
+      return (topic, key, value) => {
+        const partitionCount = topic.entry.partitions.length
+        const partition = option({ topic: topic.name, partitionCount, key, value })
+        if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
+          throw new InvalidRecordError(
+            `The partitioner returned ${String(partition)} for topic "${topic.name}" with ${partitionCount} partitions`,
+          )
+        }
+        return partition
       }
-      return partition
+    }
+    // The built-in partitioners, without the per-record input object a Partitioner function takes.
+    const roundRobin = (topic: AnyTopic): number => this.#lane(topic).roundRobin++ % topic.entry.partitions.length
+    if (option === 'round-robin') return roundRobin
+    return (topic, key) => {
+      if (key === null) return roundRobin(topic)
+      const count = topic.entry.partitions.length
+      if (typeof key === 'string') return toPositive(murmur2String(key)) % count
+      if (key instanceof Uint8Array) return toPositive(murmur2(key)) % count
+      // A typed key that is neither: Kafka hashes the serialised key, and so does logbus.
+      const bytes = topic.keyCodec.encode(key)
+      return toPositive(typeof bytes === 'string' ? murmur2String(bytes) : murmur2(bytes)) % count
     }
   }
-  // The built-in partitioners, without the per-record input object a Partitioner function takes.
-  const next = roundRobinCounter()
-  const roundRobin = (topic: Topic<unknown>): number => next(topic.name, topic.partitionCount)
-  if (option === 'round-robin') return roundRobin
-  return (topic, key) => (key === null ? roundRobin(topic) : partitionForKey(key, topic.partitionCount))
 }

@@ -1,37 +1,39 @@
 /**
- * Header values as they are read back: a Buffer, or an array of Buffers when the producer repeated
- * a key (Kafka allows repeated header keys; KafkaJS delivers them the same way).
+ * Header values as they are read back: a Buffer, or an array of Buffers when the producer repeated a
+ * key (Kafka allows repeated header keys; KafkaJS delivers them the same way). Frozen: the same header
+ * map is shared by every consumer of a record.
  *
  * @example
  * ```ts
  * const traceId = record.headers['trace-id']?.toString()
  * ```
  */
-export type RecordHeaders = Record<string, Buffer | Buffer[]>
+export type RecordHeaders = Readonly<Record<string, Buffer | readonly Buffer[]>>
 
 /**
- * One record as stored in a partition and delivered to consumers. Offsets are dense from 0 per
- * partition; `timestamp` is milliseconds since the epoch (Kafka's CreateTime).
- *
- * Records are shared, not copied, between every consumer that reads them: treat them as read-only.
+ * One record as a consumer receives it: a plain object built at delivery (spread, `toEqual` and
+ * `JSON.stringify` work), never shared with another consumer. `key` and `value` are the topic codecs'
+ * types — `Buffer` on a raw topic, a string or the schema's type on a typed one — and they are shared
+ * by every consumer of the record, not copied: treat them as read-only (typed values are frozen).
+ * Offsets are dense from 0 per partition (compaction leaves gaps); `timestamp` is milliseconds since
+ * the epoch (Kafka's CreateTime).
  *
  * @example
  * ```ts
  * await consumer.run({
- *   eachMessage: async (record: LogRecord) => {
- *     console.log(record.topic, record.partition, record.offset, record.value?.toString())
+ *   eachMessage: async (record: LogRecord<string, Order>) => {
+ *     console.log(record.topic, record.partition, record.offset, record.value.total)
  *   },
  * })
  * ```
  */
-export interface LogRecord {
+export interface LogRecord<K = Buffer, V = Buffer | null> {
   readonly topic: string
   readonly partition: number
-  /** Assigned by the partition log at append; dense from 0. */
-  offset: number
+  readonly offset: number
   readonly timestamp: number
-  readonly key: Buffer | null
-  readonly value: Buffer | null
+  readonly key: K | null
+  readonly value: V
   readonly headers: RecordHeaders
 }
 
@@ -49,28 +51,4 @@ export interface TopicPartition {
 }
 
 /** Shared, frozen empty header map so a record without headers allocates nothing for them. */
-export const EMPTY_HEADERS: RecordHeaders = Object.freeze({}) as RecordHeaders
-
-/**
- * Kafka's per-record overhead in a RecordBatch v2 is a handful of varints; 16 bytes is a fair upper
- * estimate for small records and keeps byte budgets close to what the file log will use.
- */
-const RECORD_OVERHEAD_BYTES = 16
-
-/** Estimated size of one record in a batch: what byte budgets (batchBytes, fetch maxBytes) count. */
-export function recordSize(record: LogRecord): number {
-  let size = RECORD_OVERHEAD_BYTES
-  if (record.key !== null) size += record.key.length
-  if (record.value !== null) size += record.value.length
-  if (record.headers !== EMPTY_HEADERS) {
-    for (const name in record.headers) {
-      const value = record.headers[name]!
-      if (Array.isArray(value)) {
-        for (const v of value) size += name.length + v.length + 2
-      } else {
-        size += name.length + value.length + 2
-      }
-    }
-  }
-  return size
-}
+export const EMPTY_HEADERS: RecordHeaders = Object.freeze({})

@@ -1,4 +1,4 @@
-import type { LogRecord } from '../record/log-record'
+import type { RecordBatch } from '../record/record-batch'
 
 /** A value or a promise of it: memory storage answers synchronously, file storage may not. */
 export type MaybePromise<T> = T | Promise<T>
@@ -62,59 +62,77 @@ export interface StorageSnapshot {
 }
 
 /**
- * What retention applies to one partition at `now`; null means unlimited.
+ * One segment of a partition log, as retention sees it: the unit retention deletes. Memory storage
+ * has no files: each batch is a segment there.
  *
  * @example
  * ```ts
- * await log.applyRetention({ now: Date.now(), retentionMs: 86_400_000, retentionBytes: null })
+ * for (const s of log.segments()) console.log(s.baseOffset, s.nextOffset, s.sizeBytes)
  * ```
  */
-export interface RetentionPolicy {
-  now: number
-  retentionMs: number | null
-  retentionBytes: number | null
+export interface SegmentInfo {
+  baseOffset: number
+  /** One past the segment's last offset. */
+  nextOffset: number
+  sizeBytes: number
+  /** The largest record timestamp in the segment; -1 when it has none. */
+  maxTimestamp: number
 }
 
 /**
- * The log of one partition. Appends are serialised by the caller (one writer per partition), and a
- * log assigns offsets synchronously, in call order, so that concurrent appends keep their order.
+ * The log of one partition: batches appended in call order, read back from an offset.
+ *
+ * **Contract** (every backend passes the shared conformance suite, `test/storage/conformance.ts`):
+ * - `append` assigns the batch's base offset synchronously, in call order (`batch.assignBaseOffset`),
+ *   before it returns, so that concurrent appends keep their order; the records become visible to
+ *   `read` and `logEndOffset` once the returned value settles (after the fsync the policy asks for).
+ * - `read(offset)` with `offset` outside `[logStartOffset, logEndOffset]` throws (or rejects with)
+ *   `OffsetOutOfRangeError`; at `logEndOffset` it returns `[]`. It returns whole batches, the first one
+ *   holding `offset` (records before `offset` in it are the caller's to skip), at least one batch and
+ *   otherwise up to about `maxBytes`. Batches are returned as stored and shared: never mutate one.
+ * - A batch that cannot be read because it is damaged throws `CorruptLogError` naming its offset; the
+ *   batches before it stay readable (a read from an earlier offset returns them and stops before it).
+ * - Failures of the medium are `StorageError` (retriable when the same call may succeed later, as
+ *   after ENOSPC once space is freed); nothing else leaves a backend.
+ * - After `close()` (idempotent), every call throws `ClosedError`.
  *
  * @example
  * ```ts
- * const base = await log.append(records)   // records[i].offset === base + i
- * const again = await log.read(base, 1 << 20)
+ * const base = await log.append(batch)        // batch.baseOffset === base
+ * const batches = await log.read(base, 1 << 20)
  * ```
  */
 export interface PartitionLog {
   /** The first offset still held (retention and `truncateBefore` advance it). */
   readonly logStartOffset: number
-  /** One past the last offset readers may see: records become visible once their append resolves. */
+  /** One past the last offset readers may see. */
   readonly logEndOffset: number
-  /**
-   * Appends one batch. Sets `offset` on every record (dense from the current end) before it returns,
-   * and resolves with the base offset once the batch is stored as the storage's durability policy says.
-   */
-  append(records: LogRecord[], bytes: number): MaybePromise<number>
-  /**
-   * Records from `offset` on, up to about `maxBytes` (at least one batch, as Kafka's fetch does, so a
-   * record larger than the budget is still returned). Empty at the log end.
-   */
-  read(offset: number, maxBytes: number): MaybePromise<LogRecord[]>
+  /** Bytes held, what `retentionBytes` limits. */
+  readonly sizeBytes: number
+  /** Appends one batch; resolves with its base offset once it is stored as the durability policy says. */
+  append(batch: RecordBatch): MaybePromise<number>
+  /** Whole batches from the one holding `offset`, up to about `maxBytes` (at least one batch). */
+  read(offset: number, maxBytes: number): MaybePromise<readonly RecordBatch[]>
   /** The first offset whose timestamp is at or after `timestamp`, or null if there is none. */
   offsetForTimestamp(timestamp: number): MaybePromise<number | null>
-  /** Drops records before `offset` (Kafka's DeleteRecords); `logStartOffset` becomes `offset`. */
-  truncateBefore(offset: number): MaybePromise<void>
+  /** Segments, oldest first; the last one is the active segment (never deleted by retention). */
+  segments(): Iterable<SegmentInfo>
   /**
-   * Deletes what retention allows: whole segments (whole batches in memory) older than `retentionMs`
-   * or past `retentionBytes`, never the active segment. `logStartOffset` advances past them.
+   * Drops records before `offset` (Kafka's DeleteRecords, and retention with a segment boundary):
+   * `logStartOffset` becomes `offset`, and whole segments below it are deleted.
    */
-  applyRetention(policy: RetentionPolicy): MaybePromise<void>
+  truncateBefore(offset: number): MaybePromise<void>
   close(): MaybePromise<void>
 }
 
 /**
- * Where a bus keeps its logs and metadata. `MemoryStorage` and `FileStorage` implement it and pass
- * the same conformance suite; a custom backend can too.
+ * Where a bus keeps its logs and metadata. `MemoryStorage` and `FileStorage` (from `logbus/file`)
+ * implement it and pass the same conformance suite; a custom backend (SQLite, IndexedDB/OPFS, …) can
+ * too, and may extend `BaseStorage` for the open/closed lifecycle.
+ *
+ * **Contract**: `open` once (a second open of a storage that is in use throws `LockedError`); every
+ * other call before `open` or after `close` throws `ClosedError`; `close` is idempotent and closes
+ * every log it opened. Failures of the medium are `StorageError`; nothing else leaves a backend.
  *
  * @example
  * ```ts
@@ -126,7 +144,10 @@ export interface Storage {
   open(): Promise<StorageSnapshot>
   openLog(topic: string, partition: number, config: TopicConfig): Promise<PartitionLog>
   saveTopic(topic: TopicMetadata): Promise<void>
-  /** Removes a topic, its logs (already closed by the caller) and every group's offsets for it. */
+  /**
+   * Removes a topic, its logs (closing any still open, including partitions of a creation that failed
+   * halfway, before the topic was saved) and every group's offsets for it.
+   */
   deleteTopic(name: string): Promise<void>
   /** Records a group's committed offsets (merged with what is there). */
   saveOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void>

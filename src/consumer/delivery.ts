@@ -1,0 +1,362 @@
+import { HandlerError } from '../errors'
+import { EMPTY_HEADERS, type LogRecord } from '../record/log-record'
+import type { RecordBatch } from '../record/record-batch'
+import type { Clock } from '../util/clock'
+import { deferred } from '../util/deferred'
+import type { Signal } from '../util/signal'
+import { type ResolvedConsumerOptions, retryDelay } from './options'
+import type { PartitionState } from './partition-state'
+import type { ProgressWaits } from './progress'
+
+/**
+ * Handles one record. Resolve (or return) to mark it processed; throw to have it retried (then the
+ * member crashes). A handler that does not return a promise is called without an `await` in between:
+ * synchronous handlers are the fast path.
+ *
+ * @example
+ * ```ts
+ * const eachMessage: EachMessageHandler<LogRecord<string, Order>> = async (record) => {
+ *   await db.insert(record.value)
+ * }
+ * ```
+ */
+export type EachMessageHandler<R = LogRecord> = (record: R) => Promise<void> | void
+
+/**
+ * One fetched batch of one partition, handed to an `eachBatch` handler.
+ *
+ * @example
+ * ```ts
+ * const eachBatch: EachBatchHandler = async ({ records, resolveOffset }) => {
+ *   for (const record of records) {
+ *     await handle(record)
+ *     resolveOffset(record.offset)
+ *   }
+ * }
+ * ```
+ */
+export interface BatchPayload<R = LogRecord> {
+  readonly topic: string
+  readonly partition: number
+  readonly records: readonly R[]
+  /** The partition's log end offset when the batch was read. */
+  readonly highWatermark: number
+  /** Marks every record up to and including `offset` as processed. */
+  resolveOffset(offset: number): void
+  /** Commits what is processed so far. */
+  commit(): Promise<void>
+  /** False once the consumer is stopping. */
+  isRunning(): boolean
+  /** True once the partition was revoked, paused or seeked: stop working on this batch. */
+  isStale(): boolean
+}
+
+/**
+ * Handles one batch of one partition.
+ *
+ * @example
+ * ```ts
+ * await consumer.run({ eachBatch: async ({ records }) => { await db.insertMany(records) } })
+ * ```
+ */
+export type EachBatchHandler<R = LogRecord> = (batch: BatchPayload<R>) => Promise<void> | void
+
+/** What delivery needs from its consumer. */
+export interface DeliveryHost {
+  readonly groupId: string
+  readonly clock: Clock
+  readonly options: ResolvedConsumerOptions
+  readonly signal: Signal
+  readonly progress: ProgressWaits
+  running(): boolean
+  crash(error: Error): void
+  retry(payload: { error: unknown; topic: string; partition: number; offset: number; attempt: number; delayMs: number }): void
+  commit(): Promise<void>
+}
+
+/** Records delivered before a delivery yields to the event loop, so timers and I/O keep their turn. */
+const RECORDS_PER_TURN = 2048
+
+/**
+ * Builds records from batches at delivery and calls the handler: one plain object per record per
+ * consumer, nothing else copied. Keeps the bookkeeping of handler calls (what a revoke waits for, what
+ * the poll watchdog looks at) and the retry schedule of a failing record.
+ */
+export class Delivery {
+  /** Handler calls in flight, across the fetch loops. */
+  inFlight = 0
+  #sinceYield = 0
+
+  constructor(
+    private readonly host: DeliveryHost,
+    private readonly eachMessage: EachMessageHandler<LogRecord<unknown, unknown>> | undefined,
+    private readonly eachBatch: EachBatchHandler<LogRecord<unknown, unknown>> | undefined,
+    private readonly autoResolve: boolean,
+  ) {}
+
+  /** Hands the records of `batches` from the state's position on to the handler; returns how many. */
+  deliver(state: PartitionState, batches: readonly RecordBatch[], highWatermark: number): Promise<number> | number {
+    if (this.eachBatch !== undefined) return this.#deliverBatch(state, batches, highWatermark)
+    return this.#deliverEach(state, batches, 0, 0)
+  }
+
+  /** Resolves once no handler runs on any of `states`. */
+  drained(states: readonly PartitionState[]): Promise<void> {
+    const running = states.filter((s) => s.delivering)
+    if (running.length === 0) return Promise.resolve()
+    return Promise.all(
+      running.map((s) => {
+        s.drained ??= deferred()
+        return s.drained.promise
+      }),
+    ).then(() => undefined)
+  }
+
+  /**
+   * The records of one batch after another, from `b`/`i` on. Synchronous while handlers are; the
+   * first handler that returns a promise turns the rest of the call asynchronous.
+   */
+  #deliverEach(
+    state: PartitionState,
+    batches: readonly RecordBatch[],
+    b: number,
+    i: number,
+  ): Promise<number> | number {
+    const handler = this.eachMessage!
+    const topic = state.topic
+    const partition = state.core.partition
+    let delivered = 0
+    for (; b < batches.length; b++, i = 0) {
+      const batch = batches[b]!
+      if (batch.nextOffset <= state.position) continue
+      const keys = batch.keysIn(state.keyCodec)
+      const values = batch.valuesIn(state.valueCodec)
+      const keyItems = keys.items
+      const valueItems = values.items
+      const checkFailures = keys.failures !== null || values.failures !== null
+      const headers = batch.headers
+      const timestamps = batch.timestamps
+      const deltas = batch.offsetDeltas
+      const base = batch.baseOffset
+      const first = batch.firstTimestamp
+      const count = batch.count
+      for (; i < count; i++) {
+        const offset = deltas === null ? base + i : base + deltas[i]!
+        if (offset < state.position) continue
+        if (state.interrupted) return delivered
+        const record: LogRecord<unknown, unknown> = {
+          topic,
+          partition,
+          offset,
+          timestamp: timestamps === null ? first : timestamps[i]!,
+          key: keyItems[i],
+          value: valueItems[i],
+          headers: headers === null ? EMPTY_HEADERS : headers[i]!,
+        }
+        const seeksBefore = this.#starting(state)
+        let result: Promise<void> | void
+        try {
+          if (checkFailures) {
+            const failure = keys.failures?.get(i) ?? values.failures?.get(i)
+            if (failure !== undefined) throw failure
+          }
+          result = handler(record)
+        } catch (error) {
+          this.#finished(state)
+          return this.#failed(state, record, error).then(() => delivered)
+        }
+        if (result !== undefined) {
+          return this.#awaitThenContinue(state, batches, b, i, record, seeksBefore, result, delivered)
+        }
+        this.#succeeded(state, offset, seeksBefore)
+        delivered++
+        if (++this.#sinceYield >= RECORDS_PER_TURN) {
+          this.#sinceYield = 0
+          return yieldTurn().then(() => this.#continueAfter(state, batches, b, i + 1, delivered))
+        }
+      }
+    }
+    return delivered
+  }
+
+  async #awaitThenContinue(
+    state: PartitionState,
+    batches: readonly RecordBatch[],
+    b: number,
+    i: number,
+    record: LogRecord<unknown, unknown>,
+    seeksBefore: number,
+    result: Promise<void>,
+    delivered: number,
+  ): Promise<number> {
+    try {
+      await result
+    } catch (error) {
+      this.#finished(state)
+      await this.#failed(state, record, error)
+      return delivered
+    }
+    this.#succeeded(state, record.offset, seeksBefore)
+    return this.#continueAfter(state, batches, b, i + 1, delivered + 1)
+  }
+
+  async #continueAfter(
+    state: PartitionState,
+    batches: readonly RecordBatch[],
+    b: number,
+    i: number,
+    delivered: number,
+  ): Promise<number> {
+    return delivered + (await this.#deliverEach(state, batches, b, i))
+  }
+
+  async #deliverBatch(
+    state: PartitionState,
+    batches: readonly RecordBatch[],
+    highWatermark: number,
+  ): Promise<number> {
+    const records: LogRecord<unknown, unknown>[] = []
+    let failedAt: { record: LogRecord<unknown, unknown>; error: Error } | undefined
+    for (const batch of batches) {
+      if (batch.nextOffset <= state.position) continue
+      const keys = batch.keysIn(state.keyCodec)
+      const values = batch.valuesIn(state.valueCodec)
+      const headers = batch.headers
+      const timestamps = batch.timestamps
+      const deltas = batch.offsetDeltas
+      for (let i = 0; i < batch.count; i++) {
+        const offset = batch.baseOffset + (deltas === null ? i : deltas[i]!)
+        if (offset < state.position) continue
+        const record: LogRecord<unknown, unknown> = {
+          topic: state.topic,
+          partition: state.core.partition,
+          offset,
+          timestamp: timestamps === null ? batch.firstTimestamp : timestamps[i]!,
+          key: keys.items[i],
+          value: values.items[i],
+          headers: headers === null ? EMPTY_HEADERS : headers[i]!,
+        }
+        const failure = keys.failures?.get(i) ?? values.failures?.get(i)
+        if (failure !== undefined) {
+          // A record that cannot be read ends the batch: the ones before it are delivered first.
+          failedAt = { record, error: failure }
+          break
+        }
+        records.push(record)
+      }
+      if (failedAt !== undefined) break
+    }
+    if (records.length === 0) {
+      if (failedAt !== undefined) await this.#failed(state, failedAt.record, failedAt.error)
+      return 0
+    }
+    const last = records[records.length - 1]!.offset
+    const resolveOffset = (offset: number): void => {
+      if (offset + 1 > state.processed && offset <= last && !state.revoked) state.position = state.processed = offset + 1
+    }
+    const payload: BatchPayload<LogRecord<unknown, unknown>> = {
+      topic: state.topic,
+      partition: state.core.partition,
+      records,
+      highWatermark,
+      resolveOffset,
+      commit: () => this.host.commit(),
+      isRunning: () => this.host.running(),
+      isStale: () => state.interrupted,
+    }
+    const seeksBefore = this.#starting(state)
+    let failure: { error: unknown } | undefined
+    try {
+      await this.eachBatch!(payload)
+      if (this.autoResolve && state.seeks === seeksBefore) resolveOffset(last)
+      state.attempts = 0
+    } catch (error) {
+      failure = { error }
+    }
+    this.#finished(state)
+    if (this.host.progress.pending) this.host.progress.check()
+    if (failure !== undefined) {
+      const record = records.find((r) => r.offset >= state.processed) ?? records[0]!
+      await this.#failed(state, record, failure.error)
+    } else if (failedAt !== undefined && state.processed > failedAt.record.offset - 1) {
+      await this.#failed(state, failedAt.record, failedAt.error)
+    }
+    return records.length
+  }
+
+  /** A handler call on `state` starts; returns the seek count, to tell whether the handler seeked. */
+  #starting(state: PartitionState): number {
+    this.inFlight++
+    state.delivering = true
+    state.deliveries++
+    return state.seeks
+  }
+
+  /** A handler call on `state` returned. */
+  #finished(state: PartitionState): void {
+    state.delivering = false
+    this.inFlight--
+    const drained = state.drained
+    if (drained !== undefined) {
+      state.drained = undefined
+      drained.resolve()
+    }
+  }
+
+  #succeeded(state: PartitionState, offset: number, seeksBefore: number): void {
+    this.#finished(state)
+    // A seek made by the handler wins over the position after the record.
+    if (state.seeks === seeksBefore) {
+      state.position = state.processed = offset + 1
+      state.attempts = 0
+    }
+    if (this.host.progress.pending) this.host.progress.check()
+  }
+
+  /**
+   * A handler failed on `record`: wait the backoff, then let the fetch loop re-read from the first
+   * unprocessed offset; past `retries`, crash. Nothing after the failed record counts as processed.
+   */
+  async #failed(state: PartitionState, record: LogRecord<unknown, unknown>, error: unknown): Promise<void> {
+    if (this.host.progress.pending) this.host.progress.check()
+    if (!this.host.running() || state.revoked) return
+    state.interrupted = true
+    const retry = this.host.options.retry
+    if (state.attempts >= retry.retries) {
+      this.host.crash(new HandlerError(record.topic, record.partition, record.offset, error))
+      return
+    }
+    const delayMs = retryDelay(retry, state.attempts++)
+    this.host.retry({
+      error,
+      topic: record.topic,
+      partition: record.partition,
+      offset: record.offset,
+      attempt: state.attempts,
+      delayMs,
+    })
+    await this.#sleep(delayMs, state)
+  }
+
+  /** Waits `ms`, or less if the partition is revoked or the consumer stops. */
+  #sleep(ms: number, state: PartitionState): Promise<void> {
+    return new Promise((resolve) => {
+      const clock = this.host.clock
+      const done = (): void => {
+        clock.clearTimeout(timer)
+        stopWatching()
+        resolve()
+      }
+      const timer = clock.setTimeout(done, ms)
+      const stopWatching = this.host.signal.watch(() => {
+        if (!state.revoked && this.host.running()) return false
+        done()
+        return true
+      })
+    })
+  }
+}
+
+function yieldTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve))
+}

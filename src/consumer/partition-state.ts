@@ -1,0 +1,43 @@
+import type { Codec } from '../record/codec'
+import type { TopicPartition } from '../record/log-record'
+import type { PartitionCore } from '../topic/partition-core'
+import type { Deferred } from '../util/deferred'
+
+/** Consumption state of one assigned partition. */
+export interface PartitionState {
+  readonly topic: string
+  readonly core: PartitionCore
+  readonly key: string
+  /** The form this member receives the topic's keys and values in. */
+  readonly keyCodec: Codec<unknown, unknown>
+  readonly valueCodec: Codec<unknown, unknown>
+  /** Next offset to fetch. */
+  position: number
+  /** Next offset to commit: everything before it was processed. */
+  processed: number
+  committed: number | undefined
+  /** Set when the batch being delivered must be abandoned (revoked, paused, seeked, stopping). */
+  interrupted: boolean
+  revoked: boolean
+  paused: boolean
+  /** Failed deliveries in a row at `position`, for the retry schedule. */
+  attempts: number
+  /** Counts seeks, so a batch handler's automatic resolve does not undo a seek made inside it. */
+  seeks: number
+  /** Not fetched until onAssign returned (a seek in onAssign must take effect first). */
+  ready: boolean
+  /** A fetch loop is working on it: with several loops, a partition is still handled by one at a time. */
+  busy: boolean
+  /** Settled when the handler running on this partition returns: what a revoke waits for. */
+  drained: Deferred<void> | undefined
+  /** Set while a handler runs on it; with `watchSeq`/`strikes`, what the poll watchdog looks at. */
+  delivering: boolean
+  deliveries: number
+  watchSeq: number
+  strikes: number
+  unsubscribe: () => void
+}
+
+export function toTopicPartition(state: PartitionState): TopicPartition {
+  return { topic: state.topic, partition: state.core.partition }
+}

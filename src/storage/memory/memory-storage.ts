@@ -1,0 +1,197 @@
+import { ClosedError, OffsetOutOfRangeError } from '../../errors'
+import type { RecordBatch } from '../../record/record-batch'
+import { BaseStorage } from '../base-storage'
+import { BatchList } from '../batch-list'
+import type {
+  CommittedOffset,
+  PartitionLog,
+  SegmentInfo,
+  StorageSnapshot,
+  TopicConfig,
+  TopicMetadata,
+} from '../storage'
+
+/** A partition's data, which outlives a bus: the next bus on the same MemoryStorage sees it. */
+interface MemoryLogData {
+  readonly batches: BatchList
+  start: number
+  end: number
+}
+
+/** Batches are kept as producers made them: nothing is serialised, nothing copied. */
+class MemoryPartitionLog implements PartitionLog {
+  #closed = false
+
+  constructor(
+    readonly topic: string,
+    private readonly partition: number,
+    private readonly data: MemoryLogData,
+  ) {}
+
+  get logStartOffset(): number {
+    this.#assertOpen()
+    return this.data.start
+  }
+
+  get logEndOffset(): number {
+    this.#assertOpen()
+    return this.data.end
+  }
+
+  get sizeBytes(): number {
+    this.#assertOpen()
+    return this.data.batches.bytes
+  }
+
+  append(batch: RecordBatch): number {
+    this.#assertOpen()
+    const data = this.data
+    const base = data.end
+    batch.assignBaseOffset(base)
+    data.batches.push(batch)
+    data.end = batch.nextOffset
+    return base
+  }
+
+  read(offset: number, maxBytes: number): readonly RecordBatch[] {
+    this.#assertOpen()
+    const data = this.data
+    if (offset < data.start || offset > data.end) {
+      throw new OffsetOutOfRangeError(this.topic, this.partition, offset)
+    }
+    if (offset === data.end) return []
+    return data.batches.from(offset, maxBytes)
+  }
+
+  offsetForTimestamp(timestamp: number): number | null {
+    this.#assertOpen()
+    const start = this.data.start
+    for (const batch of this.data.batches) {
+      if (batch.maxTimestamp < timestamp || batch.nextOffset <= start) continue
+      const timestamps = batch.timestamps
+      const deltas = batch.offsetDeltas
+      for (let i = 0; i < batch.count; i++) {
+        const offset = batch.baseOffset + (deltas === null ? i : deltas[i]!)
+        if (offset >= start && (timestamps === null ? batch.firstTimestamp : timestamps[i]!) >= timestamp) {
+          return offset
+        }
+      }
+    }
+    return null
+  }
+
+  *segments(): IterableIterator<SegmentInfo> {
+    this.#assertOpen()
+    for (const batch of this.data.batches) {
+      yield {
+        baseOffset: batch.baseOffset,
+        nextOffset: batch.nextOffset,
+        sizeBytes: batch.sizeBytes,
+        maxTimestamp: batch.maxTimestamp,
+      }
+    }
+  }
+
+  truncateBefore(offset: number): void {
+    this.#assertOpen()
+    const data = this.data
+    if (offset <= data.start) return
+    if (offset > data.end) throw new OffsetOutOfRangeError(this.topic, this.partition, offset)
+    data.start = offset
+    data.batches.dropBefore(offset)
+  }
+
+  close(): void {
+    this.#closed = true
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError(`The log of ${this.topic}-${this.partition}`)
+  }
+}
+
+/**
+ * Storage in the process's memory: the embedded default. Nothing survives the process, but the data
+ * survives a `Bus` closing: a new `Bus` opened on the same `MemoryStorage` instance sees the topics,
+ * records and committed offsets of the last one (handy to test restarts).
+ *
+ * @example
+ * ```ts
+ * const storage = new MemoryStorage()
+ * const bus = await Bus.open({ storage })
+ * ```
+ */
+export class MemoryStorage extends BaseStorage {
+  readonly #topics = new Map<string, TopicMetadata>()
+  /** Topic → partition → data. */
+  readonly #data = new Map<string, Map<number, MemoryLogData>>()
+  readonly #open = new Set<MemoryPartitionLog>()
+  readonly #groups = new Map<string, Map<string, CommittedOffset>>()
+
+  /**
+   * An empty memory storage.
+   *
+   * @example
+   * ```ts
+   * const storage = new MemoryStorage()
+   * ```
+   */
+  constructor() {
+    super('memory storage')
+  }
+
+  protected async doOpen(): Promise<StorageSnapshot> {
+    const groups: Record<string, CommittedOffset[]> = {}
+    for (const [groupId, offsets] of this.#groups) groups[groupId] = [...offsets.values()].map((o) => ({ ...o }))
+    return { topics: [...this.#topics.values()].map((t) => structuredClone(t)), groups }
+  }
+
+  protected async doOpenLog(topic: string, partition: number, _config: TopicConfig): Promise<PartitionLog> {
+    let partitions = this.#data.get(topic)
+    if (partitions === undefined) {
+      partitions = new Map()
+      this.#data.set(topic, partitions)
+    }
+    let data = partitions.get(partition)
+    if (data === undefined) {
+      data = { batches: new BatchList(), start: 0, end: 0 }
+      partitions.set(partition, data)
+    }
+    const log = new MemoryPartitionLog(topic, partition, data)
+    this.#open.add(log)
+    return log
+  }
+
+  protected async doSaveTopic(topic: TopicMetadata): Promise<void> {
+    this.#topics.set(topic.name, structuredClone(topic))
+  }
+
+  protected async doDeleteTopic(name: string): Promise<void> {
+    this.#topics.delete(name)
+    this.#data.delete(name)
+    for (const log of this.#open) if (log.topic === name) log.close()
+    for (const [groupId, offsets] of this.#groups) {
+      for (const [key, committed] of offsets) if (committed.topic === name) offsets.delete(key)
+      if (offsets.size === 0) this.#groups.delete(groupId)
+    }
+  }
+
+  protected async doSaveOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void> {
+    if (offsets.length === 0) return
+    let stored = this.#groups.get(groupId)
+    if (stored === undefined) {
+      stored = new Map()
+      this.#groups.set(groupId, stored)
+    }
+    for (const o of offsets) stored.set(`${o.topic}\u0000${o.partition}`, { ...o })
+  }
+
+  protected async doDeleteGroup(groupId: string): Promise<void> {
+    this.#groups.delete(groupId)
+  }
+
+  protected async doClose(): Promise<void> {
+    for (const log of this.#open) log.close()
+    this.#open.clear()
+  }
+}
