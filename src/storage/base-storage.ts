@@ -8,7 +8,7 @@ import type {
   TopicMetadata,
 } from './storage'
 
-type Phase = 'new' | 'open' | 'closing' | 'closed'
+type Phase = 'new' | 'opening' | 'open' | 'closing' | 'closed'
 
 /**
  * The open/closed lifecycle every storage shares, so that a backend implements only its medium:
@@ -54,8 +54,19 @@ export abstract class BaseStorage implements Storage {
   }
 
   async open(): Promise<StorageSnapshot> {
-    if (this.#phase === 'open' || this.#phase === 'closing') throw new LockedError(this.#name)
-    const snapshot = await this.doOpen()
+    if (this.#phase === 'opening' || this.#phase === 'open' || this.#phase === 'closing') {
+      throw new LockedError(this.#name)
+    }
+    const before = this.#phase
+    // Two opens started at once: the second sees 'opening' and fails, as against an open storage.
+    this.#phase = 'opening'
+    let snapshot: StorageSnapshot
+    try {
+      snapshot = await this.doOpen()
+    } catch (error) {
+      this.#phase = before
+      throw error
+    }
     this.#phase = 'open'
     this.#closing = undefined
     return snapshot
