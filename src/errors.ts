@@ -263,12 +263,15 @@ export class TimeoutError extends LogbusError {
 }
 
 /**
- * A log file holds data that is not a valid record batch where a valid one must be: corruption in
- * the middle of a log (a torn tail is cut off silently on recovery instead). Names file and position.
+ * A log file holds data that is not a valid record batch where a valid one must be. Names the file,
+ * the byte position and, when known, the first offset that cannot be read: the records before it stay
+ * readable. After an unclean shutdown a torn tail (a batch cut short by a crash) is cut off silently
+ * instead; other damage is reported (FileStorage's `onDamage`) and can be repaired with `repairLog`
+ * from `logbus/file`.
  *
  * @example
  * ```ts
- * if (err instanceof CorruptLogError) console.error(err.file, err.position)
+ * if (err instanceof CorruptLogError) console.error(err.file, err.position, err.offset)
  * ```
  */
 export class CorruptLogError extends LogbusError {
@@ -277,8 +280,12 @@ export class CorruptLogError extends LogbusError {
     readonly file: string,
     readonly position: number,
     reason: string,
+    readonly offset?: number,
   ) {
-    super('CORRUPT_MESSAGE', `Corrupt log ${file} at byte ${position}: ${reason}`)
+    super(
+      'CORRUPT_MESSAGE',
+      `Corrupt log ${file} at byte ${position}${offset === undefined ? '' : ` (offset ${offset})`}: ${reason}`,
+    )
   }
 }
 
@@ -300,7 +307,8 @@ export class StorageError extends LogbusError {
 }
 
 /**
- * Another live `Bus` (in this process or another) owns the directory.
+ * Another live `Bus` (in this process or another) owns the directory. Names the owner's pid and host
+ * when the lock file says them, and why logbus would not take the lock over.
  *
  * @example
  * ```ts
@@ -312,10 +320,18 @@ export class LockedError extends LogbusError {
   constructor(
     readonly dir: string,
     readonly ownerPid?: number,
+    readonly ownerHost?: string,
+    hint?: string,
   ) {
+    const owner = [
+      ownerPid === undefined ? undefined : `pid ${ownerPid}`,
+      ownerHost === undefined ? undefined : `on host ${ownerHost}`,
+    ].filter((part) => part !== undefined)
     super(
       'LOCKED',
-      `Directory ${dir} is locked by another logbus${ownerPid === undefined ? '' : ` (pid ${ownerPid})`}`,
+      `Directory ${dir} is locked by another logbus${owner.length === 0 ? '' : ` (${owner.join(' ')})`}${
+        hint === undefined ? '' : `: ${hint}`
+      }`,
     )
   }
 }
