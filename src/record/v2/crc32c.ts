@@ -1,10 +1,9 @@
 /**
  * CRC-32C (Castagnoli), the checksum of Kafka's RecordBatch v2. Node's `zlib.crc32` is CRC-32 IEEE, a
  * different polynomial, so the checksum is computed here, slice-by-8: eight 256-entry tables let the
- * main loop fold eight bytes per iteration instead of one.
+ * main loop fold eight bytes per iteration instead of one. No Node-only import: the wire protocol and a
+ * browser build use it too.
  */
-
-import { endianness } from 'node:os'
 
 /** Reflected Castagnoli polynomial 0x1EDC6F41. */
 const POLY = 0x82f63b78
@@ -20,7 +19,7 @@ const TABLES = buildTables()
  * from bytes, but creating the view costs an allocation, which only pays off on longer inputs. The
  * word values are only right on a little-endian host.
  */
-const WORD_PATH = endianness() === 'LE'
+const WORD_PATH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 const WORD_PATH_MIN_BYTES = 512
 
 function buildTables(): Int32Array {

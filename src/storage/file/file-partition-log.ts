@@ -1,28 +1,22 @@
 import { dirname } from 'node:path'
-import {
-  ClosedError,
-  CorruptLogError,
-  type LogbusError,
-  OffsetOutOfRangeError,
-  StorageError,
-} from '../../errors'
-import type { LogRecord } from '../../record/log-record'
-import { type Deferred, deferred } from '../../util/deferred'
-import type { PartitionLog, RetentionPolicy } from '../storage'
-import { type FileSystem, fsyncDirectory, isCode, writeFileAtomic } from './file-system'
-import {
-  BATCH_HEADER_BYTES,
-  checkBatch,
-  decodeRecordBatch,
-  encodedBatchSize,
-  encodeRecordBatch,
-} from './record-batch'
-import { Segment, type SegmentState, segmentName } from './segment'
+import { ClosedError, InvalidRecordError, LogbusError, OffsetOutOfRangeError } from '../../errors'
+import type { RecordBatch } from '../../record/record-batch'
+import { encodeBatch } from '../../record/v2/encode'
+import { BatchList } from '../batch-list'
+import type { PartitionLog, SegmentInfo } from '../storage'
+import type { DamageListener } from './damage'
+import type { DescriptorCache } from './descriptor-cache'
+import { type FileSystem, isCode, writeFileAtomic } from './file-system'
+import { toStorageError } from './fs-errors'
+import type { GroupCommit, SyncJob, SyncSource } from './group-commit'
+import { type PartitionState, type RecoveryContext, recoverSegments } from './recovery'
+import { Segment, segmentBases } from './segment'
+import { type ReadSource, readFromDisk, segmentIndexFor } from './segment-reader'
 
 /**
- * When an append is durable: `'always'` fsyncs before the append resolves (concurrent appends share one
- * fsync: group commit); `'interval'` fsyncs in the background every `fsyncIntervalMs`; `'never'` leaves
- * it to the operating system (and to close).
+ * When an append is durable: `'always'` flushes before the append resolves (appends of the same
+ * moment, on any partitions, share one flush round: group commit); `'interval'` flushes in the
+ * background every `fsyncIntervalMs`; `'never'` leaves it to the operating system (and to close).
  *
  * @example
  * ```ts
@@ -31,13 +25,15 @@ import { Segment, type SegmentState, segmentName } from './segment'
  */
 export type FsyncPolicy = 'always' | 'interval' | 'never'
 
-/** What the clean-shutdown marker records of one partition. */
-export interface PartitionState {
-  segments: SegmentState[]
+/** What every log of a storage shares. */
+export interface LogServices {
+  fs: FileSystem
+  files: DescriptorCache
+  commit: GroupCommit
+  report: DamageListener
 }
 
 export interface FileLogOptions {
-  fs: FileSystem
   dir: string
   topic: string
   partition: number
@@ -45,544 +41,492 @@ export interface FileLogOptions {
   fsync: FsyncPolicy
   /** Recently appended batches kept in memory, so tailing consumers read without decoding. */
   readCacheBytes: number
-  /** From the clean-shutdown marker: when it matches the files, reopening scans nothing. */
+  /** From the clean-shutdown marker: when it matches the files, opening scans nothing. */
   clean: PartitionState | undefined
-  /** Arms the background fsync of the 'interval' policy. */
-  scheduleInterval: (run: () => void) => () => void
+  /** Told what the clean-shutdown marker keeps of the log once it closed (undefined: nothing, scan it). */
+  onClose?: (state: PartitionState | undefined) => void
 }
 
-interface CachedBatch {
-  baseOffset: number
-  records: LogRecord[]
-  bytes: number
-}
-
-interface SyncWaiter {
-  end: number
+interface Waiter {
   base: number
-  done: Deferred<number>
+  resolve: (base: number) => void
+  reject: (error: unknown) => void
 }
 
 const LOG_START_FILE = 'log-start-offset'
-/** What an evicted cache slot holds until the array is compacted: nothing that keeps records alive. */
-const EVICTED: CachedBatch = Object.freeze({ baseOffset: -1, records: [], bytes: 0 })
-const MIN_READ_BYTES = 64 * 1024
-const LOG_OVERHEAD = 12
+const TIMESTAMP_READ_BYTES = 1 << 20
 
 /**
- * A partition's durable log: segment files of Kafka RecordBatch v2, one batch per append. Appends are
- * written synchronously in call order (offsets are assigned on the spot); readers see records once
- * they are durable per the fsync policy. A failed write is cut back off the file, so a failed append
- * leaves nothing behind; a failed fsync fails the log (what the disk holds is then unknown), and the
- * log must be reopened to recover.
+ * A partition's durable log: segment files of Kafka RecordBatch v2, one batch per append. Each batch
+ * is encoded exactly once, at append, and keeps its bytes (`batch.encoded`) for later readers and the
+ * wire; appended batches stay in a read cache with their producer columns, so tailing readers decode
+ * nothing, and batches read from disk decode lazily, once. Appends are written synchronously in call
+ * order (offsets are assigned on the spot); readers see them once they are durable per the fsync
+ * policy. A failed write is cut back off the file, so a failed append leaves nothing behind; a failed
+ * flush fails the log (what the disk holds is then unknown) until it is reopened.
+ *
+ * @example
+ * ```ts
+ * const log = FilePartitionLog.open(services, { dir, topic: 'orders', partition: 0, segmentBytes, fsync: 'always', readCacheBytes, clean: undefined })
+ * await log.append(batch)
+ * ```
  */
-export class FilePartitionLog implements PartitionLog {
+export class FilePartitionLog implements PartitionLog, SyncSource {
+  readonly #s: LogServices
   readonly #o: FileLogOptions
+  readonly #ctx: RecoveryContext
   readonly #segments: Segment[]
+  readonly #cache = new BatchList()
   #start: number
   #next: number
   #visibleEnd: number
-  #cache: CachedBatch[] = []
-  #cacheHead = 0
-  #cacheBytes = 0
-  #slab: Buffer = Buffer.allocUnsafe(64 * 1024)
-  #waiters: SyncWaiter[] = []
+  #waiters: Waiter[] = []
+  #pendingDirs: string[] = []
+  /** Settles when the commit round flushing this log ends. */
   #syncing: Promise<void> | undefined
   #failed: LogbusError | undefined
   #closed = false
-  #finalState: PartitionState | undefined
-  /** The segment an fsync runs on: its file descriptor must stay open until the fsync returns. */
-  #segmentInSync: Segment | undefined
-  #cancelInterval: (() => void) | undefined
+  #closing: Promise<void> | undefined
+  readonly #source: ReadSource
 
-  private constructor(options: FileLogOptions, segments: Segment[], start: number) {
+  private constructor(
+    services: LogServices,
+    options: FileLogOptions,
+    ctx: RecoveryContext,
+    segments: Segment[],
+    start: number,
+  ) {
+    this.#s = services
     this.#o = options
+    this.#ctx = ctx
     this.#segments = segments
-    const last = segments.at(-1)!
-    for (const segment of segments) segment.durableSize = segment.size
-    this.#next = last.nextOffset
+    this.#next = segments.at(-1)!.nextOffset
     this.#visibleEnd = this.#next
     this.#start = Math.min(Math.max(start, segments[0]!.baseOffset), this.#next)
-    if (options.fsync === 'interval')
-      this.#cancelInterval = options.scheduleInterval(() => this.#backgroundSync())
+    const log = this
+    this.#source = {
+      segments,
+      get visibleEnd() {
+        return log.#visibleEnd
+      },
+      get nextOffset() {
+        return log.#next
+      },
+    }
   }
 
   /**
-   * Opens (creating it if needed) and recovers a partition directory. Without a matching clean-shutdown
-   * state, older segments are checked batch by batch (headers and offset continuity) and the last one
-   * fully, CRCs included: a torn tail is cut off; a bad batch followed by valid ones is corruption, and
-   * opening fails with CorruptLogError naming the file and byte.
+   * Opens (creating it if needed) and recovers a partition directory (see `recoverSegments`). A new
+   * directory or segment file is made durable by the first flush round, before any append into it is
+   * acknowledged.
    */
-  static open(options: FileLogOptions): FilePartitionLog {
-    const { fs, dir } = options
+  static open(services: LogServices, options: FileLogOptions): FilePartitionLog {
+    const { fs, files } = services
+    const { dir } = options
+    const segments: Segment[] = []
     try {
       const createdDir = !fs.existsSync(dir)
       fs.mkdirSync(dir)
-      const bases = fs
-        .readdirSync(dir)
-        .filter((name) => /^\d{20}\.log$/.test(name))
-        .map((name) => Number(name.slice(0, 20)))
-        .sort((a, b) => a - b)
-      let start = readLogStart(fs, dir)
-      if (bases.length === 0) bases.push(start ?? 0)
-      // Never O_APPEND: on Linux it makes positioned writes ignore their position.
-      let createdFile = false
-      const segments = bases.map((base) => {
-        const path = `${dir}/${segmentName(base)}.log`
-        const exists = fs.existsSync(path)
-        createdFile ||= !exists
-        return new Segment(fs, dir, base, fs.openSync(path, exists ? 'r+' : 'w+'))
-      })
-      // A new directory or file is durable only once its parent directory's entry is.
+      const bases = segmentBases(fs.readdirSync(dir))
+      const start = readLogStart(fs, dir)
+      const created = bases.length === 0
+      if (created) bases.push(start ?? 0)
+      for (const base of bases) {
+        const segment = new Segment(dir, base)
+        segments.push(segment)
+        // Never O_APPEND: on Linux it makes positioned writes ignore their position.
+        if (created) files.create(segment.file, 'w+')
+      }
+      const ctx: RecoveryContext = {
+        fs,
+        files,
+        topic: options.topic,
+        partition: options.partition,
+        report: services.report,
+      }
+      recoverSegments(ctx, segments, options.clean)
+      const log = new FilePartitionLog(services, options, ctx, segments, start ?? segments[0]!.baseOffset)
       if (options.fsync !== 'never') {
-        if (createdFile) fsyncDirectory(fs, dir)
-        if (createdDir) fsyncDirectory(fs, dirname(dir))
+        if (created) log.#pendingDirs.push(dir)
+        if (createdDir) log.#pendingDirs.push(dirname(dir))
       }
-      try {
-        recover(options, segments)
-      } catch (error) {
-        for (const segment of segments) fs.closeSync(segment.fd)
-        throw error
-      }
-      start ??= segments[0]!.baseOffset
-      return new FilePartitionLog(options, segments, start)
+      return log
     } catch (error) {
-      throw asStorageError(error, `Cannot open the log of ${options.topic}-${options.partition} in ${dir}`)
+      for (const segment of segments) {
+        try {
+          files.close(segment.file)
+        } catch {
+          // Opening failed already; that error is the one to report.
+        }
+      }
+      throw toStorageError(error, `Cannot open the log of ${options.topic}-${options.partition} in ${dir}`)
     }
   }
 
   get logStartOffset(): number {
+    this.#assertOpen()
     return this.#start
   }
 
   get logEndOffset(): number {
+    this.#assertOpen()
     return this.#visibleEnd
   }
 
   /** Bytes on disk, all segments. */
   get sizeBytes(): number {
+    this.#assertOpen()
     let size = 0
     for (const segment of this.#segments) size += segment.size
     return size
   }
 
-  append(records: LogRecord[], bytes: number): number | Promise<number> {
-    if (this.#closed) throw new ClosedError(`The log of ${this.#o.topic}-${this.#o.partition}`)
+  append(batch: RecordBatch): number | Promise<number> {
+    this.#assertOpen()
     if (this.#failed !== undefined) throw this.#failed
     const base = this.#next
-    const size = encodedBatchSize(records)
-    if (size > this.#slab.length) this.#slab = Buffer.allocUnsafe(Math.max(size, this.#slab.length * 2))
-    const encoded = encodeRecordBatch(records, base, this.#slab, 0)
+    const received = batch.encoded
+    batch.assignBaseOffset(base)
+    let bytes = received
+    if (bytes === undefined) {
+      try {
+        bytes = encodeBatch(batch, base)
+      } catch (error) {
+        if (error instanceof LogbusError) throw error
+        throw new InvalidRecordError(
+          `Cannot encode a batch for ${this.#o.topic}-${this.#o.partition}: ${(error as Error).message}`,
+          { cause: error },
+        )
+      }
+    }
     let segment = this.#segments.at(-1)!
-    if (segment.size > 0 && segment.size + size > this.#o.segmentBytes) segment = this.#roll()
-    this.#write(segment, encoded)
-    let maxTimestamp = -1
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i]!
-      record.offset = base + i
-      if (record.timestamp > maxTimestamp) maxTimestamp = record.timestamp
+    if (segment.size > 0 && segment.size + bytes.length > this.#o.segmentBytes) segment = this.#roll()
+    const position = segment.size
+    this.#write(segment, bytes)
+    if (received === undefined) batch.keepEncoded(bytes)
+    segment.addBatch(position, bytes.length, batch.nextOffset - 1, batch.maxTimestamp)
+    this.#next = batch.nextOffset
+    if (this.#o.readCacheBytes > 0) {
+      this.#cache.push(batch)
+      while (this.#cache.bytes > this.#o.readCacheBytes && this.#cache.length > 1) this.#cache.shift()
     }
-    segment.addBatch(segment.size, size, base + records.length - 1, maxTimestamp)
-    segment.dirty = true
-    this.#next = base + records.length
-    this.#cachePush({ baseOffset: base, records, bytes })
-    if (this.#o.fsync !== 'always') {
-      this.#visibleEnd = this.#next
-      return base
+    switch (this.#o.fsync) {
+      case 'never':
+        this.#visibleEnd = this.#next
+        return base
+      case 'interval':
+        this.#visibleEnd = this.#next
+        this.#s.commit.markDirty(this)
+        return base
+      case 'always':
+        return new Promise<number>((resolve, reject) => {
+          this.#waiters.push({ base, resolve, reject })
+          this.#s.commit.request(this)
+        })
     }
-    const done = deferred<number>()
-    this.#waiters.push({ end: this.#next, base, done })
-    this.#syncing ??= this.#syncLoop()
-    return done.promise
   }
 
-  read(offset: number, maxBytes: number): LogRecord[] {
+  read(offset: number, maxBytes: number): readonly RecordBatch[] {
+    this.#assertOpen()
     if (offset < this.#start || offset > this.#visibleEnd) {
       throw new OffsetOutOfRangeError(this.#o.topic, this.#o.partition, offset)
     }
     if (offset === this.#visibleEnd) return []
-    const cache = this.#cache
-    if (this.#cacheHead < cache.length && offset >= cache[this.#cacheHead]!.baseOffset)
-      return this.#readCache(offset, maxBytes)
-    return this.#readDisk(offset, maxBytes)
+    if (this.#cache.covers(offset)) {
+      const batches = this.#cache.from(offset, maxBytes)
+      let visible = batches.length
+      while (visible > 0 && batches[visible - 1]!.baseOffset >= this.#visibleEnd) visible--
+      return visible === batches.length ? batches : batches.slice(0, visible)
+    }
+    try {
+      return readFromDisk(this.#ctx, this.#source, offset, maxBytes)
+    } catch (error) {
+      throw toStorageError(error, `Cannot read ${this.#o.topic}-${this.#o.partition} at offset ${offset}`)
+    }
   }
 
   offsetForTimestamp(timestamp: number): number | null {
+    this.#assertOpen()
     for (const segment of this.#segments) {
       if (segment.maxTimestamp < timestamp || segment.nextOffset <= this.#start) continue
       let offset = Math.max(segment.baseOffset, this.#start)
-      while (offset < Math.min(segment.nextOffset, this.#visibleEnd)) {
-        const records = this.read(offset, 1 << 20)
-        if (records.length === 0) break
-        for (const record of records) if (record.timestamp >= timestamp) return record.offset
-        offset = records.at(-1)!.offset + 1
+      const end = Math.min(segment.nextOffset, this.#visibleEnd)
+      while (offset < end) {
+        const batches = this.read(offset, TIMESTAMP_READ_BYTES)
+        if (batches.length === 0) break
+        for (const batch of batches) {
+          if (batch.maxTimestamp < timestamp || batch.nextOffset <= offset) continue
+          const found = firstAtOrAfter(batch, timestamp, offset)
+          if (found !== null) return found
+        }
+        offset = batches.at(-1)!.nextOffset
       }
     }
     return null
   }
 
+  /**
+   * Segments, oldest first. A segment not yet entirely durable ends the list (as the active one), so
+   * that retention never deletes what readers cannot see yet.
+   */
+  *segments(): IterableIterator<SegmentInfo> {
+    this.#assertOpen()
+    for (const segment of this.#segments) {
+      yield {
+        baseOffset: segment.baseOffset,
+        nextOffset: Math.min(segment.nextOffset, this.#visibleEnd),
+        sizeBytes: segment.size,
+        maxTimestamp: segment.maxTimestamp,
+      }
+      if (segment.nextOffset > this.#visibleEnd) return
+    }
+  }
+
   truncateBefore(offset: number): void {
+    this.#assertOpen()
     if (offset <= this.#start) return
     if (offset > this.#visibleEnd) throw new OffsetOutOfRangeError(this.#o.topic, this.#o.partition, offset)
+    const { fs, files } = this.#s
+    try {
+      writeFileAtomic(fs, this.#o.dir, LOG_START_FILE, String(offset))
+    } catch (error) {
+      throw toStorageError(error, `Cannot record the new start of ${this.#o.topic}-${this.#o.partition}`)
+    }
     this.#start = offset
-    writeFileAtomic(this.#o.fs, this.#o.dir, LOG_START_FILE, String(offset))
-    while (
-      this.#segments.length > 1 &&
-      this.#segments[1]!.baseOffset <= offset &&
-      this.#deletable(this.#segments[0]!)
-    ) {
-      this.#deleteOldest()
+    this.#cache.dropBefore(offset)
+    const segments = this.#segments
+    while (segments.length > 1 && segments[1]!.baseOffset <= offset && this.#deletable(segments[0]!)) {
+      const segment = segments.shift()!
+      try {
+        files.close(segment.file)
+        fs.unlinkSync(segment.logPath)
+        try {
+          fs.unlinkSync(segment.indexPath)
+        } catch (error) {
+          if (!isCode(error, 'ENOENT')) throw error
+        }
+      } catch (error) {
+        throw toStorageError(error, `Cannot delete ${segment.logPath}`)
+      }
     }
-    this.#trimCache()
-  }
-
-  applyRetention({ now, retentionMs, retentionBytes }: RetentionPolicy): void {
-    if (this.#closed) return
-    // As in Kafka, the active segment is never deleted; whole older segments are.
-    while (this.#segments.length > 1) {
-      const oldest = this.#segments[0]!
-      const expired =
-        retentionMs !== null && oldest.maxTimestamp >= 0 && oldest.maxTimestamp < now - retentionMs
-      const oversized = retentionBytes !== null && this.sizeBytes - oldest.size >= retentionBytes
-      if ((!expired && !oversized) || !this.#deletable(oldest)) break
-      this.#deleteOldest()
-    }
-    const first = this.#segments[0]!.baseOffset
-    if (first > this.#start) {
-      this.#start = first
-      this.#trimCache()
-    }
-  }
-
-  /** Waits for pending fsyncs, then closes; resolves with what the clean-shutdown marker keeps. */
-  async closeAndDescribe(): Promise<PartitionState | undefined> {
-    this.#cancelInterval?.()
-    while (this.#syncing !== undefined) await this.#syncing
-    return this.closeNow()
   }
 
   /**
-   * Syncs everything, writes the indexes and closes the files, now (nothing may be in flight).
-   * Idempotent: a second call returns the state of the first. A failed log has no clean state.
+   * Waits for the flush running on this log, makes everything written durable, writes the indexes and
+   * closes the files. Idempotent: every call settles as the first one did (a failure included).
    */
-  closeNow(): PartitionState | undefined {
-    if (this.#closed) return this.#finalState
-    this.#cancelInterval?.()
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  /** The first offset of the damaged range holding `offset`, and where it ends; undefined if none does. */
+  damageAt(offset: number): { fromOffset: number; toOffset: number | null } | undefined {
+    return this.#segments[segmentIndexFor(this.#segments, offset)]!.damageAt(offset)
+  }
+
+  /** For the commit round: what to flush now, with what to do once it is durable. */
+  takeSyncJob(): SyncJob | undefined {
+    if (this.#syncing !== undefined) {
+      // The previous round's flush still runs (after a failure elsewhere); ask again once it ends.
+      void this.#syncing.then(() => this.#s.commit.request(this))
+      return undefined
+    }
+    if (this.#failed !== undefined) {
+      this.#rejectWaiters(this.#failed)
+      return undefined
+    }
+    const segments = this.#segments.filter((s) => s.unsynced)
+    const dirs = this.#pendingDirs
+    const waiters = this.#waiters
+    if (segments.length === 0 && dirs.length === 0 && waiters.length === 0) return undefined
+    this.#pendingDirs = []
+    this.#waiters = []
+    const target = this.#next
+    const sizes = segments.map((s) => s.size)
+    let settle!: () => void
+    this.#syncing = new Promise<void>((resolve) => {
+      settle = resolve
+    })
+    return {
+      files: segments.map((s) => s.file),
+      dirs,
+      complete: (error) => {
+        this.#syncing = undefined
+        settle()
+        if (error === undefined && this.#failed === undefined) {
+          segments.forEach((segment, i) => {
+            segment.durableSize = Math.max(segment.durableSize, sizes[i]!)
+            if (!segment.unsynced) segment.file.unsynced = false
+          })
+          if (target > this.#visibleEnd) this.#visibleEnd = target
+          for (const waiter of waiters) waiter.resolve(waiter.base)
+        } else {
+          this.#fail(error ?? this.#failed)
+          for (const waiter of waiters) waiter.reject(this.#failed)
+        }
+      },
+    }
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true
-    const fs = this.#o.fs
+    while (this.#syncing !== undefined) await this.#syncing
+    this.#s.commit.forget(this)
+    const { fs, files } = this.#s
+    let failure: LogbusError | undefined
+    let state: PartitionState | undefined
     try {
       if (this.#failed === undefined) {
         for (const segment of this.#segments) {
-          if (segment.dirty) fs.fsyncSync(segment.fd)
-          segment.dirty = false
+          if (!segment.unsynced) continue
+          fs.fsyncSync(files.fd(segment.file))
+          segment.durableSize = segment.size
+          segment.file.unsynced = false
         }
-        for (const segment of this.#segments) if (segment.indexDirty) segment.writeIndex()
-        this.#finalState = { segments: this.#segments.map((s) => s.toState()) }
+        this.#visibleEnd = this.#next
+        for (const waiter of this.#waiters) waiter.resolve(waiter.base)
+        this.#waiters = []
+        for (const segment of this.#segments) {
+          if (!segment.indexDirty) continue
+          try {
+            segment.writeIndex(fs)
+          } catch (error) {
+            // The data is safe; the next open rebuilds the missing index.
+            failure ??= toStorageError(error, `Cannot write ${segment.indexPath} (the next open rebuilds it)`)
+          }
+        }
+        state = { segments: this.#segments.map((s) => s.toState()) }
       }
+    } catch (error) {
+      failure ??= toStorageError(
+        error,
+        `Cannot flush the log of ${this.#o.topic}-${this.#o.partition}`,
+        false,
+      )
+      state = undefined
+      this.#rejectWaiters(failure)
     } finally {
-      for (const segment of this.#segments) fs.closeSync(segment.fd)
-      this.#cache = []
+      this.#rejectWaiters(this.#failed ?? new ClosedError(this.#what()))
+      for (const segment of this.#segments) {
+        try {
+          files.close(segment.file)
+        } catch (error) {
+          failure ??= toStorageError(error, `Cannot close ${segment.logPath}`)
+        }
+      }
+      this.#cache.dropBefore(Number.POSITIVE_INFINITY)
+      this.#o.onClose?.(state)
     }
-    return this.#finalState
-  }
-
-  async close(): Promise<void> {
-    await this.closeAndDescribe()
+    if (failure !== undefined) throw failure
   }
 
   #write(segment: Segment, bytes: Buffer): void {
-    const fs = this.#o.fs
+    const { fs, files } = this.#s
     let written = 0
     try {
+      const fd = files.fd(segment.file)
       while (written < bytes.length) {
-        written += fs.writeSync(segment.fd, bytes, written, bytes.length - written, segment.size + written)
+        written += fs.writeSync(fd, bytes, written, bytes.length - written, segment.size + written)
       }
+      segment.file.unsynced = true
     } catch (error) {
       let undone = true
       if (written > 0) {
         try {
-          fs.ftruncateSync(segment.fd, segment.size)
+          fs.ftruncateSync(files.fd(segment.file), segment.size)
         } catch (cause) {
           undone = false
-          this.#failed = asStorageError(cause, `Cannot cut a failed write off ${segment.logPath}`)
+          this.#fail(toStorageError(cause, `Cannot cut a failed write off ${segment.logPath}`, false))
         }
       }
-      const detail = error instanceof Error ? error.message : String(error)
-      throw new StorageError(`Cannot append to ${segment.logPath}: ${detail}`, {
-        cause: error,
-        retriable: undone,
-      })
+      throw toStorageError(error, `Cannot append to ${segment.logPath}`, undone ? undefined : false)
     }
-  }
-
-  /** Closes the active segment (index written, data synced unless 'never') and starts a new one. */
-  #roll(): Segment {
-    const fs = this.#o.fs
-    const old = this.#segments.at(-1)!
-    try {
-      old.writeIndex()
-      if (this.#o.fsync !== 'never' && old.dirty) {
-        fs.fsyncSync(old.fd)
-        old.dirty = false
-      }
-      const base = this.#next
-      const fd = fs.openSync(`${this.#o.dir}/${segmentName(base)}.log`, 'w+')
-      const segment = new Segment(fs, this.#o.dir, base, fd)
-      this.#segments.push(segment)
-      if (this.#o.fsync !== 'never') fsyncDirectory(fs, this.#o.dir)
-      return segment
-    } catch (error) {
-      // The old segment may not be durable: fail the log rather than acknowledge on top of it.
-      this.#failed = asStorageError(error, `Cannot roll a new segment in ${this.#o.dir}`)
-      throw this.#failed
-    }
-  }
-
-  /** Group commit: every append written while an fsync runs is made durable by the next one. */
-  async #syncLoop(): Promise<void> {
-    while (this.#waiters.length > 0) {
-      const waiters = this.#waiters
-      this.#waiters = []
-      const target = this.#next
-      const segment = this.#segments.at(-1)!
-      const size = segment.size
-      this.#segmentInSync = segment
-      try {
-        if (this.#failed !== undefined) throw this.#failed
-        segment.dirty = false
-        await this.#o.fs.fdatasync(segment.fd)
-        segment.durableSize = size
-      } catch (error) {
-        // After a failed fsync the page cache may have dropped the data (Linux marks the pages clean):
-        // nothing more is accepted, and what was never acknowledged is cut off so that it cannot
-        // resurface after a reopen or sit as a hole in front of later data.
-        this.#failed ??= asStorageError(error, `fsync of ${segment.logPath} failed`)
-        try {
-          if (this.#segments.includes(segment)) this.#o.fs.ftruncateSync(segment.fd, segment.durableSize)
-        } catch {
-          // The reopen's recovery scan deals with whatever is left.
-        }
-        for (const waiter of [...waiters, ...this.#waiters]) waiter.done.reject(this.#failed)
-        this.#waiters = []
-        break
-      }
-      if (target > this.#visibleEnd) this.#visibleEnd = target
-      for (const waiter of waiters) waiter.done.resolve(waiter.base)
-    }
-    this.#segmentInSync = undefined
-    this.#syncing = undefined
-  }
-
-  #backgroundSync(): void {
-    const segment = this.#segments.at(-1)
-    if (this.#closed || this.#syncing !== undefined || segment === undefined || !segment.dirty) return
-    segment.dirty = false
-    this.#segmentInSync = segment
-    this.#syncing = this.#o.fs
-      .fdatasync(segment.fd)
-      .catch((error: unknown) => {
-        this.#failed ??= asStorageError(error, `fsync of ${segment.logPath} failed`)
-      })
-      .finally(() => {
-        this.#segmentInSync = undefined
-        this.#syncing = undefined
-      })
-  }
-
-  #cachePush(batch: CachedBatch): void {
-    if (this.#o.readCacheBytes <= 0) return
-    this.#cache.push(batch)
-    this.#cacheBytes += batch.bytes
-    while (this.#cacheBytes > this.#o.readCacheBytes && this.#cache.length - this.#cacheHead > 1) {
-      this.#evictCacheHead()
-    }
-  }
-
-  #trimCache(): void {
-    while (this.#cacheHead < this.#cache.length) {
-      const batch = this.#cache[this.#cacheHead]!
-      if (batch.baseOffset + batch.records.length > this.#start) break
-      this.#evictCacheHead()
-    }
-  }
-
-  /** Drops the oldest cached batch; its slot is cleared at once, so the budget bounds what stays alive. */
-  #evictCacheHead(): void {
-    this.#cacheBytes -= this.#cache[this.#cacheHead]!.bytes
-    this.#cache[this.#cacheHead] = EVICTED
-    this.#cacheHead++
-    if (this.#cacheHead > 1024 && this.#cacheHead * 2 > this.#cache.length) {
-      this.#cache = this.#cache.slice(this.#cacheHead)
-      this.#cacheHead = 0
-    }
-  }
-
-  #readCache(offset: number, maxBytes: number): LogRecord[] {
-    const cache = this.#cache
-    let lo = this.#cacheHead
-    let hi = cache.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1
-      if (cache[mid]!.baseOffset <= offset) lo = mid
-      else hi = mid - 1
-    }
-    const out: LogRecord[] = []
-    let bytes = 0
-    for (let i = lo; i < cache.length && (bytes === 0 || bytes < maxBytes); i++) {
-      const batch = cache[i]!
-      if (batch.baseOffset >= this.#visibleEnd) break
-      if (batch.baseOffset === offset && i === lo && (batch.bytes >= maxBytes || i === cache.length - 1))
-        return batch.records
-      const records = batch.records
-      for (let r = offset > batch.baseOffset ? offset - batch.baseOffset : 0; r < records.length; r++)
-        out.push(records[r]!)
-      bytes += batch.bytes
-    }
-    return out
   }
 
   /**
-   * Reads whole batches from the segment holding `offset`, checking each CRC, decoding into views.
-   * The index is trusted only as far as the log agrees: if the batch it points at is not a valid batch
-   * starting at or before `offset`, the segment's index is rebuilt from the log and the read retried.
+   * Starts a new segment: the old one is flushed first (unless 'never'), so that a segment other than
+   * the last is always complete on disk, and its index written (rebuilt at the next open if that fails).
    */
-  #readDisk(offset: number, maxBytes: number): LogRecord[] {
-    const segment = this.#segments[this.#segmentIndexFor(offset)]!
-    const position = segment.lookup(offset)
-    if (position > 0 && !this.#batchStartsBefore(segment, position, offset)) {
-      const result = segment.scan(segment.size, false)
-      if (result.failure !== undefined) segment.corrupt(result.validEnd, result.failure)
-    }
-    return this.#readFrom(offset, maxBytes)
-  }
-
-  #batchStartsBefore(segment: Segment, position: number, offset: number): boolean {
-    if (position + BATCH_HEADER_BYTES > segment.size) return false
-    const header = Buffer.allocUnsafe(BATCH_HEADER_BYTES)
-    readFully(this.#o.fs, segment, header, position)
-    const size = LOG_OVERHEAD + header.readInt32BE(8)
-    if (header[16] !== 2 || size < BATCH_HEADER_BYTES || position + size > segment.size) return false
-    return Number(header.readBigInt64BE(0)) <= offset
-  }
-
-  #readFrom(offset: number, maxBytes: number): LogRecord[] {
-    const fs = this.#o.fs
-    const out: LogRecord[] = []
-    let bytes = 0
-    let index = this.#segmentIndexFor(offset)
-    let position = this.#segments[index]!.lookup(offset)
-    while (index < this.#segments.length && bytes < maxBytes) {
-      const segment = this.#segments[index]!
-      if (position >= segment.size) {
-        index++
-        position = 0
-        continue
+  #roll(): Segment {
+    const { fs, files } = this.#s
+    const old = this.#segments.at(-1)!
+    if (this.#o.fsync !== 'never' && old.unsynced) {
+      try {
+        fs.fsyncSync(files.fd(old.file))
+      } catch (error) {
+        this.#fail(toStorageError(error, `Cannot flush ${old.logPath}`, false))
+        throw this.#failed
       }
-      let length = Math.min(segment.size - position, Math.max(maxBytes - bytes, MIN_READ_BYTES))
-      let buf = Buffer.allocUnsafe(length)
-      readFully(fs, segment, buf, position)
-      let p = 0
-      while (p + LOG_OVERHEAD <= length) {
-        const size = LOG_OVERHEAD + buf.readInt32BE(p + 8)
-        if (p + size > length) {
-          if (p > 0) break
-          if (position + size > segment.size || size < LOG_OVERHEAD) {
-            throw new CorruptLogError(
-              segment.logPath,
-              position,
-              `batch length ${size} runs past the segment end`,
-            )
-          }
-          length = size
-          buf = Buffer.allocUnsafe(size)
-          readFully(fs, segment, buf, position)
-        }
-        const check = checkBatch(buf, p, p + size)
-        if (!check.ok) throw new CorruptLogError(segment.logPath, position + p, check.reason)
-        const { baseOffset, lastOffsetDelta } = check.header
-        if (baseOffset >= this.#visibleEnd) return out
-        if (baseOffset + lastOffsetDelta >= offset) {
-          const records = decodeRecordBatch(buf, p, this.#o.topic, this.#o.partition)
-          for (const record of records) if (record.offset >= offset) out.push(record)
-          bytes += size
-        }
-        p += size
-        if (bytes >= maxBytes) return out
-      }
-      position += p
+      old.durableSize = old.size
+      old.file.unsynced = false
     }
-    return out
-  }
-
-  #segmentIndexFor(offset: number): number {
-    let lo = 0
-    let hi = this.#segments.length - 1
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1
-      if (this.#segments[mid]!.baseOffset <= offset) lo = mid
-      else hi = mid - 1
-    }
-    return lo
-  }
-
-  /** Retention may delete a segment only once all of it is visible, and never under an fsync. */
-  #deletable(segment: Segment): boolean {
-    return segment !== this.#segmentInSync && segment.nextOffset <= this.#visibleEnd
-  }
-
-  #deleteOldest(): void {
-    const fs = this.#o.fs
-    const segment = this.#segments.shift()!
-    fs.closeSync(segment.fd)
-    fs.unlinkSync(segment.logPath)
     try {
-      fs.unlinkSync(segment.indexPath)
+      old.writeIndex(fs)
+    } catch {
+      // Only an optimisation: the next open rebuilds a missing index.
+    }
+    const segment = new Segment(this.#o.dir, this.#next)
+    try {
+      files.create(segment.file, 'w+')
     } catch (error) {
-      if (!isCode(error, 'ENOENT')) throw error
+      throw toStorageError(error, `Cannot create ${segment.logPath}`)
     }
+    this.#segments.push(segment)
+    if (this.#o.fsync !== 'never') this.#pendingDirs.push(this.#o.dir)
+    return segment
+  }
+
+  /**
+   * After a failed flush the page cache may have dropped the data (Linux marks the pages clean):
+   * nothing more is accepted, and what was never acknowledged is cut off so that it cannot resurface
+   * after a reopen or sit as a hole in front of later data.
+   */
+  #fail(error: unknown): void {
+    this.#failed ??= toStorageError(error, `Cannot make ${this.#what()} durable`, false)
+    const { fs, files } = this.#s
+    for (const segment of this.#segments) {
+      if (!segment.unsynced) continue
+      try {
+        fs.ftruncateSync(files.fd(segment.file), segment.durableSize)
+      } catch {
+        // The reopen's recovery scan deals with whatever is left.
+      }
+    }
+    this.#cache.dropFrom(this.#visibleEnd)
+    this.#rejectWaiters(this.#failed)
+  }
+
+  #rejectWaiters(error: unknown): void {
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const waiter of waiters) waiter.reject(error)
+  }
+
+  /** Deletable by truncateBefore: entirely durable and visible, and no flush running on it. */
+  #deletable(segment: Segment): boolean {
+    return segment.file.pins === 0 && segment.nextOffset <= this.#visibleEnd
+  }
+
+  #what(): string {
+    return `The log of ${this.#o.topic}-${this.#o.partition}`
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError(this.#what())
   }
 }
 
-/** Brings segments to a consistent state: from the clean marker when it matches, else by scanning. */
-function recover(options: FileLogOptions, segments: Segment[]): void {
-  const { fs, clean } = options
-  const sizes = segments.map((s) => fs.fstatSize(s.fd))
-  const matches =
-    clean !== undefined &&
-    clean.segments.length === segments.length &&
-    clean.segments.every((s, i) => s.baseOffset === segments[i]!.baseOffset && s.size === sizes[i])
-  if (matches) {
-    clean.segments.forEach((state, i) => {
-      const segment = segments[i]!
-      segment.size = state.size
-      segment.nextOffset = state.nextOffset
-      segment.maxTimestamp = state.maxTimestamp
-      if (!segment.loadIndex()) rebuild(segment, sizes[i]!, false)
-    })
-    return
+/** The first offset at or after `from` in `batch` whose timestamp is at or after `timestamp`. */
+function firstAtOrAfter(batch: RecordBatch, timestamp: number, from: number): number | null {
+  const timestamps = batch.timestamps
+  const deltas = batch.offsetDeltas
+  for (let i = 0; i < batch.count; i++) {
+    const offset = batch.baseOffset + (deltas === null ? i : deltas[i]!)
+    if (offset >= from && (timestamps === null ? batch.firstTimestamp : timestamps[i]!) >= timestamp)
+      return offset
   }
-  segments.forEach((segment, i) => {
-    const last = i === segments.length - 1
-    const result = segment.scan(sizes[i]!, last)
-    if (i > 0 && segment.baseOffset !== segments[i - 1]!.nextOffset) {
-      segment.corrupt(
-        0,
-        `segment starts at offset ${segment.baseOffset}, the previous one ends at ${segments[i - 1]!.nextOffset}`,
-      )
-    }
-    if (result.failure === undefined) return
-    if (!last || segment.validBatchAfter(result.validEnd, sizes[i]!) !== undefined) {
-      segment.corrupt(result.validEnd, result.failure)
-    }
-    // A torn tail: what a crash left half-written is cut off, durably.
-    fs.ftruncateSync(segment.fd, result.validEnd)
-    fs.fsyncSync(segment.fd)
-  })
-}
-
-function rebuild(segment: Segment, fileSize: number, verifyCrc: boolean): void {
-  const result = segment.scan(fileSize, verifyCrc)
-  if (result.failure !== undefined) segment.corrupt(result.validEnd, result.failure)
+  return null
 }
 
 function readLogStart(fs: FileSystem, dir: string): number | undefined {
@@ -592,23 +536,4 @@ function readLogStart(fs: FileSystem, dir: string): number | undefined {
   } catch {
     return undefined
   }
-}
-
-function readFully(fs: FileSystem, segment: Segment, buf: Buffer, position: number): void {
-  let read = 0
-  while (read < buf.length) {
-    const n = fs.readSync(segment.fd, buf, read, buf.length - read, position + read)
-    if (n === 0) throw new CorruptLogError(segment.logPath, position + read, 'unexpected end of file')
-    read += n
-  }
-}
-
-export function asStorageError(
-  error: unknown,
-  message: string,
-): StorageError | CorruptLogError | ClosedError {
-  if (error instanceof StorageError || error instanceof CorruptLogError || error instanceof ClosedError)
-    return error
-  const detail = error instanceof Error ? error.message : String(error)
-  return new StorageError(`${message}: ${detail}`, { cause: error })
 }

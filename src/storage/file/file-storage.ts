@@ -1,25 +1,18 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
-import { CorruptLogError } from '../../errors'
-import { EMPTY_HEADERS, type LogRecord } from '../../record/log-record'
+import { CorruptLogError, type LogbusError } from '../../errors'
 import { parseOptions } from '../../util/options'
-import type {
-  CommittedOffset,
-  PartitionLog,
-  Storage,
-  StorageSnapshot,
-  TopicConfig,
-  TopicMetadata,
-} from '../storage'
-import {
-  asStorageError,
-  type FileLogOptions,
-  FilePartitionLog,
-  type FsyncPolicy,
-  type PartitionState,
-} from './file-partition-log'
+import { BaseStorage } from '../base-storage'
+import type { CommittedOffset, PartitionLog, StorageSnapshot, TopicConfig, TopicMetadata } from '../storage'
+import { type DamageListener, warnDamage } from './damage'
+import { DescriptorCache } from './descriptor-cache'
+import { FilePartitionLog, type FsyncPolicy, type LogServices } from './file-partition-log'
 import { type FileSystem, fsyncDirectory, isCode, nodeFileSystem, writeFileAtomic } from './file-system'
+import { toStorageError } from './fs-errors'
+import { GroupCommit } from './group-commit'
 import { acquireLock } from './lock'
+import { OffsetsStore } from './offsets-store'
+import type { PartitionState } from './recovery'
 
 /**
  * Options of `new FileStorage()`.
@@ -35,10 +28,24 @@ export interface FileStorageOptions {
   dir: string
   /** When an append is durable. Default `'always'`: an acknowledged record survives a crash or power loss. */
   fsync?: FsyncPolicy
-  /** The period of background fsyncs with `fsync: 'interval'`. Default 1000. */
+  /** The period of background flushes with `fsync: 'interval'`. Default 1000. */
   fsyncIntervalMs?: number
   /** Recently appended bytes kept in memory per partition, so tailing consumers skip the disk. Default 1 MiB. */
   readCacheBytes?: number
+  /**
+   * Segment files kept open at most, over all partitions (others are opened when used, least recently
+   * used closed first), so that the number of partitions is not bounded by the process's descriptor
+   * limit (256 by default on macOS). Default 128.
+   */
+  maxOpenFiles?: number
+  /**
+   * Takes the directory's lock over even when its owner may still be alive: a lock from another host
+   * (a container recreated on the same volume has a new hostname), or from a live process that reused
+   * the owner's pid. Only when no other logbus uses the directory: two writers corrupt it.
+   */
+  breakLock?: boolean
+  /** Called for each damaged part of a log found at open or by a read. Default: a process warning. */
+  onDamage?: DamageListener
   /** The file operations to use; tests inject failures through it. Default: Node's `fs`. */
   fs?: FileSystem
 }
@@ -52,9 +59,15 @@ const optionsSchema = z.strictObject({
     .int()
     .min(0)
     .default(1 << 20),
+  maxOpenFiles: z.number().int().min(4).default(128),
+  breakLock: z.boolean().default(false),
+  onDamage: z
+    .custom<DamageListener>((v) => typeof v === 'function', 'must be a function')
+    .default(() => warnDamage),
   fs: z
     .custom<FileSystem>(
       (v) => typeof v === 'object' && v !== null && typeof (v as FileSystem).writeSync === 'function',
+      'must implement the FileSystem interface',
     )
     .default(nodeFileSystem),
 })
@@ -62,16 +75,24 @@ const optionsSchema = z.strictObject({
 const META_DIR = '__logbus'
 const TOPICS_FILE = 'topics.json'
 const CLEAN_FILE = 'clean-shutdown.json'
-const OFFSETS_LOG = 'offsets-0'
-const OFFSETS_TOPIC = '__logbus_offsets'
 const OFFSETS_KEY = '__offsets'
-/** Rewrite the offsets log at open once it holds this many times more records than live offsets. */
-const OFFSETS_COMPACT_RATIO = 4
-const OFFSETS_COMPACT_MIN_RECORDS = 10_000
 
 interface CleanMarker {
   version: 1
   partitions: Record<string, PartitionState>
+}
+
+/** What one open → close cycle holds. */
+interface Session {
+  release: () => void
+  files: DescriptorCache
+  commit: GroupCommit
+  services: LogServices
+  topics: Map<string, TopicMetadata>
+  logs: Map<string, { topic: string; log: FilePartitionLog }>
+  /** What the clean-shutdown marker will say: closed logs, and logs this session never opened. */
+  states: Map<string, PartitionState>
+  offsets: OffsetsStore
 }
 
 /**
@@ -79,170 +100,198 @@ interface CleanMarker {
  * segment files named by their 20-digit base offset (`.log`: RecordBatch v2, one producer batch per
  * record batch; `.index`: Kafka's sparse offset index). Topic metadata, committed group offsets (an
  * append-only log of RecordBatch v2 records) and the clean-shutdown marker live in `<dir>/__logbus/`.
- * A lock file keeps a second bus, in this process or another, out.
+ * A lock file keeps a second bus, in this process or another, out. Every failure is a LogbusError:
+ * StorageError (the system error as `cause`), CorruptLogError, LockedError or ClosedError.
  *
  * @example
  * ```ts
+ * import { FileStorage } from 'logbus/file'
  * const bus = await Bus.open({ storage: new FileStorage({ dir: './data', fsync: 'always' }) })
  * // the same as
  * const bus = await Bus.open({ dir: './data' })
  * ```
  */
-export class FileStorage implements Storage {
+export class FileStorage extends BaseStorage {
   readonly #options: z.output<typeof optionsSchema>
   readonly #fs: FileSystem
   readonly #dir: string
   readonly #meta: string
-  readonly #topics = new Map<string, TopicMetadata>()
-  readonly #logs = new Map<string, FilePartitionLog>()
-  readonly #offsets = new Map<string, CommittedOffset & { groupId: string }>()
-  readonly #intervalRuns = new Set<() => void>()
-  #interval: NodeJS.Timeout | undefined
-  #offsetsLog: FilePartitionLog | undefined
-  #clean: CleanMarker | undefined
-  #release: (() => void) | undefined
+  #session: Session | undefined
 
+  /**
+   * A storage over `options.dir` (nothing is touched before `open`).
+   *
+   * @example
+   * ```ts
+   * const storage = new FileStorage({ dir: './data', fsync: 'interval', fsyncIntervalMs: 100 })
+   * ```
+   */
   constructor(options: FileStorageOptions) {
-    this.#options = parseOptions(optionsSchema, options, 'fileStorage')
-    this.#fs = this.#options.fs
-    this.#dir = this.#options.dir.replace(/\/+$/, '') || '/'
-    this.#meta = `${this.#dir}/${META_DIR}`
+    const parsed = parseOptions(optionsSchema, options, 'fileStorage')
+    const dir = parsed.dir.replace(/\/+$/, '') || '/'
+    super(`File storage ${dir}`)
+    this.#options = parsed
+    this.#fs = parsed.fs
+    this.#dir = dir
+    this.#meta = `${dir}/${META_DIR}`
   }
 
-  /** The directory this storage owns. */
+  /**
+   * The directory this storage owns.
+   *
+   * @example
+   * ```ts
+   * console.log(storage.dir)
+   * ```
+   */
   get dir(): string {
     return this.#dir
   }
 
-  async open(): Promise<StorageSnapshot> {
+  protected async doOpen(): Promise<StorageSnapshot> {
     const fs = this.#fs
+    const { fsync, fsyncIntervalMs, maxOpenFiles } = this.#options
     try {
       fs.mkdirSync(this.#dir)
     } catch (error) {
-      throw asStorageError(error, `Cannot create directory ${this.#dir}`)
+      throw toStorageError(error, `Cannot create directory ${this.#dir}`)
     }
-    this.#release = acquireLock(fs, this.#dir)
+    const release = acquireLock(fs, this.#dir, { breakLock: this.#options.breakLock })
+    const files = new DescriptorCache(fs, maxOpenFiles)
+    const commit = new GroupCommit(fs, files, {
+      parallelism: Math.min(64, Math.floor(maxOpenFiles / 2)),
+      intervalMs: fsync === 'interval' ? fsyncIntervalMs : undefined,
+    })
+    const services: LogServices = { fs, files, commit, report: (damage) => this.#options.onDamage(damage) }
     try {
       const createdMeta = !fs.existsSync(this.#meta)
       fs.mkdirSync(this.#meta)
-      if (createdMeta && this.#options.fsync !== 'never') fsyncDirectory(fs, this.#dir)
-      this.#clean = this.#takeCleanMarker()
+      if (createdMeta && fsync !== 'never') fsyncDirectory(fs, this.#dir)
+      const marker = this.#takeCleanMarker()
       this.#removeDeletedTopics()
-      for (const topic of this.#readTopics()) this.#topics.set(topic.name, topic)
-      this.#openOffsets()
-      if (this.#options.fsync === 'interval') {
-        this.#interval = setInterval(() => {
-          for (const run of this.#intervalRuns) run()
-        }, this.#options.fsyncIntervalMs)
-        this.#interval.unref()
-      }
+      const topics = new Map(this.#readTopics().map((t) => [t.name, t]))
+      const states = new Map(Object.entries(marker?.partitions ?? {}))
+      const offsetsState = states.get(OFFSETS_KEY)
+      states.delete(OFFSETS_KEY)
+      const offsets = await OffsetsStore.open(services, this.#meta, fsync, offsetsState, (state) => {
+        if (state !== undefined) states.set(OFFSETS_KEY, state)
+      })
+      this.#session = { release, files, commit, services, topics, logs: new Map(), states, offsets }
+      return { topics: [...topics.values()].map((t) => structuredClone(t)), groups: offsets.groups() }
     } catch (error) {
-      this.#offsetsLog?.closeNow()
-      this.#release()
-      this.#release = undefined
-      throw asStorageError(error, `Cannot open ${this.#dir}`)
+      commit.close()
+      release()
+      throw toStorageError(error, `Cannot open ${this.#dir}`)
     }
-    const groups: Record<string, CommittedOffset[]> = {}
-    for (const { groupId, topic, partition, offset } of this.#offsets.values()) {
-      const list = groups[groupId] ?? []
-      list.push({ topic, partition, offset })
-      groups[groupId] = list
-    }
-    return { topics: [...this.#topics.values()].map((t) => structuredClone(t)), groups }
   }
 
-  async openLog(topic: string, partition: number, config: TopicConfig): Promise<PartitionLog> {
+  protected async doOpenLog(topic: string, partition: number, config: TopicConfig): Promise<PartitionLog> {
+    const session = this.#session!
     const key = `${topic}-${partition}`
-    const log = FilePartitionLog.open(
-      this.#logOptions(`${this.#dir}/${key}`, topic, partition, config.segmentBytes, key),
-    )
-    this.#logs.set(key, log)
+    const open = session.logs.get(key)
+    if (open !== undefined) return open.log
+    const clean = session.states.get(key)
+    // From now on the log may change: what the marker says of it comes from its close.
+    session.states.delete(key)
+    const log = FilePartitionLog.open(session.services, {
+      dir: `${this.#dir}/${key}`,
+      topic,
+      partition,
+      segmentBytes: config.segmentBytes,
+      fsync: this.#options.fsync,
+      readCacheBytes: this.#options.readCacheBytes,
+      clean,
+      onClose: (state) => {
+        if (session.logs.get(key)?.log === log) session.logs.delete(key)
+        if (state !== undefined) session.states.set(key, state)
+      },
+    })
+    session.logs.set(key, { topic, log })
     return log
   }
 
-  async saveTopic(topic: TopicMetadata): Promise<void> {
-    this.#topics.set(topic.name, structuredClone(topic))
-    this.#writeTopics()
-  }
-
-  async deleteTopic(name: string): Promise<void> {
-    const fs = this.#fs
-    const topic = this.#topics.get(name)
-    const suffix = `.${randomUUID()}-delete`
-    const doomed: string[] = []
-    // Renamed aside first, as Kafka does, so a crash mid-delete never leaves a half topic behind.
-    for (const entry of fs.readdirSync(this.#dir)) {
-      const match = /^(.*)-(\d+)$/.exec(entry)
-      if (match?.[1] !== name) continue
-      const log = this.#logs.get(entry)
-      if (log !== undefined) await log.close()
-      this.#logs.delete(entry)
-      fs.renameSync(`${this.#dir}/${entry}`, `${this.#dir}/${entry}${suffix}`)
-      doomed.push(`${this.#dir}/${entry}${suffix}`)
-    }
-    if (topic !== undefined) {
-      this.#topics.delete(name)
-      this.#writeTopics()
-    }
-    fsyncDirectory(fs, this.#dir)
-    for (const path of doomed) fs.rmSync(path)
-    const gone = [...this.#offsets.values()].filter((o) => o.topic === name)
-    await this.#appendOffsets(gone.map((o) => ({ ...o, offset: null })))
-  }
-
-  async saveOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void> {
-    await this.#appendOffsets(
-      offsets.map((o) => ({ groupId, topic: o.topic, partition: o.partition, offset: o.offset })),
-    )
-  }
-
-  async deleteGroup(groupId: string): Promise<void> {
-    const gone = [...this.#offsets.values()].filter((o) => o.groupId === groupId)
-    await this.#appendOffsets(gone.map((o) => ({ ...o, offset: null })))
-  }
-
-  async close(): Promise<void> {
-    if (this.#release === undefined) return
-    if (this.#interval !== undefined) clearInterval(this.#interval)
-    this.#interval = undefined
-    const partitions: Record<string, PartitionState> = {}
+  protected async doSaveTopic(topic: TopicMetadata): Promise<void> {
+    const session = this.#session!
+    const previous = session.topics.get(topic.name)
+    session.topics.set(topic.name, structuredClone(topic))
     try {
-      for (const [key, log] of this.#logs) {
-        const state = await log.closeAndDescribe()
-        if (state !== undefined) partitions[key] = state
-      }
-      const offsetsState = await this.#offsetsLog?.closeAndDescribe()
-      if (offsetsState !== undefined) partitions[OFFSETS_KEY] = offsetsState
-      const marker: CleanMarker = { version: 1, partitions }
-      writeFileAtomic(this.#fs, this.#meta, CLEAN_FILE, JSON.stringify(marker))
-    } finally {
-      this.#logs.clear()
-      this.#release()
-      this.#release = undefined
+      this.#writeTopics(session)
+    } catch (error) {
+      if (previous === undefined) session.topics.delete(topic.name)
+      else session.topics.set(topic.name, previous)
+      throw error
     }
   }
 
-  #logOptions(
-    dir: string,
-    topic: string,
-    partition: number,
-    segmentBytes: number,
-    cleanKey: string,
-  ): FileLogOptions {
-    return {
-      fs: this.#fs,
-      dir,
-      topic,
-      partition,
-      segmentBytes,
-      fsync: this.#options.fsync,
-      readCacheBytes: this.#options.readCacheBytes,
-      clean: this.#clean?.partitions[cleanKey],
-      scheduleInterval: (run) => {
-        this.#intervalRuns.add(run)
-        return () => this.#intervalRuns.delete(run)
-      },
+  /**
+   * Removes every partition directory of the topic — also of a creation that failed halfway, before
+   * the topic was saved — after closing its logs; renamed aside first, as Kafka does, so that a crash
+   * mid-delete never leaves half a topic behind.
+   */
+  protected async doDeleteTopic(name: string): Promise<void> {
+    const session = this.#session!
+    const fs = this.#fs
+    for (const [key, { topic, log }] of session.logs) {
+      if (topic !== name) continue
+      // Its data goes anyway: a flush that fails now changes nothing.
+      await log.close().catch(() => undefined)
+      session.logs.delete(key)
     }
+    try {
+      const suffix = `.${randomUUID()}-delete`
+      const doomed: string[] = []
+      for (const entry of fs.readdirSync(this.#dir)) {
+        if (topicOfPartitionDir(entry) !== name) continue
+        fs.renameSync(`${this.#dir}/${entry}`, `${this.#dir}/${entry}${suffix}`)
+        doomed.push(`${this.#dir}/${entry}${suffix}`)
+      }
+      if (session.topics.delete(name)) this.#writeTopics(session)
+      if (doomed.length > 0) fsyncDirectory(fs, this.#dir)
+      for (const path of doomed) fs.rmSync(path)
+    } catch (error) {
+      throw toStorageError(error, `Cannot delete topic ${name} in ${this.#dir}`)
+    }
+    for (const key of session.states.keys()) if (topicOfPartitionDir(key) === name) session.states.delete(key)
+    await session.offsets.deleteTopic(name)
+  }
+
+  protected async doSaveOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void> {
+    await this.#session!.offsets.save(groupId, offsets)
+  }
+
+  protected async doDeleteGroup(groupId: string): Promise<void> {
+    await this.#session!.offsets.deleteGroup(groupId)
+  }
+
+  /**
+   * Closes every log (each makes its data durable and writes its index), then writes the
+   * clean-shutdown marker and releases the lock. Whatever fails, everything is released: the first
+   * failure is the close's outcome, and the partitions that did not close cleanly are scanned at the
+   * next open.
+   */
+  protected async doClose(): Promise<void> {
+    const session = this.#session!
+    this.#session = undefined
+    session.commit.close()
+    const failures: LogbusError[] = []
+    const closing = [...session.logs.values()].map(({ log }) => log.close())
+    for (const result of await Promise.allSettled([...closing, session.offsets.close()])) {
+      if (result.status === 'rejected')
+        failures.push(toStorageError(result.reason, `Cannot close ${this.#dir}`))
+    }
+    try {
+      const marker: CleanMarker = { version: 1, partitions: Object.fromEntries(session.states) }
+      writeFileAtomic(this.#fs, this.#meta, CLEAN_FILE, JSON.stringify(marker))
+    } catch (error) {
+      failures.push(
+        toStorageError(
+          error,
+          `Cannot write the clean-shutdown marker of ${this.#dir} (the next open scans the logs)`,
+        ),
+      )
+    }
+    session.release()
+    if (failures.length > 0) throw failures[0]
   }
 
   /** Reads the marker a clean close left, and removes it: from now on, a crash must be recovered from. */
@@ -285,86 +334,23 @@ export class FileStorage implements Storage {
     }
   }
 
-  #writeTopics(): void {
-    const topics = [...this.#topics.values()].sort((a, b) => (a.name < b.name ? -1 : 1))
-    writeFileAtomic(this.#fs, this.#meta, TOPICS_FILE, `${JSON.stringify({ version: 1, topics }, null, 2)}\n`)
-  }
-
-  /** Replays the offsets log into memory, compacting it when it holds mostly superseded commits. */
-  #openOffsets(): void {
-    const fs = this.#fs
-    const dir = `${this.#meta}/${OFFSETS_LOG}`
-    const compacting = `${dir}.compacting`
-    // A crash between the two renames of a compaction leaves the finished copy under its temporary name.
-    if (!fs.existsSync(dir) && fs.existsSync(compacting)) fs.renameSync(compacting, dir)
-    fs.rmSync(compacting)
-    fs.rmSync(`${dir}.old`)
-    // Read once, here: no read cache (it would hold every commit of the process's life).
-    let log = FilePartitionLog.open({
-      ...this.#logOptions(dir, OFFSETS_TOPIC, 0, 64 << 20, OFFSETS_KEY),
-      readCacheBytes: 0,
-    })
-    let count = 0
-    for (let offset = log.logStartOffset; offset < log.logEndOffset; ) {
-      const records = log.read(offset, 1 << 20)
-      if (records.length === 0) break
-      for (const record of records) this.#applyOffsetRecord(record)
-      count += records.length
-      offset = records.at(-1)!.offset + 1
+  #writeTopics(session: Session): void {
+    const topics = [...session.topics.values()].sort((a, b) => (a.name < b.name ? -1 : 1))
+    try {
+      writeFileAtomic(
+        this.#fs,
+        this.#meta,
+        TOPICS_FILE,
+        `${JSON.stringify({ version: 1, topics }, null, 2)}\n`,
+      )
+    } catch (error) {
+      throw toStorageError(error, `Cannot save the topics of ${this.#dir}`)
     }
-    if (count >= OFFSETS_COMPACT_MIN_RECORDS && count > OFFSETS_COMPACT_RATIO * this.#offsets.size) {
-      log.closeNow()
-      const copy = FilePartitionLog.open({
-        ...this.#logOptions(compacting, OFFSETS_TOPIC, 0, 64 << 20, ''),
-        fsync: 'never',
-      })
-      const live = [...this.#offsets.values()]
-      for (let i = 0; i < live.length; i += 1000) {
-        const records = live
-          .slice(i, i + 1000)
-          .map((o) => offsetRecord(o.groupId, o.topic, o.partition, o.offset))
-        copy.append(records, 0)
-      }
-      copy.closeNow()
-      // The copy's entries must be durable before it replaces the original.
-      fsyncDirectory(fs, compacting)
-      fs.renameSync(dir, `${dir}.old`)
-      fs.renameSync(compacting, dir)
-      fsyncDirectory(fs, this.#meta)
-      fs.rmSync(`${dir}.old`)
-      log = FilePartitionLog.open({
-        ...this.#logOptions(dir, OFFSETS_TOPIC, 0, 64 << 20, ''),
-        readCacheBytes: 0,
-      })
-    }
-    this.#offsetsLog = log
-  }
-
-  #applyOffsetRecord(record: LogRecord): void {
-    const [groupId, topic, partition] = JSON.parse(record.key!.toString('utf8')) as [string, string, number]
-    const key = record.key!.toString('utf8')
-    if (record.value === null) this.#offsets.delete(key)
-    else this.#offsets.set(key, { groupId, topic, partition, offset: Number(record.value.toString('utf8')) })
-  }
-
-  async #appendOffsets(
-    entries: { groupId: string; topic: string; partition: number; offset: number | null }[],
-  ): Promise<void> {
-    if (entries.length === 0) return
-    const records = entries.map((e) => offsetRecord(e.groupId, e.topic, e.partition, e.offset))
-    await this.#offsetsLog!.append(records, 0)
-    for (const record of records) this.#applyOffsetRecord(record)
   }
 }
 
-function offsetRecord(groupId: string, topic: string, partition: number, offset: number | null): LogRecord {
-  return {
-    topic: OFFSETS_TOPIC,
-    partition: 0,
-    offset: -1,
-    timestamp: Date.now(),
-    key: Buffer.from(JSON.stringify([groupId, topic, partition])),
-    value: offset === null ? null : Buffer.from(String(offset)),
-    headers: EMPTY_HEADERS,
-  }
+/** The topic a `<topic>-<partition>` directory belongs to, or undefined for another name. */
+function topicOfPartitionDir(entry: string): string | undefined {
+  const match = /^(.*)-(\d+)$/.exec(entry)
+  return match?.[1]
 }

@@ -1,15 +1,20 @@
 import * as fs from 'node:fs'
+import { dirname } from 'node:path'
 
 /**
  * The file operations FileStorage uses, and nothing else: an injectable layer, so tests can make
- * writes fail (a full disk), fsync fail, or a directory read-only, as franz-go's kfake does.
- * Writes and reads are synchronous: they hit the page cache and keep appends strictly ordered;
- * only `fdatasync`, which waits for the disk, is asynchronous so group commit can batch behind it.
+ * writes fail (a full disk), opens fail (too many open files), fsync fail, or a directory read-only,
+ * as franz-go's kfake does. Writes and reads are synchronous: they hit the page cache and keep appends
+ * strictly ordered; only the flushes that wait for the disk (`fdatasync`, `fsync`) are asynchronous, so
+ * that group commit can batch behind them.
  *
  * @example
  * ```ts
- * const failing: FileSystem = { ...nodeFileSystem, writeSync: () => { throw Object.assign(new Error('ENOSPC'), { code: 'ENOSPC' }) } }
- * const storage = new FileStorage({ dir, fs: failing })
+ * const full: FileSystem = {
+ *   ...nodeFileSystem,
+ *   writeSync: () => { throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }) },
+ * }
+ * const storage = new FileStorage({ dir, fs: full })
  * ```
  */
 export interface FileSystem {
@@ -20,7 +25,11 @@ export interface FileSystem {
   fstatSize(fd: number): number
   ftruncateSync(fd: number, length: number): void
   fsyncSync(fd: number): void
+  /** Flushes a file's data (and the metadata needed to read it back). */
   fdatasync(fd: number): Promise<void>
+  /** Flushes a file or directory entirely; directories are flushed with it after a create or rename. */
+  fsync(fd: number): Promise<void>
+  /** Creates a directory and its missing parents; an existing directory is fine. */
   mkdirSync(path: string): void
   readdirSync(path: string): string[]
   existsSync(path: string): boolean
@@ -28,6 +37,7 @@ export interface FileSystem {
   writeFileSync(path: string, data: Uint8Array | string, flags?: string): void
   renameSync(from: string, to: string): void
   unlinkSync(path: string): void
+  /** Removes a file or a directory tree; a missing one is fine. */
   rmSync(path: string): void
 }
 
@@ -51,9 +61,16 @@ export const nodeFileSystem: FileSystem = {
     new Promise((resolve, reject) => {
       fs.fdatasync(fd, (error) => (error ? reject(error) : resolve()))
     }),
-  mkdirSync: (path) => {
-    fs.mkdirSync(path, { recursive: true })
-  },
+  fsync: (fd) =>
+    new Promise((resolve, reject) => {
+      fs.fsync(fd, (error) => (error ? reject(error) : resolve()))
+    }),
+  mkdirSync: (path) =>
+    mkdirs(
+      path,
+      (p) => fs.mkdirSync(p),
+      (p) => fs.statSync(p).isDirectory(),
+    ),
   readdirSync: (path) => fs.readdirSync(path),
   existsSync: (path) => fs.existsSync(path),
   readFileSync: (path) => fs.readFileSync(path),
@@ -63,21 +80,91 @@ export const nodeFileSystem: FileSystem = {
   rmSync: (path) => fs.rmSync(path, { recursive: true, force: true }),
 }
 
-/** Makes a file's directory entry durable (after a create or rename), where the platform allows. */
+/**
+ * `mkdir -p` that reports the real cause of a failure. Node's own recursive mkdirSync answers ENOENT
+ * when the file system is read-only (it only tells "the directory is not there"), which sent users
+ * looking for a missing path instead of a read-only mount: here each level is created on its own, so
+ * EROFS, EACCES or ENOSPC come out as they are.
+ *
+ * @example
+ * ```ts
+ * mkdirs('/data/logbus/orders-0', (p) => fs.mkdirSync(p), (p) => fs.statSync(p).isDirectory())
+ * ```
+ */
+export function mkdirs(
+  path: string,
+  mkdir: (path: string) => void,
+  isDirectory: (path: string) => boolean,
+): void {
+  try {
+    mkdir(path)
+  } catch (error) {
+    if (isCode(error, 'EEXIST') && isDirectory(path)) return
+    const parent = dirname(path)
+    if (!isCode(error, 'ENOENT') || parent === path) throw error
+    mkdirs(parent, mkdir, isDirectory)
+    try {
+      mkdir(path)
+    } catch (again) {
+      // Another process created it in between.
+      if (!(isCode(again, 'EEXIST') && isDirectory(path))) throw again
+    }
+  }
+}
+
+/**
+ * Makes a file's directory entry durable (after a create or rename), where the platform allows.
+ *
+ * @example
+ * ```ts
+ * fsyncDirectory(nodeFileSystem, dir)
+ * ```
+ */
 export function fsyncDirectory(fileSystem: FileSystem, dir: string): void {
   let fd: number | undefined
   try {
     fd = fileSystem.openSync(dir, 'r')
     fileSystem.fsyncSync(fd)
   } catch (error) {
-    // Some platforms (Windows) cannot open or fsync a directory; the rename itself is still atomic.
-    if (!isCode(error, 'EISDIR', 'EPERM', 'EINVAL', 'EBADF')) throw error
+    if (!cannotSyncDirectories(error)) throw error
   } finally {
     if (fd !== undefined) fileSystem.closeSync(fd)
   }
 }
 
-/** Writes a whole file atomically: a temporary file, fsync, rename over the target, fsync the directory. */
+/**
+ * `fsyncDirectory`, without blocking the event loop while the disk works: what a commit round uses.
+ *
+ * @example
+ * ```ts
+ * await fsyncDirectoryAsync(nodeFileSystem, dir)
+ * ```
+ */
+export async function fsyncDirectoryAsync(fileSystem: FileSystem, dir: string): Promise<void> {
+  let fd: number | undefined
+  try {
+    fd = fileSystem.openSync(dir, 'r')
+    await fileSystem.fsync(fd)
+  } catch (error) {
+    if (!cannotSyncDirectories(error)) throw error
+  } finally {
+    if (fd !== undefined) fileSystem.closeSync(fd)
+  }
+}
+
+/** Some platforms (Windows) cannot open or fsync a directory; a rename there is still atomic. */
+function cannotSyncDirectories(error: unknown): boolean {
+  return isCode(error, 'EISDIR', 'EPERM', 'EINVAL', 'EBADF')
+}
+
+/**
+ * Writes a whole file atomically: a temporary file, fsync, rename over the target, fsync the directory.
+ *
+ * @example
+ * ```ts
+ * writeFileAtomic(nodeFileSystem, metaDir, 'topics.json', JSON.stringify(topics))
+ * ```
+ */
 export function writeFileAtomic(
   fileSystem: FileSystem,
   dir: string,
@@ -100,6 +187,14 @@ export function writeFileAtomic(
   fsyncDirectory(fileSystem, dir)
 }
 
+/**
+ * Whether `error` is a system error with one of `codes`.
+ *
+ * @example
+ * ```ts
+ * if (isCode(error, 'ENOENT')) return undefined
+ * ```
+ */
 export function isCode(error: unknown, ...codes: string[]): boolean {
   return (
     typeof error === 'object' && error !== null && codes.includes((error as { code?: string }).code ?? '')

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { crc32c } from '../../../src/storage/file/crc32c'
+import { crc32c } from '../../../src/record/v2/crc32c'
 
 // kafkajs' byte-at-a-time CRC-32C: an independent implementation to compare against.
 const require = createRequire(import.meta.url)

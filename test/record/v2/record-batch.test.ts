@@ -1,17 +1,17 @@
 import { createRequire } from 'node:module'
+import { gunzipSync } from 'node:zlib'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { LogbusError } from '../../../src/errors'
+import { batchRecords } from '../../../src/record/batch-records'
+import { json, RAW, string } from '../../../src/record/codec'
 import { EMPTY_HEADERS, type LogRecord, type RecordHeaders } from '../../../src/record/log-record'
-import { crc32c } from '../../../src/storage/file/crc32c'
-import {
-  BATCH_HEADER_BYTES,
-  checkBatch,
-  decodeRecordBatch,
-  encodedBatchSize,
-  encodeRecordBatch,
-  readBatchHeader,
-} from '../../../src/storage/file/record-batch'
+import { type BatchMeta, RecordBatch } from '../../../src/record/record-batch'
+import { type BatchCheck, checkBatch } from '../../../src/record/v2/check'
+import { crc32c } from '../../../src/record/v2/crc32c'
+import { batchFromBytes, decodeColumns } from '../../../src/record/v2/decode'
+import { encodeBatch } from '../../../src/record/v2/encode'
+import { BATCH_HEADER_BYTES, readBatchHeader } from '../../../src/record/v2/layout'
 
 // kafkajs' RecordBatch v2 encoder and decoder (CommonJS internals), typed as far as these tests use them:
 // an implementation of the format written independently of this one.
@@ -169,11 +169,55 @@ function fixCrc(batch: Buffer): Buffer {
   return batch
 }
 
+/** The records as one raw batch (Buffer keys and values), as a raw topic's producer makes it. */
+function toBatch(records: readonly LogRecord[], meta: Partial<BatchMeta> = {}): RecordBatch {
+  const stamps = records.map((r) => r.timestamp)
+  const first = stamps[0] ?? -1
+  return RecordBatch.fromColumns(
+    {
+      keyCodec: RAW,
+      valueCodec: RAW,
+      keys: records.map((r) => r.key),
+      values: records.map((r) => r.value),
+      headers: records.some((r) => r.headers !== EMPTY_HEADERS) ? records.map((r) => r.headers) : null,
+      timestamps: stamps.every((t) => t === first) ? null : stamps,
+    },
+    {
+      count: records.length,
+      firstTimestamp: first,
+      maxTimestamp: records.length === 0 ? -1 : Math.max(...stamps),
+      sizeBytes: 0,
+      ...meta,
+    },
+  )
+}
+
+function encodeRecordBatch(
+  records: readonly LogRecord[],
+  baseOffset: number,
+  meta?: Partial<BatchMeta>,
+): Buffer {
+  return encodeBatch(toBatch(records, meta), baseOffset)
+}
+
+/** Every record of the one batch in `buf`, decoded as a raw reader gets it. */
+function decodeRecordBatch(buf: Buffer): LogRecord[] {
+  return batchRecords(
+    batchFromBytes(buf, readBatchHeader(buf, 0)),
+    0,
+    TOPIC,
+    PARTITION,
+    RAW,
+    RAW,
+    [],
+  ) as LogRecord[]
+}
+
 function decodeAll(batch: Buffer, baseOffset: number): LogRecord[] {
-  const check = checkBatch(batch, 0, batch.length)
+  const check: BatchCheck = checkBatch(batch, 0, batch.length)
   expect(check).toMatchObject({ ok: true, size: batch.length })
   if (check.ok) expect(check.header.baseOffset).toBe(baseOffset)
-  return decodeRecordBatch(batch, 0, TOPIC, PARTITION)
+  return decodeRecordBatch(batch)
 }
 
 // ---- arbitraries ----
@@ -236,7 +280,7 @@ const batchArb = fc
 
 // ---- tests ----
 
-describe('encodeRecordBatch', () => {
+describe('encodeBatch', () => {
   const records = [
     record(1_700_000_000_500, 'k1', 'v1', { trace: Buffer.from('t1') }),
     record(1_700_000_000_100, null, Buffer.alloc(0)),
@@ -245,7 +289,6 @@ describe('encodeRecordBatch', () => {
 
   it('writes the header of a plain Kafka producer batch appended by a leader of epoch 0', () => {
     const batch = encodeRecordBatch(records, 42)
-    expect(batch.length).toBe(encodedBatchSize(records))
     expect(readBatchHeader(batch, 0)).toEqual({
       baseOffset: 42,
       batchLength: batch.length - 12,
@@ -301,36 +344,13 @@ describe('encodeRecordBatch', () => {
     expect(batch.readUInt32BE(17)).toBe(kafkajsCrc32c(batch.subarray(21)))
   })
 
-  it('writes into a target buffer at a position and returns the written view', () => {
-    const size = encodedBatchSize(records)
-    const target = Buffer.alloc(size + 20, 0xaa)
-    const written = encodeRecordBatch(records, 42, target, 7)
-    expect(written.length).toBe(size)
-    expect(written.buffer).toBe(target.buffer)
-    expect(written.byteOffset).toBe(target.byteOffset + 7)
-    expect(written.equals(encodeRecordBatch(records, 42))).toBe(true)
-    expect(target[6]).toBe(0xaa)
-    expect(target[7 + size]).toBe(0xaa)
-    expect(checkBatch(target, 7, target.length)).toMatchObject({ ok: true, size })
-    expect(decodeRecordBatch(target, 7, TOPIC, PARTITION)).toEqual(expectedRecords(records, 42))
-  })
-
-  it('refuses a target without room, before writing anything', () => {
-    const size = encodedBatchSize(records)
-    const target = Buffer.alloc(size + 4, 0xaa)
-    expect(() => encodeRecordBatch(records, 0, target, 5)).toThrow(RangeError)
-    expect(() => encodeRecordBatch(records, 0, target, -1)).toThrow(RangeError)
-    expect(target.every((b) => b === 0xaa)).toBe(true)
-    expect(() => encodeRecordBatch(records, 0, target, 4)).not.toThrow()
-  })
-
   it('refuses offsets and timestamps it cannot write exactly', () => {
     expect(() => encodeRecordBatch(records, -1)).toThrow(RangeError)
     expect(() => encodeRecordBatch(records, 1.5)).toThrow(RangeError)
     expect(() => encodeRecordBatch(records, 2 ** 53)).toThrow(RangeError)
     expect(() => encodeRecordBatch([record(1.5, null, null)], 0)).toThrow(RangeError)
     expect(() => encodeRecordBatch([record(0, null, null), record(0.5, null, null)], 0)).toThrow(RangeError)
-    expect(() => encodedBatchSize([record(0, null, null), record(Number.NaN, null, null)])).toThrow(
+    expect(() => encodeRecordBatch([record(0, null, null), record(Number.NaN, null, null)], 0)).toThrow(
       RangeError,
     )
   })
@@ -338,7 +358,6 @@ describe('encodeRecordBatch', () => {
   it('encodes an empty batch that checks and decodes to no records', () => {
     const batch = encodeRecordBatch([], 10)
     expect(batch.length).toBe(BATCH_HEADER_BYTES)
-    expect(encodedBatchSize([])).toBe(BATCH_HEADER_BYTES)
     expect(readBatchHeader(batch, 0)).toMatchObject({
       baseOffset: 10,
       batchLength: 49,
@@ -348,7 +367,7 @@ describe('encodeRecordBatch', () => {
       maxTimestamp: -1,
     })
     expect(checkBatch(batch, 0, batch.length)).toMatchObject({ ok: true, size: 61 })
-    expect(decodeRecordBatch(batch, 0, TOPIC, PARTITION)).toEqual([])
+    expect(decodeRecordBatch(batch)).toEqual([])
   })
 
   it('handles many records and keeps sizes exact across varint length boundaries', () => {
@@ -357,7 +376,6 @@ describe('encodeRecordBatch', () => {
       record(1_000_000 + i, `key-${i}`, Buffer.alloc([0, 1, 63, 64, 8191, 8192][i % 6]!, i)),
     )
     const batch = encodeRecordBatch(many, 1000)
-    expect(batch.length).toBe(encodedBatchSize(many))
     const decoded = decodeAll(batch, 1000)
     expect(decoded).toHaveLength(many.length)
     // Buffer.equals rather than toEqual, which walks large buffers byte by byte slowly.
@@ -412,7 +430,6 @@ describe('header keys', () => {
     for (const key of keys) {
       const r = record(5, 'k', 'v', { [key]: Buffer.from('v') })
       const batch = encodeRecordBatch([r], 0)
-      expect(batch.length, key).toBe(encodedBatchSize([r]))
       // Lone surrogates are written as U+FFFD, as Buffer.from(key) does.
       const decodedKey = Buffer.from(key).toString()
       expect(decodeAll(batch, 0)[0]!.headers).toEqual({ [decodedKey]: Buffer.from('v') })
@@ -486,7 +503,7 @@ describe('against kafkajs', () => {
     const batch = await kafkajsEncode(records, 100, { offsetDeltas: [0, 2, 5], lastOffsetDelta: 7 })
     const check = checkBatch(batch, 0, batch.length)
     expect(check).toMatchObject({ ok: true, header: { lastOffsetDelta: 7, recordCount: 3 } })
-    expect(decodeRecordBatch(batch, 0, TOPIC, PARTITION).map((r) => r.offset)).toEqual([100, 102, 105])
+    expect(decodeRecordBatch(batch).map((r) => r.offset)).toEqual([100, 102, 105])
   })
 
   it('checks a compressed batch but refuses to decode it', async () => {
@@ -494,43 +511,128 @@ describe('against kafkajs', () => {
     const batch = await kafkajsEncode(records, 0, { compression: kafkajsCompression.GZIP })
     expect(readBatchHeader(batch, 0).attributes & 7).toBe(1)
     expect(checkBatch(batch, 0, batch.length).ok).toBe(true)
-    expect(() => decodeRecordBatch(batch, 0, TOPIC, PARTITION)).toThrow(LogbusError)
-    expect(() => decodeRecordBatch(batch, 0, TOPIC, PARTITION)).toThrow(/compressed/)
+    expect(() => decodeRecordBatch(batch)).toThrow(LogbusError)
+    expect(() => decodeRecordBatch(batch)).toThrow(/compressed/)
+  })
+
+  it('decodes a compressed batch through a decompressor plugged in', async () => {
+    const records = [record(10, 'a', 'x'.repeat(100)), record(11, 'b', 'y')]
+    const batch = await kafkajsEncode(records, 5, { compression: kafkajsCompression.GZIP })
+    const columns = decodeColumns(batch, (codec, bytes) => {
+      expect(codec).toBe(1)
+      return gunzipSync(bytes)
+    })
+    expect(columns.keys.map((k) => k?.toString())).toEqual(['a', 'b'])
+    expect(columns.values.map((v) => v?.toString())).toEqual(['x'.repeat(100), 'y'])
+    expect(columns.timestamps).toEqual([10, 11])
   })
 })
 
-describe('decodeRecordBatch', () => {
+describe('encodeBatch through codecs and Kafka producer fields', () => {
+  it('writes string keys and values straight as UTF-8, the bytes a raw batch of the same text gives', () => {
+    const keys = ['k', 'ключ', '😀'.repeat(30), '']
+    const values = ['v', 'ünï', 'z'.repeat(300), 'é'.repeat(70)]
+    const typed = RecordBatch.fromColumns(
+      { keyCodec: string(), valueCodec: string(), keys, values, headers: null, timestamps: null },
+      { count: 4, firstTimestamp: 7, maxTimestamp: 7, sizeBytes: 0 },
+    )
+    const raw = encodeRecordBatch(
+      keys.map((k, i) => record(7, k, values[i]!)),
+      3,
+    )
+    expect(encodeBatch(typed, 3).equals(raw)).toBe(true)
+  })
+
+  it('encodes each value exactly once, through its codec', () => {
+    let calls = 0
+    const counted = {
+      ...json(),
+      encode: (value: unknown) => {
+        calls++
+        return JSON.stringify(value)
+      },
+    }
+    const values = [{ a: 1 }, { b: [2, 3] }, 'text']
+    const batch = RecordBatch.fromColumns(
+      {
+        keyCodec: RAW,
+        valueCodec: counted,
+        keys: [null, null, null],
+        values,
+        headers: null,
+        timestamps: null,
+      },
+      { count: 3, firstTimestamp: 1, maxTimestamp: 1, sizeBytes: 0 },
+    )
+    const bytes = encodeBatch(batch, 0)
+    expect(calls).toBe(3)
+    expect(decodeRecordBatch(bytes).map((r) => JSON.parse(r.value!.toString()))).toEqual(values)
+  })
+
+  it('keeps the producer id, epoch, base sequence and the transactional and control bits', async () => {
+    const meta = { producerId: 4242, producerEpoch: 7, baseSequence: 99, transactional: true, control: false }
+    const bytes = encodeRecordBatch([record(1, 'k', 'v'), record(2, 'k', 'w')], 10, meta)
+    expect(readBatchHeader(bytes, 0)).toMatchObject({
+      producerId: 4242,
+      producerEpoch: 7,
+      baseSequence: 99,
+      attributes: 0x10,
+    })
+    expect(await kafkajsDecode(bytes)).toMatchObject({
+      producerId: '4242',
+      producerEpoch: 7,
+      firstSequence: 99,
+      inTransaction: true,
+      isControlBatch: false,
+    })
+    const back = batchFromBytes(bytes, readBatchHeader(bytes, 0))
+    expect(back).toMatchObject({ ...meta, baseOffset: 10, count: 2, lastOffsetDelta: 1 })
+    const control = encodeRecordBatch([record(1, null, null)], 0, { transactional: true, control: true })
+    expect(readBatchHeader(control, 0).attributes).toBe(0x30)
+    expect(await kafkajsDecode(control)).toMatchObject({ inTransaction: true, isControlBatch: true })
+  })
+})
+
+describe('batchFromBytes and decodeColumns', () => {
   it('round-trips any batch, and checkBatch accepts it', () => {
     fc.assert(
       fc.property(batchArb, ({ baseOffset, records }) => {
         const batch = encodeRecordBatch(records, baseOffset)
-        expect(batch.length).toBe(encodedBatchSize(records))
         expect(decodeAll(batch, baseOffset)).toEqual(expectedRecords(records, baseOffset))
       }),
       { numRuns: 300 },
     )
   })
 
-  it('returns views into the batch buffer, not copies', () => {
+  it('decodes views into one private copy of the bytes: changing a value never changes the bytes', () => {
     const batch = encodeRecordBatch(
-      [record(1, 'key', 'value', { h: [Buffer.from('1'), Buffer.from('2')] })],
+      [record(1, 'key', 'value', { h: [Buffer.from('1'), Buffer.from('2')] }), record(2, 'k2', 'v2')],
       0,
     )
-    const [r] = decodeRecordBatch(batch, 0, TOPIC, PARTITION)
-    expect(r!.key!.buffer).toBe(batch.buffer)
-    expect(r!.value!.buffer).toBe(batch.buffer)
-    const h = r!.headers.h as Buffer[]
-    expect(h[0]!.buffer).toBe(batch.buffer)
-    expect(h[1]!.buffer).toBe(batch.buffer)
+    const pristine = Buffer.from(batch)
+    const read = batchFromBytes(batch, readBatchHeader(batch, 0))
+    const [r, r2] = batchRecords(read, 0, TOPIC, PARTITION, RAW, RAW, [])
+    // One copy per batch, not per record: the views lie within one batch-sized span, outside the bytes.
+    const views = [r!.key!, r!.value!, ...(r!.headers.h as Buffer[]), r2!.key!, r2!.value!]
+    const starts = views.map((v) => v.byteOffset)
+    expect(new Set(views.map((v) => v.buffer)).size).toBe(1)
+    expect(Math.max(...starts) - Math.min(...starts)).toBeLessThan(batch.length)
+    const overlaps = (v: Buffer) =>
+      v.buffer === batch.buffer &&
+      v.byteOffset < batch.byteOffset + batch.length &&
+      v.byteOffset + v.length > batch.byteOffset
+    expect(views.some(overlaps)).toBe(false)
+    r!.value!.fill(0)
+    r2!.key!.fill(0xff)
+    expect(batch.equals(pristine)).toBe(true)
+    expect(read.encoded!.equals(pristine)).toBe(true)
+    // Decoded once: a second reader of the same batch gets the same (changed) views.
+    expect(read.values[0]).toBe(r!.value)
+    expect(Object.isFrozen(r!.headers)).toBe(true)
   })
 
   it('uses the shared EMPTY_HEADERS for records without headers', () => {
-    const [a, b] = decodeRecordBatch(
-      encodeRecordBatch([record(1, null, null), record(2, null, null, {})], 0),
-      0,
-      TOPIC,
-      PARTITION,
-    )
+    const [a, b] = decodeRecordBatch(encodeRecordBatch([record(1, null, null), record(2, null, null, {})], 0))
     expect(a!.headers).toBe(EMPTY_HEADERS)
     expect(b!.headers).toBe(EMPTY_HEADERS)
   })
@@ -564,7 +666,7 @@ describe('decodeRecordBatch', () => {
     expect(batch[keyLengthAt]).toBe(2)
     batch[keyLengthAt] = 1 // zigzag(-1)
     fixCrc(batch)
-    expect(() => decodeRecordBatch(batch, 0, TOPIC, PARTITION)).toThrow(/Header key of length -1/)
+    expect(() => decodeRecordBatch(batch)).toThrow(/Header key of length -1/)
   })
 
   it('takes every timestamp from maxTimestamp in a LogAppendTime batch', () => {
@@ -578,7 +680,7 @@ describe('decodeRecordBatch', () => {
     const batch = encodeRecordBatch([record(1, 'k', 'v')], 0)
     batch[BATCH_HEADER_BYTES + 4] = 4 // keyLength 1 → 2: the record now overruns its length
     fixCrc(batch)
-    expect(() => decodeRecordBatch(batch, 0, TOPIC, PARTITION)).toThrow(LogbusError)
+    expect(() => decodeRecordBatch(batch)).toThrow(LogbusError)
   })
 })
 

@@ -9,7 +9,7 @@ import {
   varlongSize,
   writeVarint,
   writeVarlong,
-} from '../../../src/storage/file/varint'
+} from '../../../src/record/v2/varint'
 
 /** The slice of kafkajs' protocol Encoder these tests use (CommonJS internals, untyped). */
 interface KafkajsEncoder {

@@ -9,7 +9,8 @@
  * spec, it SIGKILLs itself at a chosen point inside the file storage (a segment roll, a torn write).
  * It exits when its stdin closes, so it never outlives the test.
  */
-import { Bus, FileStorage, type FileSystem, type Message, nodeFileSystem } from '../../../src/index'
+import { FileStorage, type FileSystem, nodeFileSystem } from '../../../src/file'
+import { Bus, type Message } from '../../../src/index'
 import {
   type ChildLine,
   CRASH_GROUP,
