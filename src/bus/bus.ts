@@ -49,6 +49,8 @@ export interface BusOptions<D extends TopicDeclarations = Record<never, never>> 
   dir?: string
   /** With `dir`: when appends are durable. Default `'always'` (see FileStorage). */
   fsync?: 'always' | 'interval' | 'never'
+  /** With `dir`: take the directory's lock over from an owner that may be alive (see FileStorage). */
+  breakLock?: boolean
   /** The source of time and timers; tests inject a fake one so timeouts need no real waiting. */
   clock?: Clock
   /** How often retention runs in the background (Kafka's log.retention.check.interval.ms). Default 300000. */
@@ -127,6 +129,7 @@ const busOptionsSchema = z.strictObject({
     .optional(),
   dir: z.string().min(1, 'must be a directory path').optional(),
   fsync: z.enum(['always', 'interval', 'never']).optional(),
+  breakLock: z.boolean().optional(),
   retentionCheckIntervalMs: z.number().int().min(1).default(300_000),
   topics: z.record(z.string(), z.unknown()).optional(),
   autoCreateTopics: z
@@ -189,6 +192,12 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
     if (resolved.fsync !== undefined && resolved.dir === undefined) {
       throw new InvalidConfigError('bus.fsync', 'applies to a dir; set fsync on the FileStorage instead')
     }
+    if (resolved.breakLock !== undefined && resolved.dir === undefined) {
+      throw new InvalidConfigError(
+        'bus.breakLock',
+        'applies to a dir; set breakLock on the FileStorage instead',
+      )
+    }
     const declared = new Map<string, ReturnType<typeof resolveTopicOptions>>()
     for (const [name, spec] of Object.entries(resolved.topics ?? {})) {
       validateTopicName(name)
@@ -198,7 +207,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
     if (storage === undefined && resolved.dir !== undefined) {
       // The file log is loaded only when asked for: the core imports no node:fs.
       const { FileStorage } = await import('../storage/file/file-storage')
-      storage = new FileStorage({ dir: resolved.dir, fsync: resolved.fsync })
+      storage = new FileStorage({ dir: resolved.dir, fsync: resolved.fsync, breakLock: resolved.breakLock })
     }
     storage ??= new MemoryStorage()
     const snapshot = await storage.open()
