@@ -327,11 +327,6 @@ export class FilePartitionLog implements PartitionLog, SyncSource {
 
   /** For the commit round: what to flush now, with what to do once it is durable. */
   takeSyncJob(): SyncJob | undefined {
-    if (this.#syncing !== undefined) {
-      // The previous round's flush still runs (after a failure elsewhere); ask again once it ends.
-      void this.#syncing.then(() => this.#s.commit.request(this))
-      return undefined
-    }
     if (this.#failed !== undefined) {
       this.#rejectWaiters(this.#failed)
       return undefined
@@ -372,13 +367,18 @@ export class FilePartitionLog implements PartitionLog, SyncSource {
   async #close(): Promise<void> {
     this.#closed = true
     while (this.#syncing !== undefined) await this.#syncing
+    // A log that failed before reported it then (to the appends it failed); closing it releases it all the same.
+    const failedBefore = this.#failed !== undefined
+    // Through the commit, so that logs closing together flush in one parallel round.
+    if (!failedBefore && this.#needsFlush()) await this.#s.commit.flush(this)
     this.#s.commit.forget(this)
     const { fs, files } = this.#s
-    let failure: LogbusError | undefined
+    let failure: LogbusError | undefined = failedBefore ? undefined : this.#failed
     let state: PartitionState | undefined
     try {
       if (this.#failed === undefined) {
         for (const segment of this.#segments) {
+          // Written after the round took its job (never by a closed log), or the round was skipped.
           if (!segment.unsynced) continue
           fs.fsyncSync(files.fd(segment.file))
           segment.durableSize = segment.size
@@ -388,12 +388,17 @@ export class FilePartitionLog implements PartitionLog, SyncSource {
         for (const waiter of this.#waiters) waiter.resolve(waiter.base)
         this.#waiters = []
         for (const segment of this.#segments) {
-          if (!segment.indexDirty) continue
+          // An empty segment needs no index: its absence costs nothing to rebuild.
+          if (!segment.indexDirty || segment.size === 0) continue
           try {
             segment.writeIndex(fs)
           } catch (error) {
             // The data is safe; the next open rebuilds the missing index.
-            failure ??= toStorageError(error, `Cannot write ${segment.indexPath} (the next open rebuilds it)`)
+            failure ??= toStorageError(
+              error,
+              `Cannot write ${segment.indexPath} (the next open rebuilds it)`,
+              false,
+            )
           }
         }
         state = { segments: this.#segments.map((s) => s.toState()) }
@@ -405,9 +410,8 @@ export class FilePartitionLog implements PartitionLog, SyncSource {
         false,
       )
       state = undefined
-      this.#rejectWaiters(failure)
     } finally {
-      this.#rejectWaiters(this.#failed ?? new ClosedError(this.#what()))
+      this.#rejectWaiters(failure ?? this.#failed ?? new ClosedError(this.#what()))
       for (const segment of this.#segments) {
         try {
           files.close(segment.file)
@@ -419,6 +423,10 @@ export class FilePartitionLog implements PartitionLog, SyncSource {
       this.#o.onClose?.(state)
     }
     if (failure !== undefined) throw failure
+  }
+
+  #needsFlush(): boolean {
+    return this.#waiters.length > 0 || this.#pendingDirs.length > 0 || this.#segments.some((s) => s.unsynced)
   }
 
   #write(segment: Segment, bytes: Buffer): void {
@@ -479,21 +487,28 @@ export class FilePartitionLog implements PartitionLog, SyncSource {
 
   /**
    * After a failed flush the page cache may have dropped the data (Linux marks the pages clean):
-   * nothing more is accepted, and what was never acknowledged is cut off so that it cannot resurface
-   * after a reopen or sit as a hole in front of later data.
+   * nothing more is accepted. Under 'always', what was never acknowledged is cut off so that it
+   * cannot resurface after a reopen or sit as a hole in front of later data; under 'interval' and
+   * 'never' everything written was acknowledged already, and stays.
    */
   #fail(error: unknown): void {
-    this.#failed ??= toStorageError(error, `Cannot make ${this.#what()} durable`, false)
+    this.#failed ??= toStorageError(
+      error,
+      `Cannot make the log of ${this.#o.topic}-${this.#o.partition} durable`,
+      false,
+    )
     const { fs, files } = this.#s
-    for (const segment of this.#segments) {
-      if (!segment.unsynced) continue
-      try {
-        fs.ftruncateSync(files.fd(segment.file), segment.durableSize)
-      } catch {
-        // The reopen's recovery scan deals with whatever is left.
+    if (this.#o.fsync === 'always') {
+      for (const segment of this.#segments) {
+        if (!segment.unsynced) continue
+        try {
+          fs.ftruncateSync(files.fd(segment.file), segment.durableSize)
+        } catch {
+          // The reopen's recovery scan deals with whatever is left.
+        }
       }
+      this.#cache.dropFrom(this.#visibleEnd)
     }
-    this.#cache.dropFrom(this.#visibleEnd)
     this.#rejectWaiters(this.#failed)
   }
 

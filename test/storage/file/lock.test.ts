@@ -55,13 +55,49 @@ describe('FileStorage lock', () => {
     expect(existsSync(join(dir, LOCK))).toBe(false)
   })
 
-  it('never takes over a lock written on another host (its pid cannot be checked from here)', async () => {
+  it('never takes over a lock from another host on its own, and says whose it is and what to do (issue 10, bug 7)', async () => {
     const dir = tempDir()
     await writtenTopic(dir, 1)
     // A dead pid, but another host's (or container's): it may be alive there.
-    writeFileSync(join(dir, LOCK), `2147483646\nsome-other-host\ntoken\n`)
-    await expect(fileBus(dir)).rejects.toBeInstanceOf(LockedError)
-    expect(readFileSync(join(dir, LOCK), 'utf8')).toBe('2147483646\nsome-other-host\ntoken\n')
+    writeFileSync(join(dir, LOCK), `1\nold-container\ntoken\n`)
+    const error = await rejection(fileBus(dir))
+    expect(error).toBeInstanceOf(LockedError)
+    expect(error).toMatchObject({ ownerPid: 1, ownerHost: 'old-container' })
+    // Before: "locked by another logbus (pid 1)", nothing about the host or a way out.
+    const message = (error as Error).message
+    expect(message).toContain('pid 1 on host old-container')
+    expect(message).toContain(hostname())
+    expect(message).toMatch(/new hostname/)
+    expect(message).toContain('breakLock: true')
+    expect(readFileSync(join(dir, LOCK), 'utf8')).toBe('1\nold-container\ntoken\n')
+  })
+
+  it('breakLock takes over a lock from another host, through FileStorage and through Bus.open', async () => {
+    const dir = tempDir()
+    const { topic } = await writtenTopic(dir, 2)
+    writeFileSync(join(dir, LOCK), `1\nold-container\ntoken\n`)
+    const bus = await fileBus(dir, { breakLock: true })
+    expect(readFileSync(join(dir, LOCK), 'utf8').split('\n').slice(0, 2)).toEqual([String(process.pid), hostname()])
+    expect(bus.topic(topic).partition(0).logEndOffset).toBe(2)
+    await bus.close()
+    expect(existsSync(join(dir, LOCK))).toBe(false)
+
+    writeFileSync(join(dir, LOCK), `7\nother-container\ntoken\n`)
+    const viaBus = await openBus({ dir, breakLock: true })
+    expect(viaBus.topic(topic).partition(0).logEndOffset).toBe(2)
+  })
+
+  it('breakLock never takes the lock of a bus open in this same process', async () => {
+    const dir = tempDir()
+    const owner = await fileBus(dir)
+    const error = await rejection(fileBus(dir, { breakLock: true }))
+    expect(error).toBeInstanceOf(LockedError)
+    expect((error as Error).message).toMatch(/in this process/)
+    await owner.close()
+  })
+
+  it('breakLock applies to a dir: without one, Bus.open rejects it', async () => {
+    expect(await rejection(openBus({ breakLock: true }))).toMatchObject({ name: 'InvalidConfigError' })
   })
 
   it('refuses a lock held by another live process', async () => {
@@ -87,7 +123,12 @@ describe('FileStorage lock', () => {
     expect(error).toBeInstanceOf(LockedError)
     expect((error as LockedError).ownerPid).toBe(pid)
     expect((error as LockedError).message).toContain(String(pid))
+    expect((error as LockedError).message).toMatch(/is alive/)
     expect(tree(dir)).toEqual(before)
+    // A live process may be an unrelated one that reused the pid: breakLock is the way out.
+    const broken = await fileBus(dir, { breakLock: true })
+    await broken.close()
+    writeFileSync(join(dir, LOCK), `${pid}\n${hostname()}\nother-process-token\n`)
 
     // Once the owner is gone, its lock is stale and taken over.
     child.kill()

@@ -290,3 +290,114 @@ export function syncSpy(dir: string): {
     held: () => parked.length,
   }
 }
+
+export type FaultOp =
+  | 'openSync'
+  | 'writeSync'
+  | 'readSync'
+  | 'fdatasync'
+  | 'fsync'
+  | 'fsyncSync'
+  | 'ftruncateSync'
+  | 'writeFileSync'
+  | 'mkdirSync'
+  | 'renameSync'
+
+interface Fault {
+  op: FaultOp
+  code: string
+  when: (path: string) => boolean
+  after: number
+}
+
+/**
+ * Node's fs with failures on demand, as a full disk (ENOSPC), too many open files (EMFILE), a
+ * read-only file system (EROFS) or a failing disk (EIO) make them; it also counts the descriptors
+ * left open.
+ */
+export function faultyFs(): {
+  fs: FileSystem
+  /** Makes `op` fail with `code` on paths `when` accepts, after `after` calls went through, until cleared. */
+  fail(op: FaultOp, code: string, options?: { when?: (path: string) => boolean; after?: number }): void
+  clear(): void
+  /** Paths of the descriptors opened through this file system and not closed. */
+  openPaths(): string[]
+  /** How many calls a fault failed. */
+  failures(): number
+} {
+  const paths = new Map<number, string>()
+  let faults: Fault[] = []
+  let failed = 0
+  const check = (op: FaultOp, path: string): void => {
+    for (const fault of faults) {
+      if (fault.op !== op || !fault.when(path)) continue
+      if (fault.after > 0) {
+        fault.after--
+        continue
+      }
+      failed++
+      throw systemError(fault.code, op.replace('Sync', ''), path)
+    }
+  }
+  const at = (fd: number): string => paths.get(fd) ?? ''
+  const fs: FileSystem = {
+    ...nodeFileSystem,
+    openSync(path, flags) {
+      check('openSync', path)
+      const fd = nodeFileSystem.openSync(path, flags)
+      paths.set(fd, path)
+      return fd
+    },
+    closeSync(fd) {
+      paths.delete(fd)
+      nodeFileSystem.closeSync(fd)
+    },
+    writeSync(fd, buffer, offset, length, position) {
+      check('writeSync', at(fd))
+      return nodeFileSystem.writeSync(fd, buffer, offset, length, position)
+    },
+    readSync(fd, buffer, offset, length, position) {
+      check('readSync', at(fd))
+      return nodeFileSystem.readSync(fd, buffer, offset, length, position)
+    },
+    async fdatasync(fd) {
+      check('fdatasync', at(fd))
+      return nodeFileSystem.fdatasync(fd)
+    },
+    async fsync(fd) {
+      check('fsync', at(fd))
+      return nodeFileSystem.fsync(fd)
+    },
+    fsyncSync(fd) {
+      check('fsyncSync', at(fd))
+      nodeFileSystem.fsyncSync(fd)
+    },
+    ftruncateSync(fd, length) {
+      check('ftruncateSync', at(fd))
+      nodeFileSystem.ftruncateSync(fd, length)
+    },
+    writeFileSync(path, data, flags) {
+      check('writeFileSync', path)
+      nodeFileSystem.writeFileSync(path, data, flags)
+    },
+    mkdirSync(path) {
+      check('mkdirSync', path)
+      nodeFileSystem.mkdirSync(path)
+    },
+    renameSync(from, to) {
+      check('renameSync', from)
+      nodeFileSystem.renameSync(from, to)
+    },
+  }
+  return {
+    fs,
+    fail(op, code, { when = () => true, after = 0 } = {}) {
+      faults.push({ op, code, when, after })
+    },
+    clear() {
+      faults = []
+    },
+    openPaths: () => [...paths.values()],
+    failures: () => failed,
+  }
+}
