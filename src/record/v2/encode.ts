@@ -129,7 +129,7 @@ export function encodeBatch(batch: RecordBatch, baseOffset: number): Buffer {
       ATTRIBUTES_OFFSET,
       (batch.transactional ? TRANSACTIONAL_FLAG : 0) | (batch.control ? CONTROL_FLAG : 0),
     )
-    writeInt32(buf, LAST_OFFSET_DELTA_OFFSET, n === 0 ? -1 : batch.lastOffsetDelta)
+    writeInt32(buf, LAST_OFFSET_DELTA_OFFSET, batch.lastOffsetDelta)
     writeInt64(buf, BASE_TIMESTAMP_OFFSET, first)
     writeInt64(buf, MAX_TIMESTAMP_OFFSET, maxTimestamp)
     writeInt64(buf, PRODUCER_ID_OFFSET, batch.producerId)

@@ -1,4 +1,3 @@
-import { dirname } from 'node:path'
 import { ClosedError, InvalidRecordError, LogbusError, OffsetOutOfRangeError } from '../../errors'
 import type { RecordBatch } from '../../record/record-batch'
 import { encodeBatch } from '../../record/v2/encode'
@@ -9,9 +8,11 @@ import type { DescriptorCache } from './descriptor-cache'
 import { type FileSystem, isCode, writeFileAtomic } from './file-system'
 import { toStorageError } from './fs-errors'
 import type { GroupCommit, SyncJob, SyncSource } from './group-commit'
-import { type PartitionState, type RecoveryContext, recoverSegments } from './recovery'
-import { Segment, segmentBases } from './segment'
-import { type ReadSource, readFromDisk, segmentIndexFor } from './segment-reader'
+import { LOG_START_FILE } from './paths'
+import type { PartitionState, RecoveryContext } from './recovery'
+import type { Segment } from './segment'
+import { appendToSegment, closeSegments, openSegments, rollSegment } from './segment-files'
+import { findOffsetForTimestamp, type ReadSource, readFromDisk, segmentIndexFor } from './segment-reader'
 
 /**
  * When an append is durable: `'always'` flushes before the append resolves (appends of the same
@@ -53,7 +54,6 @@ interface Waiter {
   reject: (error: unknown) => void
 }
 
-const LOG_START_FILE = 'log-start-offset'
 const TIMESTAMP_READ_BYTES = 1 << 20
 
 /**
@@ -116,51 +116,17 @@ export class FilePartitionLog implements PartitionLog, SyncSource {
   }
 
   /**
-   * Opens (creating it if needed) and recovers a partition directory (see `recoverSegments`). A new
-   * directory or segment file is made durable by the first flush round, before any append into it is
+   * Opens (creating it if needed) and recovers a partition directory (see `openSegments`). A new
+   * directory or segment file is made durable by the first flush, before any append into it is
    * acknowledged.
    */
   static open(services: LogServices, options: FileLogOptions): FilePartitionLog {
-    const { fs, files } = services
-    const { dir } = options
-    const segments: Segment[] = []
-    try {
-      const createdDir = !fs.existsSync(dir)
-      fs.mkdirSync(dir)
-      const bases = segmentBases(fs.readdirSync(dir))
-      const start = readLogStart(fs, dir)
-      const created = bases.length === 0
-      if (created) bases.push(start ?? 0)
-      for (const base of bases) {
-        const segment = new Segment(dir, base)
-        segments.push(segment)
-        // Never O_APPEND: on Linux it makes positioned writes ignore their position.
-        if (created) files.create(segment.file, 'w+')
-      }
-      const ctx: RecoveryContext = {
-        fs,
-        files,
-        topic: options.topic,
-        partition: options.partition,
-        report: services.report,
-      }
-      recoverSegments(ctx, segments, options.clean)
-      const log = new FilePartitionLog(services, options, ctx, segments, start ?? segments[0]!.baseOffset)
-      if (options.fsync !== 'never') {
-        if (created) log.#pendingDirs.push(dir)
-        if (createdDir) log.#pendingDirs.push(dirname(dir))
-      }
-      return log
-    } catch (error) {
-      for (const segment of segments) {
-        try {
-          files.close(segment.file)
-        } catch {
-          // Opening failed already; that error is the one to report.
-        }
-      }
-      throw toStorageError(error, `Cannot open the log of ${options.topic}-${options.partition} in ${dir}`)
-    }
+    const { fs, files, report } = services
+    const ctx: RecoveryContext = { fs, files, topic: options.topic, partition: options.partition, report }
+    const { segments, start, newEntries } = openSegments(ctx, options.dir, options.clean)
+    const log = new FilePartitionLog(services, options, ctx, segments, start)
+    if (options.fsync !== 'never') log.#pendingDirs.push(...newEntries)
+    return log
   }
 
   get logStartOffset(): number {
@@ -202,7 +168,7 @@ export class FilePartitionLog implements PartitionLog, SyncSource {
     let segment = this.#segments.at(-1)!
     if (segment.size > 0 && segment.size + bytes.length > this.#o.segmentBytes) segment = this.#roll()
     const position = segment.size
-    this.#write(segment, bytes)
+    appendToSegment(this.#s.fs, this.#s.files, segment, bytes, (error) => this.#fail(error))
     if (received === undefined) batch.keepEncoded(bytes)
     segment.addBatch(position, bytes.length, batch.nextOffset - 1, batch.maxTimestamp)
     this.#next = batch.nextOffset
@@ -247,22 +213,9 @@ export class FilePartitionLog implements PartitionLog, SyncSource {
 
   offsetForTimestamp(timestamp: number): number | null {
     this.#assertOpen()
-    for (const segment of this.#segments) {
-      if (segment.maxTimestamp < timestamp || segment.nextOffset <= this.#start) continue
-      let offset = Math.max(segment.baseOffset, this.#start)
-      const end = Math.min(segment.nextOffset, this.#visibleEnd)
-      while (offset < end) {
-        const batches = this.read(offset, TIMESTAMP_READ_BYTES)
-        if (batches.length === 0) break
-        for (const batch of batches) {
-          if (batch.maxTimestamp < timestamp || batch.nextOffset <= offset) continue
-          const found = firstAtOrAfter(batch, timestamp, offset)
-          if (found !== null) return found
-        }
-        offset = batches.at(-1)!.nextOffset
-      }
-    }
-    return null
+    return findOffsetForTimestamp(this.#segments, this.#start, this.#visibleEnd, timestamp, (offset) =>
+      this.read(offset, TIMESTAMP_READ_BYTES),
+    )
   }
 
   /**
@@ -369,59 +322,34 @@ export class FilePartitionLog implements PartitionLog, SyncSource {
     while (this.#syncing !== undefined) await this.#syncing
     // A log that failed before reported it then (to the appends it failed); closing it releases it all the same.
     const failedBefore = this.#failed !== undefined
-    // Through the commit, so that logs closing together flush in one parallel round.
+    // Through the commit, so that logs closing together flush in one batch.
     if (!failedBefore && this.#needsFlush()) await this.#s.commit.flush(this)
     this.#s.commit.forget(this)
     const { fs, files } = this.#s
-    let failure: LogbusError | undefined = failedBefore ? undefined : this.#failed
-    let state: PartitionState | undefined
+    let failure = failedBefore ? undefined : this.#failed
     try {
-      if (this.#failed === undefined) {
-        for (const segment of this.#segments) {
-          // Written after the round took its job (never by a closed log), or the round was skipped.
-          if (!segment.unsynced) continue
-          fs.fsyncSync(files.fd(segment.file))
-          segment.durableSize = segment.size
-          segment.file.unsynced = false
-        }
-        this.#visibleEnd = this.#next
-        for (const waiter of this.#waiters) waiter.resolve(waiter.base)
-        this.#waiters = []
-        for (const segment of this.#segments) {
-          // An empty segment needs no index: its absence costs nothing to rebuild.
-          if (!segment.indexDirty || segment.size === 0) continue
-          try {
-            segment.writeIndex(fs)
-          } catch (error) {
-            // The data is safe; the next open rebuilds the missing index.
-            failure ??= toStorageError(
-              error,
-              `Cannot write ${segment.indexPath} (the next open rebuilds it)`,
-              false,
-            )
-          }
-        }
-        state = { segments: this.#segments.map((s) => s.toState()) }
+      // Written after the flush took its job, or never given one: flushed here.
+      for (const segment of this.#segments) {
+        if (failure !== undefined || !segment.unsynced) continue
+        fs.fsyncSync(files.fd(segment.file))
+        segment.durableSize = segment.size
+        segment.file.unsynced = false
       }
     } catch (error) {
-      failure ??= toStorageError(
-        error,
-        `Cannot flush the log of ${this.#o.topic}-${this.#o.partition}`,
-        false,
-      )
-      state = undefined
-    } finally {
-      this.#rejectWaiters(failure ?? this.#failed ?? new ClosedError(this.#what()))
-      for (const segment of this.#segments) {
-        try {
-          files.close(segment.file)
-        } catch (error) {
-          failure ??= toStorageError(error, `Cannot close ${segment.logPath}`)
-        }
-      }
-      this.#cache.dropBefore(Number.POSITIVE_INFINITY)
-      this.#o.onClose?.(state)
+      failure = toStorageError(error, `Cannot flush the log of ${this.#o.topic}-${this.#o.partition}`, false)
     }
+    const clean = failure === undefined && this.#failed === undefined
+    if (clean) {
+      this.#visibleEnd = this.#next
+      for (const waiter of this.#waiters) waiter.resolve(waiter.base)
+      this.#waiters = []
+    }
+    this.#rejectWaiters(failure ?? this.#failed ?? new ClosedError(this.#what()))
+    const closing = closeSegments(fs, files, this.#segments, clean)
+    failure ??= closing
+    this.#cache.dropBefore(Number.POSITIVE_INFINITY)
+    // A failed log has no clean state: the next open scans it.
+    this.#o.onClose?.(clean ? { segments: this.#segments.map((s) => s.toState()) } : undefined)
     if (failure !== undefined) throw failure
   }
 
@@ -429,57 +357,11 @@ export class FilePartitionLog implements PartitionLog, SyncSource {
     return this.#waiters.length > 0 || this.#pendingDirs.length > 0 || this.#segments.some((s) => s.unsynced)
   }
 
-  #write(segment: Segment, bytes: Buffer): void {
-    const { fs, files } = this.#s
-    let written = 0
-    try {
-      const fd = files.fd(segment.file)
-      while (written < bytes.length) {
-        written += fs.writeSync(fd, bytes, written, bytes.length - written, segment.size + written)
-      }
-      segment.file.unsynced = true
-    } catch (error) {
-      let undone = true
-      if (written > 0) {
-        try {
-          fs.ftruncateSync(files.fd(segment.file), segment.size)
-        } catch (cause) {
-          undone = false
-          this.#fail(toStorageError(cause, `Cannot cut a failed write off ${segment.logPath}`, false))
-        }
-      }
-      throw toStorageError(error, `Cannot append to ${segment.logPath}`, undone ? undefined : false)
-    }
-  }
-
-  /**
-   * Starts a new segment: the old one is flushed first (unless 'never'), so that a segment other than
-   * the last is always complete on disk, and its index written (rebuilt at the next open if that fails).
-   */
+  /** Starts a new segment (see `rollSegment`); a failed flush of the old one fails the log. */
   #roll(): Segment {
     const { fs, files } = this.#s
-    const old = this.#segments.at(-1)!
-    if (this.#o.fsync !== 'never' && old.unsynced) {
-      try {
-        fs.fsyncSync(files.fd(old.file))
-      } catch (error) {
-        this.#fail(toStorageError(error, `Cannot flush ${old.logPath}`, false))
-        throw this.#failed
-      }
-      old.durableSize = old.size
-      old.file.unsynced = false
-    }
-    try {
-      old.writeIndex(fs)
-    } catch {
-      // Only an optimisation: the next open rebuilds a missing index.
-    }
-    const segment = new Segment(this.#o.dir, this.#next)
-    try {
-      files.create(segment.file, 'w+')
-    } catch (error) {
-      throw toStorageError(error, `Cannot create ${segment.logPath}`)
-    }
+    const where = { dir: this.#o.dir, base: this.#next, flush: this.#o.fsync !== 'never' }
+    const segment = rollSegment(fs, files, this.#segments.at(-1)!, where, (error) => this.#fail(error))
     this.#segments.push(segment)
     if (this.#o.fsync !== 'never') this.#pendingDirs.push(this.#o.dir)
     return segment
@@ -529,26 +411,5 @@ export class FilePartitionLog implements PartitionLog, SyncSource {
 
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError(this.#what())
-  }
-}
-
-/** The first offset at or after `from` in `batch` whose timestamp is at or after `timestamp`. */
-function firstAtOrAfter(batch: RecordBatch, timestamp: number, from: number): number | null {
-  const timestamps = batch.timestamps
-  const deltas = batch.offsetDeltas
-  for (let i = 0; i < batch.count; i++) {
-    const offset = batch.baseOffset + (deltas === null ? i : deltas[i]!)
-    if (offset >= from && (timestamps === null ? batch.firstTimestamp : timestamps[i]!) >= timestamp)
-      return offset
-  }
-  return null
-}
-
-function readLogStart(fs: FileSystem, dir: string): number | undefined {
-  try {
-    const value = Number(fs.readFileSync(`${dir}/${LOG_START_FILE}`).toString('utf8'))
-    return Number.isSafeInteger(value) && value >= 0 ? value : undefined
-  } catch {
-    return undefined
   }
 }

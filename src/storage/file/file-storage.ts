@@ -12,6 +12,7 @@ import { toStorageError } from './fs-errors'
 import { GroupCommit } from './group-commit'
 import { acquireLock } from './lock'
 import { OffsetsStore } from './offsets-store'
+import { CLEAN_FILE, META_DIR, TOPICS_FILE, topicOfPartitionDir } from './paths'
 import type { PartitionState } from './recovery'
 
 /**
@@ -72,9 +73,6 @@ const optionsSchema = z.strictObject({
     .default(nodeFileSystem),
 })
 
-const META_DIR = '__logbus'
-const TOPICS_FILE = 'topics.json'
-const CLEAN_FILE = 'clean-shutdown.json'
 const OFFSETS_KEY = '__offsets'
 
 interface CleanMarker {
@@ -347,10 +345,4 @@ export class FileStorage extends BaseStorage {
       throw toStorageError(error, `Cannot save the topics of ${this.#dir}`)
     }
   }
-}
-
-/** The topic a `<topic>-<partition>` directory belongs to, or undefined for another name. */
-function topicOfPartitionDir(entry: string): string | undefined {
-  const match = /^(.*)-(\d+)$/.exec(entry)
-  return match?.[1]
 }

@@ -9,9 +9,9 @@ import {
   type LogServices,
 } from './file-partition-log'
 import { fsyncDirectory } from './file-system'
+import { OFFSETS_DIR, OFFSETS_TOPIC } from './paths'
 import type { PartitionState } from './recovery'
 
-const OFFSETS_TOPIC = '__logbus_offsets'
 /** Rewrite the offsets log at open once it holds this many times more records than live offsets. */
 const COMPACT_RATIO = 4
 const COMPACT_MIN_RECORDS = 10_000
@@ -63,7 +63,7 @@ export class OffsetsStore {
     onClose: (state: PartitionState | undefined) => void,
   ): Promise<OffsetsStore> {
     const { fs } = services
-    const dir = `${metaDir}/offsets-0`
+    const dir = `${metaDir}/${OFFSETS_DIR}`
     const compacting = `${dir}.compacting`
     // A crash between the two renames of a compaction leaves the finished copy under its temporary name.
     if (!fs.existsSync(dir) && fs.existsSync(compacting)) fs.renameSync(compacting, dir)
@@ -189,7 +189,7 @@ export class OffsetsStore {
     options: (path: string, policy: FsyncPolicy) => FileLogOptions,
   ): Promise<void> {
     const { fs } = services
-    const dir = `${metaDir}/offsets-0`
+    const dir = `${metaDir}/${OFFSETS_DIR}`
     const compacting = `${dir}.compacting`
     await this.#log.close()
     // Flushed once, when it closes: it replaces the original only after that.

@@ -82,6 +82,53 @@ export function segmentIndexFor(segments: readonly Segment[], offset: number): n
   return lo
 }
 
+/**
+ * Kafka's ListOffsets by time over a log: the first offset at or after `start` (and before `end`)
+ * whose timestamp is at or after `timestamp`, reading only segments and batches whose max timestamp
+ * can hold it.
+ *
+ * @example
+ * ```ts
+ * const offset = findOffsetForTimestamp(segments, logStart, logEnd, ts, (o) => log.read(o, 1 << 20))
+ * ```
+ */
+export function findOffsetForTimestamp(
+  segments: readonly Segment[],
+  start: number,
+  end: number,
+  timestamp: number,
+  read: (offset: number) => readonly RecordBatch[],
+): number | null {
+  for (const segment of segments) {
+    if (segment.maxTimestamp < timestamp || segment.nextOffset <= start) continue
+    let offset = Math.max(segment.baseOffset, start)
+    const until = Math.min(segment.nextOffset, end)
+    while (offset < until) {
+      const batches = read(offset)
+      if (batches.length === 0) break
+      for (const batch of batches) {
+        if (batch.maxTimestamp < timestamp || batch.nextOffset <= offset) continue
+        const found = firstAtOrAfter(batch, timestamp, offset)
+        if (found !== null) return found
+      }
+      offset = batches.at(-1)!.nextOffset
+    }
+  }
+  return null
+}
+
+/** The first offset at or after `from` in `batch` whose timestamp is at or after `timestamp`. */
+function firstAtOrAfter(batch: RecordBatch, timestamp: number, from: number): number | null {
+  const timestamps = batch.timestamps
+  const deltas = batch.offsetDeltas
+  for (let i = 0; i < batch.count; i++) {
+    const offset = batch.baseOffset + (deltas === null ? i : deltas[i]!)
+    if (offset >= from && (timestamps === null ? batch.firstTimestamp : timestamps[i]!) >= timestamp)
+      return offset
+  }
+  return null
+}
+
 /** One pass of readFromDisk: fills `out`, and says where it met a batch that is not valid. */
 function readInto(
   ctx: RecoveryContext,

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
+import { FileStorage, type LogDamage } from '../../../src/file'
 import { Bus } from '../../../src/index'
 import {
   type ChildLine,
@@ -445,8 +446,10 @@ async function crashLoop(fsync: FsyncMode, kinds: readonly ScenarioKind[]): Prom
 
     const started = performance.now()
     let bus: Bus
+    // A SIGKILL leaves torn tails (cut silently), never damage: a complete batch that fails its CRC.
+    const damages: LogDamage[] = []
     try {
-      bus = await Bus.open({ dir })
+      bus = await Bus.open({ storage: new FileStorage({ dir, onDamage: (d) => damages.push(d) }) })
     } catch (error) {
       console.log(`[crash ${fsync}] run ${run}: reopen failed; the directory:\n  ${crashState.join('\n  ')}`)
       throw new Error(`Reopen after run ${run} (${describeScenario(s)}), seed ${SEED}, failed`, {
@@ -455,6 +458,7 @@ async function crashLoop(fsync: FsyncMode, kinds: readonly ScenarioKind[]): Prom
     }
     const ms = performance.now() - started
     reopenMs.push(ms)
+    expect(damages, `damage reported after run ${run} (${describeScenario(s)}), seed ${SEED}`).toEqual([])
     let inspection: Inspection
     try {
       inspection = await inspect(bus, history)
