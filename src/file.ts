@@ -1,4 +1,10 @@
-export { type DamageListener, describeDamage, type LogDamage, warnDamage } from './storage/file/damage'
+export {
+  type DamageListener,
+  type DamagePlace,
+  describeDamage,
+  type LogDamage,
+  warnDamage,
+} from './storage/file/damage'
 export type { FsyncPolicy } from './storage/file/file-partition-log'
 export { FileStorage, type FileStorageOptions } from './storage/file/file-storage'
 export { type FileSystem, nodeFileSystem } from './storage/file/file-system'
@@ -11,6 +17,7 @@ export {
   repairLog,
 } from './storage/file/repair'
 export {
+  type LogToolOptions,
   type PartitionReport,
   type VerifyOptions,
   type VerifyProgress,

@@ -4,6 +4,30 @@ import { type Segment, segmentName } from './segment'
 import { readFully } from './segment-scan'
 
 /**
+ * Where damage is in a log: by file and byte, and by offset.
+ *
+ * @example
+ * ```ts
+ * const where = (d: DamagePlace) => `${d.topic}-${d.partition}@${d.offset} (${d.file}:${d.position})`
+ * ```
+ */
+export interface DamagePlace {
+  topic: string
+  partition: number
+  /** The segment file. */
+  file: string
+  /** Byte position of the damage in `file`. */
+  position: number
+  /** How many bytes it covers. */
+  length: number
+  /** The first offset that cannot be read. */
+  offset: number
+  /** One past the last offset it covers; null when nothing valid follows it. */
+  endOffset: number | null
+  reason: string
+}
+
+/**
  * Damage found in a partition's log: bytes where a valid batch must be and is not. JSON-serialisable,
  * for logs, alerts and the verify/repair tools.
  *
@@ -22,20 +46,7 @@ import { readFully } from './segment-scan'
  * })
  * ```
  */
-export interface LogDamage {
-  topic: string
-  partition: number
-  /** The segment file. */
-  file: string
-  /** Byte position of the damage in `file`. */
-  position: number
-  /** How many bytes it covers. */
-  length: number
-  /** The first offset that cannot be read. */
-  offset: number
-  /** One past the last offset it covers; null when no valid batch follows in its segment. */
-  endOffset: number | null
-  reason: string
+export interface LogDamage extends DamagePlace {
   action: 'kept' | 'set-aside'
   /** Where the bytes were moved with `action: 'set-aside'`. */
   damagedFile: string | null

@@ -4,7 +4,7 @@ import { CorruptLogError, type LogbusError } from '../../errors'
 import { parseOptions } from '../../util/options'
 import { BaseStorage } from '../base-storage'
 import type { CommittedOffset, PartitionLog, StorageSnapshot, TopicConfig, TopicMetadata } from '../storage'
-import { type DamageListener, warnDamage } from './damage'
+import { type DamageListener, type LogDamage, warnDamage } from './damage'
 import { DescriptorCache } from './descriptor-cache'
 import { FilePartitionLog, type FsyncPolicy, type LogServices } from './file-partition-log'
 import { type FileSystem, fsyncDirectory, isCode, nodeFileSystem, writeFileAtomic } from './file-system'
@@ -160,7 +160,16 @@ export class FileStorage extends BaseStorage {
       parallelism: Math.min(64, Math.floor(maxOpenFiles / 2)),
       intervalMs: fsync === 'interval' ? fsyncIntervalMs : undefined,
     })
-    const services: LogServices = { fs, files, commit, report: (damage) => this.#options.onDamage(damage) }
+    const report = (damage: LogDamage): void => {
+      try {
+        this.#options.onDamage(damage)
+      } catch (error) {
+        // A listener that throws must not fail a read or an open: the damage is reported all the same.
+        process.emitWarning(`onDamage threw: ${(error as Error)?.message ?? String(error)}`)
+        warnDamage(damage)
+      }
+    }
+    const services: LogServices = { fs, files, commit, report }
     try {
       const createdMeta = !fs.existsSync(this.#meta)
       fs.mkdirSync(this.#meta)

@@ -1,4 +1,5 @@
 import { COMPRESSION_MASK, CONTROL_FLAG, TRANSACTIONAL_FLAG } from '../../record/v2/layout'
+import type { DamagePlace } from './damage'
 import type { DescriptorCache } from './descriptor-cache'
 import type { FileSystem } from './file-system'
 import { LOG_START_FILE, META_DIR, OFFSETS_DIR, OFFSETS_TOPIC } from './paths'
@@ -44,17 +45,7 @@ export interface BatchReport {
  * for (const d of report.damage) console.log(`${d.topic}-${d.partition}@${d.offset}: ${d.reason}`)
  * ```
  */
-export interface DamageReport {
-  topic: string
-  partition: number
-  file: string
-  position: number
-  length: number
-  /** The first offset that cannot be read. */
-  offset: number
-  /** One past the last offset it covers; null when nothing valid follows it in the log. */
-  endOffset: number | null
-  reason: string
+export interface DamageReport extends DamagePlace {
   kind: 'torn-tail' | 'corrupt'
 }
 

@@ -11,7 +11,7 @@ import { acquireLock } from './lock'
 import { CLEAN_FILE, META_DIR } from './paths'
 import type { Segment } from './segment'
 import { readFully } from './segment-scan'
-import { inspectAll, type VerifyProgress } from './verify'
+import { inspectAll, type LogToolOptions } from './verify'
 
 /**
  * How `repairLog` fixes damage:
@@ -79,16 +79,10 @@ export interface RepairReport {
  * const options: RepairOptions = { dir: './data', mode: 'truncate', dryRun: true }
  * ```
  */
-export interface RepairOptions {
-  /** The directory a FileStorage owns. No bus may have it open: repair takes its lock. */
-  dir: string
+export interface RepairOptions extends LogToolOptions {
   mode: RepairMode
   /** Report what would be done, change nothing. */
   dryRun?: boolean
-  onProgress?: (progress: VerifyProgress) => void
-  /** Takes the lock over from an owner that may be alive (see FileStorage's `breakLock`). */
-  breakLock?: boolean
-  fs?: FileSystem
 }
 
 /**

@@ -81,13 +81,24 @@ export interface VerifyReport {
  * const options: VerifyOptions = { dir: './data', onProgress: (p) => console.error(p.file) }
  * ```
  */
-export interface VerifyOptions {
-  /** The directory a FileStorage owns. No bus may have it open: verification takes its lock. */
-  dir: string
-  /** Called after each segment. */
-  onProgress?: (progress: VerifyProgress) => void
+export interface VerifyOptions extends LogToolOptions {
   /** Called for every valid batch, in order (what `kafka-dump-log` prints). */
   onBatch?: (batch: BatchReport) => void
+}
+
+/**
+ * What `verifyLog` and `repairLog` both take.
+ *
+ * @example
+ * ```ts
+ * const common: LogToolOptions = { dir: './data', onProgress: (p) => console.error(p.file) }
+ * ```
+ */
+export interface LogToolOptions {
+  /** The directory a FileStorage owns. No bus may have it open: the tool takes its lock. */
+  dir: string
+  /** Called after each segment is checked. */
+  onProgress?: (progress: VerifyProgress) => void
   /** Takes the lock over from an owner that may be alive (see FileStorage's `breakLock`). */
   breakLock?: boolean
   /** The file operations to use. Default: Node's `fs`. */
