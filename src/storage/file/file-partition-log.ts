@@ -280,6 +280,11 @@ export class FilePartitionLog implements PartitionLog, SyncSource {
 
   /** For the commit round: what to flush now, with what to do once it is durable. */
   takeSyncJob(): SyncJob | undefined {
+    if (this.#syncing !== undefined) {
+      // The last round's flush of this log still runs (a round that failed elsewhere ended early).
+      void this.#syncing.then(() => this.#s.commit.request(this))
+      return undefined
+    }
     if (this.#failed !== undefined) {
       this.#rejectWaiters(this.#failed)
       return undefined

@@ -107,7 +107,7 @@ describe('DescriptorCache', () => {
   it('a segment whose flush is running is never closed under it, however many others are opened', async () => {
     const dir = tempDir()
     const faults = faultyFs()
-    let release: (() => void) | undefined
+    const held: Array<() => void> = []
     let heldFd = -1
     const closedWhileHeld: number[] = []
     const fs: FileSystem = {
@@ -117,15 +117,10 @@ describe('DescriptorCache', () => {
         faults.fs.closeSync(fd)
       },
       async fdatasync(fd) {
-        if (heldFd === -1 && faults.openPaths().some((p) => p.includes('-0/') && p.endsWith('.log'))) {
-          const path = faults.openPaths().find((p) => p.includes('-0/') && p.endsWith('.log'))
-          if (path !== undefined) {
-            heldFd = fd
-            await new Promise<void>((resolve) => {
-              release = resolve
-            })
-            heldFd = -2
-          }
+        if (heldFd === -1) {
+          heldFd = fd
+          await new Promise<void>((resolve) => held.push(resolve))
+          heldFd = -2
         }
         return faults.fs.fdatasync(fd)
       },
@@ -135,16 +130,18 @@ describe('DescriptorCache', () => {
     await bus.createTopic(topic, { partitions: 12 })
     const producer = bus.producer()
     const first = producer.send(topic, { value: 'held', partition: 0 })
-    await waitUntil(() => release !== undefined, { message: 'the flush of partition 0' })
-    // Twelve partitions through four descriptors while partition 0's flush waits.
+    await waitUntil(() => held.length === 1, { message: 'the flush of partition 0' })
+    // Twelve partitions written through four descriptors while partition 0's flush waits.
+    const others = []
     for (let round = 0; round < 3; round++) {
-      await Promise.all(
-        Array.from({ length: 11 }, (_, i) => producer.send(topic, { value: `r${round}`, partition: i + 1 })),
-      )
+      for (let p = 1; p < 12; p++) others.push(producer.send(topic, { value: `r${round}`, partition: p }))
+      await waitUntil(() => faults.openPaths().filter((path) => path.endsWith('.log')).length >= 4)
     }
     expect(closedWhileHeld).toEqual([])
-    release!()
+    held[0]!()
     expect((await first).offset).toBe(0)
+    await Promise.all(others)
+    expect(closedWhileHeld).toEqual([])
     await bus.close()
     const reopened = await Bus.open({ dir })
     expect((await readAll(reopened, topic, 0)).map((r) => r.value?.toString())).toEqual(['held'])
