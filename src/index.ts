@@ -71,7 +71,7 @@ export {
   type BatchColumn,
   type BatchColumns,
   type BatchMeta,
-  type DecodedColumns,
+  type BatchForm,
   DecodeFailure,
   RecordBatch,
 } from './record/record-batch'

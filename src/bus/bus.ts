@@ -90,8 +90,12 @@ export interface BusEvents {
  * type R = RecordsOf<{ orders: { value: Codec<Order> } }, ['orders']> // LogRecord<string, Order>
  * ```
  */
-export type RecordsOf<D, T> = T extends RegExp
-  ? LogRecord<unknown, unknown>
+export type RecordsOf<D, T> = ConsumerOptions['topics'] extends T
+  ? LogRecord
+  : RecordsOfTopics<D, T>
+
+type RecordsOfTopics<D, T> = T extends RegExp
+  ? LogRecord | { [N in keyof D]: RecordOfTopic<TopicOf<D[N]>> }[keyof D]
   : T extends string
     ? RecordOfTopic<TopicNamed<D, T>>
     : T extends ReadonlyArray<infer E>
@@ -109,6 +113,9 @@ export type RecordsOf<D, T> = T extends RegExp
  * ```
  */
 export type RecordOfTopic<T> = T extends Topic<infer K, infer V, infer _KIn, infer _VIn> ? LogRecord<K, V> : never
+
+/** Makes a key that `Allowed` does not have a type error, as an object literal's excess property is. */
+type NoExtraKeys<O, Allowed> = Record<Exclude<keyof O, keyof Allowed>, never>
 
 const busOptionsSchema = z.strictObject({
   storage: z
@@ -192,7 +199,9 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
     const declared = new Map<string, ReturnType<typeof resolveTopicOptions>>()
     for (const [name, spec] of Object.entries(resolved.topics ?? {})) {
       validateTopicName(name)
-      declared.set(name, resolveTopicOptions(spec, `bus.topics.${name}`))
+      const resolvedSpec = resolveTopicOptions(spec, `bus.topics.${name}`)
+      checkPartitionCount(name, resolvedSpec.config.partitions)
+      declared.set(name, resolvedSpec)
     }
     let storage = resolved.storage
     if (storage === undefined && resolved.dir !== undefined) {
@@ -301,10 +310,14 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    * const payments = await bus.createTopic('payments', { value: json(Payment) })
    * ```
    */
-  createTopic<const O extends TopicOptions = Record<never, never>>(name: string, options?: O): Promise<TopicOf<O>> {
+  createTopic<const O extends TopicOptions = Record<never, never>>(
+    name: string,
+    options?: O & NoExtraKeys<O, TopicOptions>,
+  ): Promise<TopicOf<O>> {
     return this.#adminTask(async () => {
       validateTopicName(name)
       const { config, keyCodec, valueCodec, ifNotExists } = resolveTopicOptions(options)
+      checkPartitionCount(name, config.partitions)
       const existing = this.#topics.get(name)
       if (existing !== undefined) {
         if (!ifNotExists) throw new TopicExistsError(name)
@@ -680,3 +693,8 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   }
 }
 
+function checkPartitionCount(name: string, partitions: number): void {
+  if (partitions < 1) {
+    throw new InvalidPartitionsError(`Topic "${name}" needs at least 1 partition, got ${partitions}`)
+  }
+}

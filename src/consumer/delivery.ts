@@ -132,26 +132,29 @@ export class Delivery {
       const keys = batch.keysIn(state.keyCodec)
       const values = batch.valuesIn(state.valueCodec)
       const keyItems = keys.items
+      const keyStart = keys.start
       const valueItems = values.items
+      const valueStart = values.start
       const checkFailures = keys.failures !== null || values.failures !== null
       const headers = batch.headers
       const timestamps = batch.timestamps
       const deltas = batch.offsetDeltas
+      const at = batch.columnStart
       const base = batch.baseOffset
       const first = batch.firstTimestamp
       const count = batch.count
       for (; i < count; i++) {
-        const offset = deltas === null ? base + i : base + deltas[i]!
+        const offset = deltas === null ? base + i : base + deltas[at + i]!
         if (offset < state.position) continue
         if (state.interrupted) return delivered
         const record: LogRecord<unknown, unknown> = {
           topic,
           partition,
           offset,
-          timestamp: timestamps === null ? first : timestamps[i]!,
-          key: keyItems[i],
-          value: valueItems[i],
-          headers: headers === null ? EMPTY_HEADERS : headers[i]!,
+          timestamp: timestamps === null ? first : timestamps[at + i]!,
+          key: keyItems[keyStart + i],
+          value: valueItems[valueStart + i],
+          headers: (headers === null ? undefined : headers[at + i]) ?? EMPTY_HEADERS,
         }
         const seeksBefore = this.#starting(state)
         let result: Promise<void> | void
@@ -224,17 +227,18 @@ export class Delivery {
       const headers = batch.headers
       const timestamps = batch.timestamps
       const deltas = batch.offsetDeltas
+      const at = batch.columnStart
       for (let i = 0; i < batch.count; i++) {
-        const offset = batch.baseOffset + (deltas === null ? i : deltas[i]!)
+        const offset = batch.baseOffset + (deltas === null ? i : deltas[at + i]!)
         if (offset < state.position) continue
         const record: LogRecord<unknown, unknown> = {
           topic: state.topic,
           partition: state.core.partition,
           offset,
-          timestamp: timestamps === null ? batch.firstTimestamp : timestamps[i]!,
-          key: keys.items[i],
-          value: values.items[i],
-          headers: headers === null ? EMPTY_HEADERS : headers[i]!,
+          timestamp: timestamps === null ? batch.firstTimestamp : timestamps[at + i]!,
+          key: keys.items[keys.start + i],
+          value: values.items[values.start + i],
+          headers: (headers === null ? undefined : headers[at + i]) ?? EMPTY_HEADERS,
         }
         const failure = keys.failures?.get(i) ?? values.failures?.get(i)
         if (failure !== undefined) {

@@ -6,11 +6,11 @@ import { Topic } from '../topic/topic'
 import type { Clock, ClockTimer } from '../util/clock'
 import { parseOptions } from '../util/options'
 import { SendBuffer } from './backpressure'
-import { BatchBuilder, type StagedRecord } from './batch-builder'
+import { BatchBuilder } from './batch-builder'
 import { type ProducerOptions, producerOptionsSchema, type ResolvedProducerOptions } from './options'
 import { murmur2, murmur2String } from './murmur2'
 import { toPositive } from './partitioner'
-import { type PartitionChooser, stageMessage } from './stage'
+import { type PartitionChooser, Staging, stageMessage } from './stage'
 
 type AnyTopic = Topic<unknown, unknown, unknown, unknown>
 
@@ -96,6 +96,8 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
   #openList: BatchBuilder[] = []
   readonly #inFlight = new Set<BatchBuilder>()
   readonly #buffer: SendBuffer
+  /** Where a send is checked before any of it is enqueued; reused by every send. */
+  readonly #staging = new Staging()
   #drainScheduled = false
   #microtaskDrains = 0
   #lingerTimer: ClockTimer | undefined
@@ -172,11 +174,15 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
       topics.push(await this.#resolve(entry.topic))
     }
     const now = this.#clockNow()
-    const staged = entries.map((entry, i) => this.#stageAll(topics[i]!, entry.messages, now))
+    const staged = entries.map((entry, i) => {
+      this.#staging.reset()
+      this.#stageAll(topics[i]!, entry.messages, now)
+      return this.#staging.detach()
+    })
     const total = staged.reduce((sum, s) => sum + s.bytes, 0)
     const wait = this.#buffer.reserve(topics[0]?.name ?? '', total)
     if (wait !== undefined) await wait
-    const sends = staged.map((s, i) => this.#enqueueAll(topics[i]!, s.records))
+    const sends = staged.map((s, i) => this.#enqueueAll(topics[i]!, s))
     return Promise.all(sends)
   }
 
@@ -255,103 +261,93 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     topic: AnyTopic,
     input: Message<unknown, unknown> | readonly Message<unknown, unknown>[],
   ): Promise<RecordMetadata | RecordMetadata[]> {
-    if (!Array.isArray(input)) {
-      let record: StagedRecord
-      let wait: Promise<void> | undefined
-      try {
-        record = stageMessage(topic, input as Message<unknown, unknown>, this.#clockNow(), this.#choosePartition)
-        wait = this.#buffer.reserve(topic.name, record.size)
-      } catch (error) {
-        return Promise.reject(error)
-      }
-      if (wait !== undefined) return wait.then(() => this.#enqueueOne(topic, record))
-      return this.#enqueueOne(topic, record)
-    }
-    if (input.length === 0) return Promise.resolve([])
-    let staged: { records: StagedRecord[]; bytes: number }
+    const staging = this.#staging
+    staging.reset()
+    const single = !Array.isArray(input)
     let wait: Promise<void> | undefined
     try {
-      staged = this.#stageAll(topic, input, this.#clockNow())
-      wait = this.#buffer.reserve(topic.name, staged.bytes)
+      if (single) stageMessage(topic, input as Message<unknown, unknown>, this.#clockNow(), this.#choosePartition, staging)
+      else if (input.length === 0) return Promise.resolve([])
+      else this.#stageAll(topic, input, this.#clockNow())
+      wait = this.#buffer.reserve(topic.name, staging.bytes)
     } catch (error) {
       return Promise.reject(error)
     }
-    if (wait !== undefined) return wait.then(() => this.#enqueueAll(topic, staged.records))
-    return this.#enqueueAll(topic, staged.records)
-  }
-
-  #stageAll(
-    topic: AnyTopic,
-    messages: readonly Message<unknown, unknown>[],
-    now: number,
-  ): { records: StagedRecord[]; bytes: number } {
-    const records = new Array<StagedRecord>(messages.length)
-    let bytes = 0
-    for (let i = 0; i < messages.length; i++) {
-      const record = stageMessage(topic, messages[i]!, now, this.#choosePartition)
-      records[i] = record
-      bytes += record.size
+    if (wait !== undefined) {
+      // The staging columns are the next send's: this one keeps its own copy while it waits.
+      const detached = staging.detach()
+      return wait.then((): Promise<RecordMetadata | RecordMetadata[]> =>
+        single ? this.#enqueueOne(topic, detached) : this.#enqueueAll(topic, detached),
+      )
     }
-    return { records, bytes }
+    return single ? this.#enqueueOne(topic, staging) : this.#enqueueAll(topic, staging)
   }
 
-  #enqueueOne(topic: AnyTopic, record: StagedRecord): Promise<RecordMetadata> {
-    const builder = this.#builderFor(topic, record)
-    const index = builder.push(record)
+  #stageAll(topic: AnyTopic, messages: readonly Message<unknown, unknown>[], now: number): void {
+    for (let i = 0; i < messages.length; i++) {
+      stageMessage(topic, messages[i]!, now, this.#choosePartition, this.#staging)
+    }
+  }
+
+  #enqueueOne(topic: AnyTopic, staging: Staging): Promise<RecordMetadata> {
+    const builder = this.#builderFor(topic, this.#lane(topic), staging, 0)
+    const index = builder.push(staging, 0)
     if (builder.bytes >= this.#options.batchBytes) this.#dispatch(builder)
-    const name = topic.name
     return builder.done.then(() => ({
-      topic: name,
-      partition: record.partition,
+      topic: builder.core.topic,
+      partition: builder.core.partition,
       offset: builder.baseOffset + index,
-      timestamp: record.timestamp,
+      timestamp: builder.timestampAt(index),
     }))
   }
 
-  #enqueueAll(topic: AnyTopic, records: StagedRecord[]): Promise<RecordMetadata[]> {
-    const n = records.length
+  #enqueueAll(topic: AnyTopic, staging: Staging): Promise<RecordMetadata[]> {
+    const n = staging.count
+    const lane = this.#lane(topic)
+    const batchBytes = this.#options.batchBytes
     const builders = new Array<BatchBuilder>(n)
-    const indexes = new Int32Array(n)
-    let distinct: BatchBuilder[] | undefined
-    let only: BatchBuilder | undefined
+    const indexes = new Array<number>(n)
+    let first: BatchBuilder | undefined
+    let others: BatchBuilder[] | undefined
     for (let i = 0; i < n; i++) {
-      const record = records[i]!
-      const builder = this.#builderFor(topic, record)
+      const builder = this.#builderFor(topic, lane, staging, i)
       builders[i] = builder
-      indexes[i] = builder.push(record)
-      if (only === undefined) only = builder
-      else if (builder !== only && (distinct === undefined || !distinct.includes(builder))) {
-        distinct ??= [only]
-        distinct.push(builder)
+      indexes[i] = builder.push(staging, i)
+      if (first === undefined) first = builder
+      else if (builder !== first && builder.waiters !== n) {
+        // `waiters` marks a builder as counted for this send without a search.
+        builder.waiters = n
+        ;(others ??= []).push(builder)
       }
-      if (builder.bytes >= this.#options.batchBytes) this.#dispatch(builder)
+      if (builder.bytes >= batchBytes) this.#dispatch(builder)
     }
-    const name = topic.name
     const metadata = (): RecordMetadata[] => {
       const out = new Array<RecordMetadata>(n)
       for (let i = 0; i < n; i++) {
-        const record = records[i]!
+        const builder = builders[i]!
+        const index = indexes[i]!
         out[i] = {
-          topic: name,
-          partition: record.partition,
-          offset: builders[i]!.baseOffset + indexes[i]!,
-          timestamp: record.timestamp,
+          topic: builder.core.topic,
+          partition: builder.core.partition,
+          offset: builder.baseOffset + index,
+          timestamp: builder.timestampAt(index),
         }
       }
       return out
     }
-    if (distinct === undefined) return only!.done.then(metadata)
-    return Promise.all(distinct.map((b) => b.done)).then(metadata)
+    if (others === undefined) return first!.done.then(metadata)
+    for (const builder of others) builder.waiters = 0
+    others.push(first!)
+    return Promise.all(others.map((b) => b.done)).then(metadata)
   }
 
-  /** The open batch a record joins: its partition's, unless that one is full or holds another form. */
-  #builderFor(topic: AnyTopic, record: StagedRecord): BatchBuilder {
-    const lane = this.#lane(topic)
-    const partition = record.partition
+  /** The open batch record `i` joins: its partition's, unless that one is full or holds another form. */
+  #builderFor(topic: AnyTopic, lane: TopicLane, staging: Staging, i: number): BatchBuilder {
+    const partition = staging.partitions[i]!
     let builder = lane.open[partition]
     if (builder !== undefined) {
       if (
-        builder.bytes + record.size <= this.#options.batchBytes &&
+        builder.bytes + staging.sizes[i]! <= this.#options.batchBytes &&
         builder.keyCodec === topic.keyCodec &&
         builder.valueCodec === topic.valueCodec
       ) {

@@ -2,6 +2,7 @@ import { ClosedError, OffsetOutOfRangeError } from '../../errors'
 import type { RecordBatch } from '../../record/record-batch'
 import { BaseStorage } from '../base-storage'
 import { BatchList } from '../batch-list'
+import { ColumnStore } from './column-store'
 import type {
   CommittedOffset,
   PartitionLog,
@@ -14,6 +15,7 @@ import type {
 /** A partition's data, which outlives a bus: the next bus on the same MemoryStorage sees it. */
 interface MemoryLogData {
   readonly batches: BatchList
+  readonly columns: ColumnStore
   start: number
   end: number
 }
@@ -48,7 +50,7 @@ class MemoryPartitionLog implements PartitionLog {
     const data = this.data
     const base = data.end
     batch.assignBaseOffset(base)
-    data.batches.push(batch)
+    data.batches.push(data.columns.keep(batch))
     data.end = batch.nextOffset
     return base
   }
@@ -70,9 +72,10 @@ class MemoryPartitionLog implements PartitionLog {
       if (batch.maxTimestamp < timestamp || batch.nextOffset <= start) continue
       const timestamps = batch.timestamps
       const deltas = batch.offsetDeltas
+      const at = batch.columnStart
       for (let i = 0; i < batch.count; i++) {
-        const offset = batch.baseOffset + (deltas === null ? i : deltas[i]!)
-        if (offset >= start && (timestamps === null ? batch.firstTimestamp : timestamps[i]!) >= timestamp) {
+        const offset = batch.baseOffset + (deltas === null ? i : deltas[at + i]!)
+        if (offset >= start && (timestamps === null ? batch.firstTimestamp : timestamps[at + i]!) >= timestamp) {
           return offset
         }
       }
@@ -98,7 +101,9 @@ class MemoryPartitionLog implements PartitionLog {
     if (offset <= data.start) return
     if (offset > data.end) throw new OffsetOutOfRangeError(this.topic, this.partition, offset)
     data.start = offset
-    data.batches.dropBefore(offset)
+    while (data.batches.length > 0 && data.batches.first!.nextOffset <= offset) {
+      data.columns.release(data.batches.shift()!)
+    }
   }
 
   close(): void {
@@ -154,7 +159,7 @@ export class MemoryStorage extends BaseStorage {
     }
     let data = partitions.get(partition)
     if (data === undefined) {
-      data = { batches: new BatchList(), start: 0, end: 0 }
+      data = { batches: new BatchList(), columns: new ColumnStore(), start: 0, end: 0 }
       partitions.set(partition, data)
     }
     const log = new MemoryPartitionLog(topic, partition, data)
