@@ -471,10 +471,11 @@ export class HandlerError extends LogbusError {
     readonly partition: number,
     readonly offset: number,
     cause: unknown,
+    what = 'Handler failed on',
   ) {
     super(
       'HANDLER_FAILED',
-      `Handler failed on ${topic}-${partition} at offset ${offset}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      `${what} ${topic}-${partition} at offset ${offset}: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },
     )
   }

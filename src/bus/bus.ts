@@ -90,9 +90,11 @@ export interface BusEvents {
  * type R = RecordsOf<{ orders: { value: Codec<Order> } }, ['orders']> // LogRecord<string, Order>
  * ```
  */
-export type RecordsOf<D, T> = ConsumerOptions['topics'] extends T
+export type RecordsOf<D, T> = [T] extends [undefined]
   ? LogRecord
-  : RecordsOfTopics<D, T>
+  : NonNullable<ConsumerOptions['topics']> extends T
+    ? LogRecord
+    : RecordsOfTopics<D, T>
 
 type RecordsOfTopics<D, T> = T extends RegExp
   ? LogRecord | { [N in keyof D]: RecordOfTopic<TopicOf<D[N]>> }[keyof D]
@@ -171,6 +173,8 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   readonly #retentionCheckIntervalMs: number
   readonly #autoCreatePartitions: number | undefined
   #retentionTimer: ClockTimer | undefined
+  /** Sends on behalf of consumers (to dead-letter topics); made on first use. */
+  #internalProducer: Producer<D> | undefined
 
   readonly #producerHost: ProducerHost
   readonly #consumerHost: ConsumerHost
@@ -271,6 +275,20 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
       group: (groupId) => this.group(groupId),
       topicNames,
       findTopic,
+      watchTopics: (listener) => {
+        const stops = [
+          this.on('topicCreated', listener),
+          this.on('topicDeleted', listener),
+          this.on('partitionsCreated', listener),
+        ]
+        return () => {
+          for (const stop of stops) stop()
+        }
+      },
+      send: (topic, message) => {
+        this.#internalProducer ??= this.producer()
+        return this.#internalProducer.send(topic, message as never)
+      },
       consumerClosed: (consumer) => this.#consumers.delete(consumer as Consumer<unknown>),
     }
     this.#groupHost = {
@@ -507,15 +525,15 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    * const consumer = bus.consumer({ groupId: 'billing', topics: ['orders'], fromBeginning: true })
    * ```
    */
-  consumer<const T extends ConsumerOptions['topics']>(
-    options: ConsumerOptions & { topics: T },
+  consumer<const T extends ConsumerOptions['topics'] = undefined>(
+    options: ConsumerOptions & { topics?: T },
   ): Consumer<RecordsOf<D, T>> {
     this.#assertOpen()
     const consumer = new Consumer<RecordsOf<D, T>>(this.#consumerHost, options)
     this.#consumers.add(consumer as Consumer<unknown>)
     if (this.#autoCreatePartitions !== undefined) {
       const topics = options.topics
-      const names = typeof topics === 'string' ? [topics] : topics instanceof RegExp ? [] : topics
+      const names = topics === undefined || topics instanceof RegExp ? [] : typeof topics === 'string' ? [topics] : topics
       for (const t of names) {
         if (typeof t === 'string' && !this.#topics.has(t)) void this.#autoCreate(t).catch(() => undefined)
       }

@@ -1,6 +1,7 @@
 import {
   ClosedError,
   FencedInstanceIdError,
+  HandlerError,
   InvalidConfigError,
   InvalidStateError,
   type LogbusError,
@@ -10,6 +11,7 @@ import type { Assignor } from '../group/assignor'
 import { assignorByName } from '../group/assignors'
 import type { ConsumerGroup } from '../group/consumer-group'
 import type { LogRecord, TopicPartition } from '../record/log-record'
+import type { Message } from '../record/message'
 import type { CommittedOffset } from '../storage/storage'
 import type { PartitionCore } from '../topic/partition-core'
 import type { Topic } from '../topic/topic'
@@ -18,7 +20,8 @@ import { parseOptions } from '../util/options'
 import { Signal } from '../util/signal'
 import { Delivery, type EachBatchHandler, type EachMessageHandler } from './delivery'
 import { Fetcher } from './fetcher'
-import { asError, Membership, type TopicSource } from './membership'
+import { deadLetterMessage } from './dead-letter'
+import { Membership } from './membership'
 import {
   type ConsumerOptions,
   checkConsumerOptions,
@@ -26,8 +29,12 @@ import {
   type ResolvedConsumerOptions,
   retryDelay,
 } from './options'
+import { asError, Ownership, type OwnershipEvents, type TopicSource } from './ownership'
+import type { Participation } from './participation'
+import type { PartitionState } from './partition-state'
 import { ProgressWaits, type WaitOptions } from './progress'
 import { RecordChannel } from './record-channel'
+import { Standalone } from './standalone'
 
 type AnyTopic = Topic<unknown, unknown, unknown, unknown>
 
@@ -58,16 +65,28 @@ export type RunOptions<R = LogRecord> =
  * ```
  */
 export interface ConsumerEvents {
-  /** The member received its assignment for a generation. */
-  groupJoin: { groupId: string; memberId: string; generation: number; assignment: TopicPartition[] }
-  partitionsAssigned: { groupId: string; generation: number; partitions: TopicPartition[] }
-  partitionsRevoked: { groupId: string; generation: number; partitions: TopicPartition[] }
-  commit: { groupId: string; offsets: CommittedOffset[] }
-  /** A handler failed past its retries (HandlerError), or no valid offset with `autoOffsetReset: 'none'`. */
-  crash: { groupId: string; error: Error; restart: boolean }
+  /** The member received its assignment for a generation (group members only). */
+  groupJoin: { groupId: string | undefined; memberId: string; generation: number; assignment: TopicPartition[] }
+  partitionsAssigned: { groupId: string | undefined; generation: number; partitions: TopicPartition[] }
+  partitionsRevoked: { groupId: string | undefined; generation: number; partitions: TopicPartition[] }
+  commit: { groupId: string | undefined; offsets: CommittedOffset[] }
+  /** The consumer stopped on an error: `onFailure: 'crash'`, no valid offset with `autoOffsetReset: 'none'`, … */
+  crash: { groupId: string | undefined; error: Error; restart: boolean }
+  /**
+   * A record's handler failed past its retries and `onFailure` dealt with it: the partition was
+   * paused, the record skipped, or sent to the dead-letter topic (`crash` is its own event).
+   */
+  failure: {
+    groupId: string | undefined
+    topic: string
+    partition: number
+    offset: number
+    error: HandlerError
+    action: 'paused' | 'skipped' | 'dead-lettered'
+  }
   /** A handler threw and the record will be retried after `delayMs`. */
   retry: {
-    groupId: string
+    groupId: string | undefined
     error: unknown
     topic: string
     partition: number
@@ -76,8 +95,8 @@ export interface ConsumerEvents {
     delayMs: number
   }
   /** The coordinator removed this member (session or poll timeout, or fenced); it rejoins unless fenced. */
-  removed: { groupId: string; memberId: string; reason: LogbusError }
-  stop: { groupId: string }
+  removed: { groupId: string | undefined; memberId: string; reason: LogbusError }
+  stop: { groupId: string | undefined }
 }
 
 /** Not public: what a consumer needs from its bus. */
@@ -87,6 +106,10 @@ export interface ConsumerHost {
   topicNames(): string[]
   /** A topic's declared view by name. */
   findTopic(name: string): AnyTopic | undefined
+  /** Calls `listener` whenever topics or partitions are created or deleted; returns a stop function. */
+  watchTopics(listener: () => void): () => void
+  /** Sends one message to a topic by name, through its declared codecs (the dead-letter topic). */
+  send(topic: string, message: Message<unknown, unknown>): Promise<unknown>
   consumerClosed(consumer: object): void
 }
 
@@ -106,17 +129,19 @@ export interface ConsumerHost {
  * ```
  */
 export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implements AsyncIterable<R> {
-  readonly groupId: string
+  /** The group this consumer is a member of; undefined for a consumer on its own. */
+  readonly groupId: string | undefined
   readonly #host: ConsumerHost
   readonly #options: ResolvedConsumerOptions
-  readonly #group: ConsumerGroup
+  readonly #group: ConsumerGroup | undefined
   readonly #autoOffsetReset: 'earliest' | 'latest' | 'none'
   /** Views given in `topics`, by name: the form this consumer receives those topics in. */
   readonly #views = new Map<string, AnyTopic>()
   readonly #signal = new Signal()
   readonly #progress: ProgressWaits
   readonly #fetcher: Fetcher
-  readonly #membership: Membership
+  readonly #ownership: Ownership
+  readonly #membership: Participation
 
   #running = false
   #started = false
@@ -137,17 +162,19 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
     this.groupId = this.#options.groupId
     const topics = this.#options.topics
     if (Array.isArray(topics)) for (const t of topics) if (typeof t !== 'string') this.#views.set(t.name, t)
+    for (const { topic } of this.#options.assign ?? []) if (typeof topic !== 'string') this.#views.set(topic.name, topic)
     const assignorOption = this.#options.assignor
     const assignor: Assignor = typeof assignorOption === 'string' ? assignorByName(assignorOption) : assignorOption
     this.#autoOffsetReset =
       this.#options.autoOffsetReset ?? (this.#options.fromBeginning ? 'earliest' : 'latest')
-    this.#group = host.group(this.groupId)
+    const groupId = this.groupId
+    this.#group = groupId === undefined ? undefined : host.group(groupId)
     const clock = host.clock
     this.#progress = new ProgressWaits({
       clock,
       closed: () => this.#closing !== undefined,
-      rebalancing: () => this.#group.rebalancing,
-      settled: () => this.#group.settled(),
+      rebalancing: () => this.#membership.rebalancing,
+      settled: () => this.#membership.settled(),
     })
     const resetPosition = (core: PartitionCore): number => this.#resetPosition(core)
     const crash = (error: Error): void => this.#crash(error)
@@ -159,34 +186,62 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
       crash,
       resetPosition,
     })
-    this.#membership = new Membership({
-      groupId: this.groupId,
-      clock,
+    const emit: OwnershipEvents = {
+      groupJoin: (payload) => this.emit('groupJoin', payload),
+      partitionsAssigned: (payload) => this.emit('partitionsAssigned', payload),
+      partitionsRevoked: (payload) => this.emit('partitionsRevoked', payload),
+      commit: (payload) => this.emit('commit', payload),
+      removed: (payload) => this.emit('removed', payload),
+    }
+    this.#ownership = new Ownership({
+      groupId,
       options: this.#options,
-      assignor,
-      group: this.#group,
       fetcher: this.#fetcher,
       progress: this.#progress,
       signal: this.#signal,
+      emit,
       delivery: () => this.#delivery,
       source: (topic) => this.#source(topic),
-      subscribedTopics: (existing) => this.#subscribedTopics(existing),
       resetPosition,
       crash,
-      closing: () => this.#closing !== undefined,
-      rejoin: () => {
-        if (this.#closing === undefined && !this.#membership.member && this.#loopActive && this.#running) {
-          this.#join().catch((cause: unknown) => this.#restartFailed(cause))
-        }
-      },
-      emit: {
-        groupJoin: (payload) => this.emit('groupJoin', payload),
-        partitionsAssigned: (payload) => this.emit('partitionsAssigned', payload),
-        partitionsRevoked: (payload) => this.emit('partitionsRevoked', payload),
-        commit: (payload) => this.emit('commit', payload),
-        removed: (payload) => this.emit('removed', payload),
-      },
     })
+    const subscribedTopics = (existing: readonly string[]): string[] => this.#subscribedTopics(existing)
+    const closing = (): boolean => this.#closing !== undefined
+    if (groupId === undefined || this.#options.assign !== undefined) {
+      this.#membership = new Standalone({
+        groupId,
+        clock,
+        options: this.#options,
+        group: this.#group,
+        ownership: this.#ownership,
+        fetcher: this.#fetcher,
+        topicNames: () => host.topicNames(),
+        subscribedTopics,
+        partitionCount: (topic) => host.findTopic(topic)?.partitionCount ?? 0,
+        watchTopics: (listener) => host.watchTopics(listener),
+        closing,
+      })
+    } else {
+      this.#membership = new Membership({
+        groupId,
+        clock,
+        options: this.#options,
+        assignor,
+        group: this.#group!,
+        fetcher: this.#fetcher,
+        ownership: this.#ownership,
+        emit,
+        delivery: () => this.#delivery,
+        subscribedTopics,
+        crash,
+        closing,
+        rejoin: () => {
+          if (this.#closing === undefined && !this.#membership.member && this.#loopActive && this.#running) {
+            this.#join().catch((cause: unknown) => this.#restartFailed(cause))
+          }
+        },
+      })
+    }
   }
 
   /**
@@ -279,6 +334,9 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
   async commit(offsets?: CommittedOffset[]): Promise<void> {
     this.#assertOpen()
     const membership = this.#membership
+    if (this.#group === undefined) {
+      throw new InvalidStateError('A consumer without a groupId has no group to commit to: give it a groupId')
+    }
     if (!membership.member) {
       // Removed by the coordinator: rejected as Kafka rejects it (UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID).
       if (membership.removedReason !== undefined) throw membership.removedReason
@@ -402,7 +460,7 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
    */
   joined(options?: WaitOptions): Promise<void> {
     return this.#waitFor(
-      () => this.#membership.member && this.#membership.generation >= 0 && !this.#group.rebalancing,
+      () => this.#membership.member && this.#membership.generation >= 0 && !this.#membership.rebalancing,
       options,
     )
   }
@@ -428,7 +486,7 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
     return this.#waitFor(
       () =>
         this.#membership.member &&
-        !this.#group.rebalancing &&
+        !this.#membership.rebalancing &&
         this.#fetcher.states.every((s) => {
           if (s.paused) return true
           let target = targets.get(s.key)
@@ -456,7 +514,7 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
       () =>
         this.#membership.member &&
         this.#membership.generation >= 0 &&
-        !this.#group.rebalancing &&
+        !this.#membership.rebalancing &&
         (this.#delivery?.inFlight ?? 0) === 0 &&
         this.#fetcher.states.every((s) => s.paused || s.processed >= s.core.endOrGone),
       options,
@@ -474,6 +532,13 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
    * ```
    */
   close(): Promise<void> {
+    if (this.#closing === undefined && this.#delivery?.inHandler === true) {
+      return Promise.reject(
+        new InvalidStateError(
+          'consumer.close() was called from inside its own handler: it would wait for that handler forever. Return from the handler first (e.g. close in a setImmediate), or stop it with pause()',
+        ),
+      )
+    }
     if (this.#closing === undefined) {
       this.#closing = this.#close()
       // #close started before #closing was set: the waits see the close only now.
@@ -494,6 +559,41 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
     return this.close()
   }
 
+  /** A record failed past its retries: what `onFailure` says happens to it. */
+  async #exhausted(state: PartitionState, record: LogRecord<unknown, unknown>, cause: unknown): Promise<void> {
+    const error = new HandlerError(record.topic, record.partition, record.offset, cause)
+    const policy = this.#options.onFailure
+    const failed = (action: 'paused' | 'skipped' | 'dead-lettered'): void =>
+      this.emit('failure', { groupId: this.groupId, topic: record.topic, partition: record.partition, offset: record.offset, error, action })
+    if (policy === 'crash') {
+      this.#crash(error)
+      return
+    }
+    if (policy === 'pause') {
+      this.#fetcher.pause([{ topic: record.topic, partition: record.partition }])
+      state.attempts = 0
+      failed('paused')
+      return
+    }
+    if (typeof policy === 'object') {
+      try {
+        await this.#host.send(policy.deadLetter, deadLetterMessage(record, error, state, this.groupId))
+      } catch (sendError) {
+        this.#crash(
+          new HandlerError(record.topic, record.partition, record.offset, sendError, `could not be sent to the dead-letter topic "${policy.deadLetter}"`),
+        )
+        return
+      }
+    }
+    // Past the record: skipped, or safely in the dead-letter topic.
+    if (state.position === record.offset && !state.revoked) {
+      state.position = state.processed = record.offset + 1
+      state.attempts = 0
+    }
+    failed(policy === 'skip' ? 'skipped' : 'dead-lettered')
+    if (typeof policy === 'object' && this.#group !== undefined) await this.commit().catch(() => undefined)
+  }
+
   #assertOpen(): void {
     if (this.#closing !== undefined) throw new ClosedError('Consumer')
   }
@@ -505,7 +605,6 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
   ): Delivery {
     return new Delivery(
       {
-        groupId: this.groupId,
         clock: this.#host.clock,
         options: this.#options,
         signal: this.#signal,
@@ -513,6 +612,7 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
         running: () => this.#running,
         crash: (error) => this.#crash(error),
         retry: (payload) => this.emit('retry', { groupId: this.groupId, ...payload }),
+        exhausted: (state, record, error) => this.#exhausted(state, record, error),
         commit: () => this.commit(),
       },
       eachMessage,
@@ -536,6 +636,7 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
       const pattern = new RegExp(topics.source, topics.flags.replace(/[gy]/g, ''))
       return existing.filter((name) => pattern.test(name))
     }
+    if (topics === undefined) return []
     const wanted = typeof topics === 'string' ? [topics] : topics.map((t) => (typeof t === 'string' ? t : t.name))
     return wanted.filter((name) => existing.includes(name))
   }

@@ -1,4 +1,4 @@
-import { HandlerError } from '../errors'
+import { InvalidRecordError } from '../errors'
 import { EMPTY_HEADERS, type LogRecord } from '../record/log-record'
 import type { RecordBatch } from '../record/record-batch'
 import type { Clock } from '../util/clock'
@@ -63,7 +63,6 @@ export type EachBatchHandler<R = LogRecord> = (batch: BatchPayload<R>) => Promis
 
 /** What delivery needs from its consumer. */
 export interface DeliveryHost {
-  readonly groupId: string
   readonly clock: Clock
   readonly options: ResolvedConsumerOptions
   readonly signal: Signal
@@ -71,6 +70,8 @@ export interface DeliveryHost {
   running(): boolean
   crash(error: Error): void
   retry(payload: { error: unknown; topic: string; partition: number; offset: number; attempt: number; delayMs: number }): void
+  /** A record failed past its retries: the consumer's failure policy decides. */
+  exhausted(state: PartitionState, record: LogRecord<unknown, unknown>, error: unknown): Promise<void>
   commit(): Promise<void>
 }
 
@@ -85,6 +86,8 @@ const RECORDS_PER_TURN = 2048
 export class Delivery {
   /** Handler calls in flight, across the fetch loops. */
   inFlight = 0
+  /** True while a handler's synchronous part runs: a `close()` from there would wait for itself. */
+  inHandler = false
   #sinceYield = 0
 
   constructor(
@@ -161,10 +164,13 @@ export class Delivery {
         try {
           if (checkFailures) {
             const failure = keys.failures?.get(i) ?? values.failures?.get(i)
-            if (failure !== undefined) throw failure
+            if (failure !== undefined) throw new DecodeError(topic, partition, offset, failure)
           }
+          this.inHandler = true
           result = handler(record)
+          this.inHandler = false
         } catch (error) {
+          this.inHandler = false
           this.#finished(state)
           return this.#failed(state, record, error).then(() => delivered)
         }
@@ -243,7 +249,7 @@ export class Delivery {
         const failure = keys.failures?.get(i) ?? values.failures?.get(i)
         if (failure !== undefined) {
           // A record that cannot be read ends the batch: the ones before it are delivered first.
-          failedAt = { record, error: failure }
+          failedAt = { record, error: new DecodeError(state.topic, state.core.partition, offset, failure) }
           break
         }
         records.push(record)
@@ -271,10 +277,14 @@ export class Delivery {
     const seeksBefore = this.#starting(state)
     let failure: { error: unknown } | undefined
     try {
-      await this.eachBatch!(payload)
+      this.inHandler = true
+      const result = this.eachBatch!(payload)
+      this.inHandler = false
+      await result
       if (this.autoResolve && state.seeks === seeksBefore) resolveOffset(last)
       state.attempts = 0
     } catch (error) {
+      this.inHandler = false
       failure = { error }
     }
     this.#finished(state)
@@ -326,8 +336,9 @@ export class Delivery {
     if (!this.host.running() || state.revoked) return
     state.interrupted = true
     const retry = this.host.options.retry
-    if (state.attempts >= retry.retries) {
-      this.host.crash(new HandlerError(record.topic, record.partition, record.offset, error))
+    // A record its consumer cannot decode will not decode on a retry either.
+    if (state.attempts >= retry.retries || error instanceof DecodeError) {
+      await this.host.exhausted(state, record, error)
       return
     }
     const delayMs = retryDelay(retry, state.attempts++)
@@ -358,6 +369,13 @@ export class Delivery {
         return true
       })
     })
+  }
+}
+
+/** A record whose key or value this consumer's codecs cannot decode. */
+class DecodeError extends InvalidRecordError {
+  constructor(topic: string, partition: number, offset: number, cause: Error) {
+    super(`Cannot read the record at ${topic}-${partition}@${offset}: ${cause.message}`, { cause })
   }
 }
 

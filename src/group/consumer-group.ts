@@ -466,6 +466,20 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
     await this.#store(offsets)
   }
 
+  /**
+   * @internal Stores offsets committed by a consumer that is not a member (Kafka's `assign()` with a
+   * group.id): allowed while the group has no members, as Kafka allows it only for an empty group.
+   */
+  async commitStandalone(offsets: CommittedOffset[]): Promise<void> {
+    this.#assertOpen()
+    if (this.#members.size > 0) throw new UnknownMemberError(this.groupId, '')
+    for (const { topic, partition } of offsets) {
+      const count = this.#host.findTopic(topic)?.partitionCount ?? 0
+      if (partition >= count) throw new UnknownTopicError(topic, partition)
+    }
+    await this.#store(offsets)
+  }
+
   /** @internal The bus's topics changed: rebalance if what the members subscribe to changed. */
   topicsChanged(): void {
     if (this.#members.size > 0 && this.#subscriptionFingerprint() !== this.#assignedOver) {

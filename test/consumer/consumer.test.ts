@@ -404,6 +404,7 @@ describe('Consumer', () => {
         topics: [topic],
         fromBeginning: true,
         retry: { retries: 2, initialRetryTimeMs: 1 },
+        onFailure: 'crash',
         restartOnFailure: false,
       })
       const crash = consumer.waitFor('crash')
@@ -437,6 +438,7 @@ describe('Consumer', () => {
         topics: [topic],
         fromBeginning: true,
         retry: { retries: 1, initialRetryTimeMs: 1, maxRetryTimeMs: 5 },
+        onFailure: 'crash',
       })
       const crashes: boolean[] = []
       consumer.on('crash', ({ restart }) => crashes.push(restart))
@@ -579,6 +581,7 @@ describe('regressions from review', () => {
       topics: [topic],
       fromBeginning: true,
       retry: { retries: 0, initialRetryTimeMs: 0 },
+      onFailure: 'crash',
       restartOnFailure: false,
     })
     await consumer.run({
