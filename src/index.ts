@@ -10,7 +10,7 @@ export {
   type RunOptions,
   type WaitOptions,
 } from './consumer/consumer'
-export type { ConsumerOptions, RetryOptions } from './consumer/options'
+export type { AssignorChoice, ConsumerOptions, RetryOptions } from './consumer/options'
 export {
   BufferExhaustedError,
   ClosedError,
@@ -38,7 +38,15 @@ export {
   UnknownTopicError,
 } from './errors'
 export type { EventMap, TypedEmitter, Unsubscribe } from './events/typed-emitter'
-export type { Assignment, Assignor, AssignorInput, AssignorMember } from './group/assignor'
+export {
+  type Assignment,
+  type Assignor,
+  type AssignorInput,
+  type AssignorMember,
+  type AssignorProperties,
+  assignorProtocol,
+  type SyncAssignor,
+} from './group/assignor'
 export { cooperativeStickyAssignor, rangeAssignor, roundRobinAssignor } from './group/assignors'
 export {
   ConsumerGroup,

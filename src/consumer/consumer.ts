@@ -211,7 +211,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
   readonly #host: ConsumerHost
   readonly #options: ResolvedConsumerOptions
   readonly #group: ConsumerGroup
-  readonly #assignor: Assignor
+  readonly #assignors: readonly Assignor[]
   readonly #autoOffsetReset: 'earliest' | 'latest' | 'none'
   readonly #fetch = new Map<string, FetchState>()
   #order: FetchState[] = []
@@ -261,8 +261,10 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
     this.#options = parseOptions(consumerOptionsSchema, options, 'consumer')
     checkConsumerOptions(this.#options)
     this.groupId = this.#options.groupId
-    const assignor = this.#options.assignor
-    this.#assignor = typeof assignor === 'string' ? assignorByName(assignor) : assignor
+    const choice = this.#options.assignor
+    this.#assignors = (Array.isArray(choice) ? choice : [choice]).map((assignor) =>
+      typeof assignor === 'string' ? assignorByName(assignor) : assignor,
+    )
     this.#autoOffsetReset =
       this.#options.autoOffsetReset ?? (this.#options.fromBeginning ? 'earliest' : 'latest')
     this.#group = host.group(this.groupId)
@@ -278,7 +280,7 @@ export class Consumer extends TypedEmitter<ConsumerEvents> implements AsyncItera
       memberId,
       instanceId: this.#options.instanceId,
       clientId: this.#options.clientId,
-      assignor: this.#assignor,
+      assignors: this.#assignors,
       rebalanceTimeoutMs: this.#options.rebalanceTimeoutMs ?? this.#options.maxPollIntervalMs ?? 300_000,
       sessionTimeoutMs: this.#options.sessionTimeoutMs,
       expel: (reason) => (this.#handle === handle ? this.#expel(reason) : Promise.resolve()),

@@ -48,8 +48,11 @@ export interface ConsumerOptions {
   instanceId?: string
   /** A name for this member in `describe()`. Default `'logbus'`. */
   clientId?: string
-  /** A Kafka assignor by protocol name, or an assignor function. Default `'range'`, Kafka's default. */
-  assignor?: 'range' | 'roundrobin' | 'cooperative-sticky' | Assignor
+  /** A Kafka assignor by protocol name, or an assignor function. Default `'range'`, Kafka's default.
+   * A list names several in preference order, as Kafka's `partition.assignment.strategy`: the group
+   * runs one that every member supports (the one most members prefer), so a group can move from one
+   * assignor to another member by member. */
+  assignor?: AssignorChoice | readonly AssignorChoice[]
   /** Kafka's session.timeout.ms: a member not heard from for this long is removed; a static member
    * that closed keeps its partitions this long. Default 45000. */
   sessionTimeoutMs?: number
@@ -78,10 +81,22 @@ export interface ConsumerOptions {
   restartOnFailure?: boolean | ((error: Error) => boolean | Promise<boolean>)
 }
 
-const assignorOption = z.union([
+/**
+ * One assignor, by Kafka's protocol name or as a function.
+ *
+ * @example
+ * ```ts
+ * const choice: AssignorChoice = 'cooperative-sticky'
+ * ```
+ */
+export type AssignorChoice = 'range' | 'roundrobin' | 'cooperative-sticky' | Assignor
+
+const oneAssignor = z.union([
   z.enum(['range', 'roundrobin', 'cooperative-sticky']),
   z.custom<Assignor>((value) => typeof value === 'function', 'must be an assignor name or function'),
 ])
+
+const assignorOption = z.union([oneAssignor, z.array(oneAssignor).min(1, 'must name at least one assignor')])
 
 const listener = z.custom<(partitions: TopicPartition[]) => Promise<void> | void>(
   (value) => typeof value === 'function',
