@@ -15,11 +15,11 @@ import type { TopicPartition } from '../record/log-record'
 export interface RetryOptions {
   /** Retries after the first failure. Default 5. */
   retries?: number
-  /** Default 300 (KafkaJS's). */
+  /** Default 300 (KafkaJS's). Need not be a whole number. */
   initialRetryTimeMs?: number
-  /** Default 30000. */
+  /** Default 30000. Need not be a whole number. */
   maxRetryTimeMs?: number
-  /** Default 2. */
+  /** Default 2; at least 1, and may be fractional (1.5). */
   multiplier?: number
 }
 
@@ -132,8 +132,9 @@ export const consumerOptionsSchema = z.strictObject({
   retry: z
     .strictObject({
       retries: z.number().int().min(0).default(5),
-      initialRetryTimeMs: z.number().int().min(0).default(300),
-      maxRetryTimeMs: z.number().int().min(0).default(30_000),
+      // Milliseconds need not be whole: schedules derived from a fractional multiplier are not.
+      initialRetryTimeMs: z.number().min(0).default(300),
+      maxRetryTimeMs: z.number().min(0).default(30_000),
       multiplier: z.number().min(1).default(2),
     })
     .default({ retries: 5, initialRetryTimeMs: 300, maxRetryTimeMs: 30_000, multiplier: 2 }),
