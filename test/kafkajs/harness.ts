@@ -12,6 +12,8 @@ import {
   type ProducerConfig,
 } from '../../src/kafkajs/index'
 
+import { uniqueName } from '../support/bus'
+
 export { uniqueName, waitUntil } from '../support/bus'
 
 /**
@@ -50,3 +52,24 @@ export function testKafka(config: Partial<KafkaConfig> = {}): {
 /** The values of messages, as strings. */
 export const values = (messages: readonly KafkaMessage[]): string[] =>
   messages.map((m) => m.value?.toString() ?? 'null')
+
+/** A topic with `partitions` partitions and messages already in it. */
+export async function topicWith(
+  client: ReturnType<typeof testKafka>,
+  partitions: number,
+  messages: Array<{
+    key?: string
+    value: string
+    partition?: number
+    headers?: Record<string, string | string[]>
+  }>,
+): Promise<string> {
+  const topic = uniqueName('topic')
+  await client.kafka.admin().createTopics({ topics: [{ topic, numPartitions: partitions }] })
+  if (messages.length > 0) {
+    const producer = client.producer()
+    await producer.connect()
+    await producer.send({ topic, messages })
+  }
+  return topic
+}
