@@ -720,6 +720,15 @@ export class KafkaJSConsumer implements Consumer {
           void this.#teardown(run).catch(() => undefined)
         }
       }),
+      group.on('error', ({ error }) => {
+        // The leader ran the assigner: it says why nobody got partitions this round.
+        if (group.describe().members[0]?.memberId !== core.memberId) return
+        this.#logger.error(`Group assignment failed: ${error.message}`, {
+          groupId: this.#groupId,
+          memberId: core.memberId,
+          stack: error.stack,
+        })
+      }),
       group.on('stateChange', ({ state }) => {
         if (state !== 'PreparingRebalance') return
         this.#wake(run)

@@ -12,6 +12,7 @@ import {
   type GroupMember,
   type GroupMemberAssignment,
   type Logger,
+  logLevel,
   type PartitionAssigner,
   PartitionAssigners,
 } from '../../src/kafkajs/index'
@@ -192,5 +193,34 @@ describe('custom partition assigners (KafkaJS protocol)', () => {
     await waitUntil(() => seen.length === 1)
     const bus = await client.kafka.bus()
     expect(bus.group(groupId).describe().members[0]!.assignment).toEqual([{ topic: mineTopic, partition: 0 }])
+  })
+})
+
+describe('a failing custom assigner', () => {
+  it('assigns nothing that round, and the leader logs why', async () => {
+    const entries: string[] = []
+    const client = testKafka({
+      logLevel: logLevel.ERROR,
+      logCreator: () => (entry) => void entries.push(entry.log.message),
+    })
+    const topic = await topicWith(client, 2, [])
+    const groupId = uniqueName('g')
+    const broken: PartitionAssigner = () => ({
+      name: 'Broken',
+      version: 0,
+      protocol: ({ topics }) => ({
+        name: 'Broken',
+        metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics }),
+      }),
+      assign: async () => {
+        throw new Error('no idea how to assign')
+      },
+    })
+    const consumer = client.consumer({ groupId, partitionAssigners: [broken] })
+    await consumer.subscribe({ topic })
+    await consumer.run({ eachMessage })
+    expect(entries).toContain('Group assignment failed: no idea how to assign')
+    const bus = await client.kafka.bus()
+    expect(bus.group(groupId).describe().members[0]!.assignment).toEqual([])
   })
 })
