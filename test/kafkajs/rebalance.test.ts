@@ -7,23 +7,40 @@
  */
 import { describe, expect, it } from 'vitest'
 import { KafkaJSProtocolError } from '../../src/kafkajs/index'
-import { gate } from '../support/helpers'
+import { type Gate, gate } from '../support/helpers'
 import { testKafka, topicWith, uniqueName, waitUntil } from './harness'
 
 const messages = Array.from({ length: 10 }, (_, i) => ({ value: `m${i}` }))
 
+/**
+ * A member owning the topic's one partition, and a second one that takes it over. Member ids start
+ * with the client id and round-robin deals to them sorted, so 'b-…' takes the partition from 'z-…'.
+ */
+async function handOver() {
+  const oldOwner = testKafka({ clientId: 'z' })
+  const newOwner = testKafka({ clientId: 'b' })
+  const topic = await topicWith(oldOwner, 1, messages)
+  const groupId = uniqueName('g')
+  const bus = await oldOwner.kafka.bus()
+  const first = oldOwner.consumer({ groupId })
+  await first.subscribe({ topic, fromBeginning: true })
+  /** Starts the new owner; once the group rebalances, opens `release`; resolves when it has joined. */
+  const takeOver = async (release: Gate): Promise<string[]> => {
+    const second = newOwner.consumer({ groupId })
+    await second.subscribe({ topic, fromBeginning: true })
+    const seen: string[] = []
+    const joined = second.run({ eachMessage: async ({ message }) => void seen.push(message.offset) })
+    await waitUntil(() => bus.group(groupId).state === 'PreparingRebalance')
+    release.open()
+    await joined
+    return seen
+  }
+  return { bus, topic, groupId, first, takeOver }
+}
+
 describe('a rebalance under a running member', () => {
   it('fails heartbeat() with REBALANCE_IN_PROGRESS, and the unresolved messages go to the new owner', async () => {
-    // Member ids start with the client id, and round-robin deals to them sorted: 'b-…' takes the
-    // one partition from 'z-…' when it joins.
-    const oldOwner = testKafka({ clientId: 'z' })
-    const newOwner = testKafka({ clientId: 'b' })
-    const topic = await topicWith(oldOwner, 1, messages)
-    const groupId = uniqueName('g')
-    const bus = await oldOwner.kafka.bus()
-
-    const first = oldOwner.consumer({ groupId })
-    await first.subscribe({ topic, fromBeginning: true })
+    const { bus, topic, groupId, first, takeOver } = await handOver()
     const reached = gate()
     const release = gate()
     const processedByFirst: string[] = []
@@ -51,16 +68,7 @@ describe('a rebalance under a running member', () => {
       eachBatchAutoResolve: false,
     })
     await reached.promise
-
-    const second = newOwner.consumer({ groupId })
-    await second.subscribe({ topic, fromBeginning: true })
-    const processedBySecond: string[] = []
-    const joined = second.run({
-      eachMessage: async ({ message }) => void processedBySecond.push(message.offset),
-    })
-    await waitUntil(() => bus.group(groupId).state === 'PreparingRebalance')
-    release.open()
-    await joined
+    const processedBySecond = await takeOver(release)
     await waitUntil(() => processedBySecond.length === 7)
 
     expect(heartbeatError).toBeInstanceOf(KafkaJSProtocolError)
@@ -77,13 +85,7 @@ describe('a rebalance under a running member', () => {
   })
 
   it('stops an eachMessage batch at the rebalance: the rest is delivered to the new owner', async () => {
-    const oldOwner = testKafka({ clientId: 'z' })
-    const newOwner = testKafka({ clientId: 'b' })
-    const topic = await topicWith(oldOwner, 1, messages)
-    const groupId = uniqueName('g')
-    const bus = await oldOwner.kafka.bus()
-    const first = oldOwner.consumer({ groupId })
-    await first.subscribe({ topic, fromBeginning: true })
+    const { first, takeOver } = await handOver()
     const reached = gate()
     const release = gate()
     const byFirst: string[] = []
@@ -99,13 +101,7 @@ describe('a rebalance under a running member', () => {
       },
     })
     await reached.promise
-    const second = newOwner.consumer({ groupId })
-    await second.subscribe({ topic, fromBeginning: true })
-    const bySecond: string[] = []
-    const joined = second.run({ eachMessage: async ({ message }) => void bySecond.push(message.offset) })
-    await waitUntil(() => bus.group(groupId).state === 'PreparingRebalance')
-    release.open()
-    await joined
+    const bySecond = await takeOver(release)
     await waitUntil(() => bySecond.length === 5)
     expect(byFirst).toEqual(['0', '1', '2', '3', '4'])
     expect(bySecond).toEqual(['5', '6', '7', '8', '9'])
