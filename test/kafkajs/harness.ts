@@ -10,6 +10,7 @@ import {
   logLevel,
   type Producer,
   type ProducerConfig,
+  resetClusters,
 } from '../../src/kafkajs/index'
 
 import { uniqueName } from '../support/bus'
@@ -17,8 +18,8 @@ import { uniqueName } from '../support/bus'
 export { uniqueName, waitUntil } from '../support/bus'
 
 /**
- * A Kafka client for one test: silent, and everything it created is disconnected (then its bus
- * closed) when the test finishes, whatever happens in it.
+ * A Kafka client for one test: silent, and everything it created is disconnected (then the
+ * in-process clusters reset) when the test finishes, whatever happens in it.
  */
 export function testKafka(config: Partial<KafkaConfig> = {}): {
   kafka: Kafka
@@ -35,7 +36,8 @@ export function testKafka(config: Partial<KafkaConfig> = {}): {
   const clients: Array<{ disconnect(): Promise<void> }> = []
   onTestFinished(async () => {
     await Promise.all(clients.map((client) => client.disconnect().catch(() => undefined)))
-    if (config.logbus?.bus === undefined) await (await kafka.bus()).close()
+    // Clients that name the same brokers share a cluster for the process: start the next test afresh.
+    await resetClusters()
   })
   const tracked = <T extends { disconnect(): Promise<void> }>(client: T): T => {
     clients.push(client)
