@@ -5,7 +5,13 @@ export {
   type RunOptions,
 } from './consumer/consumer'
 export type { BatchPayload, EachBatchHandler, EachMessageHandler } from './consumer/delivery'
-export type { ConsumerOptions, RetryOptions } from './consumer/options'
+export type {
+  AssignedPartition,
+  AssignorChoice,
+  ConsumerOptions,
+  FailurePolicy,
+  RetryOptions,
+} from './consumer/options'
 export type { WaitOptions } from './consumer/progress'
 export {
   BufferExhaustedError,
@@ -34,7 +40,15 @@ export {
   UnknownTopicError,
 } from './errors'
 export type { EventMap, TypedEmitter, Unsubscribe } from './events/typed-emitter'
-export type { Assignment, Assignor, AssignorInput, AssignorMember } from './group/assignor'
+export {
+  type Assignment,
+  type Assignor,
+  type AssignorInput,
+  type AssignorMember,
+  type AssignorProperties,
+  assignorProtocol,
+  type SyncAssignor,
+} from './group/assignor'
 export { cooperativeStickyAssignor, rangeAssignor, roundRobinAssignor } from './group/assignors'
 export {
   ConsumerGroup,

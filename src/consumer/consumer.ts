@@ -163,8 +163,10 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
     const topics = this.#options.topics
     if (Array.isArray(topics)) for (const t of topics) if (typeof t !== 'string') this.#views.set(t.name, t)
     for (const { topic } of this.#options.assign ?? []) if (typeof topic !== 'string') this.#views.set(topic.name, topic)
-    const assignorOption = this.#options.assignor
-    const assignor: Assignor = typeof assignorOption === 'string' ? assignorByName(assignorOption) : assignorOption
+    const choice = this.#options.assignor
+    const assignors: readonly Assignor[] = (Array.isArray(choice) ? choice : [choice]).map((assignor) =>
+      typeof assignor === 'string' ? assignorByName(assignor) : assignor,
+    )
     this.#autoOffsetReset =
       this.#options.autoOffsetReset ?? (this.#options.fromBeginning ? 'earliest' : 'latest')
     const groupId = this.groupId
@@ -226,7 +228,7 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
         groupId,
         clock,
         options: this.#options,
-        assignor,
+        assignors,
         group: this.#group!,
         fetcher: this.#fetcher,
         ownership: this.#ownership,

@@ -18,7 +18,7 @@ export interface MembershipHost {
   readonly groupId: string
   readonly clock: Clock
   readonly options: ResolvedConsumerOptions
-  readonly assignor: Assignor
+  readonly assignors: readonly Assignor[]
   readonly group: ConsumerGroup
   readonly fetcher: Fetcher
   readonly ownership: Ownership
@@ -120,7 +120,7 @@ export class Membership implements Participation {
       memberId,
       instanceId: options.instanceId,
       clientId: options.clientId,
-      assignor: this.host.assignor,
+      assignors: this.host.assignors,
       rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? options.maxPollIntervalMs ?? 300_000,
       sessionTimeoutMs: options.sessionTimeoutMs,
       expel: (reason) => (this.#handle === handle ? this.#expel(reason) : Promise.resolve()),

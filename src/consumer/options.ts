@@ -16,11 +16,11 @@ import { Topic } from '../topic/topic'
 export interface RetryOptions {
   /** Retries after the first failure. Default 5. */
   retries?: number
-  /** Default 300 (KafkaJS's). */
+  /** Default 300 (KafkaJS's). Need not be a whole number. */
   initialRetryTimeMs?: number
-  /** Default 30000. */
+  /** Default 30000. Need not be a whole number. */
   maxRetryTimeMs?: number
-  /** Default 2. */
+  /** Default 2; at least 1, and may be fractional (1.5). */
   multiplier?: number
 }
 
@@ -95,8 +95,11 @@ export interface ConsumerOptions {
   instanceId?: string
   /** A name for this member in `describe()`. Default `'logbus'`. */
   clientId?: string
-  /** A Kafka assignor by protocol name, or an assignor function. Default `'range'`, Kafka's default. */
-  assignor?: 'range' | 'roundrobin' | 'cooperative-sticky' | Assignor
+  /** A Kafka assignor by protocol name, or an assignor function. Default `'range'`, Kafka's default.
+   * A list names several in preference order, as Kafka's `partition.assignment.strategy`: the group
+   * runs one that every member supports (the one most members prefer), so a group can move from one
+   * assignor to another member by member. */
+  assignor?: AssignorChoice | readonly AssignorChoice[]
   /** Kafka's session.timeout.ms: a member not heard from for this long is removed; a static member
    * that closed keeps its partitions this long. Default 45000. */
   sessionTimeoutMs?: number
@@ -125,10 +128,22 @@ export interface ConsumerOptions {
   restartOnFailure?: boolean | ((error: Error) => boolean | Promise<boolean>)
 }
 
-const assignorOption = z.union([
+/**
+ * One assignor, by Kafka's protocol name or as a function.
+ *
+ * @example
+ * ```ts
+ * const choice: AssignorChoice = 'cooperative-sticky'
+ * ```
+ */
+export type AssignorChoice = 'range' | 'roundrobin' | 'cooperative-sticky' | Assignor
+
+const oneAssignor = z.union([
   z.enum(['range', 'roundrobin', 'cooperative-sticky']),
   z.custom<Assignor>((value) => typeof value === 'function', 'must be an assignor name or function'),
 ])
+
+const assignorOption = z.union([oneAssignor, z.array(oneAssignor).min(1, 'must name at least one assignor')])
 
 const listener = z.custom<(partitions: TopicPartition[]) => Promise<void> | void>(
   (value) => typeof value === 'function',
@@ -182,8 +197,9 @@ export const consumerOptionsSchema = z.strictObject({
   retry: z
     .strictObject({
       retries: z.number().int().min(0).default(5),
-      initialRetryTimeMs: z.number().int().min(0).default(300),
-      maxRetryTimeMs: z.number().int().min(0).default(30_000),
+      // Milliseconds need not be whole: schedules derived from a fractional multiplier are not.
+      initialRetryTimeMs: z.number().min(0).default(300),
+      maxRetryTimeMs: z.number().min(0).default(30_000),
       multiplier: z.number().min(1).default(2),
     })
     .default({ retries: 5, initialRetryTimeMs: 300, maxRetryTimeMs: 30_000, multiplier: 2 }),

@@ -9,6 +9,7 @@ import {
   InconsistentGroupProtocolError,
   InvalidStateError,
   type LogbusError,
+  TimeoutError,
   UnknownMemberError,
   UnknownTopicError,
 } from '../errors'
@@ -20,7 +21,7 @@ import { type Deferred, deferred } from '../util/deferred'
 import { parseOptions } from '../util/options'
 import { SerialQueue } from '../util/serial-queue'
 import { compareTopicPartitions, tpKey, tpKeyOf } from '../util/tp-key'
-import type { Assignment, AssignorMember } from './assignor'
+import { type Assignment, type Assignor, type AssignorMember, assignorProtocol } from './assignor'
 import type { GroupMember } from './member'
 
 /**
@@ -388,16 +389,28 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
     })
   }
 
-  /** @internal Adds a member; resolves once it has its first assignment. */
+  /**
+   * @internal Adds a member; resolves once it has its first assignment. As Kafka's JoinGroup, a member
+   * must support at least one protocol that every current member supports
+   * (InconsistentGroupProtocolError otherwise).
+   */
   join(member: GroupMember): Promise<void> {
     if (this.#members.has(member.memberId)) {
       throw new InvalidStateError(`Member ${member.memberId} already joined group "${this.groupId}"`)
     }
-    const protocol = protocolOf(member)
-    if (this.#members.size > 0 && protocol !== this.#protocol) {
-      throw new InconsistentGroupProtocolError(this.groupId, this.#protocol, protocol)
+    const protocols = member.assignors.map(assignorProtocol)
+    if (this.#members.size > 0) {
+      const candidates = this.#candidateProtocols()
+      if (!protocols.some((protocol) => candidates.has(protocol))) {
+        throw new InconsistentGroupProtocolError(
+          this.groupId,
+          [...candidates].join(', '),
+          protocols.join(', '),
+        )
+      }
+    } else {
+      this.#protocol = protocols[0]!
     }
-    if (this.#members.size === 0) this.#protocol = protocol
     if (member.instanceId !== undefined) {
       const existing = this.#entryOfInstance(member.instanceId)
       if (existing !== undefined) {
@@ -659,7 +672,11 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
       return
     }
     this.#setState('PreparingRebalance')
-    const cooperative = this.#members.values().next().value!.member.assignor.rebalance === 'cooperative'
+    this.#protocol = this.#selectProtocol()
+    // As a Kafka consumer does with its list of assignors: cooperative only if every one of them is.
+    const cooperative = [...this.#members.values()].every(({ member }) =>
+      member.assignors.every((assignor) => assignor.rebalance === 'cooperative'),
+    )
     if (!cooperative) {
       // Eager: everyone revokes everything before anything is handed out.
       await Promise.all(
@@ -674,7 +691,11 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
       this.#becomeEmpty()
       return
     }
-    const target = this.#computeAssignment()
+    const target = await this.#computeAssignment()
+    if (this.#members.size === 0) {
+      this.#becomeEmpty()
+      return
+    }
     if (cooperative) {
       // KIP-429: members keep what they keep; moved partitions are revoked, then handed over in a
       // second round. A partition never has two owners.
@@ -723,28 +744,89 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
     this.#publish(generation)
   }
 
-  /** Runs the leader's assignor over the current members; an invalid result assigns nothing. */
-  #computeAssignment(): Assignment {
+  /**
+   * Runs the leader's assignor of the group's protocol over the current members, each with the user
+   * data of its own assignor of that protocol. A failure, an invalid result or an assignor that does
+   * not answer within the leader's rebalance timeout assigns nothing (and says why in `error`).
+   */
+  async #computeAssignment(): Promise<Assignment> {
     const existing = this.#host.topicNames()
     const partitions: Record<string, number> = {}
+    const entries = [...this.#members.values()]
     const members: AssignorMember[] = []
-    for (const { member, assignment } of this.#members.values()) {
-      const topics = member.subscribedTopics(existing)
-      for (const topic of topics) partitions[topic] = this.#host.findTopic(topic)?.partitionCount ?? 0
-      members.push({ memberId: member.memberId, instanceId: member.instanceId, topics, owned: assignment })
-    }
-    this.#assignedOver = fingerprint(partitions)
-    this.#assignedMembers = new Set(members.map((m) => m.memberId))
-    const leader = this.#members.values().next().value!.member
+    const leader = entries[0]!.member
+    let timer: ClockTimer | undefined
     try {
-      const assignment = leader.assignor({ members, partitions })
+      for (const { member, assignment } of entries) {
+        const topics = member.subscribedTopics(existing)
+        for (const topic of topics) partitions[topic] = this.#host.findTopic(topic)?.partitionCount ?? 0
+        const userData = assignorFor(member, this.#protocol)?.subscriptionUserData?.({ topics: [...topics] })
+        members.push({
+          memberId: member.memberId,
+          instanceId: member.instanceId,
+          topics,
+          owned: assignment,
+          userData,
+        })
+      }
+      this.#assignedOver = fingerprint(partitions)
+      this.#assignedMembers = new Set(members.map((m) => m.memberId))
+      const assignor = assignorFor(leader, this.#protocol) ?? leader.assignors[0]!
+      const timeoutMs = leader.rebalanceTimeoutMs
+      const timedOut = new Promise<never>((_, reject) => {
+        timer = this.#host.clock.setTimeout(
+          () =>
+            reject(new TimeoutError(`Assignor "${this.#protocol}" did not return within ${timeoutMs} ms`)),
+          timeoutMs,
+          { unref: true },
+        )
+      })
+      const assignment = await Promise.race([assignor({ members, partitions }), timedOut])
       validateAssignment(assignment, members, partitions)
       return assignment
     } catch (cause) {
       const error = cause instanceof Error ? cause : new Error(String(cause))
       this.emit('error', { groupId: this.groupId, error })
       return {}
+    } finally {
+      if (timer !== undefined) this.#host.clock.clearTimeout(timer)
     }
+  }
+
+  /** The protocols every member supports (Kafka's candidate protocols). */
+  #candidateProtocols(): Set<string> {
+    let candidates: Set<string> | undefined
+    for (const { member } of this.#members.values()) {
+      const protocols = new Set(member.assignors.map(assignorProtocol))
+      candidates =
+        candidates === undefined ? protocols : new Set([...candidates].filter((p) => protocols.has(p)))
+    }
+    return candidates ?? new Set()
+  }
+
+  /**
+   * Kafka's protocol selection: each member votes for the first protocol of its preference list that
+   * every member supports, and the one with the most votes wins. Kafka leaves a tie to its hash map's
+   * order; here the leader's preference breaks it.
+   */
+  #selectProtocol(): string {
+    const candidates = this.#candidateProtocols()
+    const votes = new Map<string, number>()
+    for (const { member } of this.#members.values()) {
+      const vote = member.assignors.map(assignorProtocol).find((protocol) => candidates.has(protocol))
+      if (vote !== undefined) votes.set(vote, (votes.get(vote) ?? 0) + 1)
+    }
+    const leader = this.#members.values().next().value!.member
+    let selected = assignorProtocol(leader.assignors[0]!)
+    let most = 0
+    for (const protocol of leader.assignors.map(assignorProtocol)) {
+      const count = votes.get(protocol) ?? 0
+      if (count > most) {
+        selected = protocol
+        most = count
+      }
+    }
+    return selected
   }
 
   #becomeEmpty(): void {
@@ -781,8 +863,9 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
   }
 }
 
-function protocolOf(member: GroupMember): string {
-  return member.assignor.protocol ?? (member.assignor.name || 'custom')
+/** The member's assignor of `protocol`, if it has one. */
+function assignorFor(member: GroupMember, protocol: string): Assignor | undefined {
+  return member.assignors.find((assignor) => assignorProtocol(assignor) === protocol)
 }
 
 function fingerprint(partitions: Record<string, number>): string {
