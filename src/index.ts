@@ -84,8 +84,8 @@ export type { Message, MessageHeaders, RecordMetadata } from './record/message'
 export {
   type BatchColumn,
   type BatchColumns,
-  type BatchMeta,
   type BatchForm,
+  type BatchMeta,
   DecodeFailure,
   RecordBatch,
 } from './record/record-batch'

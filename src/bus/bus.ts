@@ -11,10 +11,10 @@ import {
 } from '../errors'
 import { TypedEmitter } from '../events/typed-emitter'
 import { ConsumerGroup, type GroupHost } from '../group/consumer-group'
-import { type Codec, RAW } from '../record/codec'
-import type { LogRecord } from '../record/log-record'
 import type { ProducerOptions } from '../producer/options'
 import { Producer, type ProducerHost } from '../producer/producer'
+import { type Codec, RAW } from '../record/codec'
+import type { LogRecord } from '../record/log-record'
 import { MemoryStorage } from '../storage/memory/memory-storage'
 import type { CommittedOffset, Storage, TopicConfig } from '../storage/storage'
 import { PartitionCore } from '../topic/partition-core'
@@ -114,7 +114,8 @@ type RecordsOfTopics<D, T> = T extends RegExp
  * type R = RecordOfTopic<Topic<string, Order>> // LogRecord<string, Order>
  * ```
  */
-export type RecordOfTopic<T> = T extends Topic<infer K, infer V, infer _KIn, infer _VIn> ? LogRecord<K, V> : never
+export type RecordOfTopic<T> =
+  T extends Topic<infer K, infer V, infer _KIn, infer _VIn> ? LogRecord<K, V> : never
 
 /** Makes a key that `Allowed` does not have a type error, as an object literal's excess property is. */
 type NoExtraKeys<O, Allowed> = Record<Exclude<keyof O, keyof Allowed>, never>
@@ -232,7 +233,13 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
         const codecs = declared.get(meta.name)
         bus.#topics.set(
           meta.name,
-          new TopicEntry(meta.name, meta.config, partitions, codecs?.keyCodec ?? RAW, codecs?.valueCodec ?? RAW),
+          new TopicEntry(
+            meta.name,
+            meta.config,
+            partitions,
+            codecs?.keyCodec ?? RAW,
+            codecs?.valueCodec ?? RAW,
+          ),
         )
       }
       for (const [name, spec] of declared) {
@@ -366,7 +373,8 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   topic(name: string, codecs?: Pick<TopicOptions, 'key' | 'value'>): AnyTopic {
     this.#assertOpen()
     const entry = this.#requireTopic(name)
-    if (codecs === undefined || (codecs.key === undefined && codecs.value === undefined)) return entry.defaultView
+    if (codecs === undefined || (codecs.key === undefined && codecs.value === undefined))
+      return entry.defaultView
     const { keyCodec, valueCodec } = resolveTopicOptions({ key: codecs.key, value: codecs.value }, 'topic')
     return new Topic(entry, keyCodec, valueCodec)
   }
@@ -533,7 +541,8 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
     this.#consumers.add(consumer as Consumer<unknown>)
     if (this.#autoCreatePartitions !== undefined) {
       const topics = options.topics
-      const names = topics === undefined || topics instanceof RegExp ? [] : typeof topics === 'string' ? [topics] : topics
+      const names =
+        topics === undefined || topics instanceof RegExp ? [] : typeof topics === 'string' ? [topics] : topics
       for (const t of names) {
         if (typeof t === 'string' && !this.#topics.has(t)) void this.#autoCreate(t).catch(() => undefined)
       }
@@ -593,7 +602,8 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
       for (const entry of this.#topics.values()) {
         const { retentionMs, retentionBytes } = entry.config
         if (retentionMs === null && retentionBytes === null) continue
-        for (const partition of entry.partitions) await partition.applyRetention({ now, retentionMs, retentionBytes })
+        for (const partition of entry.partitions)
+          await partition.applyRetention({ now, retentionMs, retentionBytes })
       }
     })
   }

@@ -18,9 +18,9 @@ import type { Topic } from '../topic/topic'
 import type { Clock, ClockTimer } from '../util/clock'
 import { parseOptions } from '../util/options'
 import { Signal } from '../util/signal'
+import { deadLetterMessage } from './dead-letter'
 import { Delivery, type EachBatchHandler, type EachMessageHandler } from './delivery'
 import { Fetcher } from './fetcher'
-import { deadLetterMessage } from './dead-letter'
 import { Membership } from './membership'
 import {
   type ConsumerOptions,
@@ -66,7 +66,12 @@ export type RunOptions<R = LogRecord> =
  */
 export interface ConsumerEvents {
   /** The member received its assignment for a generation (group members only). */
-  groupJoin: { groupId: string | undefined; memberId: string; generation: number; assignment: TopicPartition[] }
+  groupJoin: {
+    groupId: string | undefined
+    memberId: string
+    generation: number
+    assignment: TopicPartition[]
+  }
   partitionsAssigned: { groupId: string | undefined; generation: number; partitions: TopicPartition[] }
   partitionsRevoked: { groupId: string | undefined; generation: number; partitions: TopicPartition[] }
   commit: { groupId: string | undefined; offsets: CommittedOffset[] }
@@ -162,7 +167,8 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
     this.groupId = this.#options.groupId
     const topics = this.#options.topics
     if (Array.isArray(topics)) for (const t of topics) if (typeof t !== 'string') this.#views.set(t.name, t)
-    for (const { topic } of this.#options.assign ?? []) if (typeof topic !== 'string') this.#views.set(topic.name, topic)
+    for (const { topic } of this.#options.assign ?? [])
+      if (typeof topic !== 'string') this.#views.set(topic.name, topic)
     const choice = this.#options.assignor
     const assignors: readonly Assignor[] = (Array.isArray(choice) ? choice : [choice]).map((assignor) =>
       typeof assignor === 'string' ? assignorByName(assignor) : assignor,
@@ -421,7 +427,9 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
    */
   paused(): TopicPartition[] {
     this.#assertOpen()
-    return this.#fetcher.states.filter((s) => s.paused).map((s) => ({ topic: s.topic, partition: s.core.partition }))
+    return this.#fetcher.states
+      .filter((s) => s.paused)
+      .map((s) => ({ topic: s.topic, partition: s.core.partition }))
   }
 
   /**
@@ -562,11 +570,22 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
   }
 
   /** A record failed past its retries: what `onFailure` says happens to it. */
-  async #exhausted(state: PartitionState, record: LogRecord<unknown, unknown>, cause: unknown): Promise<void> {
+  async #exhausted(
+    state: PartitionState,
+    record: LogRecord<unknown, unknown>,
+    cause: unknown,
+  ): Promise<void> {
     const error = new HandlerError(record.topic, record.partition, record.offset, cause)
     const policy = this.#options.onFailure
     const failed = (action: 'paused' | 'skipped' | 'dead-lettered'): void =>
-      this.emit('failure', { groupId: this.groupId, topic: record.topic, partition: record.partition, offset: record.offset, error, action })
+      this.emit('failure', {
+        groupId: this.groupId,
+        topic: record.topic,
+        partition: record.partition,
+        offset: record.offset,
+        error,
+        action,
+      })
     if (policy === 'crash') {
       this.#crash(error)
       return
@@ -582,7 +601,13 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
         await this.#host.send(policy.deadLetter, deadLetterMessage(record, error, state, this.groupId))
       } catch (sendError) {
         this.#crash(
-          new HandlerError(record.topic, record.partition, record.offset, sendError, `could not be sent to the dead-letter topic "${policy.deadLetter}"`),
+          new HandlerError(
+            record.topic,
+            record.partition,
+            record.offset,
+            sendError,
+            `could not be sent to the dead-letter topic "${policy.deadLetter}"`,
+          ),
         )
         return
       }
@@ -639,7 +664,8 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
       return existing.filter((name) => pattern.test(name))
     }
     if (topics === undefined) return []
-    const wanted = typeof topics === 'string' ? [topics] : topics.map((t) => (typeof t === 'string' ? t : t.name))
+    const wanted =
+      typeof topics === 'string' ? [topics] : topics.map((t) => (typeof t === 'string' ? t : t.name))
     return wanted.filter((name) => existing.includes(name))
   }
 
@@ -703,7 +729,8 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
     let restart = false
     if (this.#closing === undefined && !(error instanceof FencedInstanceIdError)) {
       const option = this.#options.restartOnFailure
-      restart = typeof option === 'function' ? await Promise.resolve(option(error)).catch(() => false) : option
+      restart =
+        typeof option === 'function' ? await Promise.resolve(option(error)).catch(() => false) : option
     }
     this.emit('crash', { groupId: this.groupId, error, restart })
     if (!restart || this.#closing !== undefined) {
@@ -729,7 +756,9 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
   #waitFor(condition: () => boolean, options: WaitOptions | undefined): Promise<void> {
     if (this.#closing !== undefined) return Promise.reject(new ClosedError('Consumer'))
     if (!this.#started) {
-      return Promise.reject(new InvalidStateError('The consumer has not started: call run() or iterate first'))
+      return Promise.reject(
+        new InvalidStateError('The consumer has not started: call run() or iterate first'),
+      )
     }
     return this.#progress.waitFor(condition, options)
   }

@@ -69,7 +69,14 @@ export interface DeliveryHost {
   readonly progress: ProgressWaits
   running(): boolean
   crash(error: Error): void
-  retry(payload: { error: unknown; topic: string; partition: number; offset: number; attempt: number; delayMs: number }): void
+  retry(payload: {
+    error: unknown
+    topic: string
+    partition: number
+    offset: number
+    attempt: number
+    delayMs: number
+  }): void
   /** A record failed past its retries: the consumer's failure policy decides. */
   exhausted(state: PartitionState, record: LogRecord<unknown, unknown>, error: unknown): Promise<void>
   commit(): Promise<void>
@@ -98,7 +105,11 @@ export class Delivery {
   ) {}
 
   /** Hands the records of `batches` from the state's position on to the handler; returns how many. */
-  deliver(state: PartitionState, batches: readonly RecordBatch[], highWatermark: number): Promise<number> | number {
+  deliver(
+    state: PartitionState,
+    batches: readonly RecordBatch[],
+    highWatermark: number,
+  ): Promise<number> | number {
     if (this.eachBatch !== undefined) return this.#deliverBatch(state, batches, highWatermark)
     return this.#deliverEach(state, batches, 0, 0)
   }
@@ -262,7 +273,8 @@ export class Delivery {
     }
     const last = records[records.length - 1]!.offset
     const resolveOffset = (offset: number): void => {
-      if (offset + 1 > state.processed && offset <= last && !state.revoked) state.position = state.processed = offset + 1
+      if (offset + 1 > state.processed && offset <= last && !state.revoked)
+        state.position = state.processed = offset + 1
     }
     const payload: BatchPayload<LogRecord<unknown, unknown>> = {
       topic: state.topic,

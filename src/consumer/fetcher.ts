@@ -65,7 +65,9 @@ export class Fetcher {
 
   /** Runs `count` loops until the consumer stops running; resolves when they all returned. */
   run(count: number, delivery: Delivery): Promise<void> {
-    return Promise.all(Array.from({ length: count }, () => this.#loop(delivery, count > 1))).then(() => undefined)
+    return Promise.all(Array.from({ length: count }, () => this.#loop(delivery, count > 1))).then(
+      () => undefined,
+    )
   }
 
   pause(partitions: ReadonlyArray<{ topic: string; partition?: number }>): void {
@@ -147,7 +149,11 @@ export class Fetcher {
     return this.#deliverRead(state, read, delivery)
   }
 
-  #deliverRead(state: PartitionState, batches: readonly RecordBatch[], delivery: Delivery): Promise<number> | number {
+  #deliverRead(
+    state: PartitionState,
+    batches: readonly RecordBatch[],
+    delivery: Delivery,
+  ): Promise<number> | number {
     if (state.interrupted || batches.length === 0) return 0
     return delivery.deliver(state, batches, state.core.endOrGone)
   }

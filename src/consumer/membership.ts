@@ -135,7 +135,9 @@ export class Membership implements Participation {
   /** Gives partitions up: the handler in flight returns, auto-commit commits, onRevoke runs. */
   revoke(partitions: TopicPartition[]): Promise<void> {
     const commit =
-      this.host.options.autoCommit && this.member ? (states: readonly PartitionState[]) => this.commitStates(states) : undefined
+      this.host.options.autoCommit && this.member
+        ? (states: readonly PartitionState[]) => this.commitStates(states)
+        : undefined
     return this.host.ownership.give(partitions, this.generation, commit)
   }
 
@@ -240,4 +242,3 @@ export class Membership implements Participation {
     )
   }
 }
-

@@ -152,19 +152,32 @@ const listener = z.custom<(partitions: TopicPartition[]) => Promise<void> | void
 
 export const consumerOptionsSchema = z.strictObject({
   groupId: z.string().min(1, 'must be a non-empty string').optional(),
-  topics: z.union([
-    z.string().min(1),
-    z
-      .array(z.union([z.string().min(1), z.custom<Topic<unknown, unknown, unknown, unknown>>((v) => v instanceof Topic, 'must be a topic name or a Topic')]))
-      .min(1, 'must name at least one topic'),
-    z.instanceof(RegExp),
-  ]).optional(),
+  topics: z
+    .union([
+      z.string().min(1),
+      z
+        .array(
+          z.union([
+            z.string().min(1),
+            z.custom<Topic<unknown, unknown, unknown, unknown>>(
+              (v) => v instanceof Topic,
+              'must be a topic name or a Topic',
+            ),
+          ]),
+        )
+        .min(1, 'must name at least one topic'),
+      z.instanceof(RegExp),
+    ])
+    .optional(),
   assign: z
     .array(
       z.strictObject({
         topic: z.union([
           z.string().min(1),
-          z.custom<Topic<unknown, unknown, unknown, unknown>>((v) => v instanceof Topic, 'must be a topic name or a Topic'),
+          z.custom<Topic<unknown, unknown, unknown, unknown>>(
+            (v) => v instanceof Topic,
+            'must be a topic name or a Topic',
+          ),
         ]),
         partition: z.number().int().min(0),
         offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),

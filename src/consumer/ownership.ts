@@ -26,8 +26,16 @@ export interface OwnershipEvents {
     generation: number
     assignment: TopicPartition[]
   }): void
-  partitionsAssigned(payload: { groupId: string | undefined; generation: number; partitions: TopicPartition[] }): void
-  partitionsRevoked(payload: { groupId: string | undefined; generation: number; partitions: TopicPartition[] }): void
+  partitionsAssigned(payload: {
+    groupId: string | undefined
+    generation: number
+    partitions: TopicPartition[]
+  }): void
+  partitionsRevoked(payload: {
+    groupId: string | undefined
+    generation: number
+    partitions: TopicPartition[]
+  }): void
   commit(payload: { groupId: string | undefined; offsets: CommittedOffset[] }): void
   removed(payload: { groupId: string | undefined; memberId: string; reason: LogbusError }): void
 }
@@ -78,7 +86,8 @@ export class Ownership {
       const core = source?.partition(tp.partition)
       if (source === undefined || core === undefined) continue
       const committed = startAt(tp)
-      const valid = committed !== undefined && committed >= core.logStartOffset && committed <= core.logEndOffset
+      const valid =
+        committed !== undefined && committed >= core.logStartOffset && committed <= core.logEndOffset
       const start = valid ? committed : this.host.resetPosition(core)
       const state: PartitionState = {
         topic: tp.topic,
@@ -169,7 +178,11 @@ export class Ownership {
       }
     }
     for (const state of states) fetcher.remove(state)
-    this.host.emit.partitionsRevoked({ groupId: this.host.groupId, generation, partitions: states.map(toTopicPartition) })
+    this.host.emit.partitionsRevoked({
+      groupId: this.host.groupId,
+      generation,
+      partitions: states.map(toTopicPartition),
+    })
     this.host.progress.check()
   }
 

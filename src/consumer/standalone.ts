@@ -50,7 +50,8 @@ export class Standalone implements Participation {
   constructor(host: StandaloneHost) {
     this.#host = host
     for (const { topic, partition, offset } of host.options.assign ?? []) {
-      if (offset !== undefined) this.#startAt.set(tpKey(typeof topic === 'string' ? topic : topic.name, partition), offset)
+      if (offset !== undefined)
+        this.#startAt.set(tpKey(typeof topic === 'string' ? topic : topic.name, partition), offset)
     }
   }
 
@@ -105,7 +106,9 @@ export class Standalone implements Participation {
   revoke(partitions: TopicPartition[]): Promise<void> {
     const { options, group } = this.#host
     const commit =
-      options.autoCommit && group !== undefined ? (states: readonly PartitionState[]) => this.commitStates(states) : undefined
+      options.autoCommit && group !== undefined
+        ? (states: readonly PartitionState[]) => this.commitStates(states)
+        : undefined
     return this.#host.ownership.give(partitions, this.generation, commit)
   }
 

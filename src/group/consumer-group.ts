@@ -1,5 +1,4 @@
 import { z } from 'zod'
-import type { Topic } from '../topic/topic'
 import {
   ClosedError,
   FencedInstanceIdError,
@@ -16,6 +15,7 @@ import {
 import { TypedEmitter } from '../events/typed-emitter'
 import type { TopicPartition } from '../record/log-record'
 import type { CommittedOffset } from '../storage/storage'
+import type { Topic } from '../topic/topic'
 import type { Clock, ClockTimer } from '../util/clock'
 import { type Deferred, deferred } from '../util/deferred'
 import { parseOptions } from '../util/options'

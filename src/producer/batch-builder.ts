@@ -19,8 +19,8 @@ export class BatchBuilder {
   count = 0
   /** Set once the batch is stored. */
   baseOffset = -1
-  /** Scratch for the producer: marks the builder as already counted by the send being enqueued. */
-  waiters = 0
+  /** The producer's number of the last send that waits for this batch. */
+  countedBy = 0
   readonly done: Promise<void>
   #resolve!: () => void
   #reject!: (error: unknown) => void

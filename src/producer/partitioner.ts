@@ -101,7 +101,9 @@ export function defaultPartitioner(): Partitioner {
 
 function keyBytes(key: unknown): Uint8Array | string {
   if (typeof key === 'string' || key instanceof Uint8Array) return key
-  throw new InvalidRecordError(`The default partitioner hashes string or Buffer keys, got ${describeType(key)}`)
+  throw new InvalidRecordError(
+    `The default partitioner hashes string or Buffer keys, got ${describeType(key)}`,
+  )
 }
 
 /**

@@ -1,14 +1,14 @@
 import { ClosedError, InvalidRecordError } from '../errors'
 import { TypedEmitter } from '../events/typed-emitter'
 import type { Message, RecordMetadata } from '../record/message'
-import type { TopicNamed } from '../topic/topic-options'
 import { Topic } from '../topic/topic'
+import type { TopicNamed } from '../topic/topic-options'
 import type { Clock, ClockTimer } from '../util/clock'
 import { parseOptions } from '../util/options'
 import { SendBuffer } from './backpressure'
 import { BatchBuilder } from './batch-builder'
-import { type ProducerOptions, producerOptionsSchema, type ResolvedProducerOptions } from './options'
 import { murmur2, murmur2String } from './murmur2'
+import { type ProducerOptions, producerOptionsSchema, type ResolvedProducerOptions } from './options'
 import { toPositive } from './partitioner'
 import { type PartitionChooser, Staging, stageMessage } from './stage'
 
@@ -44,9 +44,8 @@ export interface ProducerEvents {
  * const message: MessageFor<{ orders: { value: Codec<Order> } }, 'orders'> = { key: 'o1', value: order }
  * ```
  */
-export type MessageFor<D, N extends string> = TopicNamed<D, N> extends Topic<infer _K, infer _V, infer KIn, infer VIn>
-  ? Message<KIn, VIn>
-  : never
+export type MessageFor<D, N extends string> =
+  TopicNamed<D, N> extends Topic<infer _K, infer _V, infer KIn, infer VIn> ? Message<KIn, VIn> : never
 
 /**
  * One topic's part of `sendBatch`.
@@ -96,6 +95,8 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
   #openList: BatchBuilder[] = []
   readonly #inFlight = new Set<BatchBuilder>()
   readonly #buffer: SendBuffer
+  /** Counts array sends, to tell which batches the one being enqueued already waits for. */
+  #sends = 0
   /** Where a send is checked before any of it is enqueued; reused by every send. */
   readonly #staging = new Staging()
   #drainScheduled = false
@@ -165,7 +166,8 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
    */
   async sendBatch(entries: readonly TopicMessages[]): Promise<RecordMetadata[][]> {
     if (this.#closing !== undefined) throw new ClosedError('Producer')
-    if (!Array.isArray(entries)) throw new InvalidRecordError('sendBatch takes an array of { topic, messages }')
+    if (!Array.isArray(entries))
+      throw new InvalidRecordError('sendBatch takes an array of { topic, messages }')
     const topics: AnyTopic[] = []
     for (const entry of entries) {
       if (entry === null || typeof entry !== 'object' || !Array.isArray(entry.messages)) {
@@ -253,7 +255,8 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     if (topicOrName.entry.partitions[0]?.live !== false) return topicOrName
     // The view's topic was deleted: the name decides, as for a Kafka client, with the view's codecs.
     const current = this.#host.topic(topicOrName.name)
-    const rebind = (topic: AnyTopic): AnyTopic => new Topic(topic.entry, topicOrName.keyCodec, topicOrName.valueCodec)
+    const rebind = (topic: AnyTopic): AnyTopic =>
+      new Topic(topic.entry, topicOrName.keyCodec, topicOrName.valueCodec)
     return current instanceof Promise ? current.then(rebind) : rebind(current)
   }
 
@@ -266,7 +269,14 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     const single = !Array.isArray(input)
     let wait: Promise<void> | undefined
     try {
-      if (single) stageMessage(topic, input as Message<unknown, unknown>, this.#clockNow(), this.#choosePartition, staging)
+      if (single)
+        stageMessage(
+          topic,
+          input as Message<unknown, unknown>,
+          this.#clockNow(),
+          this.#choosePartition,
+          staging,
+        )
       else if (input.length === 0) return Promise.resolve([])
       else this.#stageAll(topic, input, this.#clockNow())
       wait = this.#buffer.reserve(topic.name, staging.bytes)
@@ -276,8 +286,9 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     if (wait !== undefined) {
       // The staging columns are the next send's: this one keeps its own copy while it waits.
       const detached = staging.detach()
-      return wait.then((): Promise<RecordMetadata | RecordMetadata[]> =>
-        single ? this.#enqueueOne(topic, detached) : this.#enqueueAll(topic, detached),
+      return wait.then(
+        (): Promise<RecordMetadata | RecordMetadata[]> =>
+          single ? this.#enqueueOne(topic, detached) : this.#enqueueAll(topic, detached),
       )
     }
     return single ? this.#enqueueOne(topic, staging) : this.#enqueueAll(topic, staging)
@@ -307,17 +318,16 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     const batchBytes = this.#options.batchBytes
     const builders = new Array<BatchBuilder>(n)
     const indexes = new Array<number>(n)
-    let first: BatchBuilder | undefined
-    let others: BatchBuilder[] | undefined
+    // The batches this send waits for, each once: a builder remembers the last send that counted it.
+    const send = ++this.#sends
+    const waitFor: BatchBuilder[] = []
     for (let i = 0; i < n; i++) {
       const builder = this.#builderFor(topic, lane, staging, i)
       builders[i] = builder
       indexes[i] = builder.push(staging, i)
-      if (first === undefined) first = builder
-      else if (builder !== first && builder.waiters !== n) {
-        // `waiters` marks a builder as counted for this send without a search.
-        builder.waiters = n
-        ;(others ??= []).push(builder)
+      if (builder.countedBy !== send) {
+        builder.countedBy = send
+        waitFor.push(builder)
       }
       if (builder.bytes >= batchBytes) this.#dispatch(builder)
     }
@@ -335,10 +345,8 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
       }
       return out
     }
-    if (others === undefined) return first!.done.then(metadata)
-    for (const builder of others) builder.waiters = 0
-    others.push(first!)
-    return Promise.all(others.map((b) => b.done)).then(metadata)
+    if (waitFor.length === 1) return waitFor[0]!.done.then(metadata)
+    return Promise.all(waitFor.map((b) => b.done)).then(metadata)
   }
 
   /** The open batch record `i` joins: its partition's, unless that one is full or holds another form. */
@@ -355,7 +363,12 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
       }
       this.#dispatch(builder)
     }
-    builder = new BatchBuilder(lane.open, topic.entry.partitions[partition]!, topic.keyCodec, topic.valueCodec)
+    builder = new BatchBuilder(
+      lane.open,
+      topic.entry.partitions[partition]!,
+      topic.keyCodec,
+      topic.valueCodec,
+    )
     lane.open[partition] = builder
     this.#openList.push(builder)
     this.#inFlight.add(builder)
@@ -464,7 +477,8 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
       }
     }
     // The built-in partitioners, without the per-record input object a Partitioner function takes.
-    const roundRobin = (topic: AnyTopic): number => this.#lane(topic).roundRobin++ % topic.entry.partitions.length
+    const roundRobin = (topic: AnyTopic): number =>
+      this.#lane(topic).roundRobin++ % topic.entry.partitions.length
     if (option === 'round-robin') return roundRobin
     return (topic, key) => {
       if (key === null) return roundRobin(topic)

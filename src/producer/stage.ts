@@ -1,10 +1,10 @@
 import { InvalidRecordError, LogbusError, RecordTooLargeError, UnknownTopicError } from '../errors'
 import type { Codec } from '../record/codec'
 import { describeType } from '../record/codec'
+import type { RecordHeaders } from '../record/log-record'
 import { EMPTY_HEADERS } from '../record/log-record'
 import { type Message, toRecordHeaders } from '../record/message'
 import type { Topic } from '../topic/topic'
-import type { RecordHeaders } from '../record/log-record'
 
 /**
  * Kafka's per-record overhead in a RecordBatch v2 is a handful of varints; 16 bytes is a fair upper
@@ -13,7 +13,11 @@ import type { RecordHeaders } from '../record/log-record'
 const RECORD_OVERHEAD_BYTES = 16
 
 /** Chooses a partition for a record sent without an explicit one. */
-export type PartitionChooser = (topic: Topic<unknown, unknown, unknown, unknown>, key: unknown, value: unknown) => number
+export type PartitionChooser = (
+  topic: Topic<unknown, unknown, unknown, unknown>,
+  key: unknown,
+  value: unknown,
+) => number
 
 /**
  * Messages of one send, checked and in their topic's form, as columns: what the batches take. A

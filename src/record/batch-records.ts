@@ -34,9 +34,12 @@ export function batchRecords<K, V>(
     if (recordOffset < offset) continue
     const failure = keys.failures?.get(i) ?? values.failures?.get(i)
     if (failure !== undefined) {
-      throw new InvalidRecordError(`Cannot read the record at ${topic}-${partition}@${recordOffset}: ${failure.message}`, {
-        cause: failure,
-      })
+      throw new InvalidRecordError(
+        `Cannot read the record at ${topic}-${partition}@${recordOffset}: ${failure.message}`,
+        {
+          cause: failure,
+        },
+      )
     }
     out.push({
       topic,

@@ -26,7 +26,11 @@ describe('consumers without a group', () => {
       expect(consumer.groupId).toBeUndefined()
       expect(consumer.assignment().map((tp) => tp.partition)).toEqual([0, 1, 2])
     }
-    await bus.producer().send(topic, [{ key: 'a', value: '1' }, { key: 'b', value: '2' }, { key: 'c', value: '3' }])
+    await bus.producer().send(topic, [
+      { key: 'a', value: '1' },
+      { key: 'b', value: '2' },
+      { key: 'c', value: '3' },
+    ])
     for (const { consumer } of listeners) await consumer.caughtUp()
     for (const list of seen) expect(list.sort()).toEqual(['1', '2', '3'])
     expect(bus.listGroups()).toEqual([])
@@ -52,7 +56,10 @@ describe('consumers without a group', () => {
     const bus = await openBus()
     const prefix = uniqueName('fan')
     await bus.createTopic(`${prefix}.a`)
-    const consumer = bus.consumer({ topics: new RegExp(`^${prefix.replace(/[-.]/g, '\\$&')}\\.`), fromBeginning: true })
+    const consumer = bus.consumer({
+      topics: new RegExp(`^${prefix.replace(/[-.]/g, '\\$&')}\\.`),
+      fromBeginning: true,
+    })
     const seen: string[] = []
     await consumer.run({ eachMessage: (r) => void seen.push(`${r.topic}/${r.partition}`) })
     await bus.createPartitions(`${prefix}.a`, 2)
@@ -75,8 +82,14 @@ describe('consumers without a group', () => {
   it("assign(): exactly the partitions given, each from its own position, typed by the topic's view", async () => {
     const bus = await openBus()
     const logs = await bus.createTopic(uniqueName('logs'), { partitions: 2, value: string() })
-    await bus.producer().send(logs, [0, 1, 2, 3].map((i) => ({ value: `p0-${i}`, partition: 0 })))
-    await bus.producer().send(logs, [0, 1].map((i) => ({ value: `p1-${i}`, partition: 1 })))
+    await bus.producer().send(
+      logs,
+      [0, 1, 2, 3].map((i) => ({ value: `p0-${i}`, partition: 0 })),
+    )
+    await bus.producer().send(
+      logs,
+      [0, 1].map((i) => ({ value: `p1-${i}`, partition: 1 })),
+    )
     const consumer = bus.consumer({ assign: [{ topic: logs, partition: 0, offset: 2 }] })
     const seen: LogRecord<unknown, unknown>[] = []
     await consumer.run({ eachMessage: (record) => void seen.push(record) })
@@ -106,7 +119,9 @@ describe('consumers without a group', () => {
     const member = bus.consumer({ groupId, topics: [topic] })
     await member.run({ eachMessage: () => {} })
     await member.joined()
-    expect(await rejection(manual.commit([{ topic, partition: 0, offset: 1 }]))).toBeInstanceOf(UnknownMemberError)
+    expect(await rejection(manual.commit([{ topic, partition: 0, offset: 1 }]))).toBeInstanceOf(
+      UnknownMemberError,
+    )
     await member.close()
     await manual.close()
     // The next assign() consumer of the group starts where it committed.
@@ -121,7 +136,9 @@ describe('consumers without a group', () => {
   it('rejects options that mix or miss topics and assign', async () => {
     const bus = await openBus()
     expect(() => bus.consumer({ groupId: 'g' })).toThrow(/topics or assign/)
-    expect(() => bus.consumer({ topics: ['a'], assign: [{ topic: 'a', partition: 0 }] })).toThrow(/topics or assign/)
+    expect(() => bus.consumer({ topics: ['a'], assign: [{ topic: 'a', partition: 0 }] })).toThrow(
+      /topics or assign/,
+    )
     expect(() => bus.consumer({ topics: ['a'], instanceId: 'x' })).toThrow(/groupId/)
   })
 })

@@ -23,7 +23,8 @@ describe('members that close one after another', () => {
               assignor,
               onRevoke: (partitions: TopicPartition[]) => {
                 for (const { partition } of partitions) {
-                  if (!owned.delete(partition)) problems.push(`member ${i} revoked ${partition} it did not own`)
+                  if (!owned.delete(partition))
+                    problems.push(`member ${i} revoked ${partition} it did not own`)
                 }
               },
             })
@@ -37,11 +38,16 @@ describe('members that close one after another', () => {
             })
             consumer.on('partitionsRevoked', ({ partitions }) => {
               for (const { partition } of partitions) {
-                if (revokedEvents.has(partition)) problems.push(`member ${i} reported ${partition} revoked twice`)
+                if (revokedEvents.has(partition))
+                  problems.push(`member ${i} reported ${partition} revoked twice`)
                 revokedEvents.add(partition)
               }
             })
-            return { consumer, close: () => ((closing = true), consumer.close()) }
+            const close = (): Promise<void> => {
+              closing = true
+              return consumer.close()
+            }
+            return { consumer, close }
           })
           for (const { consumer } of consumers) await consumer.run({ eachMessage: () => {} })
           await bus.group(groupId).settled()

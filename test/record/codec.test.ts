@@ -104,9 +104,13 @@ describe('a typed topic delivers the form consumers want', () => {
     try {
       const producer = bus.producer()
       // @ts-expect-error: the declared value type is an Order
-      await expect(producer.send(orders, { value: 'not an order' })).rejects.toBeInstanceOf(InvalidRecordError)
+      await expect(producer.send(orders, { value: 'not an order' })).rejects.toBeInstanceOf(
+        InvalidRecordError,
+      )
       // @ts-expect-error: json(Order) has no null; wrap it in nullable() for tombstones
-      await expect(producer.send('orders', { key: 'k', value: null })).rejects.toBeInstanceOf(InvalidRecordError)
+      await expect(producer.send('orders', { key: 'k', value: null })).rejects.toBeInstanceOf(
+        InvalidRecordError,
+      )
       // @ts-expect-error: a string topic takes strings
       await expect(producer.send('logs', { value: 42 })).rejects.toBeInstanceOf(InvalidRecordError)
       await producer.send('logs', { value: 'ok' })
@@ -134,11 +138,15 @@ describe('a typed topic delivers the form consumers want', () => {
     ])
     // Spread, toEqual and JSON.stringify work on delivered records.
     expect({ ...records[0] }).toEqual(records[0])
-    expect(JSON.parse(JSON.stringify(records[0]))).toMatchObject({ key: 'host-1', value: 'started', offset: 0 })
+    expect(JSON.parse(JSON.stringify(records[0]))).toMatchObject({
+      key: 'host-1',
+      value: 'started',
+      offset: 0,
+    })
     expect(records[1]?.headers.level?.toString()).toBe('info')
   })
 
-  it('values are shared, not copied per consumer: typed values are frozen, so no handler can change another\'s', async () => {
+  it("values are shared, not copied per consumer: typed values are frozen, so no handler can change another's", async () => {
     const bus = await openBus()
     const orders = await bus.createTopic(uniqueName('orders'), { value: json(Order) })
     await bus.producer().send(orders, { value: { id: 1, total: 2, items: [{ sku: 'a', qty: 1 }] } })
@@ -178,7 +186,9 @@ describe('a typed topic delivers the form consumers want', () => {
     const bus = await openBus()
     const name = uniqueName('poison')
     await bus.createTopic(name)
-    await bus.producer().send(name, [{ value: '{"id":1,"total":1}' }, { value: 'nope' }, { value: '{"id":3,"total":3}' }])
+    await bus
+      .producer()
+      .send(name, [{ value: '{"id":1,"total":1}' }, { value: 'nope' }, { value: '{"id":3,"total":3}' }])
     const typed = bus.topic(name, { value: json(Order) })
     const error = await rejection(typed.partition(0).read(0))
     expect(error).toBeInstanceOf(InvalidRecordError)
@@ -205,7 +215,14 @@ describe('json(schema) checks at send', () => {
   it('names a nested field by its path', async () => {
     const bus = await openBus()
     const orders = await bus.createTopic(uniqueName('orders'), { value: json(Order) })
-    const bad = { id: 1, total: 1, items: [{ sku: 'a', qty: 1 }, { sku: '', qty: 1 }] }
+    const bad = {
+      id: 1,
+      total: 1,
+      items: [
+        { sku: 'a', qty: 1 },
+        { sku: '', qty: 1 },
+      ],
+    }
     const error = await rejection(bus.producer().send(orders, { value: bad }))
     expect(error).toBeInstanceOf(InvalidRecordError)
     expect((error as Error).message).toContain('value.items.1.sku')
@@ -232,7 +249,9 @@ describe('json(schema) checks at send', () => {
     const bus = await openBus()
     const name = uniqueName('orders')
     await bus.createTopic(name, { value: json(Order) })
-    await expect(bus.producer().send(name, { value: 'not an order' })).rejects.toBeInstanceOf(InvalidRecordError)
+    await expect(bus.producer().send(name, { value: 'not an order' })).rejects.toBeInstanceOf(
+      InvalidRecordError,
+    )
     expect(bus.topic(name).partition(0).logEndOffset).toBe(0)
   })
 
@@ -284,9 +303,9 @@ describe('json(schema) checks at send', () => {
     expect(record?.key).toBe('plain')
     const byBytes = await bus.createTopic(uniqueName('keys'), { key: buffer(), value: json(Order) })
     expectTypeOf(byBytes).toEqualTypeOf<Topic<Buffer, Order, Buffer, OrderInput>>()
-    await expect(bus.producer().send(byBytes, { key: 'no' as unknown as Buffer, value: { id: 1, total: 1 } })).rejects.toThrow(
-      /key must be a Buffer/,
-    )
+    await expect(
+      bus.producer().send(byBytes, { key: 'no' as unknown as Buffer, value: { id: 1, total: 1 } }),
+    ).rejects.toThrow(/key must be a Buffer/)
   })
 })
 
@@ -297,17 +316,20 @@ describe('Standard Schema validators', () => {
     ['valibot', v.object({ id: v.number(), name: v.string() })],
     ['arktype', type({ id: 'number', name: 'string' })],
   ]
-  it.each(cases)('%s: valid values pass and arrive typed; a bad one names the field', async (_label, schema) => {
-    const bus = await openBus()
-    const topic = await bus.createTopic(uniqueName('schema'), { value: json(schema) })
-    await bus.producer().send(topic, { value: { id: 1, name: 'a' } })
-    const error = await rejection(bus.producer().send(topic, { value: { id: 'x', name: 'a' } }))
-    expect(error).toBeInstanceOf(InvalidRecordError)
-    expect((error as Error).message).toContain('value.id')
-    const [record] = await topic.partition(0).read(0)
-    expect(record?.value).toEqual({ id: 1, name: 'a' })
-    expect(topic.partition(0).logEndOffset).toBe(1)
-  })
+  it.each(cases)(
+    '%s: valid values pass and arrive typed; a bad one names the field',
+    async (_label, schema) => {
+      const bus = await openBus()
+      const topic = await bus.createTopic(uniqueName('schema'), { value: json(schema) })
+      await bus.producer().send(topic, { value: { id: 1, name: 'a' } })
+      const error = await rejection(bus.producer().send(topic, { value: { id: 'x', name: 'a' } }))
+      expect(error).toBeInstanceOf(InvalidRecordError)
+      expect((error as Error).message).toContain('value.id')
+      const [record] = await topic.partition(0).read(0)
+      expect(record?.value).toEqual({ id: 1, name: 'a' })
+      expect(topic.partition(0).logEndOffset).toBe(1)
+    },
+  )
 
   it('types follow each validator', () => {
     expectTypeOf(json(v.object({ id: v.number() }))).toEqualTypeOf<Codec<{ id: number }, { id: number }>>()
@@ -342,7 +364,12 @@ describe('json() as a codec', () => {
   it('a schema that transforms values delivers its output, transformed once at send', async () => {
     const bus = await openBus()
     let runs = 0
-    const Tagged = z.object({ name: z.string().transform((s) => (runs++, s.toUpperCase())) })
+    const Tagged = z.object({
+      name: z.string().transform((s) => {
+        runs++
+        return s.toUpperCase()
+      }),
+    })
     const topic = await bus.createTopic(uniqueName('tagged'), { value: json(Tagged) })
     await bus.producer().send(topic, { value: { name: 'ada' } })
     const [first] = await consume<LogRecord<string, { name: string }>>(bus, [topic], 1)
@@ -352,7 +379,7 @@ describe('json() as a codec', () => {
     expect(runs).toBe(1)
   })
 
-  it('estimates a value\'s size for maxMessageBytes without making its JSON', async () => {
+  it("estimates a value's size for maxMessageBytes without making its JSON", async () => {
     const bus = await openBus()
     const topic = await bus.createTopic(uniqueName('big'), { value: json(), maxMessageBytes: 1000 })
     await bus.producer().send(topic, { value: { text: 'x'.repeat(900) } })
@@ -368,7 +395,9 @@ describe('string() and buffer()', () => {
     const bus = await openBus()
     const topic = await bus.createTopic(uniqueName('logs'), { value: string() })
     const producer = bus.producer()
-    await expect(producer.send(topic, { value: 42 as unknown as string })).rejects.toThrow(/value must be a string/)
+    await expect(producer.send(topic, { value: 42 as unknown as string })).rejects.toThrow(
+      /value must be a string/,
+    )
     await expect(
       producer.send(topic, [{ value: 'ok' }, { value: Buffer.from('x') as unknown as string }]),
     ).rejects.toBeInstanceOf(InvalidRecordError)
@@ -380,7 +409,9 @@ describe('string() and buffer()', () => {
     const topic = await bus.createTopic(uniqueName('blobs'), { value: buffer() })
     expectTypeOf(topic).toEqualTypeOf<Topic<string, Buffer, string, Buffer>>()
     const producer = bus.producer()
-    await expect(producer.send(topic, { value: 'text' as unknown as Buffer })).rejects.toBeInstanceOf(InvalidRecordError)
+    await expect(producer.send(topic, { value: 'text' as unknown as Buffer })).rejects.toBeInstanceOf(
+      InvalidRecordError,
+    )
     const bytes = Buffer.from([9, 8])
     await producer.send(topic, { value: bytes })
     const [record] = await topic.partition(0).read(0)

@@ -41,7 +41,10 @@ export class ColumnStore {
     const source = batch.columns
     let segment = this.#segment
     if (segment === undefined || segment.used + count > segment.slots) {
-      const slots = Math.max(count, Math.min(segment === undefined ? FIRST_SLOTS : segment.slots * 2, MAX_SLOTS))
+      const slots = Math.max(
+        count,
+        Math.min(segment === undefined ? FIRST_SLOTS : segment.slots * 2, MAX_SLOTS),
+      )
       segment = new ColumnSegment(slots)
       this.#segment = segment
     }
@@ -72,7 +75,14 @@ export class ColumnStore {
       for (let i = 0; i < count; i++) segment.offsetDeltas[start + i] = source.offsetDeltas[from + i]!
       offsetDeltas = segment.offsetDeltas
     }
-    const columns: BatchColumns = { keys: segment.keys, values: segment.values, headers, timestamps, offsetDeltas, start }
+    const columns: BatchColumns = {
+      keys: segment.keys,
+      values: segment.values,
+      headers,
+      timestamps,
+      offsetDeltas,
+      start,
+    }
     return batch.withColumns(columns)
   }
 
@@ -85,4 +95,3 @@ export class ColumnStore {
     if (headers !== null) (headers as unknown[]).fill(undefined, start, end)
   }
 }
-

@@ -2,7 +2,6 @@ import { ClosedError, OffsetOutOfRangeError } from '../../errors'
 import type { RecordBatch } from '../../record/record-batch'
 import { BaseStorage } from '../base-storage'
 import { BatchList } from '../batch-list'
-import { ColumnStore } from './column-store'
 import type {
   CommittedOffset,
   PartitionLog,
@@ -11,6 +10,7 @@ import type {
   TopicConfig,
   TopicMetadata,
 } from '../storage'
+import { ColumnStore } from './column-store'
 
 /** A partition's data, which outlives a bus: the next bus on the same MemoryStorage sees it. */
 interface MemoryLogData {
@@ -75,7 +75,10 @@ class MemoryPartitionLog implements PartitionLog {
       const at = batch.columnStart
       for (let i = 0; i < batch.count; i++) {
         const offset = batch.baseOffset + (deltas === null ? i : deltas[at + i]!)
-        if (offset >= start && (timestamps === null ? batch.firstTimestamp : timestamps[at + i]!) >= timestamp) {
+        if (
+          offset >= start &&
+          (timestamps === null ? batch.firstTimestamp : timestamps[at + i]!) >= timestamp
+        ) {
           return offset
         }
       }
@@ -147,7 +150,8 @@ export class MemoryStorage extends BaseStorage {
 
   protected async doOpen(): Promise<StorageSnapshot> {
     const groups: Record<string, CommittedOffset[]> = {}
-    for (const [groupId, offsets] of this.#groups) groups[groupId] = [...offsets.values()].map((o) => ({ ...o }))
+    for (const [groupId, offsets] of this.#groups)
+      groups[groupId] = [...offsets.values()].map((o) => ({ ...o }))
     return { topics: [...this.#topics.values()].map((t) => structuredClone(t)), groups }
   }
 
