@@ -1,4 +1,5 @@
-export { Bus, type BusEvents, type BusOptions, type RecordOfTopic, type RecordsOf } from './bus/bus'
+export { Bus } from './bus/bus'
+export type { BusEvents, BusOptions, RecordOfTopic, RecordsOf } from './bus/bus-options'
 export {
   Consumer,
   type ConsumerEvents,

@@ -1,148 +1,36 @@
-import { z } from 'zod'
 import { Consumer, type ConsumerHost } from '../consumer/consumer'
 import type { ConsumerOptions } from '../consumer/options'
-import {
-  ClosedError,
-  InvalidConfigError,
-  InvalidPartitionsError,
-  OffsetOutOfRangeError,
-  TopicExistsError,
-  UnknownTopicError,
-} from '../errors'
+import { ClosedError, InvalidConfigError, TopicExistsError, UnknownTopicError } from '../errors'
 import { TypedEmitter } from '../events/typed-emitter'
 import { ConsumerGroup, type GroupHost } from '../group/consumer-group'
 import type { ProducerOptions } from '../producer/options'
 import { Producer, type ProducerHost } from '../producer/producer'
-import { type Codec, RAW } from '../record/codec'
-import type { LogRecord } from '../record/log-record'
 import { MemoryStorage } from '../storage/memory/memory-storage'
 import type { CommittedOffset, Storage, TopicConfig } from '../storage/storage'
-import { PartitionCore } from '../topic/partition-core'
-import { Topic, TopicEntry } from '../topic/topic'
+import { Topic, type TopicEntry } from '../topic/topic'
 import { validateTopicName } from '../topic/topic-name'
 import {
   alterableConfigSchema,
+  type ResolvedTopicOptions,
   resolveTopicOptions,
   type TopicDeclarations,
   type TopicNamed,
   type TopicOf,
   type TopicOptions,
 } from '../topic/topic-options'
+import { checkPartitionCount, TopicRegistry } from '../topic/topic-registry'
 import { type Clock, type ClockTimer, systemClock } from '../util/clock'
 import { parseOptions } from '../util/options'
 import { SerialQueue } from '../util/serial-queue'
+import {
+  type BusEvents,
+  type BusOptions,
+  busOptionsSchema,
+  type NoExtraKeys,
+  type RecordsOf,
+} from './bus-options'
 
 type AnyTopic = Topic<unknown, unknown, unknown, unknown>
-
-/**
- * Options of `Bus.open()`. Without options, the bus keeps everything in memory.
- *
- * @example
- * ```ts
- * const bus = await Bus.open({ storage: new MemoryStorage() })
- * ```
- */
-export interface BusOptions<D extends TopicDeclarations = Record<never, never>> {
-  /** Where logs, topics and offsets live. Default: a new `MemoryStorage`. */
-  storage?: Storage
-  /** A directory for a durable file log: the same as `storage: new FileStorage({ dir, fsync })` from `logbus/file`. */
-  dir?: string
-  /** With `dir`: when appends are durable. Default `'always'` (see FileStorage). */
-  fsync?: 'always' | 'interval' | 'never'
-  /** The source of time and timers; tests inject a fake one so timeouts need no real waiting. */
-  clock?: Clock
-  /** How often retention runs in the background (Kafka's log.retention.check.interval.ms). Default 300000. */
-  retentionCheckIntervalMs?: number
-  /**
-   * Topics this bus works with, typed by name: created when missing (an existing topic keeps the
-   * configuration it has), and from then on `bus.topic('orders')`, `producer.send('orders', …)` and
-   * `bus.consumer({ topics: ['orders'] })` use their codecs.
-   */
-  topics?: D
-  /**
-   * Kafka's `auto.create.topics.enable` (KafkaJS's `allowAutoTopicCreation`): a send to, or a
-   * subscription of, a topic that does not exist creates it, raw, with `partitions` partitions (Kafka's
-   * `num.partitions`, default 1). Off by default: a typo then fails instead of creating a topic.
-   */
-  autoCreateTopics?: boolean | { partitions?: number }
-}
-
-/**
- * Events of a bus.
- *
- * @example
- * ```ts
- * bus.on('topicCreated', ({ topic }) => console.log('created', topic))
- * ```
- */
-export interface BusEvents {
-  topicCreated: { topic: string; partitions: number }
-  topicDeleted: { topic: string }
-  partitionsCreated: { topic: string; partitions: number }
-  close: Record<string, never>
-}
-
-/**
- * The record type a consumer of `topics` receives on a bus with declarations `D`.
- *
- * @example
- * ```ts
- * type R = RecordsOf<{ orders: { value: Codec<Order> } }, ['orders']> // LogRecord<string, Order>
- * ```
- */
-export type RecordsOf<D, T> = [T] extends [undefined]
-  ? LogRecord
-  : NonNullable<ConsumerOptions['topics']> extends T
-    ? LogRecord
-    : RecordsOfTopics<D, T>
-
-type RecordsOfTopics<D, T> = T extends RegExp
-  ? LogRecord | { [N in keyof D]: RecordOfTopic<TopicOf<D[N]>> }[keyof D]
-  : T extends string
-    ? RecordOfTopic<TopicNamed<D, T>>
-    : T extends ReadonlyArray<infer E>
-      ? E extends string
-        ? RecordOfTopic<TopicNamed<D, E>>
-        : RecordOfTopic<E>
-      : never
-
-/**
- * The record type a consumer of one topic receives.
- *
- * @example
- * ```ts
- * type R = RecordOfTopic<Topic<string, Order>> // LogRecord<string, Order>
- * ```
- */
-export type RecordOfTopic<T> =
-  T extends Topic<infer K, infer V, infer _KIn, infer _VIn> ? LogRecord<K, V> : never
-
-/** Makes a key that `Allowed` does not have a type error, as an object literal's excess property is. */
-type NoExtraKeys<O, Allowed> = Record<Exclude<keyof O, keyof Allowed>, never>
-
-const busOptionsSchema = z.strictObject({
-  storage: z
-    .custom<Storage>(
-      (value) =>
-        typeof value === 'object' && value !== null && typeof (value as Storage).openLog === 'function',
-      'must implement the Storage interface',
-    )
-    .optional(),
-  clock: z
-    .custom<Clock>(
-      (value) =>
-        typeof value === 'object' && value !== null && typeof (value as Clock).setTimeout === 'function',
-      'must implement now, setTimeout and clearTimeout',
-    )
-    .optional(),
-  dir: z.string().min(1, 'must be a directory path').optional(),
-  fsync: z.enum(['always', 'interval', 'never']).optional(),
-  retentionCheckIntervalMs: z.number().int().min(1).default(300_000),
-  topics: z.record(z.string(), z.unknown()).optional(),
-  autoCreateTopics: z
-    .union([z.boolean(), z.strictObject({ partitions: z.number().int().min(1).max(100_000).optional() })])
-    .default(false),
-})
 
 /**
  * The in-process cluster: topics, producers, consumers and groups over one storage. `D` holds the
@@ -165,7 +53,7 @@ const busOptionsSchema = z.strictObject({
 export class Bus<D extends TopicDeclarations = Record<never, never>> extends TypedEmitter<BusEvents> {
   readonly #storage: Storage
   readonly #clock: Clock
-  readonly #topics = new Map<string, TopicEntry>()
+  readonly #topics: TopicRegistry
   readonly #groups = new Map<string, ConsumerGroup>()
   readonly #producers = new Set<Producer<D>>()
   readonly #consumers = new Set<Consumer<unknown>>()
@@ -204,9 +92,9 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
     const declared = new Map<string, ReturnType<typeof resolveTopicOptions>>()
     for (const [name, spec] of Object.entries(resolved.topics ?? {})) {
       validateTopicName(name)
-      const resolvedSpec = resolveTopicOptions(spec, `bus.topics.${name}`)
-      checkPartitionCount(name, resolvedSpec.config.partitions)
-      declared.set(name, resolvedSpec)
+      const resolved = resolveTopicOptions(spec, `bus.topics.${name}`)
+      checkPartitionCount(name, resolved.config.partitions)
+      declared.set(name, resolved)
     }
     let storage = resolved.storage
     if (storage === undefined && resolved.dir !== undefined) {
@@ -225,25 +113,9 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
       autoCreate === false ? undefined : autoCreate === true ? 1 : (autoCreate.partitions ?? 1),
     )
     try {
-      for (const meta of snapshot.topics) {
-        const partitions: PartitionCore[] = []
-        for (let p = 0; p < meta.config.partitions; p++) {
-          partitions.push(new PartitionCore(meta.name, p, await storage.openLog(meta.name, p, meta.config)))
-        }
-        const codecs = declared.get(meta.name)
-        bus.#topics.set(
-          meta.name,
-          new TopicEntry(
-            meta.name,
-            meta.config,
-            partitions,
-            codecs?.keyCodec ?? RAW,
-            codecs?.valueCodec ?? RAW,
-          ),
-        )
-      }
+      for (const meta of snapshot.topics) await bus.#topics.load(meta, declared.get(meta.name))
       for (const [name, spec] of declared) {
-        if (!bus.#topics.has(name)) await bus.#createEntry(name, spec.config, spec.keyCodec, spec.valueCodec)
+        if (bus.#topics.get(name) === undefined) await bus.#createEntry(name, spec)
       }
     } catch (error) {
       await bus.close().catch(() => undefined)
@@ -261,12 +133,13 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   ) {
     super()
     this.#storage = storage
+    this.#topics = new TopicRegistry(storage)
     this.#clock = clock
     this.#retentionCheckIntervalMs = retentionCheckIntervalMs
     this.#autoCreatePartitions = autoCreatePartitions
     this.#scheduleRetention()
     const findTopic = (name: string): AnyTopic | undefined => this.#topics.get(name)?.defaultView
-    const topicNames = (): string[] => [...this.#topics.keys()]
+    const topicNames = (): string[] => this.#topics.names()
     this.#producerHost = {
       clock,
       topic: (name) => {
@@ -341,18 +214,18 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   ): Promise<TopicOf<O>> {
     return this.#adminTask(async () => {
       validateTopicName(name)
-      const { config, keyCodec, valueCodec, ifNotExists } = resolveTopicOptions(options)
-      checkPartitionCount(name, config.partitions)
+      const resolved = resolveTopicOptions(options)
+      checkPartitionCount(name, resolved.config.partitions)
       const existing = this.#topics.get(name)
       if (existing !== undefined) {
-        if (!ifNotExists) throw new TopicExistsError(name)
+        if (!resolved.ifNotExists) throw new TopicExistsError(name)
         const view =
           options?.key === undefined && options?.value === undefined
             ? existing.defaultView
-            : new Topic(existing, keyCodec, valueCodec)
+            : new Topic(existing, resolved.keyCodec, resolved.valueCodec)
         return view as unknown as TopicOf<O>
       }
-      const entry = await this.#createEntry(name, config, keyCodec, valueCodec)
+      const entry = await this.#createEntry(name, resolved)
       return entry.defaultView as unknown as TopicOf<O>
     })
   }
@@ -372,7 +245,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   topic<const O extends Pick<TopicOptions, 'key' | 'value'>>(name: string, codecs: O): TopicOf<O>
   topic(name: string, codecs?: Pick<TopicOptions, 'key' | 'value'>): AnyTopic {
     this.#assertOpen()
-    const entry = this.#requireTopic(name)
+    const entry = this.#topics.require(name)
     if (codecs === undefined || (codecs.key === undefined && codecs.value === undefined))
       return entry.defaultView
     const { keyCodec, valueCodec } = resolveTopicOptions({ key: codecs.key, value: codecs.value }, 'topic')
@@ -389,7 +262,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    */
   listTopics(): string[] {
     this.#assertOpen()
-    return [...this.#topics.keys()].sort()
+    return this.#topics.names().sort()
   }
 
   /**
@@ -403,26 +276,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    */
   createPartitions(name: string, count: number): Promise<void> {
     return this.#adminTask(async () => {
-      const entry = this.#requireTopic(name)
-      const current = entry.partitions.length
-      if (!Number.isInteger(count) || count <= current) {
-        throw new InvalidPartitionsError(
-          `Topic "${name}" has ${current} partitions; the new count must be a larger integer, got ${String(count)}`,
-        )
-      }
-      const config: TopicConfig = { ...entry.config, partitions: count }
-      const added: PartitionCore[] = []
-      try {
-        for (let p = current; p < count; p++) {
-          added.push(new PartitionCore(name, p, await this.#storage.openLog(name, p, config)))
-        }
-        await this.#storage.saveTopic({ name, config })
-      } catch (error) {
-        for (const partition of added) await partition.close('deleted').catch(() => undefined)
-        throw error
-      }
-      entry.partitions.push(...added)
-      entry.config = config
+      await this.#topics.grow(name, count)
       this.emit('partitionsCreated', { topic: name, partitions: count })
       for (const group of this.#groups.values()) group.topicsChanged()
     })
@@ -442,24 +296,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
     name: string,
     partitions: Array<{ partition: number; offset: number }>,
   ): Promise<Array<{ partition: number; lowWatermark: number }>> {
-    return this.#adminTask(async () => {
-      const entry = this.#requireTopic(name)
-      const targets = partitions.map(({ partition, offset }) => {
-        const core = entry.partitions[partition]
-        if (core === undefined) throw new UnknownTopicError(name, partition)
-        const to = offset === -1 ? core.logEndOffset : offset
-        if (!Number.isSafeInteger(to) || to < 0 || to > core.logEndOffset) {
-          throw new OffsetOutOfRangeError(name, partition, offset)
-        }
-        return { core, to }
-      })
-      const result: Array<{ partition: number; lowWatermark: number }> = []
-      for (const { core, to } of targets) {
-        await core.truncateBefore(to)
-        result.push({ partition: core.partition, lowWatermark: core.logStartOffset })
-      }
-      return result
-    })
+    return this.#adminTask(() => this.#topics.truncate(name, partitions))
   }
 
   /**
@@ -477,14 +314,13 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
     changes: Partial<Pick<TopicConfig, 'retentionMs' | 'retentionBytes' | 'maxMessageBytes'>>,
   ): Promise<TopicConfig> {
     return this.#adminTask(async () => {
-      const entry = this.#requireTopic(name)
       const parsed = parseOptions(alterableConfigSchema, changes, 'topic')
-      const config: TopicConfig = { ...entry.config }
-      if (parsed.retentionMs !== undefined) config.retentionMs = parsed.retentionMs
-      if (parsed.retentionBytes !== undefined) config.retentionBytes = parsed.retentionBytes
-      if (parsed.maxMessageBytes !== undefined) config.maxMessageBytes = parsed.maxMessageBytes
-      await this.#storage.saveTopic({ name, config })
-      entry.config = config
+      const config = await this.#topics.reconfigure(name, (config) => {
+        if (parsed.retentionMs !== undefined) config.retentionMs = parsed.retentionMs
+        if (parsed.retentionBytes !== undefined) config.retentionBytes = parsed.retentionBytes
+        if (parsed.maxMessageBytes !== undefined) config.maxMessageBytes = parsed.maxMessageBytes
+        return config
+      })
       return { ...config }
     })
   }
@@ -500,11 +336,8 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    */
   deleteTopic(name: string): Promise<void> {
     return this.#adminTask(async () => {
-      const entry = this.#requireTopic(name)
-      this.#topics.delete(name)
-      for (const partition of entry.partitions) await partition.close('deleted')
+      await this.#topics.remove(name)
       for (const group of this.#groups.values()) group.topicDeleted(name)
-      await this.#storage.deleteTopic(name)
       this.emit('topicDeleted', { topic: name })
     })
   }
@@ -544,7 +377,8 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
       const names =
         topics === undefined || topics instanceof RegExp ? [] : typeof topics === 'string' ? [topics] : topics
       for (const t of names) {
-        if (typeof t === 'string' && !this.#topics.has(t)) void this.#autoCreate(t).catch(() => undefined)
+        if (typeof t === 'string' && this.#topics.get(t) === undefined)
+          void this.#autoCreate(t).catch(() => undefined)
       }
     }
     return consumer
@@ -597,15 +431,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    * ```
    */
   applyRetention(): Promise<void> {
-    return this.#adminTask(async () => {
-      const now = this.#clock.now()
-      for (const entry of this.#topics.values()) {
-        const { retentionMs, retentionBytes } = entry.config
-        if (retentionMs === null && retentionBytes === null) continue
-        for (const partition of entry.partitions)
-          await partition.applyRetention({ now, retentionMs, retentionBytes })
-      }
-    })
+    return this.#adminTask(() => this.#topics.applyRetention(this.#clock.now()))
   }
 
   /**
@@ -628,9 +454,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
       for (const group of this.#groups.values()) group.close()
       await this.#admin.idle()
       try {
-        for (const entry of this.#topics.values()) {
-          for (const partition of entry.partitions) await partition.close('closed')
-        }
+        await this.#topics.closeAll()
       } finally {
         await this.#storage.close()
         this.emit('close', {})
@@ -652,27 +476,10 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
     return this.close()
   }
 
-  /** Opens the logs, then saves the topic; a failure on the way closes and removes what was made. */
-  async #createEntry(
-    name: string,
-    config: TopicConfig,
-    keyCodec: Codec<unknown, unknown>,
-    valueCodec: Codec<unknown, unknown>,
-  ): Promise<TopicEntry> {
-    const partitions: PartitionCore[] = []
-    try {
-      for (let p = 0; p < config.partitions; p++) {
-        partitions.push(new PartitionCore(name, p, await this.#storage.openLog(name, p, config)))
-      }
-      await this.#storage.saveTopic({ name, config })
-    } catch (error) {
-      for (const partition of partitions) await partition.close('deleted').catch(() => undefined)
-      await this.#storage.deleteTopic(name).catch(() => undefined)
-      throw error
-    }
-    const entry = new TopicEntry(name, config, partitions, keyCodec, valueCodec)
-    this.#topics.set(name, entry)
-    this.emit('topicCreated', { topic: name, partitions: config.partitions })
+  /** Creates a topic through the registry and tells the groups. */
+  async #createEntry(name: string, resolved: ResolvedTopicOptions): Promise<TopicEntry> {
+    const entry = await this.#topics.create(name, resolved.config, resolved.keyCodec, resolved.valueCodec)
+    this.emit('topicCreated', { topic: name, partitions: resolved.config.partitions })
     for (const group of this.#groups.values()) group.topicsChanged()
     return entry
   }
@@ -683,8 +490,8 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
       validateTopicName(name)
       const existing = this.#topics.get(name)
       if (existing !== undefined) return existing.defaultView
-      const { config, keyCodec, valueCodec } = resolveTopicOptions({ partitions: this.#autoCreatePartitions })
-      return (await this.#createEntry(name, config, keyCodec, valueCodec)).defaultView
+      return (await this.#createEntry(name, resolveTopicOptions({ partitions: this.#autoCreatePartitions })))
+        .defaultView
     })
   }
 
@@ -705,12 +512,6 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
     )
   }
 
-  #requireTopic(name: string): TopicEntry {
-    const entry = this.#topics.get(name)
-    if (entry === undefined) throw new UnknownTopicError(name)
-    return entry
-  }
-
   #assertOpen(): void {
     if (this.#closing !== undefined) throw new ClosedError('Bus')
   }
@@ -718,11 +519,5 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   #adminTask<T>(task: () => Promise<T>): Promise<T> {
     if (this.#closing !== undefined) return Promise.reject(new ClosedError('Bus'))
     return this.#admin.run(task)
-  }
-}
-
-function checkPartitionCount(name: string, partitions: number): void {
-  if (partitions < 1) {
-    throw new InvalidPartitionsError(`Topic "${name}" needs at least 1 partition, got ${partitions}`)
   }
 }

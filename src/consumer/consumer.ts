@@ -1,7 +1,7 @@
 import {
   ClosedError,
   FencedInstanceIdError,
-  HandlerError,
+  type HandlerError,
   InvalidConfigError,
   InvalidStateError,
   type LogbusError,
@@ -18,8 +18,8 @@ import type { Topic } from '../topic/topic'
 import type { Clock, ClockTimer } from '../util/clock'
 import { parseOptions } from '../util/options'
 import { Signal } from '../util/signal'
-import { deadLetterMessage } from './dead-letter'
 import { Delivery, type EachBatchHandler, type EachMessageHandler } from './delivery'
+import { applyFailurePolicy, type FailureHost } from './failure-policy'
 import { Fetcher } from './fetcher'
 import { Membership } from './membership'
 import {
@@ -29,12 +29,12 @@ import {
   type ResolvedConsumerOptions,
   retryDelay,
 } from './options'
-import { asError, Ownership, type OwnershipEvents, type TopicSource } from './ownership'
+import { asError, Ownership, type OwnershipEvents } from './ownership'
 import type { Participation } from './participation'
-import type { PartitionState } from './partition-state'
 import { ProgressWaits, type WaitOptions } from './progress'
 import { RecordChannel } from './record-channel'
 import { Standalone } from './standalone'
+import { Subscription } from './subscription'
 
 type AnyTopic = Topic<unknown, unknown, unknown, unknown>
 
@@ -139,9 +139,7 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
   readonly #host: ConsumerHost
   readonly #options: ResolvedConsumerOptions
   readonly #group: ConsumerGroup | undefined
-  readonly #autoOffsetReset: 'earliest' | 'latest' | 'none'
-  /** Views given in `topics`, by name: the form this consumer receives those topics in. */
-  readonly #views = new Map<string, AnyTopic>()
+  readonly #failureHost: FailureHost
   readonly #signal = new Signal()
   readonly #progress: ProgressWaits
   readonly #fetcher: Fetcher
@@ -165,16 +163,11 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
     this.#options = parseOptions(consumerOptionsSchema, options, 'consumer')
     checkConsumerOptions(this.#options)
     this.groupId = this.#options.groupId
-    const topics = this.#options.topics
-    if (Array.isArray(topics)) for (const t of topics) if (typeof t !== 'string') this.#views.set(t.name, t)
-    for (const { topic } of this.#options.assign ?? [])
-      if (typeof topic !== 'string') this.#views.set(topic.name, topic)
+    const subscription = new Subscription(this.#options, (name) => host.findTopic(name))
     const choice = this.#options.assignor
     const assignors: readonly Assignor[] = (Array.isArray(choice) ? choice : [choice]).map((assignor) =>
       typeof assignor === 'string' ? assignorByName(assignor) : assignor,
     )
-    this.#autoOffsetReset =
-      this.#options.autoOffsetReset ?? (this.#options.fromBeginning ? 'earliest' : 'latest')
     const groupId = this.groupId
     this.#group = groupId === undefined ? undefined : host.group(groupId)
     const clock = host.clock
@@ -184,7 +177,7 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
       rebalancing: () => this.#membership.rebalancing,
       settled: () => this.#membership.settled(),
     })
-    const resetPosition = (core: PartitionCore): number => this.#resetPosition(core)
+    const resetPosition = (core: PartitionCore): number => subscription.resetPosition(core)
     const crash = (error: Error): void => this.#crash(error)
     this.#fetcher = new Fetcher({
       signal: this.#signal,
@@ -209,11 +202,11 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
       signal: this.#signal,
       emit,
       delivery: () => this.#delivery,
-      source: (topic) => this.#source(topic),
+      source: (topic) => subscription.source(topic),
       resetPosition,
       crash,
     })
-    const subscribedTopics = (existing: readonly string[]): string[] => this.#subscribedTopics(existing)
+    const subscribedTopics = (existing: readonly string[]): string[] => subscription.topics(existing)
     const closing = (): boolean => this.#closing !== undefined
     if (groupId === undefined || this.#options.assign !== undefined) {
       this.#membership = new Standalone({
@@ -249,6 +242,15 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
           }
         },
       })
+    }
+    this.#failureHost = {
+      groupId,
+      policy: this.#options.onFailure,
+      crash,
+      pause: (topic, partition) => this.#fetcher.pause([{ topic, partition }]),
+      send: (topic, message) => host.send(topic, message),
+      commit: () => (this.#group === undefined ? Promise.resolve() : this.commit().catch(() => undefined)),
+      failed: (event) => this.emit('failure', { groupId, ...event }),
     }
   }
 
@@ -569,58 +571,6 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
     return this.close()
   }
 
-  /** A record failed past its retries: what `onFailure` says happens to it. */
-  async #exhausted(
-    state: PartitionState,
-    record: LogRecord<unknown, unknown>,
-    cause: unknown,
-  ): Promise<void> {
-    const error = new HandlerError(record.topic, record.partition, record.offset, cause)
-    const policy = this.#options.onFailure
-    const failed = (action: 'paused' | 'skipped' | 'dead-lettered'): void =>
-      this.emit('failure', {
-        groupId: this.groupId,
-        topic: record.topic,
-        partition: record.partition,
-        offset: record.offset,
-        error,
-        action,
-      })
-    if (policy === 'crash') {
-      this.#crash(error)
-      return
-    }
-    if (policy === 'pause') {
-      this.#fetcher.pause([{ topic: record.topic, partition: record.partition }])
-      state.attempts = 0
-      failed('paused')
-      return
-    }
-    if (typeof policy === 'object') {
-      try {
-        await this.#host.send(policy.deadLetter, deadLetterMessage(record, error, state, this.groupId))
-      } catch (sendError) {
-        this.#crash(
-          new HandlerError(
-            record.topic,
-            record.partition,
-            record.offset,
-            sendError,
-            `could not be sent to the dead-letter topic "${policy.deadLetter}"`,
-          ),
-        )
-        return
-      }
-    }
-    // Past the record: skipped, or safely in the dead-letter topic.
-    if (state.position === record.offset && !state.revoked) {
-      state.position = state.processed = record.offset + 1
-      state.attempts = 0
-    }
-    failed(policy === 'skip' ? 'skipped' : 'dead-lettered')
-    if (typeof policy === 'object' && this.#group !== undefined) await this.commit().catch(() => undefined)
-  }
-
   #assertOpen(): void {
     if (this.#closing !== undefined) throw new ClosedError('Consumer')
   }
@@ -639,46 +589,13 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
         running: () => this.#running,
         crash: (error) => this.#crash(error),
         retry: (payload) => this.emit('retry', { groupId: this.groupId, ...payload }),
-        exhausted: (state, record, error) => this.#exhausted(state, record, error),
+        exhausted: (state, record, error) => applyFailurePolicy(this.#failureHost, state, record, error),
         commit: () => this.commit(),
       },
       eachMessage,
       eachBatch,
       autoResolve,
     )
-  }
-
-  /** The form a topic is received in: the view given in `topics`, or the topic's declared one. */
-  #source(name: string): TopicSource | undefined {
-    const current = this.#host.findTopic(name)
-    if (current === undefined) return undefined
-    const view = this.#views.get(name) ?? current
-    const partitions = current.entry.partitions
-    return { partition: (i) => partitions[i], keyCodec: view.keyCodec, valueCodec: view.valueCodec }
-  }
-
-  #subscribedTopics(existing: readonly string[]): string[] {
-    const topics = this.#options.topics
-    if (topics instanceof RegExp) {
-      const pattern = new RegExp(topics.source, topics.flags.replace(/[gy]/g, ''))
-      return existing.filter((name) => pattern.test(name))
-    }
-    if (topics === undefined) return []
-    const wanted =
-      typeof topics === 'string' ? [topics] : topics.map((t) => (typeof t === 'string' ? t : t.name))
-    return wanted.filter((name) => existing.includes(name))
-  }
-
-  /** Where to start on a partition without a valid position: the reset policy (NaN for 'none'). */
-  #resetPosition(core: PartitionCore): number {
-    switch (this.#autoOffsetReset) {
-      case 'earliest':
-        return core.logStartOffset
-      case 'latest':
-        return core.logEndOffset
-      case 'none':
-        return Number.NaN
-    }
   }
 
   async #join(): Promise<void> {
