@@ -7,9 +7,8 @@ import type { Clock, ClockTimer } from '../util/clock'
 import { parseOptions } from '../util/options'
 import { SendBuffer } from './backpressure'
 import { BatchBuilder } from './batch-builder'
-import { murmur2, murmur2String } from './murmur2'
 import { type ProducerOptions, producerOptionsSchema, type ResolvedProducerOptions } from './options'
-import { toPositive } from './partitioner'
+import { partitionChooser } from './partitioner'
 import { type PartitionChooser, Staging, stageMessage } from './stage'
 
 type AnyTopic = Topic<unknown, unknown, unknown, unknown>
@@ -115,7 +114,10 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     this.#host = host
     this.#options = parseOptions(producerOptionsSchema, options, 'producer')
     this.#buffer = new SendBuffer(host.clock, this.#options.bufferBytes, this.#options.maxBlockMs)
-    this.#choosePartition = this.#makeChooser()
+    this.#choosePartition = partitionChooser(
+      this.#options.partitioner,
+      (topic) => this.#lane(topic).roundRobin++,
+    )
   }
 
   /**
@@ -460,34 +462,5 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
       builder.failed(error)
     }
     this.#buffer.release(builder.bytes)
-  }
-
-  #makeChooser(): PartitionChooser {
-    const option = this.#options.partitioner
-    if (typeof option === 'function') {
-      return (topic, key, value) => {
-        const partitionCount = topic.entry.partitions.length
-        const partition = option({ topic: topic.name, partitionCount, key, value })
-        if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
-          throw new InvalidRecordError(
-            `The partitioner returned ${String(partition)} for topic "${topic.name}" with ${partitionCount} partitions`,
-          )
-        }
-        return partition
-      }
-    }
-    // The built-in partitioners, without the per-record input object a Partitioner function takes.
-    const roundRobin = (topic: AnyTopic): number =>
-      this.#lane(topic).roundRobin++ % topic.entry.partitions.length
-    if (option === 'round-robin') return roundRobin
-    return (topic, key) => {
-      if (key === null) return roundRobin(topic)
-      const count = topic.entry.partitions.length
-      if (typeof key === 'string') return toPositive(murmur2String(key)) % count
-      if (key instanceof Uint8Array) return toPositive(murmur2(key)) % count
-      // A typed key that is neither: Kafka hashes the serialised key, and so does logbus.
-      const bytes = topic.keyCodec.encode(key)
-      return toPositive(typeof bytes === 'string' ? murmur2String(bytes) : murmur2(bytes)) % count
-    }
   }
 }
