@@ -133,9 +133,9 @@ function scalarCodec(type: string, nullable: boolean, flexible: boolean, name: s
     case 'uuid':
       return { read: (r) => r.uuid(), write: (w, v) => w.uuid(v as string), minSize: 16 }
     case 'string':
-      return stringCodec(nullable, flexible, name)
+      return lengthPrefixedCodec(STRING, nullable, flexible, name)
     default:
-      return bytesCodec(nullable, flexible, name)
+      return lengthPrefixedCodec(BYTES, nullable, flexible, name)
   }
 }
 
@@ -150,52 +150,53 @@ function nullLength(nullable: boolean, name: string): null {
   return null
 }
 
-function stringCodec(nullable: boolean, flexible: boolean, name: string): ValueCodec {
+/**
+ * A length-prefixed value (string or bytes): compact uvarint length + 1 in flexible versions, else a
+ * fixed int16 (strings) or int32 (bytes) length; -1 or 0 respectively stand for null.
+ */
+function lengthPrefixedCodec<T>(
+  kind: {
+    wide: boolean
+    size(v: T): number
+    read(r: Reader, n: number): T
+    write(w: Writer, v: T, n: number): void
+  },
+  nullable: boolean,
+  flexible: boolean,
+  name: string,
+): ValueCodec {
+  const maxFixed = kind.wide ? 0x7fffffff : 0x7fff
   return {
-    minSize: flexible ? 1 : 2,
+    minSize: flexible ? 1 : kind.wide ? 4 : 2,
     read: (r) => {
-      const n = readLength(r, flexible, false)
+      const n = readLength(r, flexible, kind.wide)
       if (n < 0) return n === -1 ? nullLength(nullable, name) : badLength(n, name)
-      return r.utf8(n)
+      return kind.read(r, n)
     },
     write: (w, v) => {
-      if (v === null) {
-        if (!nullable) throw new RangeError(`Null for non-nullable field "${name}"`)
-        if (flexible) w.uvarint(0)
-        else w.int16(-1)
-        return
-      }
-      const s = v as string
-      const n = Buffer.byteLength(s)
+      const n = v === null ? -1 : kind.size(v as T)
+      if (n === -1 && !nullable) throw new RangeError(`Null for non-nullable field "${name}"`)
+      if (n > maxFixed && !flexible) throw new RangeError(`Field "${name}" of ${n} bytes exceeds ${maxFixed}`)
       if (flexible) w.uvarint(n + 1)
-      else if (n > 0x7fff) throw new RangeError(`String field "${name}" of ${n} bytes exceeds 32767`)
+      else if (kind.wide) w.int32(n)
       else w.int16(n)
-      w.utf8(s, n)
+      if (n >= 0) kind.write(w, v as T, n)
     },
   }
 }
 
-function bytesCodec(nullable: boolean, flexible: boolean, name: string): ValueCodec {
-  return {
-    minSize: flexible ? 1 : 4,
-    read: (r) => {
-      const n = readLength(r, flexible, true)
-      if (n < 0) return n === -1 ? nullLength(nullable, name) : badLength(n, name)
-      return r.bytes(n)
-    },
-    write: (w, v) => {
-      if (v === null) {
-        if (!nullable) throw new RangeError(`Null for non-nullable field "${name}"`)
-        if (flexible) w.uvarint(0)
-        else w.int32(-1)
-        return
-      }
-      const b = v as Uint8Array
-      if (flexible) w.uvarint(b.length + 1)
-      else w.int32(b.length)
-      w.raw(b)
-    },
-  }
+const STRING = {
+  wide: false,
+  size: (v: string) => Buffer.byteLength(v),
+  read: (r: Reader, n: number) => r.utf8(n),
+  write: (w: Writer, v: string, n: number) => w.utf8(v, n),
+}
+
+const BYTES = {
+  wide: true,
+  size: (v: Uint8Array) => v.length,
+  read: (r: Reader, n: number) => r.bytes(n),
+  write: (w: Writer, v: Uint8Array) => w.raw(v),
 }
 
 function badLength(n: number, name: string): never {

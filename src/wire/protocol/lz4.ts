@@ -88,6 +88,22 @@ function corrupt(reason: string): never {
   throw new RangeError(`Corrupt LZ4 data: ${reason}`)
 }
 
+/** Where the last `extraLength` stopped reading. */
+let extraEnd = 0
+
+/** The 255-run continuation of a literal or match length that reached 15 in the token. */
+function extraLength(src: Uint8Array, ip: number, end: number): number {
+  let sum = 0
+  let b: number
+  do {
+    if (ip >= end) corrupt('truncated length')
+    b = src[ip++]!
+    sum += b
+  } while (b === 255)
+  extraEnd = ip
+  return sum
+}
+
 function decodeBlock(src: Uint8Array, start: number, end: number, out: Output, maxBlock: number): void {
   const blockStart = out.length
   let ip = start
@@ -96,12 +112,8 @@ function decodeBlock(src: Uint8Array, start: number, end: number, out: Output, m
     const token = src[ip++]!
     let literals = token >>> 4
     if (literals === 15) {
-      let b: number
-      do {
-        if (ip >= end) corrupt('truncated literal length')
-        b = src[ip++]!
-        literals += b
-      } while (b === 255)
+      literals += extraLength(src, ip, end)
+      ip = extraEnd
     }
     if (literals > end - ip) corrupt('literals past the end of the block')
     if (out.length - blockStart + literals > maxBlock) corrupt('block larger than its maximum size')
@@ -116,12 +128,8 @@ function decodeBlock(src: Uint8Array, start: number, end: number, out: Output, m
     if (offset === 0 || offset > out.length) corrupt('match offset out of range')
     let length = token & 15
     if (length === 15) {
-      let b: number
-      do {
-        if (ip >= end) corrupt('truncated match length')
-        b = src[ip++]!
-        length += b
-      } while (b === 255)
+      length += extraLength(src, ip, end)
+      ip = extraEnd
     }
     length += MIN_MATCH
     if (out.length - blockStart + length > maxBlock) corrupt('block larger than its maximum size')
