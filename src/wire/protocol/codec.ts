@@ -1,6 +1,7 @@
+import { defaultOf, isArrayType, isDefault } from './defaults'
 import { ProtocolError } from './protocol-error'
 import { Reader } from './reader'
-import type { DefaultValue, FieldSchema, MessageSchema } from './schema'
+import type { FieldSchema, MessageSchema } from './schema'
 import { inVersions, parseVersions } from './versions'
 import { Writer } from './writer'
 
@@ -26,8 +27,6 @@ interface StructCodec extends ValueCodec {
   read: (r: Reader) => Struct
 }
 
-const ZERO_UUID = '00000000-0000-0000-0000-000000000000'
-const EMPTY = Buffer.alloc(0)
 const SCALARS = new Set([
   'bool',
   'int8',
@@ -43,10 +42,6 @@ const SCALARS = new Set([
   'uuid',
 ])
 
-function isArrayType(field: FieldSchema): boolean {
-  return field.type.startsWith('[]')
-}
-
 function elementType(field: FieldSchema): string {
   return isArrayType(field) ? field.type.slice(2) : field.type
 }
@@ -56,60 +51,6 @@ function checkSchemaField(field: FieldSchema): void {
   if (field.fields === undefined && !SCALARS.has(element)) {
     throw new TypeError(`Field "${field.name}" has unknown type "${field.type}" and no fields`)
   }
-}
-
-/** A fresh default of a field (arrays, structs and buffers are new objects each time). */
-export function defaultOf(field: FieldSchema): unknown {
-  if (field.default !== undefined) {
-    if (field.default === null) return null
-    if (field.type === 'int64' && typeof field.default === 'number') return BigInt(field.default)
-    return field.default
-  }
-  if (isArrayType(field)) return []
-  if (field.fields !== undefined) return defaultStruct(field.fields)
-  return scalarDefault(field.type)
-}
-
-function scalarDefault(type: string): DefaultValue | Buffer {
-  switch (type) {
-    case 'bool':
-      return false
-    case 'int64':
-      return 0n
-    case 'string':
-      return ''
-    case 'bytes':
-      return EMPTY
-    case 'records':
-      return null
-    case 'uuid':
-      return ZERO_UUID
-    default:
-      return 0
-  }
-}
-
-function defaultStruct(fields: readonly FieldSchema[]): Struct {
-  const out: Struct = {}
-  for (const field of fields) out[field.name] = defaultOf(field)
-  return out
-}
-
-function isDefault(field: FieldSchema, value: unknown): boolean {
-  if (value === undefined) return true
-  const def = field.default
-  if (def === null) return value === null
-  if (value === null) return false
-  if (isArrayType(field)) return (value as unknown[]).length === 0
-  if (field.fields !== undefined) {
-    const struct = value as Struct
-    return field.fields.every((f) => isDefault(f, struct[f.name]))
-  }
-  if (Buffer.isBuffer(value)) return value.length === 0
-  const expected = def === undefined ? scalarDefault(field.type) : def
-  if (typeof value === 'bigint') return value === BigInt(expected as number | bigint)
-  if (field.type === 'uuid') return String(value).toLowerCase() === String(expected)
-  return value === expected
 }
 
 function scalarCodec(type: string, nullable: boolean, flexible: boolean, name: string): ValueCodec {

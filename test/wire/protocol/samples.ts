@@ -1,4 +1,4 @@
-import { defaultOf } from '../../../src/wire/protocol/codec'
+import { defaultOf } from '../../../src/wire/protocol/defaults'
 import type { FieldSchema, MessageSchema } from '../../../src/wire/protocol/schema'
 import { inVersions } from '../../../src/wire/protocol/versions'
 
