@@ -30,6 +30,8 @@ export type ErrorCode =
   | 'INCONSISTENT_GROUP_PROTOCOL'
   | 'INVALID_STATE'
   | 'HANDLER_FAILED'
+  | 'INVALID_REQUEST'
+  | 'UNSUPPORTED_VERSION'
 
 /** Kafka's numeric error codes for the codes that have one (for the wire listener and facade). */
 const KAFKA_NUMERIC_CODES: Partial<Record<ErrorCode, number>> = {
@@ -50,6 +52,8 @@ const KAFKA_NUMERIC_CODES: Partial<Record<ErrorCode, number>> = {
   KAFKA_STORAGE_ERROR: 56,
   INVALID_RECORD: 87,
   FENCED_INSTANCE_ID: 82,
+  UNSUPPORTED_VERSION: 35,
+  INVALID_REQUEST: 42,
 }
 
 /**
