@@ -157,14 +157,34 @@ export class Ownership {
   ): Promise<void> {
     const fetcher = this.host.fetcher
     const states: PartitionState[] = []
+    const elsewhere = new Set<Promise<void>>()
     for (const tp of partitions) {
       const state = fetcher.get(tp.topic, tp.partition)
-      if (state === undefined || state.revoked) continue
+      if (state === undefined) continue
+      if (state.revoked) {
+        // Given up by a call still in flight: wait for that one rather than revoke twice.
+        if (state.giving !== undefined) elsewhere.add(state.giving)
+        continue
+      }
       state.revoked = true
       state.interrupted = true
       states.push(state)
     }
-    if (states.length === 0) return
+    if (states.length === 0) {
+      await Promise.all(elsewhere)
+      return
+    }
+    const giving = this.#give(states, generation, commit)
+    for (const state of states) state.giving = giving
+    await Promise.all([giving, ...elsewhere])
+  }
+
+  async #give(
+    states: PartitionState[],
+    generation: number,
+    commit: ((states: readonly PartitionState[]) => Promise<void>) | undefined,
+  ): Promise<void> {
+    const fetcher = this.host.fetcher
     this.host.signal.notify()
     // Only the handlers of these partitions: with cooperative rebalancing the kept ones go on.
     await (this.host.delivery()?.drained(states) ?? Promise.resolve())

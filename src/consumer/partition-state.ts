@@ -19,6 +19,8 @@ export interface PartitionState {
   /** Set when the batch being delivered must be abandoned (revoked, paused, seeked, stopping). */
   interrupted: boolean
   revoked: boolean
+  /** The revoke in flight on this partition, which a second revoke waits for. */
+  giving?: Promise<void>
   paused: boolean
   /** Failed deliveries in a row at `position`, for the retry schedule. */
   attempts: number

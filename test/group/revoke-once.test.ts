@@ -43,9 +43,11 @@ describe('members that close one after another', () => {
                 revokedEvents.add(partition)
               }
             })
-            const close = (): Promise<void> => {
+            const close = async (): Promise<void> => {
               closing = true
-              return consumer.close()
+              await consumer.close()
+              // By the time close resolves, everything the member owned was given up, and said so.
+              if (ownedByEvents.size > 0) problems.push(`member ${i} closed still owning ${[...ownedByEvents]}`)
             }
             return { consumer, close }
           })
