@@ -33,21 +33,27 @@ describe('members that close one after another', () => {
               for (const { partition } of partitions) owned.add(partition)
             })
             const revokedEvents = new Set<number>()
+            const ownedByEvents = new Set<number>()
             consumer.on('partitionsAssigned', ({ partitions }) => {
-              for (const { partition } of partitions) revokedEvents.delete(partition)
+              for (const { partition } of partitions) {
+                revokedEvents.delete(partition)
+                ownedByEvents.add(partition)
+              }
             })
             consumer.on('partitionsRevoked', ({ partitions }) => {
               for (const { partition } of partitions) {
                 if (revokedEvents.has(partition))
                   problems.push(`member ${i} reported ${partition} revoked twice`)
                 revokedEvents.add(partition)
+                ownedByEvents.delete(partition)
               }
             })
             const close = async (): Promise<void> => {
               closing = true
               await consumer.close()
               // By the time close resolves, everything the member owned was given up, and said so.
-              if (ownedByEvents.size > 0) problems.push(`member ${i} closed still owning ${[...ownedByEvents]}`)
+              if (ownedByEvents.size > 0)
+                problems.push(`member ${i} closed still owning ${[...ownedByEvents]}`)
             }
             return { consumer, close }
           })
