@@ -20,6 +20,7 @@ describe('members that close one after another', () => {
             const consumer = bus.consumer({
               groupId,
               topics: [topic],
+              fromBeginning: true,
               assignor,
               onRevoke: (partitions: TopicPartition[]) => {
                 for (const { partition } of partitions) {
@@ -57,7 +58,13 @@ describe('members that close one after another', () => {
             }
             return { consumer, close }
           })
-          for (const { consumer } of consumers) await consumer.run({ eachMessage: () => {} })
+          // Handlers that take a turn each, with records flowing: a revoke waits for the one in flight.
+          const slowHandler = () => new Promise<void>((resolve) => setImmediate(resolve))
+          for (const { consumer } of consumers) await consumer.run({ eachMessage: slowHandler })
+          await bus.producer().send(
+            topic,
+            Array.from({ length: 200 }, (_, n) => ({ key: `k${n}`, value: 'x' })),
+          )
           await bus.group(groupId).settled()
           for (const { close } of consumers) await close()
           expect(problems, `${members} members, round ${round}`).toEqual([])
