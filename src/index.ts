@@ -30,9 +30,11 @@ export {
   InvalidRecordError,
   InvalidStateError,
   InvalidTopicError,
+  InvalidTransactionStateError,
   LockedError,
   LogbusError,
   OffsetOutOfRangeError,
+  ProducerFencedError,
   RecordTooLargeError,
   StorageError,
   TimeoutError,
@@ -70,6 +72,7 @@ export {
   roundRobinPartitioner,
 } from './producer/partitioner'
 export { type MessageFor, Producer, type ProducerEvents, type TopicMessages } from './producer/producer'
+export { Transaction } from './producer/transaction'
 export {
   buffer,
   type Codec,
@@ -80,6 +83,7 @@ export {
   type RawInput,
   string,
 } from './record/codec'
+export { ControlType, controlType } from './record/control'
 export { EMPTY_HEADERS, type LogRecord, type RecordHeaders, type TopicPartition } from './record/log-record'
 export type { Message, MessageHeaders, RecordMetadata } from './record/message'
 export {

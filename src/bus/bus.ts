@@ -5,6 +5,7 @@ import { TypedEmitter } from '../events/typed-emitter'
 import { ConsumerGroup, type GroupHost } from '../group/consumer-group'
 import type { ProducerOptions } from '../producer/options'
 import { Producer, type ProducerHost } from '../producer/producer'
+import { RAW } from '../record/codec'
 import { MemoryStorage } from '../storage/memory/memory-storage'
 import type { CommittedOffset, Storage, TopicConfig } from '../storage/storage'
 import { Topic, type TopicEntry } from '../topic/topic'
@@ -19,6 +20,11 @@ import {
   type TopicOptions,
 } from '../topic/topic-options'
 import { checkPartitionCount, TopicRegistry } from '../topic/topic-registry'
+import {
+  TransactionCoordinator,
+  type CoordinatorHost as TransactionCoordinatorHost,
+} from '../transaction/coordinator'
+import { isInternalTopic, TRANSACTION_STATE_TOPIC } from '../transaction/state-log'
 import { type Clock, type ClockTimer, systemClock } from '../util/clock'
 import { parseOptions } from '../util/options'
 import { SerialQueue } from '../util/serial-queue'
@@ -65,6 +71,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   /** Sends on behalf of consumers (to dead-letter topics); made on first use. */
   #internalProducer: Producer<D> | undefined
 
+  readonly #transactions: TransactionCoordinator
   readonly #producerHost: ProducerHost
   readonly #consumerHost: ConsumerHost
   readonly #groupHost: GroupHost
@@ -117,6 +124,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
       for (const [name, spec] of declared) {
         if (bus.#topics.get(name) === undefined) await bus.#createEntry(name, spec)
       }
+      await bus.#transactions.recover()
     } catch (error) {
       await bus.close().catch(() => undefined)
       throw error
@@ -139,9 +147,23 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
     this.#autoCreatePartitions = autoCreatePartitions
     this.#scheduleRetention()
     const findTopic = (name: string): AnyTopic | undefined => this.#topics.get(name)?.defaultView
-    const topicNames = (): string[] => this.#topics.names()
+    // Internal topics are left out of subscriptions, as Kafka's exclude.internal.topics does.
+    const topicNames = (): string[] => this.#topics.names().filter((name) => !isInternalTopic(name))
+    this.#transactions = new TransactionCoordinator({
+      clock,
+      stateLog: (async (create: boolean) => {
+        const existing = this.#topics.get(TRANSACTION_STATE_TOPIC)
+        if (existing !== undefined || !create) return existing?.partitions[0]
+        const { config } = resolveTopicOptions({ partitions: 1, retentionMs: null })
+        return (await this.#topics.create(TRANSACTION_STATE_TOPIC, config, RAW, RAW)).partitions[0]!
+      }) as TransactionCoordinatorHost['stateLog'],
+      partition: (topic, partition) => this.#topics.get(topic)?.partitions[partition],
+      partitions: () => this.#topics.partitions(),
+      commitOffsets: (groupId, offsets) => this.group(groupId).commitTransactional(offsets),
+    })
     this.#producerHost = {
       clock,
+      transactions: this.#transactions,
       topic: (name) => {
         const entry = this.#topics.get(name)
         if (entry !== undefined) return entry.defaultView
@@ -262,7 +284,10 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    */
   listTopics(): string[] {
     this.#assertOpen()
-    return this.#topics.names().sort()
+    return this.#topics
+      .names()
+      .filter((name) => !isInternalTopic(name))
+      .sort()
   }
 
   /**
@@ -452,6 +477,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
       await Promise.allSettled([...this.#producers].map((p) => p.close()))
       await Promise.allSettled([...this.#groups.values()].map((g) => g.settled()))
       for (const group of this.#groups.values()) group.close()
+      this.#transactions.close()
       await this.#admin.idle()
       try {
         await this.#topics.closeAll()

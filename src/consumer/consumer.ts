@@ -31,6 +31,7 @@ import {
 } from './options'
 import { asError, Ownership, type OwnershipEvents } from './ownership'
 import type { Participation } from './participation'
+import { readableEnd } from './partition-state'
 import { ProgressWaits, type WaitOptions } from './progress'
 import { RecordChannel } from './record-channel'
 import { Standalone } from './standalone'
@@ -494,7 +495,7 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
   async caughtUp(options?: WaitOptions): Promise<void> {
     await this.joined(options)
     const targets = new Map<string, number>()
-    for (const state of this.#fetcher.states) targets.set(state.key, state.core.endOrGone)
+    for (const state of this.#fetcher.states) targets.set(state.key, readableEnd(state))
     return this.#waitFor(
       () =>
         this.#membership.member &&
@@ -503,7 +504,7 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
           if (s.paused) return true
           let target = targets.get(s.key)
           if (target === undefined) {
-            target = s.core.endOrGone
+            target = readableEnd(s)
             targets.set(s.key, target)
           }
           return s.processed >= target
@@ -528,7 +529,7 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
         this.#membership.generation >= 0 &&
         !this.#membership.rebalancing &&
         (this.#delivery?.inFlight ?? 0) === 0 &&
-        this.#fetcher.states.every((s) => s.paused || s.processed >= s.core.endOrGone),
+        this.#fetcher.states.every((s) => s.paused || s.processed >= readableEnd(s)),
       options,
     )
   }

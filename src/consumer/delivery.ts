@@ -104,14 +104,59 @@ export class Delivery {
     private readonly autoResolve: boolean,
   ) {}
 
-  /** Hands the records of `batches` from the state's position on to the handler; returns how many. */
+  /**
+   * Hands the records of `batches` from the state's position on to the handler, up to `readableEnd`
+   * (the last stable offset for read_committed); returns how many.
+   */
   deliver(
     state: PartitionState,
     batches: readonly RecordBatch[],
-    highWatermark: number,
+    readableEnd: number,
   ): Promise<number> | number {
-    if (this.eachBatch !== undefined) return this.#deliverBatch(state, batches, highWatermark)
-    return this.#deliverEach(state, batches, 0, 0)
+    const readable = this.#readable(state, batches, readableEnd)
+    if (readable.length === 0) return 0
+    if (this.eachBatch !== undefined) return this.#deliverBatch(state, readable, readableEnd)
+    return this.#deliverEach(state, readable, 0, 0)
+  }
+
+  /**
+   * The batches a consumer gets: up to its readable end; transaction markers never, and for
+   * read_committed not the batches of aborted transactions — the position moves past those, as a
+   * Kafka consumer's does.
+   */
+  #readable(
+    state: PartitionState,
+    batches: readonly RecordBatch[],
+    readableEnd: number,
+  ): readonly RecordBatch[] {
+    let plain = true
+    for (const batch of batches) {
+      if (batch.control || batch.baseOffset >= readableEnd || this.#aborted(state, batch)) {
+        plain = false
+        break
+      }
+    }
+    if (plain) return batches
+    const out: RecordBatch[] = []
+    for (const batch of batches) {
+      if (batch.baseOffset >= readableEnd) break
+      if (batch.control || this.#aborted(state, batch)) {
+        // Deliver what came before first; as far as this consumer goes, these offsets are processed.
+        if (out.length > 0) break
+        if (state.position < batch.nextOffset) state.position = state.processed = batch.nextOffset
+        continue
+      }
+      out.push(batch)
+    }
+    return out
+  }
+
+  #aborted(state: PartitionState, batch: RecordBatch): boolean {
+    return (
+      state.readCommitted &&
+      batch.transactional &&
+      state.core.transactions.aborted(batch.producerId, batch.baseOffset)
+    )
   }
 
   /** Resolves once no handler runs on any of `states`. */

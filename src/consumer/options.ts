@@ -82,6 +82,13 @@ export interface ConsumerOptions {
   assign?: ReadonlyArray<AssignedPartition>
   /** What happens to a record whose handler keeps failing. Default `'pause'`. */
   onFailure?: FailurePolicy
+  /**
+   * Kafka's isolation.level: `'read_committed'` sees transactional records only once their transaction
+   * commits (never an aborted one), and nothing past the first transaction still open;
+   * `'read_uncommitted'` (the default, as Kafka's) sees every record as it is written. Neither ever
+   * sees the transaction markers.
+   */
+  isolation?: 'read_committed' | 'read_uncommitted'
   /** Where to start on a partition without a committed offset: the log start instead of the end. */
   fromBeginning?: boolean
   /** Kafka's auto.offset.reset; defaults to `'earliest'` with `fromBeginning`, else `'latest'`.
@@ -188,6 +195,7 @@ export const consumerOptionsSchema = z.strictObject({
   onFailure: z
     .union([z.enum(['pause', 'skip', 'crash']), z.strictObject({ deadLetter: z.string().min(1) })])
     .default('pause'),
+  isolation: z.enum(['read_committed', 'read_uncommitted']).default('read_uncommitted'),
   fromBeginning: z.boolean().default(false),
   autoOffsetReset: z.enum(['earliest', 'latest', 'none']).optional(),
   autoCommit: z.boolean().default(true),

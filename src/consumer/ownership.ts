@@ -95,6 +95,7 @@ export class Ownership {
         key,
         keyCodec: source.keyCodec,
         valueCodec: source.valueCodec,
+        readCommitted: this.host.options.isolation === 'read_committed',
         position: start,
         processed: start,
         committed,

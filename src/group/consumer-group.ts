@@ -493,6 +493,19 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
     await this.#store(offsets)
   }
 
+  /**
+   * @internal Stores offsets a transaction commits (Kafka's TxnOffsetCommit, applied when the
+   * transaction commits): the producer's transaction, not a membership, vouches for them.
+   */
+  async commitTransactional(offsets: CommittedOffset[]): Promise<void> {
+    this.#assertOpen()
+    await this.#store(
+      offsets.filter(
+        ({ topic, partition }) => partition < (this.#host.findTopic(topic)?.partitionCount ?? 0),
+      ),
+    )
+  }
+
   /** @internal The bus's topics changed: rebalance if what the members subscribe to changed. */
   topicsChanged(): void {
     if (this.#members.size > 0 && this.#subscriptionFingerprint() !== this.#assignedOver) {

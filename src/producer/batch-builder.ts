@@ -31,6 +31,8 @@ export class BatchBuilder {
     readonly core: PartitionCore,
     readonly keyCodec: Codec<unknown, unknown>,
     readonly valueCodec: Codec<unknown, unknown>,
+    /** The transactional producer's identity, when it has one. */
+    readonly identity: { producerId: number; epoch: number } | undefined,
   ) {
     this.done = new Promise<void>((resolve, reject) => {
       this.#resolve = resolve
@@ -62,7 +64,8 @@ export class BatchBuilder {
     return index
   }
 
-  toBatch(): RecordBatch {
+  /** The batch to append; `baseSequence` is the producer's sequence for this partition (idempotence). */
+  toBatch(baseSequence: number): RecordBatch {
     const columns = {
       keys: this.keys,
       values: this.values,
@@ -76,6 +79,14 @@ export class BatchBuilder {
       firstTimestamp: this.firstTimestamp,
       maxTimestamp: this.maxTimestamp,
       sizeBytes: this.bytes,
+      ...(this.identity === undefined
+        ? {}
+        : {
+            producerId: this.identity.producerId,
+            producerEpoch: this.identity.epoch,
+            baseSequence,
+            transactional: true,
+          }),
     })
   }
 

@@ -1,6 +1,8 @@
-import { ClosedError, InvalidRecordError } from '../errors'
+import { ClosedError, InvalidRecordError, InvalidTransactionStateError } from '../errors'
 import { TypedEmitter } from '../events/typed-emitter'
 import type { Message, RecordMetadata } from '../record/message'
+import type { CommittedOffset } from '../storage/storage'
+import type { PartitionCore } from '../topic/partition-core'
 import { Topic } from '../topic/topic'
 import type { TopicNamed } from '../topic/topic-options'
 import type { Clock, ClockTimer } from '../util/clock'
@@ -10,6 +12,7 @@ import { BatchBuilder } from './batch-builder'
 import { type ProducerOptions, producerOptionsSchema, type ResolvedProducerOptions } from './options'
 import { partitionChooser } from './partitioner'
 import { type PartitionChooser, Staging, stageMessage } from './stage'
+import { Transaction, type TransactionHandle, type TransactionHost } from './transaction'
 
 type AnyTopic = Topic<unknown, unknown, unknown, unknown>
 
@@ -18,7 +21,31 @@ export interface ProducerHost {
   readonly clock: Clock
   /** A topic's declared view by name: UnknownTopicError, or a promise when the bus creates it on demand. */
   topic(name: string): AnyTopic | Promise<AnyTopic>
+  /** The bus's transaction coordinator (transactional producers only). */
+  readonly transactions: TransactionCoordinatorLike
   producerClosed(producer: object): void
+}
+
+/** What a transactional producer asks of the transaction coordinator. */
+export interface TransactionCoordinatorLike {
+  initProducer(transactionalId: string, timeoutMs: number): Promise<{ producerId: number; epoch: number }>
+  check(transactionalId: string, identity: { producerId: number; epoch: number }): void
+  addPartition(
+    transactionalId: string,
+    identity: { producerId: number; epoch: number },
+    partition: PartitionCore,
+  ): void
+  addOffsets(
+    transactionalId: string,
+    identity: { producerId: number; epoch: number },
+    groupId: string,
+    offsets: CommittedOffset[],
+  ): void
+  end(
+    transactionalId: string,
+    identity: { producerId: number; epoch: number },
+    commit: boolean,
+  ): Promise<void>
 }
 
 /**
@@ -102,6 +129,15 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
   #microtaskDrains = 0
   #lingerTimer: ClockTimer | undefined
   #closing: Promise<void> | undefined
+  /** A transactional producer's id and epoch, from its first transaction on. */
+  #identity: { producerId: number; epoch: number } | undefined
+  #transaction: Transaction<D> | undefined
+  /** The partitions the open transaction has written to, and its sends. */
+  readonly #enlisted = new Set<PartitionCore>()
+  #transactionSends: Promise<unknown>[] = []
+  /** Kafka's idempotent sequence, per partition, of the current producer epoch. */
+  readonly #sequences = new Map<PartitionCore, number>()
+  readonly #transactionHost: TransactionHost
   /** One clock read serves every send of a tick. */
   #now = -1
   readonly #forgetNow = (): void => {
@@ -118,6 +154,61 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
       this.#options.partitioner,
       (topic) => this.#lane(topic).roundRobin++,
     )
+    this.#transactionHost = {
+      send: (transaction, topic, input) => this.#transactional(transaction, this.#sendChecked(topic, input)),
+      sendBatch: (transaction, entries) => this.#transactional(transaction, this.#sendBatch(entries)),
+      sendOffsets: (groupId, offsets) =>
+        this.#host.transactions.addOffsets(this.#options.transactionalId!, this.#identity!, groupId, offsets),
+      settle: async (transaction) => {
+        await this.flush()
+        await Promise.allSettled(this.#transactionSends)
+        if (transaction.failure !== undefined) throw transaction.failure
+      },
+      end: async (transaction, commit) => {
+        try {
+          await this.#host.transactions.end(this.#options.transactionalId!, this.#identity!, commit)
+        } finally {
+          if (this.#transaction === (transaction as unknown)) {
+            this.#enlisted.clear()
+            this.#transactionSends = []
+          }
+        }
+      },
+    }
+  }
+
+  /**
+   * Begins a transaction (transactional producers only, `bus.producer({ transactionalId })`). The
+   * first one also takes the transactional id over: a transaction an older producer left open is
+   * aborted and that producer is fenced (ProducerFencedError from then on). One transaction at a time.
+   *
+   * @example
+   * ```ts
+   * const tx = await bus.producer({ transactionalId: 'etl-1' }).transaction()
+   * await tx.send('out', { value: 'x' })
+   * await tx.commit()
+   * ```
+   */
+  async transaction(): Promise<Transaction<D>> {
+    if (this.#closing !== undefined) throw new ClosedError('Producer')
+    const transactionalId = this.#options.transactionalId
+    if (transactionalId === undefined) {
+      throw new InvalidTransactionStateError('This producer is not transactional: give it a transactionalId')
+    }
+    if (this.#transaction?.isActive()) {
+      throw new InvalidTransactionStateError(
+        'A transaction is already open on this producer: commit or abort it first',
+      )
+    }
+    const coordinator = this.#host.transactions
+    if (this.#identity === undefined) {
+      this.#identity = await coordinator.initProducer(transactionalId, this.#options.transactionTimeoutMs)
+      this.#sequences.clear()
+    } else {
+      coordinator.check(transactionalId, this.#identity)
+    }
+    this.#transaction = new Transaction<D>(this.#transactionHost)
+    return this.#transaction
   }
 
   /**
@@ -139,6 +230,14 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
   send<N extends string>(topic: N, message: MessageFor<D, N>): Promise<RecordMetadata>
   send<N extends string>(topic: N, messages: readonly MessageFor<D, N>[]): Promise<RecordMetadata[]>
   send(
+    topicOrName: string | AnyTopic,
+    input: Message<unknown, unknown> | readonly Message<unknown, unknown>[],
+  ): Promise<RecordMetadata | RecordMetadata[]> {
+    if (this.#options.transactionalId !== undefined) return Promise.reject(outsideTransaction())
+    return this.#sendChecked(topicOrName, input)
+  }
+
+  #sendChecked(
     topicOrName: string | AnyTopic,
     input: Message<unknown, unknown> | readonly Message<unknown, unknown>[],
   ): Promise<RecordMetadata | RecordMetadata[]> {
@@ -166,7 +265,12 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
    * ])
    * ```
    */
-  async sendBatch(entries: readonly TopicMessages[]): Promise<RecordMetadata[][]> {
+  sendBatch(entries: readonly TopicMessages[]): Promise<RecordMetadata[][]> {
+    if (this.#options.transactionalId !== undefined) return Promise.reject(outsideTransaction())
+    return this.#sendBatch(entries)
+  }
+
+  async #sendBatch(entries: readonly TopicMessages[]): Promise<RecordMetadata[][]> {
     if (this.#closing !== undefined) throw new ClosedError('Producer')
     if (!Array.isArray(entries))
       throw new InvalidRecordError('sendBatch takes an array of { topic, messages }')
@@ -186,6 +290,12 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     const total = staged.reduce((sum, s) => sum + s.bytes, 0)
     const wait = this.#buffer.reserve(topics[0]?.name ?? '', total)
     if (wait !== undefined) await wait
+    try {
+      for (const [i, s] of staged.entries()) this.#enlist(topics[i]!, s)
+    } catch (error) {
+      this.#buffer.release(total)
+      throw error
+    }
     const sends = staged.map((s, i) => this.#enqueueAll(topics[i]!, s))
     return Promise.all(sends)
   }
@@ -288,12 +398,48 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     if (wait !== undefined) {
       // The staging columns are the next send's: this one keeps its own copy while it waits.
       const detached = staging.detach()
-      return wait.then(
-        (): Promise<RecordMetadata | RecordMetadata[]> =>
-          single ? this.#enqueueOne(topic, detached) : this.#enqueueAll(topic, detached),
-      )
+      return wait.then(() => this.#enqueue(topic, detached, single))
+    }
+    return this.#enqueue(topic, staging, single)
+  }
+
+  #enqueue(topic: AnyTopic, staging: Staging, single: boolean): Promise<RecordMetadata | RecordMetadata[]> {
+    try {
+      this.#enlist(topic, staging)
+    } catch (error) {
+      this.#buffer.release(staging.bytes)
+      return Promise.reject(error)
     }
     return single ? this.#enqueueOne(topic, staging) : this.#enqueueAll(topic, staging)
+  }
+
+  /**
+   * A transactional producer's writes go to partitions its transaction knows of (Kafka's
+   * AddPartitionsToTxn), checked before anything is enqueued: a fenced producer writes nothing.
+   */
+  #enlist(topic: AnyTopic, staging: Staging): void {
+    const identity = this.#identity
+    if (identity === undefined || this.#options.transactionalId === undefined) return
+    const coordinator = this.#host.transactions
+    coordinator.check(this.#options.transactionalId, identity)
+    const partitions = topic.entry.partitions
+    for (let i = 0; i < staging.count; i++) {
+      const core = partitions[staging.partitions[i]!]!
+      if (!this.#enlisted.has(core)) {
+        coordinator.addPartition(this.#options.transactionalId, identity, core)
+        this.#enlisted.add(core)
+      }
+    }
+  }
+
+  /** Keeps a transaction's send, to settle before it ends; its failure dooms the transaction. */
+  #transactional<T>(transaction: TransactionHandle, send: Promise<T>): Promise<T> {
+    const tracked = send.catch((error: unknown) => {
+      transaction.failure ??= error
+      throw error
+    })
+    this.#transactionSends.push(tracked.catch(() => undefined))
+    return tracked
   }
 
   #stageAll(topic: AnyTopic, messages: readonly Message<unknown, unknown>[], now: number): void {
@@ -370,6 +516,7 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
       topic.entry.partitions[partition]!,
       topic.keyCodec,
       topic.valueCodec,
+      this.#identity,
     )
     lane.open[partition] = builder
     this.#openList.push(builder)
@@ -432,7 +579,7 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     slots[builder.core.partition] = undefined
     let result: number | Promise<number>
     try {
-      result = builder.core.append(builder.toBatch())
+      result = builder.core.append(builder.toBatch(this.#nextSequence(builder)))
     } catch (error) {
       this.#settle(builder, error)
       return
@@ -443,6 +590,15 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
         (baseOffset) => this.#settle(builder, undefined, baseOffset),
         (error: unknown) => this.#settle(builder, error),
       )
+  }
+
+  /** The batch's base sequence: Kafka's idempotent producers number records per partition. */
+  #nextSequence(builder: BatchBuilder): number {
+    if (builder.identity === undefined) return -1
+    const sequence = this.#sequences.get(builder.core) ?? 0
+    // Kafka's sequences wrap at 2^31.
+    this.#sequences.set(builder.core, (sequence + builder.count) % 0x80000000)
+    return sequence
   }
 
   #settle(builder: BatchBuilder, error: unknown, baseOffset = -1): void {
@@ -463,4 +619,10 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     }
     this.#buffer.release(builder.bytes)
   }
+}
+
+function outsideTransaction(): InvalidTransactionStateError {
+  return new InvalidTransactionStateError(
+    'A transactional producer sends inside a transaction: const tx = await producer.transaction(); await tx.send(…)',
+  )
 }

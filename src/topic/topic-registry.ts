@@ -34,6 +34,11 @@ export class TopicRegistry {
     return this.#entries.values()
   }
 
+  /** Every partition of every topic. */
+  *partitions(): IterableIterator<PartitionCore> {
+    for (const entry of this.#entries.values()) yield* entry.partitions
+  }
+
   /** Opens the logs of a topic storage already holds, typed by the codecs declared for it (raw if none). */
   async load(meta: TopicMetadata, declared: ResolvedTopicOptions | undefined): Promise<void> {
     const partitions: PartitionCore[] = []

@@ -57,7 +57,8 @@ describe('murmur2', () => {
         expect(murmur2(changed), `length ${length}, byte ${i}`).not.toBe(base)
       }
     }
-  })})
+  })
+})
 
 describe('murmur2String: a string key hashed as its UTF-8 bytes, without allocating them', () => {
   it.each(vectors)('hashes %j as Kafka does', (key, expected) => {
@@ -66,9 +67,12 @@ describe('murmur2String: a string key hashed as its UTF-8 bytes, without allocat
 
   it('agrees with murmur2 over the UTF-8 bytes for any string, ASCII or not, lone surrogates included', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 })), (key) => {
-        expect(murmur2String(key)).toBe(murmur2(Buffer.from(key, 'utf8')))
-      }),
+      fc.property(
+        fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 })),
+        (key) => {
+          expect(murmur2String(key)).toBe(murmur2(Buffer.from(key, 'utf8')))
+        },
+      ),
       { numRuns: 500 },
     )
     for (const key of ['caf\u00e9', '\u{1f600}x', '\ud800', 'ab\udc00cd', '\u0080\u07ff\u0800\uffff']) {
