@@ -17,11 +17,11 @@ export function collectSubscriptions(
   existing: readonly string[],
   partitionCount: (topic: string) => number,
 ): AssignorInput {
-  const partitions: Record<string, number> = {}
+  const counts = new Map<string, number>()
   const members: AssignorMember[] = []
   for (const { member, assignment } of entries) {
     const topics = member.subscribedTopics(existing)
-    for (const topic of topics) partitions[topic] = partitionCount(topic)
+    for (const topic of topics) counts.set(topic, partitionCount(topic))
     const userData = assignorFor(member.assignors, protocol)?.subscriptionUserData?.({ topics: [...topics] })
     members.push({
       memberId: member.memberId,
@@ -31,7 +31,8 @@ export function collectSubscriptions(
       userData,
     })
   }
-  return { members, partitions }
+  // fromEntries defines own properties, so a topic named `__proto__` is a key like any other.
+  return { members, partitions: Object.fromEntries(counts) }
 }
 
 /**

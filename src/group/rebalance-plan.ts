@@ -121,7 +121,7 @@ export function validateAssignment(
     const member = byId.get(memberId)
     if (member === undefined) throw new InvalidStateError(`Assignor assigned to unknown member ${memberId}`)
     for (const tp of tps) {
-      const count = partitions[tp.topic]
+      const count = Object.hasOwn(partitions, tp.topic) ? partitions[tp.topic] : undefined
       if (count === undefined || !member.topics.includes(tp.topic)) {
         throw new InvalidStateError(
           `Assignor gave ${tp.topic} to ${memberId}, which does not subscribe to it`,

@@ -67,10 +67,8 @@ export class Rebalancer {
   /** True if the members' topics or their partition counts differ from what the last assignment saw. */
   subscriptionsChanged(): boolean {
     const { host, members } = this.#scope
-    const partitions: Record<string, number> = {}
-    for (const topic of members.subscribedTopics(host.topicNames())) {
-      partitions[topic] = currentPartitionCount(host, topic)
-    }
+    const topics = [...members.subscribedTopics(host.topicNames())]
+    const partitions = Object.fromEntries(topics.map((topic) => [topic, currentPartitionCount(host, topic)]))
     return partitionsFingerprint(partitions) !== this.#assignedOver
   }
 

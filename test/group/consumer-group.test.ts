@@ -113,6 +113,28 @@ describe('ConsumerGroup', () => {
     await waitUntil(() => seen.length === 1)
   })
 
+  it('assigns topics named like Object.prototype properties, and rebalances when they grow', async () => {
+    // Both are legal Kafka topic names; a plain object keyed by topic silently dropped `__proto__`.
+    const bus = await openBus()
+    await bus.createTopic('__proto__', { partitions: 2 })
+    await bus.createTopic('constructor')
+    const groupId = uniqueName('g')
+    const consumer = bus.consumer({ groupId, topics: ['__proto__', 'constructor'] })
+    await consumer.run({ eachMessage: () => undefined })
+    const group = bus.group(groupId)
+    await group.settled()
+    expect(sortTps(consumer.assignment())).toEqual([
+      { topic: '__proto__', partition: 0 },
+      { topic: '__proto__', partition: 1 },
+      { topic: 'constructor', partition: 0 },
+    ])
+
+    const grown = group.waitFor('rebalance')
+    await bus.createPartitions('__proto__', 3)
+    await grown
+    expect(consumer.assignment().filter((tp) => tp.topic === '__proto__')).toHaveLength(3)
+  })
+
   it('drops a deleted topic from assignments and from committed offsets', async () => {
     const bus = await openBus()
     const keep = uniqueName()
