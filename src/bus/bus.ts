@@ -503,7 +503,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
       const entry = this.#requireTopic(name)
       this.#topics.delete(name)
       for (const partition of entry.partitions) await partition.close('deleted')
-      for (const group of this.#groups.values()) group.topicDeleted(name)
+      await Promise.all([...this.#groups.values()].map((group) => group.topicDeleted(name)))
       await this.#storage.deleteTopic(name)
       this.emit('topicDeleted', { topic: name })
     })

@@ -326,10 +326,14 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
     this.#coordinator.topicsChanged()
   }
 
-  /** @internal A topic was deleted: its offsets go with it, as in Kafka. */
-  topicDeleted(topic: string): void {
-    this.#offsets.forgetTopic(topic)
+  /**
+   * @internal A topic was deleted: its offsets go with it, as in Kafka. Resolves once the offset
+   * writes already under way have settled; the bus deletes the topic from storage after that.
+   */
+  topicDeleted(topic: string): Promise<void> {
+    const written = this.#offsets.forgetTopic(topic)
     this.#coordinator.topicsChanged()
+    return written
   }
 
   /**

@@ -59,8 +59,13 @@ export class OffsetStore {
     await this.#writes.run(() => this.#persistence.deleteGroupOffsets(this.groupId))
   }
 
-  /** Forgets a deleted topic's offsets in memory; storage drops them itself when it deletes the topic. */
-  forgetTopic(topic: string): void {
+  /**
+   * Forgets a deleted topic's offsets in memory. Storage drops them itself when it deletes the topic,
+   * and must do so after the writes already under way, or one of them would bring them back: this
+   * resolves once those writes have settled.
+   */
+  forgetTopic(topic: string): Promise<void> {
     for (const [key, offset] of this.#offsets) if (offset.topic === topic) this.#offsets.delete(key)
+    return this.#writes.idle()
   }
 }
