@@ -361,8 +361,12 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    */
   deleteTopic(name: string): Promise<void> {
     return this.#adminTask(async () => {
-      await this.#topics.remove(name)
-      for (const group of this.#groups.values()) group.topicDeleted(name)
+      // Offset writes of the groups that are under way land before storage forgets the topic's offsets.
+      await this.#topics.remove(name, () =>
+        Promise.all([...this.#groups.values()].map((group) => group.topicDeleted(name))).then(
+          () => undefined,
+        ),
+      )
       this.emit('topicDeleted', { topic: name })
     })
   }

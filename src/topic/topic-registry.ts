@@ -135,11 +135,15 @@ export class TopicRegistry {
     return config
   }
 
-  /** Removes the topic: its partitions close (readers notice), then storage deletes it. */
-  async remove(name: string): Promise<void> {
+  /**
+   * Removes the topic: its partitions close (readers notice), `beforeDelete` runs (what else must let
+   * go of the topic first), then storage deletes it.
+   */
+  async remove(name: string, beforeDelete: () => Promise<void>): Promise<void> {
     const entry = this.require(name)
     this.#entries.delete(name)
     for (const partition of entry.partitions) await partition.close('deleted')
+    await beforeDelete()
     await this.storage.deleteTopic(name)
   }
 
