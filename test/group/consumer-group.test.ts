@@ -278,3 +278,21 @@ describe('ConsumerGroup', () => {
     expect(states).toEqual(['PreparingRebalance', 'CompletingRebalance', 'Stable'])
   })
 })
+
+describe('a group named __proto__', () => {
+  it('keeps its committed offsets across a restart on the same memory storage', async () => {
+    const { Bus, MemoryStorage } = await import('../../src/index')
+    const storage = new MemoryStorage()
+    const first = await Bus.open({ storage })
+    await first.createTopic('t')
+    await first.group('__proto__').setOffsets([{ topic: 't', partition: 0, offset: 0 }])
+    await first.close()
+    const second = await Bus.open({ storage })
+    try {
+      expect(second.group('__proto__').committedOffset('t', 0)).toBe(0)
+      expect(second.listGroups()).toEqual(['__proto__'])
+    } finally {
+      await second.close()
+    }
+  })
+})

@@ -149,9 +149,10 @@ export class MemoryStorage extends BaseStorage {
   }
 
   protected async doOpen(): Promise<StorageSnapshot> {
-    const groups: Record<string, CommittedOffset[]> = {}
-    for (const [groupId, offsets] of this.#groups)
-      groups[groupId] = [...offsets.values()].map((o) => ({ ...o }))
+    // fromEntries, not assignment: a group may be called "__proto__".
+    const groups: Record<string, CommittedOffset[]> = Object.fromEntries(
+      [...this.#groups].map(([groupId, offsets]) => [groupId, [...offsets.values()].map((o) => ({ ...o }))]),
+    )
     return { topics: [...this.#topics.values()].map((t) => structuredClone(t)), groups }
   }
 
