@@ -1,7 +1,7 @@
 /**
  * What every benchmark module shares: the result types that travel from a child process to the
- * report, statistics, the workload (100-byte values, 16-byte string keys), temp directories, and the
- * noise meter (CPU used by other processes while a figure was measured).
+ * report, statistics, temp directories, GC pauses, and the noise meter (CPU used by other processes
+ * while a figure was measured). The workload is in workload.ts.
  */
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs'
@@ -21,6 +21,7 @@ export const SECTION_NAMES = [
   'scaling',
   'reopen',
   'memory-usage',
+  'facade',
 ] as const
 export type SectionName = (typeof SECTION_NAMES)[number]
 
@@ -57,6 +58,18 @@ export interface Figure {
   note?: string
 }
 
+/**
+ * A case that did not run because the code it measures is not there (yet): the file log or the
+ * KafkaJS facade failing its probe. The report lists every one with its reason; nothing is skipped
+ * silently.
+ */
+export interface Skip {
+  id: string
+  section: SectionName
+  label: string
+  reason: string
+}
+
 /** What one child process sends back. */
 export interface PartOutput {
   section: SectionName
@@ -64,6 +77,15 @@ export interface PartOutput {
   figures: Figure[]
   notes: string[]
   failures: string[]
+  skipped: Skip[]
+}
+
+/** What a part gets to run with, and where it reports what is not a figure. */
+export interface PartContext {
+  options: BenchOptions
+  notes: string[]
+  failures: string[]
+  skipped: Skip[]
 }
 
 /** Options every part receives from the orchestrator. */
@@ -235,58 +257,6 @@ export function gcMeter(): { stop(): GcStats } {
       return { count: entries.length, totalMs, maxMs }
     },
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Workload: 100-byte values, 16-byte string keys.
-
-export const VALUE_BYTES = 100
-export const KEY_BYTES = 16
-/** Bytes of payload per message (key + value), what MB/s figures count. */
-export const PAYLOAD_BYTES = VALUE_BYTES + KEY_BYTES
-export const TOPIC = 'bench'
-/** Messages per `send` in batched mode. */
-export const BATCH = 100
-/** Records one producer keeps in flight: 10 sends of 100, or 1,000 single sends. */
-export const WINDOW_RECORDS = 1000
-
-export interface BenchMessage {
-  key: string
-  value: Buffer
-}
-
-const DISTINCT_KEYS = 10_000
-const DISTINCT_VALUES = 64
-const POOL = 100_000
-
-/** A 16-character ASCII key (16 bytes). */
-export function keyOf(i: number): string {
-  return `key-${(i % DISTINCT_KEYS).toString(36).padStart(12, '0')}`
-}
-
-let pool: BenchMessage[] | undefined
-
-/** 100,000 distinct message objects over 10,000 keys; producers cycle through them. */
-export function messagePool(): BenchMessage[] {
-  if (pool !== undefined) return pool
-  const values = Array.from({ length: DISTINCT_VALUES }, (_, v) => {
-    const b = Buffer.allocUnsafe(VALUE_BYTES)
-    for (let i = 0; i < VALUE_BYTES; i++) b[i] = 32 + ((i * 7 + v * 13) % 95)
-    return b
-  })
-  pool = Array.from({ length: POOL }, (_, i) => ({ key: keyOf(i), value: values[i % DISTINCT_VALUES]! }))
-  return pool
-}
-
-let batches: BenchMessage[][] | undefined
-
-/** The pool cut into arrays of 100, so the driver does not slice on the hot path. */
-export function batchPool(): BenchMessage[][] {
-  if (batches !== undefined) return batches
-  const messages = messagePool()
-  batches = []
-  for (let i = 0; i + BATCH <= messages.length; i += BATCH) batches.push(messages.slice(i, i + BATCH))
-  return batches
 }
 
 // ---------------------------------------------------------------------------------------------
