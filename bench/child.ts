@@ -6,7 +6,7 @@
 
 import { type BenchOptions, errorText, type PartContext, type PartOutput, type SectionName } from './common'
 import { PARTS } from './parts'
-import { runProfileLoad } from './profile'
+import { type ProfileRun, runProfileLoad } from './profile'
 
 export type ChildConfig =
   | { kind: 'part'; section: SectionName; part: string; options: BenchOptions }
@@ -14,7 +14,7 @@ export type ChildConfig =
 
 export type ChildMessage =
   | { kind: 'part'; output: PartOutput }
-  | { kind: 'profile'; rate: number; gcPct: number; gcMaxMs: number }
+  | ({ kind: 'profile' } & ProfileRun)
   | { kind: 'profile'; skipped: string }
 
 function send(message: ChildMessage): Promise<void> {

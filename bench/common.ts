@@ -7,7 +7,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks'
+import { type PerformanceEntry, PerformanceObserver, constants as perfConstants } from 'node:perf_hooks'
 import { setImmediate as immediate } from 'node:timers/promises'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -236,6 +236,11 @@ export interface GcStats {
   count: number
   totalMs: number
   maxMs: number
+  /** Pause time by kind: scavenges of the young generation, mark-compacts of the whole heap, and the rest (incremental marking steps, weak callbacks). */
+  minorMs: number
+  majorMs: number
+  otherMs: number
+  majorCount: number
 }
 
 export function gcMeter(): { stop(): GcStats } {
@@ -248,14 +253,37 @@ export function gcMeter(): { stop(): GcStats } {
     stop() {
       entries.push(...observer.takeRecords())
       observer.disconnect()
-      let totalMs = 0
-      let maxMs = 0
-      for (const e of entries) {
-        totalMs += e.duration
-        if (e.duration > maxMs) maxMs = e.duration
+      const stats: GcStats = {
+        count: entries.length,
+        totalMs: 0,
+        maxMs: 0,
+        minorMs: 0,
+        majorMs: 0,
+        otherMs: 0,
+        majorCount: 0,
       }
-      return { count: entries.length, totalMs, maxMs }
+      for (const e of entries) {
+        stats.totalMs += e.duration
+        if (e.duration > stats.maxMs) stats.maxMs = e.duration
+        const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind
+        if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) stats.minorMs += e.duration
+        else if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
+          stats.majorMs += e.duration
+          stats.majorCount++
+        } else stats.otherMs += e.duration
+      }
+      return stats
     },
+  }
+}
+
+/** GC detail of a run that took `elapsedMs`: share of the time in pauses (all, and mark-compacts), longest pause. */
+export function gcDetail(gc: GcStats, elapsedMs: number): Record<string, number> {
+  return {
+    gcPct: (100 * gc.totalMs) / elapsedMs,
+    gcMajorPct: (100 * gc.majorMs) / elapsedMs,
+    gcMaxMs: gc.maxMs,
+    gcCount: gc.count,
   }
 }
 

@@ -16,6 +16,7 @@ import {
   type Figure,
   foreignCores,
   type GcStats,
+  gcDetail,
   gcMeter,
   log,
   type PartContext,
@@ -209,9 +210,9 @@ async function loadedRep(
 
 const US = 1000
 
-function gcDetail(gc: GcStats, durationMs?: number): Record<string, number> {
+function gcPauses(gc: GcStats, durationMs?: number): Record<string, number> {
   const detail: Record<string, number> = { gcCount: gc.count, gcTotalMs: gc.totalMs, gcMaxMs: gc.maxMs }
-  if (durationMs !== undefined) detail.gcPct = (100 * gc.totalMs) / durationMs
+  if (durationMs !== undefined) Object.assign(detail, gcDetail(gc, durationMs), { gcTotalMs: gc.totalMs })
   return detail
 }
 
@@ -304,7 +305,7 @@ export async function runLatency(context: PartContext): Promise<Figure[]> {
         return percentileFigures(
           `latency.${name}.unloaded`,
           `${storageText(s.storage)}, unloaded`,
-          runs.map((r) => ({ p: r.value, foreign: r.foreign, detail: gcDetail(r.value.gc) })),
+          runs.map((r) => ({ p: r.value, foreign: r.foreign, detail: gcPauses(r.value.gc) })),
           s.unloaded,
         )
       },
@@ -342,7 +343,7 @@ export async function runLatency(context: PartContext): Promise<Figure[]> {
               detail: {
                 pacedRate: rate,
                 achievedRate: r.value.achieved,
-                ...gcDetail(r.value.gc, r.value.durationMs),
+                ...gcPauses(r.value.gc, r.value.durationMs),
               },
             })),
             size,
@@ -358,7 +359,7 @@ export async function runLatency(context: PartContext): Promise<Figure[]> {
             },
             runs.map((r) => ({
               value: r.value.gc.maxMs,
-              detail: gcDetail(r.value.gc, r.value.durationMs),
+              detail: gcPauses(r.value.gc, r.value.durationMs),
               foreignCores: r.foreign,
             })),
           ),

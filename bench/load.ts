@@ -6,7 +6,16 @@
 
 import { setImmediate as immediate } from 'node:timers/promises'
 import { Bus, type Consumer, type Producer } from '../src/index'
-import { gcMeter, logBytes, makeTempDir, percentiles, type RepSample, removeDir, withTimeout } from './common'
+import {
+  gcDetail,
+  gcMeter,
+  logBytes,
+  makeTempDir,
+  percentiles,
+  type RepSample,
+  removeDir,
+  withTimeout,
+} from './common'
 import { loadFileStorage } from './probe'
 import {
   type AnyTopic,
@@ -226,10 +235,7 @@ export async function runLoad(spec: LoadSpec, count: number): Promise<RepSample>
     const delivered = performance.now()
     const pauses = gc.stop()
     let end = delivered
-    const detail: Record<string, number> = {
-      gcPct: (100 * pauses.totalMs) / (delivered - start),
-      gcMaxMs: pauses.maxMs,
-    }
+    const detail = gcDetail(pauses, delivered - start)
     if (dir !== undefined) {
       await bus.close()
       end = performance.now()

@@ -8,7 +8,14 @@
 
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
-import { type BenchOptions, gcMeter, removeDir } from './common'
+import { fileURLToPath } from 'node:url'
+import {
+  type AllocationSummary,
+  renderAllocations,
+  startAllocationSampling,
+  stopAllocationSampling,
+} from './allocations'
+import { type BenchOptions, gcDetail, gcMeter, removeDir } from './common'
 import { type LoadSpec, openBus, produce, startConsumers } from './load'
 import { loadFileStorage } from './probe'
 import { BATCH, createBenchTopic, KIND_TEXT, workload } from './workload'
@@ -33,8 +40,20 @@ export const PROFILE_CASES: Record<string, { label: string; spec: LoadSpec }> = 
   'file.never.batch.g1': profiled({ storage: 'never', kind: 'raw-buffer', mode: 'batch' }),
 }
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '')
+
 /** Records per chunk: the producer sends a chunk, then waits until the consumer has seen it. */
 const CHUNK = 200 * BATCH
+
+/** What the profiled child reports besides the profile: the rate and GC pauses meanwhile. */
+export interface ProfileRun {
+  rate: number
+  allocations?: AllocationSummary
+  gcPct: number
+  gcMajorPct: number
+  gcMaxMs: number
+  gcMajorCount: number
+}
 
 /**
  * In the profiled child: one bus, the consumer tailing; a 1 s warm-up, then `seconds` under the
@@ -46,7 +65,7 @@ export async function runProfileLoad(
   seconds: number,
   _options: BenchOptions,
   outFile: string,
-): Promise<{ rate: number; gcPct: number; gcMaxMs: number } | { skipped: string }> {
+): Promise<ProfileRun | { skipped: string }> {
   const profiledCase = PROFILE_CASES[caseId]
   if (profiledCase === undefined) throw new Error(`no profile case ${caseId}`)
   const { spec } = profiledCase
@@ -62,7 +81,7 @@ export async function runProfileLoad(
     const producer = bus.producer()
     const work = workload(spec.kind)
     let offset = 0
-    const runFor = async (ms: number): Promise<number> => {
+    const runFor = async (ms: number): Promise<{ rate: number; records: number }> => {
       const start = performance.now()
       let records = 0
       while (performance.now() - start < ms) {
@@ -72,21 +91,31 @@ export async function runProfileLoad(
         offset += CHUNK
         records += CHUNK
       }
-      return records / ((performance.now() - start) / 1000)
+      return { rate: records / ((performance.now() - start) / 1000), records }
     }
     await runFor(1000)
     session.connect()
     await session.post('Profiler.enable')
     await session.post('Profiler.setSamplingInterval', { interval: 200 })
+    await startAllocationSampling(session)
     await session.post('Profiler.start')
-    const gc = gcMeter()
+    const meter = gcMeter()
     const start = performance.now()
-    const rate = await runFor(seconds * 1000)
-    const pauses = gc.stop()
+    const { rate, records } = await runFor(seconds * 1000)
+    const pauses = meter.stop()
     const elapsed = performance.now() - start
     const { profile } = await session.post('Profiler.stop')
+    const allocations = await stopAllocationSampling(session, records, ROOT)
     writeFileSync(outFile, JSON.stringify(profile))
-    return { rate, gcPct: (100 * pauses.totalMs) / elapsed, gcMaxMs: pauses.maxMs }
+    const gc = gcDetail(pauses, elapsed)
+    return {
+      rate,
+      allocations,
+      gcPct: gc.gcPct!,
+      gcMajorPct: gc.gcMajorPct!,
+      gcMaxMs: pauses.maxMs,
+      gcMajorCount: pauses.majorCount,
+    }
   } finally {
     session.disconnect()
     await bus.close()
@@ -124,13 +153,9 @@ export interface SelfTime {
   pct: number
 }
 
-export interface ProfileSummary {
+export interface ProfileSummary extends ProfileRun {
   caseId: string
   label: string
-  rate: number
-  /** GC pauses while profiling (PerformanceObserver 'gc' entries): share of wall time, longest pause. */
-  gcPct: number
-  gcMaxMs: number
   busyMs: number
   idleMs: number
   top: SelfTime[]
@@ -191,7 +216,7 @@ export function summarise(
   profile: CpuProfile,
   cwd: string,
   topN = 20,
-): Omit<ProfileSummary, 'caseId' | 'label' | 'rate' | 'gcPct' | 'gcMaxMs'> {
+): Omit<ProfileSummary, 'caseId' | 'label' | keyof ProfileRun> {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const parent = new Map<number, number>()
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
@@ -268,8 +293,9 @@ export function renderProfile(s: ProfileSummary): string {
     ).toFixed(
       2,
     )} s, idle ${(s.idleMs / 1000).toFixed(2)} s${s.file !== undefined ? `; profile: ${s.file}` : ''}`,
-    `   GC pauses (PerformanceObserver): ${s.gcPct.toFixed(1)}% of wall time, longest ${s.gcMaxMs.toFixed(1)} ms`,
+    `   GC pauses (PerformanceObserver): ${s.gcPct.toFixed(1)}% of wall time, of which mark-compact ${s.gcMajorPct.toFixed(1)}% (${s.gcMajorCount} of them); longest pause ${s.gcMaxMs.toFixed(1)} ms`,
   )
+  if (s.allocations !== undefined) lines.push(...renderAllocations(s.allocations))
   lines.push('   by area (self time, % of busy):')
   for (const a of s.areas.slice(0, 12)) lines.push(`     ${a.pct.toFixed(1).padStart(5)}%  ${a.area}`)
   lines.push('   top functions (self time, % of busy):')

@@ -459,8 +459,11 @@ function detailText(f: Figure): string {
   if (d.maxUs !== undefined) parts.push(`max ${num(d.maxUs)} µs`)
   if (d.pacedRate !== undefined) parts.push(`paced at ${num(d.pacedRate)} msgs/s`)
   else if (d.achievedRate !== undefined) parts.push(`achieved ${num(d.achievedRate)} msgs/s`)
-  if (d.gcPct !== undefined && d.gcTotalMs === undefined)
-    parts.push(`GC ${num(d.gcPct)}% (max pause ${num(d.gcMaxMs ?? 0, 1)} ms)`)
+  if (d.gcPct !== undefined && d.gcTotalMs === undefined) {
+    parts.push(
+      `GC ${num(d.gcPct)}%${d.gcMajorPct !== undefined ? ` (mark-compact ${num(d.gcMajorPct)}%)` : ''}, max pause ${num(d.gcMaxMs ?? 0, 1)} ms`,
+    )
+  }
   if (d.gcTotalMs !== undefined) {
     parts.push(
       `GC ${num(d.gcCount ?? 0)} pauses, ${num(d.gcTotalMs)} ms${d.gcPct !== undefined ? ` (${num(d.gcPct, 1)}% of the run)` : ''}, max ${num(d.gcMaxMs ?? 0, 1)} ms`,

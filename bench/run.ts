@@ -217,8 +217,11 @@ async function runProfiles(args: Args, options: BenchOptions, skipped: string[])
         caseId,
         label: PROFILE_CASES[caseId]!.label,
         rate: message?.rate ?? Number.NaN,
+        allocations: message?.allocations,
         gcPct: message?.gcPct ?? Number.NaN,
+        gcMajorPct: message?.gcMajorPct ?? Number.NaN,
         gcMaxMs: message?.gcMaxMs ?? Number.NaN,
+        gcMajorCount: message?.gcMajorCount ?? 0,
         ...summarise(profile, ROOT),
         file: kept,
       })
