@@ -10,66 +10,33 @@
  */
 
 import { setImmediate as immediate } from 'node:timers/promises'
-import { type Figure, type PartContext, type RepSample, withTimeout } from './common'
+import type { Figure, PartContext, RepSample } from './common'
 import { attempt, type CaseSpec, measure } from './harness'
 import { loadSizing, memoryCase } from './memory'
-import { type FacadeApi, loadFacade, skipAll } from './probe'
+import { type FacadeApi, loadFacade, skipAll, timeFacadeGroup } from './probe'
 import { BATCH, PAYLOAD_BYTES, TOPIC, WINDOW_RECORDS, workload } from './workload'
 
 let cluster = 0
 
 async function facadeRep(api: FacadeApi, count: number): Promise<RepSample> {
-  const kafka = new api.Kafka({ clientId: 'bench', brokers: [`bench-${++cluster}:9092`] })
-  const admin = kafka.admin()
-  const producer = kafka.producer()
-  const consumer = kafka.consumer({ groupId: 'bench' })
-  try {
-    await admin.connect()
-    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: 8 }] })
-    await Promise.all([producer.connect(), consumer.connect()])
-    await consumer.subscribe({ topics: [TOPIC], fromBeginning: true })
-    const joined = new Promise<void>((resolve) => {
-      const stop = consumer.on(consumer.events.GROUP_JOIN, () => {
-        stop()
-        resolve()
-      })
-    })
-    const total = Math.ceil(count / BATCH) * BATCH
-    let seen = 0
-    let done!: () => void
-    const all = new Promise<void>((resolve) => {
-      done = resolve
-    })
-    await consumer.run({
-      eachMessage: async () => {
-        if (++seen === total) done()
-      },
-    })
-    await withTimeout(joined, 30_000, 'the facade consumer joining')
-    const work = workload('raw-buffer')
-    const window = WINDOW_RECORDS / BATCH
+  const total = Math.ceil(count / BATCH) * BATCH
+  const work = workload('raw-buffer')
+  const window = WINDOW_RECORDS / BATCH
+  const ms = await timeFacadeGroup(api, `bench-${++cluster}:9092`, 8, total, async (producer) => {
     const pending: Promise<unknown>[] = []
-    const start = performance.now()
     let b = 0
     while (b * BATCH < total) {
       pending.length = 0
       for (let w = 0; w < window && b * BATCH < total; w++) {
-        pending.push(
-          producer.send({ topic: TOPIC, messages: work.batch(b++) as { key: string; value: Buffer }[] }),
-        )
+        const messages = work.batch(b++) as { key: string; value: Buffer }[]
+        pending.push(producer.send({ topic: TOPIC, messages }))
       }
       await Promise.all(pending)
       await immediate()
     }
-    await withTimeout(all, 180_000, 'a facade run')
-    const seconds = (performance.now() - start) / 1000
-    return { value: total / seconds, detail: { payloadMBps: (total * PAYLOAD_BYTES) / 1e6 / seconds } }
-  } finally {
-    await consumer.disconnect()
-    await producer.disconnect()
-    await admin.disconnect()
-    await api.resetClusters()
-  }
+  })
+  const seconds = ms / 1000
+  return { value: total / seconds, detail: { payloadMBps: (total * PAYLOAD_BYTES) / 1e6 / seconds } }
 }
 
 function facadeCase(api: FacadeApi | undefined, quick: boolean): CaseSpec {

@@ -19,6 +19,7 @@ import {
   withTimeout,
 } from './common'
 import type { CaseSpec } from './harness'
+import { TOPIC } from './workload'
 
 export type FileApi = typeof FileModule
 export type FacadeApi = typeof FacadeModule
@@ -79,6 +80,57 @@ export function loadFileStorage(): Promise<{ api?: FileApi; reason?: string }> {
   return fileProbe
 }
 
+/**
+ * A fresh in-process cluster of the facade (`brokers` names it) with one topic of `partitions` and one
+ * group member counting messages in an async `eachMessage`: once the member has joined, `drive` gets
+ * the producer; resolves with the milliseconds from then until the member has seen `total` messages.
+ */
+export async function timeFacadeGroup(
+  api: FacadeApi,
+  brokers: string,
+  partitions: number,
+  total: number,
+  drive: (producer: ReturnType<FacadeModule.Kafka['producer']>) => Promise<void>,
+): Promise<number> {
+  // Quiet, as KafkaJS code in production usually is: the facade logs like KafkaJS otherwise.
+  const kafka = new api.Kafka({ clientId: 'bench', brokers: [brokers], logLevel: api.logLevel.NOTHING })
+  const admin = kafka.admin()
+  const producer = kafka.producer({ createPartitioner: api.Partitioners.DefaultPartitioner })
+  const consumer = kafka.consumer({ groupId: 'bench' })
+  try {
+    await admin.connect()
+    await admin.createTopics({ topics: [{ topic: TOPIC, numPartitions: partitions }] })
+    await Promise.all([producer.connect(), consumer.connect()])
+    await consumer.subscribe({ topics: [TOPIC], fromBeginning: true })
+    const joined = new Promise<void>((resolve) => {
+      const stop = consumer.on(consumer.events.GROUP_JOIN, () => {
+        stop()
+        resolve()
+      })
+    })
+    let seen = 0
+    let done!: () => void
+    const all = new Promise<void>((resolve) => {
+      done = resolve
+    })
+    await consumer.run({
+      eachMessage: async () => {
+        if (++seen === total) done()
+      },
+    })
+    await withTimeout(joined, 30_000, 'the facade consumer joining')
+    const start = performance.now()
+    await drive(producer)
+    await withTimeout(all, 180_000, `the facade consumer receiving ${total} messages`)
+    return performance.now() - start
+  } finally {
+    await consumer.disconnect()
+    await producer.disconnect()
+    await admin.disconnect()
+    await api.resetClusters()
+  }
+}
+
 let facadeProbe: Promise<{ api?: FacadeApi; reason?: string }> | undefined
 
 /** `logbus/kafkajs`, once it has passed a probe: 10 messages from a KafkaJS producer to a group member. */
@@ -91,36 +143,16 @@ export function loadFacade(): Promise<{ api?: FacadeApi; reason?: string }> {
       return { reason: `logbus/kafkajs does not load: ${reasonOf(error)}` }
     }
     try {
-      const kafka = new api.Kafka({ clientId: 'probe', brokers: ['probe:9092'] })
-      const admin = kafka.admin()
-      const producer = kafka.producer()
-      const consumer = kafka.consumer({ groupId: 'probe' })
-      try {
-        await admin.connect()
-        await admin.createTopics({ topics: [{ topic: 'probe', numPartitions: 2 }] })
-        await Promise.all([producer.connect(), consumer.connect()])
-        await consumer.subscribe({ topics: ['probe'], fromBeginning: true })
-        let seen = 0
-        let done!: () => void
-        const all = new Promise<void>((resolve) => {
-          done = resolve
-        })
-        await consumer.run({
-          eachMessage: async () => {
-            if (++seen === 10) done()
-          },
-        })
-        await producer.send({
-          topic: 'probe',
-          messages: Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
-        })
-        await withTimeout(all, 10_000, 'the facade probe')
-      } finally {
-        await consumer.disconnect()
-        await producer.disconnect()
-        await admin.disconnect()
-        await api.resetClusters()
-      }
+      await withTimeout(
+        timeFacadeGroup(api, 'probe:9092', 2, 10, async (producer) => {
+          await producer.send({
+            topic: TOPIC,
+            messages: Array.from({ length: 10 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
+          })
+        }),
+        20_000,
+        'the facade probe',
+      )
       return { api }
     } catch (error) {
       return {
