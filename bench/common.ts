@@ -18,10 +18,10 @@ export const SECTION_NAMES = [
   'memory',
   'file',
   'latency',
+  'facade',
   'scaling',
   'reopen',
   'memory-usage',
-  'facade',
 ] as const
 export type SectionName = (typeof SECTION_NAMES)[number]
 

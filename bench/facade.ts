@@ -1,9 +1,9 @@
 /**
  * 6. The `logbus/kafkajs` facade end to end, as KafkaJS code uses it: `producer.send({ topic, messages })`
- * with 100 messages (16-byte string keys, 100-byte Buffer values) → a group member's `eachMessage`, a
+ * with 100 messages (16-byte Buffer keys, 100-byte Buffer values) → a group member's `eachMessage`, a
  * topic of 8 partitions made by `admin.createTopics`, 10 sends in flight then a setImmediate (the
  * same driver as the core cases). Beside it, in the same process just before, the core's own
- * figure for the same records: a raw topic with Buffer values, `send([100])` → `eachMessage`. The
+ * figure for the same records: a raw topic with Buffer keys and values, `send([100])` → `eachMessage`. The
  * target: the facade within 1.5× of the core.
  *
  * Every repetition is a fresh in-process cluster (a new broker list), reset afterwards.
@@ -28,7 +28,7 @@ async function facadeRep(api: FacadeApi, count: number): Promise<RepSample> {
     while (b * BATCH < total) {
       pending.length = 0
       for (let w = 0; w < window && b * BATCH < total; w++) {
-        const messages = work.batch(b++) as { key: string; value: Buffer }[]
+        const messages = work.batch(b++) as { key: Buffer; value: Buffer }[]
         pending.push(producer.send({ topic: TOPIC, messages }))
       }
       await Promise.all(pending)
@@ -44,7 +44,7 @@ function facadeCase(api: FacadeApi | undefined, quick: boolean): CaseSpec {
     id: 'facade.kafkajs.batch',
     section: 'facade',
     label:
-      'logbus/kafkajs: producer.send({ messages: 100 }) ×10 in flight → consumer eachMessage, 8 partitions, Buffer values',
+      'logbus/kafkajs: producer.send({ messages: 100 }) ×10 in flight → consumer eachMessage, 8 partitions, Buffer keys and values',
     unit: 'msgs/s',
     better: 'higher',
     sizing: loadSizing(quick),
@@ -63,7 +63,7 @@ export async function runFacade(context: PartContext): Promise<Figure[]> {
     id: 'facade.core.raw-buffer',
     section: 'facade' as const,
     label:
-      'the core, same records and driver: raw topic, Buffer values, send([100]) → eachMessage, group of 1',
+      'the core, same records and driver: raw topic, Buffer keys and values, send([100]) → eachMessage, group of 1',
   }
   await attempt(failures, core.id, () => measure(core, options), figures)
   const { api, reason } = await loadFacade()

@@ -1,6 +1,6 @@
 /**
  * 2. File-log throughput: the in-memory workload over `FileStorage` (`logbus/file`), on a raw topic
- * with Buffer values (a typed string topic once, for comparison), 8 partitions, end to end. fsync
+ * with Buffer keys and values (a typed string topic once, for comparison), 8 partitions, end to end. fsync
  * 'never' (the final fsync at close counted), 'interval' (every 100 ms), and 'always' with 1 and with
  * 16 concurrent producers, each awaiting its sends one by one (group commit; the ack latency of every
  * send recorded).

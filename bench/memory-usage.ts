@@ -2,8 +2,8 @@
  * 5. Memory. Each part runs in its own fresh process (forked with --expose-gc).
  *
  * - `retained`: what memory storage keeps per record beyond the payload. N records with distinct
- *   16-byte keys and 100-byte values (flat strings, or Buffers, made for each record and referenced
- *   only by the bus) are sent to a topic of 8 partitions without consumers; after full GCs, the JS heap
+ *   16-byte keys and 100-byte values (flat strings on the typed string topic, Buffers on the raw one,
+ *   made for each record and referenced only by the bus) are sent to a topic of 8 partitions without consumers; after full GCs, the JS heap
  *   plus external memory (Buffers) is read at N/2 and N records, and the slope between the two is the
  *   cost per record (fixed costs excluded). "Beyond payload" subtracts the 116 bytes of key and value;
  *   the same keys and values held in two plain arrays give what V8 itself needs for that payload
@@ -50,12 +50,13 @@ async function usage(): Promise<Usage> {
 
 type RetainedKind = 'string' | 'raw-buffer'
 
-/** A key and a value of their own for record `seq`, as flat strings (or a Buffer value). */
-function distinctPayload(kind: RetainedKind, seq: number, scratch: Buffer): { key: string; value: unknown } {
+/** A key and a value of their own for record `seq`: flat strings, or Buffers. */
+function distinctPayload(kind: RetainedKind, seq: number, scratch: Buffer): { key: unknown; value: unknown } {
   const digits = seq.toString().padStart(15, '0')
   scratch.write('K', 0, 'latin1')
   scratch.write(digits, 1, 'latin1')
-  const key = scratch.toString('latin1', 0, KEY_BYTES)
+  const key =
+    kind === 'string' ? scratch.toString('latin1', 0, KEY_BYTES) : Buffer.from(scratch.subarray(0, KEY_BYTES))
   for (let i = 0; i < VALUE_BYTES; i++) scratch[i] = 32 + ((i * 7 + seq) % 95)
   scratch.write(digits, 0, 'latin1')
   const value =
@@ -88,7 +89,7 @@ async function fill(
 
 /** Bytes per record of the same payloads held in two preallocated arrays (the array slots excluded). */
 async function heldPayload(kind: RetainedKind, count: number): Promise<number> {
-  const keys = new Array<string>(count).fill('')
+  const keys = new Array<unknown>(count).fill(null)
   const values = new Array<unknown>(count).fill(null)
   const scratch = Buffer.allocUnsafe(VALUE_BYTES)
   const before = await usage()

@@ -106,13 +106,13 @@ const RATIOS: readonly RatioDef[] = [
   ],
   ['memory, typed string, send(1) ÷ mqemitter', 'memory.string.single.g1', 'baseline.mqemitter', '×'],
   [
-    'memory, raw Buffer values, send([100]) ÷ eventemitter3',
+    'memory, raw Buffer keys and values, send([100]) ÷ eventemitter3',
     'memory.raw-buffer.batch.g1',
     'baseline.eventemitter3',
     '%',
   ],
   [
-    'memory, raw string values, send([100]) ÷ eventemitter3',
+    'memory, raw string keys and values, send([100]) ÷ eventemitter3',
     'memory.raw-string.batch.g1',
     'baseline.eventemitter3',
     '%',
@@ -123,7 +123,7 @@ const RATIOS: readonly RatioDef[] = [
     'memory.json.batch.g1',
     '×',
   ],
-  ['memory, typed string ÷ raw Buffer values', MEMORY_HEADLINE, 'memory.raw-buffer.batch.g1', '×'],
+  ['memory, typed string ÷ raw Buffer keys and values', MEMORY_HEADLINE, 'memory.raw-buffer.batch.g1', '×'],
   [
     "file 'never', raw Buffer, send([100]): disk MB/s ÷ raw sequential write",
     `${FILE_NEVER}#diskMBps`,
@@ -244,7 +244,7 @@ const TARGETS: readonly TargetDef[] = [
     value: 2.5,
   },
   {
-    name: 'memory, raw topic, Buffer values, send([100])',
+    name: 'memory, raw topic, Buffer keys and values, send([100])',
     goal: '≥ 4,000,000 msgs/s',
     ref: 'memory.raw-buffer.batch.g1',
     unit: 'msgs/s',
@@ -252,7 +252,7 @@ const TARGETS: readonly TargetDef[] = [
     value: 4e6,
   },
   {
-    name: 'memory, raw topic, string values, send([100])',
+    name: 'memory, raw topic, string keys and values, send([100])',
     goal: '≥ 2,000,000 msgs/s',
     ref: 'memory.raw-string.batch.g1',
     unit: 'msgs/s',
@@ -601,7 +601,7 @@ export function renderText(report: Report): string {
   )
   out.push(`command: ${report.command}`)
   out.push(`machine: ${machineLine(report.machine)}`)
-  out.push(`values: 100-byte values, 16-byte string keys; MB = 10^6 bytes; spread = ±half the min…max range`)
+  out.push(`records: 100-byte values, 16-byte keys; MB = 10^6 bytes; spread = ±half the min…max range`)
   out.push(`noise: ${noiseText(report)}`)
   for (const s of sectionsOf(report)) {
     out.push('', `== ${s.title} ==`, textTable(FIGURE_HEADERS, s.rows, RIGHT))

@@ -4,7 +4,7 @@
  *
  *   CREATE TABLE queue (id INTEGER PRIMARY KEY, topic TEXT, partition INTEGER, key BLOB, value BLOB, ts INTEGER)
  *
- * in WAL mode, fed the same records as the file log (16-byte string keys, 100-byte Buffer values, and
+ * in WAL mode, fed the same records as the file log (16-byte Buffer keys, 100-byte Buffer values, and
  * the partition logbus's default partitioner gives each key, computed beforehand so it costs SQLite
  * nothing). The peer only inserts: no reader polls the table, so its figures are an upper bound for a
  * SQLite queue, while the logbus figures are end to end (producer → consumer handler).
@@ -48,7 +48,7 @@ function partitions(batch: readonly BenchMessage[]): Int32Array {
   let out = partitionsOf.get(batch)
   if (out === undefined) {
     out = new Int32Array(batch.length)
-    for (let i = 0; i < batch.length; i++) out[i] = partitionForKey(batch[i]!.key as string, PARTITIONS)
+    for (let i = 0; i < batch.length; i++) out[i] = partitionForKey(batch[i]!.key as Buffer, PARTITIONS)
     partitionsOf.set(batch, out)
   }
   return out

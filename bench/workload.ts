@@ -1,5 +1,5 @@
 /**
- * What the benchmarks send: 16-byte string keys and 100-byte values, in the form of each kind of
+ * What the benchmarks send: 16-byte keys and 100-byte values, in the form of each kind of
  * topic (a typed `string()` topic, a raw topic given Buffers or strings, a `json()` topic with or without
  * a schema), and the topics themselves.
  *
@@ -25,8 +25,9 @@ export const WINDOW_RECORDS = 1000
 
 /**
  * - `string`: a typed topic, `value: string()` (keys `string()` too): strings in, strings out;
- * - `raw-buffer` / `raw-string`: a topic without codecs, given Buffer / string values (a Buffer is
- *   taken by reference, a string becomes a Buffer once at send); handlers receive Buffers;
+ * - `raw-buffer` / `raw-string`: a topic without codecs, given Buffer keys and values / string keys and
+ *   values (a Buffer is taken by reference, a string becomes a Buffer once at send); handlers receive
+ *   Buffers;
  * - `json-schema` / `json`: `value: json(Order)` with a zod 4 schema of 4 fields, or `json()` without one.
  */
 export const VALUE_KINDS = ['string', 'raw-buffer', 'raw-string', 'json-schema', 'json'] as const
@@ -37,8 +38,8 @@ export type BenchMessage = Message<unknown, unknown>
 
 export const KIND_TEXT: Record<ValueKind, string> = {
   string: 'typed string() topic',
-  'raw-buffer': 'raw topic, Buffer values',
-  'raw-string': 'raw topic, string values',
+  'raw-buffer': 'raw topic, Buffer keys and values',
+  'raw-string': 'raw topic, string keys and values',
   'json-schema': 'json(zod schema) topic, 4-field objects',
   json: 'json() topic (no schema), 4-field objects',
 }
@@ -104,10 +105,11 @@ export interface Workload {
 
 const workloads = new Map<ValueKind, Workload>()
 
-function pooled(kind: ValueKind, value: (v: number) => unknown): Workload {
+function pooled(kind: ValueKind, value: (v: number) => unknown, bytesKeys = false): Workload {
   const values = Array.from({ length: DISTINCT_VALUES }, (_, v) => value(v))
+  const keys = Array.from({ length: DISTINCT_KEYS }, (_, k) => (bytesKeys ? Buffer.from(keyOf(k)) : keyOf(k)))
   const messages: BenchMessage[] = Array.from({ length: POOL }, (_, i) => ({
-    key: keyOf(i),
+    key: keys[i % DISTINCT_KEYS],
     value: values[i % DISTINCT_VALUES],
   }))
   const batches: BenchMessage[][] = []
@@ -136,7 +138,7 @@ export function workload(kind: ValueKind): Workload {
   let w = workloads.get(kind)
   if (w === undefined) {
     if (kind === 'string' || kind === 'raw-string') w = pooled(kind, (v) => valueBytes(v).toString('latin1'))
-    else if (kind === 'raw-buffer') w = pooled(kind, valueBytes)
+    else if (kind === 'raw-buffer') w = pooled(kind, valueBytes, true)
     else w = fresh(kind)
     workloads.set(kind, w)
   }
