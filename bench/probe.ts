@@ -6,6 +6,7 @@
  * code (ceilings, peers) still runs.
  */
 
+import { fileURLToPath } from 'node:url'
 import type * as FileModule from '../src/file'
 import { Bus } from '../src/index'
 import type * as FacadeModule from '../src/kafkajs/index'
@@ -24,9 +25,12 @@ import { TOPIC } from './workload'
 export type FileApi = typeof FileModule
 export type FacadeApi = typeof FacadeModule
 
+/** The repository's directory, cut out of reasons so that a report names no path of this machine. */
+const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
 function reasonOf(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
-  return text.split('\n', 1)[0]!.slice(0, 240)
+  return text.split('\n', 1)[0]!.replaceAll(ROOT, '').slice(0, 240)
 }
 
 let fileProbe: Promise<{ api?: FileApi; reason?: string }> | undefined
