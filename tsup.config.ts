@@ -1,8 +1,13 @@
 import { defineConfig } from 'tsup'
+import { entryPoints } from './scripts/entry-points'
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', kafkajs: 'src/kafkajs/index.ts' },
+  entry: Object.fromEntries(entryPoints('.').map(({ name, source }) => [name, source])),
   format: ['esm', 'cjs'],
+  // CommonJS shares its chunks between entry points too (esbuild splits ESM only; tsup converts the split
+  // ESM to CommonJS), so each class exists once per module system: what require('logbus/kafkajs') builds is
+  // an instance of require('logbus')'s classes, and its errors are instances of its LogbusError.
+  splitting: true,
   dts: { compilerOptions: { stripInternal: true } },
   sourcemap: true,
   clean: true,

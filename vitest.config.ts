@@ -6,6 +6,7 @@ export default defineConfig({
     // Tests and examples import the package by its name, as users do, from the sources.
     alias: {
       'logbus/kafkajs': fileURLToPath(new URL('./src/kafkajs/index.ts', import.meta.url)),
+      'logbus/file': fileURLToPath(new URL('./src/file.ts', import.meta.url)),
       logbus: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
     },
   },

@@ -12,20 +12,30 @@ import { join } from 'node:path'
 import { EventEmitter } from 'eventemitter3'
 import fastq from 'fastq'
 import mqemitter from 'mqemitter'
-import { type BenchOptions, type Figure, makeTempDir, messagePool, removeDir, TOPIC } from './common'
-import { type CaseSpec, measure } from './harness'
+import { type Figure, makeTempDir, type PartContext, removeDir } from './common'
+import { attempt, type CaseSpec, measure } from './harness'
+import { TOPIC, workload } from './workload'
 
 interface TopicRecord {
   topic: string
-  key: string
-  value: Buffer
+  key: unknown
+  value: unknown
 }
+
+const RECORDS = 100_000
 
 let records: TopicRecord[] | undefined
 
-/** The message pool as records with a topic field (mqemitter routes on it); shared by all three peers. */
+/**
+ * The typed string topic's messages as records with a topic field (mqemitter routes on it), the same
+ * objects for all three peers.
+ */
 function recordPool(): TopicRecord[] {
-  records ??= messagePool().map((m) => ({ topic: TOPIC, key: m.key, value: m.value }))
+  const work = workload('string')
+  records ??= Array.from({ length: RECORDS }, (_, i) => {
+    const m = work.message(i)
+    return { topic: TOPIC, key: m.key, value: m.value }
+  })
   return records
 }
 
@@ -197,12 +207,12 @@ export function diskBaselines(sequentialBytes: number, durableBytes: number): Ca
   ]
 }
 
-/** `--only baselines`: the peers and the disk ceilings on their own. */
-export async function runBaselines(options: BenchOptions): Promise<Figure[]> {
+/** `--only baselines`: the peers and the disk ceilings on their own (the SQLite peers are in file.ts). */
+export async function runBaselines(context: PartContext): Promise<Figure[]> {
+  const { options, failures } = context
   const figures: Figure[] = []
-  for (const spec of inProcessBaselines()) figures.push(await measure(spec, options))
   const bytes = options.quick ? 64e6 : 128e6
-  for (const spec of diskBaselines(bytes, options.quick ? 8e6 : 32e6))
-    figures.push(await measure(spec, options))
+  for (const spec of [...inProcessBaselines(), ...diskBaselines(bytes, options.quick ? 8e6 : 32e6)])
+    await attempt(failures, spec.id, () => measure(spec, options), figures)
   return figures
 }

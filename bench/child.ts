@@ -4,15 +4,18 @@
  * that does not exit after its work has left a timer or a handle open, and run.ts reports that.
  */
 
-import { type BenchOptions, errorText, type PartOutput, type SectionName } from './common'
+import { type BenchOptions, errorText, type PartContext, type PartOutput, type SectionName } from './common'
 import { PARTS } from './parts'
-import { runProfileLoad } from './profile'
+import { type ProfileRun, runProfileLoad } from './profile'
 
 export type ChildConfig =
   | { kind: 'part'; section: SectionName; part: string; options: BenchOptions }
   | { kind: 'profile'; caseId: string; seconds: number; options: BenchOptions; outFile: string }
 
-export type ChildMessage = { kind: 'part'; output: PartOutput } | { kind: 'profile'; rate: number }
+export type ChildMessage =
+  | { kind: 'part'; output: PartOutput }
+  | ({ kind: 'profile' } & ProfileRun)
+  | { kind: 'profile'; skipped: string }
 
 function send(message: ChildMessage): Promise<void> {
   return new Promise((resolve) => {
@@ -31,23 +34,23 @@ function send(message: ChildMessage): Promise<void> {
 async function main(): Promise<void> {
   const config = JSON.parse(process.argv[2] ?? '{}') as ChildConfig
   if (config.kind === 'profile') {
-    const rate = await runProfileLoad(config.caseId, config.seconds, config.options, config.outFile)
-    await send({ kind: 'profile', rate })
+    const result = await runProfileLoad(config.caseId, config.seconds, config.options, config.outFile)
+    await send({ kind: 'profile', ...result })
     return
   }
   const def = PARTS.find((p) => p.section === config.section && p.part === config.part)
   if (def === undefined) throw new Error(`no part ${config.section}/${config.part}`)
-  const notes: string[] = []
-  const failures: string[] = []
+  const context: PartContext = { options: config.options, notes: [], failures: [], skipped: [] }
   let figures: PartOutput['figures'] = []
   try {
-    figures = await def.run(config.options, notes, failures)
+    figures = await def.run(context)
   } catch (error) {
-    failures.push(`${config.section}/${config.part}: ${errorText(error)}`)
+    context.failures.push(`${config.section}/${config.part}: ${errorText(error)}`)
   }
+  const { notes, failures, skipped } = context
   await send({
     kind: 'part',
-    output: { section: config.section, part: config.part, figures, notes, failures },
+    output: { section: config.section, part: config.part, figures, notes, failures, skipped },
   })
 }
 

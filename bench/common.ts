@@ -1,13 +1,13 @@
 /**
  * What every benchmark module shares: the result types that travel from a child process to the
- * report, statistics, the workload (100-byte values, 16-byte string keys), temp directories, and the
- * noise meter (CPU used by other processes while a figure was measured).
+ * report, statistics, temp directories, GC pauses, and the noise meter (CPU used by other processes
+ * while a figure was measured). The workload is in workload.ts.
  */
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statfsSync, statSync } from 'node:fs'
 import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks'
+import { type PerformanceEntry, PerformanceObserver, constants as perfConstants } from 'node:perf_hooks'
 import { setImmediate as immediate } from 'node:timers/promises'
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -18,6 +18,7 @@ export const SECTION_NAMES = [
   'memory',
   'file',
   'latency',
+  'facade',
   'scaling',
   'reopen',
   'memory-usage',
@@ -57,6 +58,18 @@ export interface Figure {
   note?: string
 }
 
+/**
+ * A case that did not run because the code it measures is not there (yet): the file log or the
+ * KafkaJS facade failing its probe. The report lists every one with its reason; nothing is skipped
+ * silently.
+ */
+export interface Skip {
+  id: string
+  section: SectionName
+  label: string
+  reason: string
+}
+
 /** What one child process sends back. */
 export interface PartOutput {
   section: SectionName
@@ -64,6 +77,15 @@ export interface PartOutput {
   figures: Figure[]
   notes: string[]
   failures: string[]
+  skipped: Skip[]
+}
+
+/** What a part gets to run with, and where it reports what is not a figure. */
+export interface PartContext {
+  options: BenchOptions
+  notes: string[]
+  failures: string[]
+  skipped: Skip[]
 }
 
 /** Options every part receives from the orchestrator. */
@@ -214,6 +236,11 @@ export interface GcStats {
   count: number
   totalMs: number
   maxMs: number
+  /** Pause time by kind: scavenges of the young generation, mark-compacts of the whole heap, and the rest (incremental marking steps, weak callbacks). */
+  minorMs: number
+  majorMs: number
+  otherMs: number
+  majorCount: number
 }
 
 export function gcMeter(): { stop(): GcStats } {
@@ -226,67 +253,38 @@ export function gcMeter(): { stop(): GcStats } {
     stop() {
       entries.push(...observer.takeRecords())
       observer.disconnect()
-      let totalMs = 0
-      let maxMs = 0
-      for (const e of entries) {
-        totalMs += e.duration
-        if (e.duration > maxMs) maxMs = e.duration
+      const stats: GcStats = {
+        count: entries.length,
+        totalMs: 0,
+        maxMs: 0,
+        minorMs: 0,
+        majorMs: 0,
+        otherMs: 0,
+        majorCount: 0,
       }
-      return { count: entries.length, totalMs, maxMs }
+      for (const e of entries) {
+        stats.totalMs += e.duration
+        if (e.duration > stats.maxMs) stats.maxMs = e.duration
+        const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind
+        if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) stats.minorMs += e.duration
+        else if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
+          stats.majorMs += e.duration
+          stats.majorCount++
+        } else stats.otherMs += e.duration
+      }
+      return stats
     },
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Workload: 100-byte values, 16-byte string keys.
-
-export const VALUE_BYTES = 100
-export const KEY_BYTES = 16
-/** Bytes of payload per message (key + value), what MB/s figures count. */
-export const PAYLOAD_BYTES = VALUE_BYTES + KEY_BYTES
-export const TOPIC = 'bench'
-/** Messages per `send` in batched mode. */
-export const BATCH = 100
-/** Records one producer keeps in flight: 10 sends of 100, or 1,000 single sends. */
-export const WINDOW_RECORDS = 1000
-
-export interface BenchMessage {
-  key: string
-  value: Buffer
-}
-
-const DISTINCT_KEYS = 10_000
-const DISTINCT_VALUES = 64
-const POOL = 100_000
-
-/** A 16-character ASCII key (16 bytes). */
-export function keyOf(i: number): string {
-  return `key-${(i % DISTINCT_KEYS).toString(36).padStart(12, '0')}`
-}
-
-let pool: BenchMessage[] | undefined
-
-/** 100,000 distinct message objects over 10,000 keys; producers cycle through them. */
-export function messagePool(): BenchMessage[] {
-  if (pool !== undefined) return pool
-  const values = Array.from({ length: DISTINCT_VALUES }, (_, v) => {
-    const b = Buffer.allocUnsafe(VALUE_BYTES)
-    for (let i = 0; i < VALUE_BYTES; i++) b[i] = 32 + ((i * 7 + v * 13) % 95)
-    return b
-  })
-  pool = Array.from({ length: POOL }, (_, i) => ({ key: keyOf(i), value: values[i % DISTINCT_VALUES]! }))
-  return pool
-}
-
-let batches: BenchMessage[][] | undefined
-
-/** The pool cut into arrays of 100, so the driver does not slice on the hot path. */
-export function batchPool(): BenchMessage[][] {
-  if (batches !== undefined) return batches
-  const messages = messagePool()
-  batches = []
-  for (let i = 0; i + BATCH <= messages.length; i += BATCH) batches.push(messages.slice(i, i + BATCH))
-  return batches
+/** GC detail of a run that took `elapsedMs`: share of the time in pauses (all, and mark-compacts), longest pause. */
+export function gcDetail(gc: GcStats, elapsedMs: number): Record<string, number> {
+  return {
+    gcPct: (100 * gc.totalMs) / elapsedMs,
+    gcMajorPct: (100 * gc.majorMs) / elapsedMs,
+    gcMaxMs: gc.maxMs,
+    gcCount: gc.count,
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

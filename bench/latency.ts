@@ -1,33 +1,37 @@
 /**
- * 3. End-to-end latency, from the `send` call to the consumer handler (performance.now, carried in the
- * first 8 bytes of the value): unloaded (one record in flight, the process idle between records) and
- * at a fixed rate of 50% of the maximum single-send throughput measured just before, in the same
- * process. p50 / p99 / p99.9 in microseconds.
+ * 3. End-to-end latency, from the `send` call to the consumer handler, on the typed `string()` topic of
+ * 8 partitions (16-byte keys, 100-byte values), group of 1: unloaded (one record in flight, the process
+ * idle between records) and at a fixed rate of 50% of the maximum single-send throughput measured just
+ * before, in the same process. p50 / p99 / p99.9 in microseconds; under load also the GC pauses
+ * (PerformanceObserver 'gc' entries): the longest, and GC's share of the run's time.
+ *
+ * Each record's key carries its sequence number (16 characters: "L" and 15 digits), which indexes the
+ * send times: the handler reads the clock first, then parses the key with charCodeAt (no allocation).
  */
 
 import { setImmediate as immediate } from 'node:timers/promises'
 import { EventEmitter } from 'eventemitter3'
 import {
-  type BenchOptions,
   cpuSnapshot,
   type Figure,
   foreignCores,
   type GcStats,
+  gcDetail,
   gcMeter,
-  keyOf,
   log,
+  type PartContext,
   type Percentiles,
   percentiles,
   type RepSample,
   removeDir,
   settle,
-  TOPIC,
-  VALUE_BYTES,
   withTimeout,
 } from './common'
 import { attempt, type CaseSpec, figureFrom, measure } from './harness'
 import { openBus, runLoad, type StorageKind } from './load'
 import { loadSizing } from './memory'
+import { loadFileStorage, skipAll } from './probe'
+import { createBenchTopic, workload } from './workload'
 
 interface LatencyRig {
   /** Latencies in ms, in delivery order. */
@@ -40,18 +44,32 @@ interface LatencyRig {
   close(): Promise<void>
 }
 
-async function rig(storage: StorageKind, capacity: number): Promise<LatencyRig> {
-  const { bus, dir } = await openBus(storage)
-  await bus.createTopic(TOPIC, { partitions: 8 })
+const SEQ_DIGITS = 15
+
+/** The 16-byte key of record `seq`: "L" and 15 digits. */
+function seqKey(seq: number): string {
+  return `L${seq.toString().padStart(SEQ_DIGITS, '0')}`
+}
+
+function seqOf(key: string): number {
+  let seq = 0
+  for (let i = 1; i <= SEQ_DIGITS; i++) seq = seq * 10 + key.charCodeAt(i) - 48
+  return seq
+}
+
+/** Latency bookkeeping shared by the logbus rig and its ceiling. */
+function recorder(capacity: number) {
   const values = new Float64Array(capacity)
+  const sentAt = new Float64Array(capacity)
   let n = 0
   let target = Number.POSITIVE_INFINITY
   let reached: (() => void) | undefined
-  const consumer = bus.consumer({ groupId: 'latency', topics: [TOPIC], fromBeginning: true })
-  await consumer.run({
-    eachMessage: (record) => {
-      const now = performance.now()
-      if (n < capacity) values[n] = now - record.value!.readDoubleLE(0)
+  return {
+    values,
+    sentAt,
+    count: () => n,
+    delivered(now: number, key: string): void {
+      if (n < capacity) values[n] = now - sentAt[seqOf(key)]!
       n++
       if (n >= target && reached !== undefined) {
         const r = reached
@@ -59,29 +77,43 @@ async function rig(storage: StorageKind, capacity: number): Promise<LatencyRig> 
         r()
       }
     },
-  })
-  await bus.group('latency').settled()
-  const producer = bus.producer()
-  const scratch = Buffer.alloc(VALUE_BYTES, 0x61)
-  let sent = 0
-  let failed: unknown
-  const onError = (error: unknown): void => {
-    failed ??= error
-  }
-  return {
-    values,
-    count: () => n,
-    until(total) {
+    until(total: number): Promise<void> {
       target = total
       if (n >= total) return Promise.resolve()
       return new Promise((resolve) => {
         reached = resolve
       })
     },
+  }
+}
+
+async function rig(storage: StorageKind, capacity: number): Promise<LatencyRig> {
+  const { bus, dir } = await openBus(storage)
+  const topic = await createBenchTopic(bus, 'string', 8)
+  const r = recorder(capacity)
+  const consumer = bus.consumer({ groupId: 'latency', topics: [topic], fromBeginning: true })
+  await consumer.run({
+    eachMessage: (record) => {
+      r.delivered(performance.now(), record.key as string)
+    },
+  })
+  await bus.group('latency').settled()
+  const producer = bus.producer()
+  const value = workload('string').message(0).value
+  let sent = 0
+  let failed: unknown
+  const onError = (error: unknown): void => {
+    failed ??= error
+  }
+  return {
+    values: r.values,
+    count: r.count,
+    until: r.until,
     send() {
-      // The producer copies the value at send (documented), so one scratch buffer serves every record.
-      scratch.writeDoubleLE(performance.now(), 0)
-      producer.send(TOPIC, { key: keyOf(sent++), value: scratch }).catch(onError)
+      const seq = sent++ % capacity
+      const key = seqKey(seq)
+      r.sentAt[seq] = performance.now()
+      producer.send(topic, { key, value }).catch(onError)
     },
     failure: () => failed,
     async close() {
@@ -97,36 +129,21 @@ async function rig(storage: StorageKind, capacity: number): Promise<LatencyRig> 
  * microseconds is the machine: GC of the pacer, scheduling stalls, other processes.
  */
 async function baselineRig(capacity: number): Promise<LatencyRig> {
-  const values = new Float64Array(capacity)
   const ee = new EventEmitter()
-  let n = 0
-  let target = Number.POSITIVE_INFINITY
-  let reached: (() => void) | undefined
-  ee.on('record', (record: { key: string; value: Buffer }) => {
-    const now = performance.now()
-    if (n < capacity) values[n] = now - record.value.readDoubleLE(0)
-    n++
-    if (n >= target && reached !== undefined) {
-      const r = reached
-      reached = undefined
-      r()
-    }
+  const r = recorder(capacity)
+  ee.on('record', (record: { key: string; value: string }) => {
+    r.delivered(performance.now(), record.key)
   })
+  const value = workload('string').message(0).value
   let sent = 0
   return {
-    values,
-    count: () => n,
-    until(total) {
-      target = total
-      if (n >= total) return Promise.resolve()
-      return new Promise((resolve) => {
-        reached = resolve
-      })
-    },
+    values: r.values,
+    count: r.count,
+    until: r.until,
     send() {
-      const value = Buffer.allocUnsafe(VALUE_BYTES)
-      value.writeDoubleLE(performance.now(), 0)
-      const record = { key: keyOf(sent++), value }
+      const seq = sent++ % capacity
+      const record = { key: seqKey(seq), value }
+      r.sentAt[seq] = performance.now()
       queueMicrotask(() => ee.emit('record', record))
     },
     failure: () => undefined,
@@ -165,7 +182,7 @@ async function loadedRep(
   storage: RigKind,
   rate: number,
   seconds: number,
-): Promise<Percentiles & { achieved: number; gc: GcStats }> {
+): Promise<Percentiles & { achieved: number; gc: GcStats; durationMs: number }> {
   const total = Math.max(1000, Math.round(rate * seconds))
   const r = await makeRig(storage, total)
   const gc = gcMeter()
@@ -183,8 +200,9 @@ async function loadedRep(
     }
     await withTimeout(all, 60_000, 'a loaded latency run')
     if (r.failure() !== undefined) throw r.failure()
-    const achieved = total / ((performance.now() - start) / 1000)
-    return { ...percentiles(r.values, total), achieved, gc: gc.stop() }
+    const durationMs = performance.now() - start
+    const achieved = total / (durationMs / 1000)
+    return { ...percentiles(r.values, total), achieved, gc: gc.stop(), durationMs }
   } finally {
     await r.close()
   }
@@ -192,8 +210,10 @@ async function loadedRep(
 
 const US = 1000
 
-function gcDetail(gc: GcStats): Record<string, number> {
-  return { gcCount: gc.count, gcTotalMs: gc.totalMs, gcMaxMs: gc.maxMs }
+function gcPauses(gc: GcStats, durationMs?: number): Record<string, number> {
+  const detail: Record<string, number> = { gcCount: gc.count, gcTotalMs: gc.totalMs, gcMaxMs: gc.maxMs }
+  if (durationMs !== undefined) Object.assign(detail, gcDetail(gc, durationMs), { gcTotalMs: gc.totalMs })
+  return detail
 }
 
 function percentileFigures(
@@ -237,21 +257,46 @@ async function repeat<T>(reps: number, fn: () => Promise<T>): Promise<{ value: T
 
 function storageText(storage: RigKind): string {
   if (storage === 'baseline') return 'ceiling: eventemitter3 via a microtask'
-  return storage === 'memory' ? 'memory' : `file, fsync ${storage}`
+  return storage === 'memory'
+    ? 'memory, typed string() topic'
+    : `file, fsync ${storage}, typed string() topic`
 }
 
-export async function runLatency(options: BenchOptions, failures: string[]): Promise<Figure[]> {
+interface Scenario {
+  storage: RigKind
+  /** Samples of the unloaded run. */
+  unloaded: number
+  loaded: boolean
+}
+
+export async function runLatency(context: PartContext): Promise<Figure[]> {
+  const { options, failures } = context
   const figures: Figure[] = []
   const reps = Math.min(options.reps, 3)
-  const scenarios: { storage: RigKind; unloaded: number; loaded: boolean }[] = [
-    { storage: 'memory', unloaded: options.quick ? 3000 : 20_000, loaded: true },
-    { storage: 'baseline', unloaded: options.quick ? 3000 : 20_000, loaded: true },
-    { storage: 'never', unloaded: options.quick ? 3000 : 20_000, loaded: true },
+  const samples = options.quick ? 3000 : 20_000
+  const scenarios: Scenario[] = [
+    { storage: 'memory', unloaded: samples, loaded: true },
+    { storage: 'baseline', unloaded: samples, loaded: true },
+    { storage: 'never', unloaded: samples, loaded: true },
     { storage: 'always', unloaded: options.quick ? 300 : 1000, loaded: false },
   ]
+  const { reason: fileReason } = await loadFileStorage()
   let memoryRate: number | undefined
   for (const s of scenarios) {
     const name = s.storage === 'memory' || s.storage === 'baseline' ? s.storage : `file.${s.storage}`
+    if (fileReason !== undefined && s.storage !== 'memory' && s.storage !== 'baseline') {
+      const ids = [
+        `latency.${name}.unloaded`,
+        ...(s.loaded ? [`latency.${name}.max`, `latency.${name}.loaded`] : []),
+      ]
+      skipAll(
+        context,
+        'latency',
+        fileReason,
+        ids.map((id) => ({ id, label: `${storageText(s.storage)}: ${id.split('.').at(-1)}` })),
+      )
+      continue
+    }
     await attempt(
       failures,
       `latency.${name}.unloaded`,
@@ -260,7 +305,7 @@ export async function runLatency(options: BenchOptions, failures: string[]): Pro
         return percentileFigures(
           `latency.${name}.unloaded`,
           `${storageText(s.storage)}, unloaded`,
-          runs.map((r) => ({ p: r.value, foreign: r.foreign, detail: gcDetail(r.value.gc) })),
+          runs.map((r) => ({ p: r.value, foreign: r.foreign, detail: gcPauses(r.value.gc) })),
           s.unloaded,
         )
       },
@@ -274,28 +319,51 @@ export async function runLatency(options: BenchOptions, failures: string[]): Pro
       if (memoryRate === undefined) continue
       rate = memoryRate
     } else {
-      const measured = await maxRate(options, failures, figures, storage, name, reps)
+      const measured = await maxRate(context, figures, storage, name, reps)
       if (measured === undefined) continue
       rate = measured / 2
       if (storage === 'memory') memoryRate = rate
     }
     const seconds = options.quick ? 0.5 : 2
     log(`  latency.${name}.loaded: ${Math.round(rate).toLocaleString('en-US')} msgs/s for ${seconds} s`)
+    const label = `${storageText(storage)}, at ${storage === 'baseline' ? "memory's " : ''}50% of max`
     await attempt(
       failures,
       `latency.${name}.loaded`,
       async () => {
         const runs = await repeat(reps, () => loadedRep(storage, rate, seconds))
-        return percentileFigures(
-          `latency.${name}.loaded`,
-          `${storageText(storage)}, at ${storage === 'baseline' ? "memory's " : ''}50% of max`,
-          runs.map((r) => ({
-            p: r.value,
-            foreign: r.foreign,
-            detail: { pacedRate: rate, achievedRate: r.value.achieved, ...gcDetail(r.value.gc) },
-          })),
-          Math.round(rate * seconds),
-        )
+        const size = Math.round(rate * seconds)
+        return [
+          ...percentileFigures(
+            `latency.${name}.loaded`,
+            label,
+            runs.map((r) => ({
+              p: r.value,
+              foreign: r.foreign,
+              detail: {
+                pacedRate: rate,
+                achievedRate: r.value.achieved,
+                ...gcPauses(r.value.gc, r.value.durationMs),
+              },
+            })),
+            size,
+          ),
+          figureFrom(
+            {
+              id: `latency.${name}.loaded.gcmax`,
+              section: 'latency',
+              label: `${label}: longest GC pause of the run`,
+              unit: 'ms',
+              better: 'lower',
+              size,
+            },
+            runs.map((r) => ({
+              value: r.value.gc.maxMs,
+              detail: gcPauses(r.value.gc, r.value.durationMs),
+              foreignCores: r.foreign,
+            })),
+          ),
+        ]
       },
       figures,
     )
@@ -305,8 +373,7 @@ export async function runLatency(options: BenchOptions, failures: string[]): Pro
 
 /** The maximum single-send throughput, measured here, in this process, just before the loaded run. */
 async function maxRate(
-  options: BenchOptions,
-  failures: string[],
+  context: PartContext,
   figures: Figure[],
   storage: StorageKind,
   name: string,
@@ -318,16 +385,17 @@ async function maxRate(
     label: `${storageText(storage)}: max throughput, send(1) ×1000 in flight, group of 1`,
     unit: 'msgs/s',
     better: 'higher',
-    sizing: loadSizing(options),
+    sizing: loadSizing(context.options.quick),
     reps,
-    run: (n) => runLoad({ storage, partitions: 8, groupSize: 1, producers: 1, mode: 'single' }, n),
+    run: (n) =>
+      runLoad({ storage, kind: 'string', partitions: 8, groupSize: 1, producers: 1, mode: 'single' }, n),
   }
   let max: Figure | undefined
   await attempt(
-    failures,
+    context.failures,
     spec.id,
     async () => {
-      max = await measure(spec, options)
+      max = await measure(spec, context.options)
       return max
     },
     figures,

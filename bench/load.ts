@@ -1,34 +1,42 @@
 /**
- * The end-to-end throughput driver: P producers → one topic → a group of G members, used the way a
- * user would use logbus. A run ends when the consumers' handlers have seen the last record (and, over
- * a file log, when the bus has closed: the final fsync counts).
+ * The end-to-end throughput driver: P producers → one topic → a group of G members (or a consumer
+ * without a group), used the way a user would use logbus. A run ends when the consumers' handlers
+ * have seen the last record (and, over a file log, when the bus has closed: the final fsync counts).
  */
 
 import { setImmediate as immediate } from 'node:timers/promises'
-import { Bus, type Consumer, FileStorage, type FsyncPolicy, type Producer } from '../src/index'
+import { Bus, type Consumer, type Producer } from '../src/index'
 import {
-  BATCH,
-  type BenchMessage,
-  batchPool,
+  gcDetail,
   gcMeter,
   logBytes,
   makeTempDir,
-  messagePool,
-  PAYLOAD_BYTES,
   percentiles,
   type RepSample,
   removeDir,
-  TOPIC,
-  WINDOW_RECORDS,
   withTimeout,
 } from './common'
+import { loadFileStorage } from './probe'
+import {
+  type AnyTopic,
+  BATCH,
+  createBenchTopic,
+  PAYLOAD_BYTES,
+  type ValueKind,
+  WINDOW_RECORDS,
+  type Workload,
+  workload,
+} from './workload'
 
+export type FsyncPolicy = 'always' | 'interval' | 'never'
 export type StorageKind = 'memory' | FsyncPolicy
 export type SendMode = 'batch' | 'single'
-export type HandlerKind = 'sync' | 'async' | 'eachBatch'
+/** `groupless`: one consumer without a groupId (a fan-out listener), sync eachMessage. */
+export type HandlerKind = 'sync' | 'async' | 'eachBatch' | 'groupless'
 
 export interface LoadSpec {
   storage: StorageKind
+  kind: ValueKind
   partitions: number
   groupSize: number
   producers: number
@@ -41,7 +49,7 @@ export interface LoadSpec {
 }
 
 export interface Consumers {
-  consumers: Consumer[]
+  consumers: Consumer<unknown>[]
   /** Resolves once the handlers have seen `target` records in total since the last `expect`. */
   expect(target: number): Promise<void>
   seen(): number
@@ -50,12 +58,14 @@ export interface Consumers {
 /** The background fsync period of the 'interval' cases: short enough to fire within a repetition. */
 export const INTERVAL_MS = 100
 
-/** Opens a bus over memory or a fresh temp directory. */
+/** Opens a bus over memory or a fresh temp directory (the file log is loaded only then). */
 export async function openBus(storage: StorageKind): Promise<{ bus: Bus; dir: string | undefined }> {
   if (storage === 'memory') return { bus: await Bus.open(), dir: undefined }
+  const { api, reason } = await loadFileStorage()
+  if (api === undefined) throw new Error(reason)
   const dir = makeTempDir(storage)
   try {
-    const fileStorage = new FileStorage({ dir, fsync: storage, fsyncIntervalMs: INTERVAL_MS })
+    const fileStorage = new api.FileStorage({ dir, fsync: storage, fsyncIntervalMs: INTERVAL_MS })
     return { bus: await Bus.open({ storage: fileStorage }), dir }
   } catch (error) {
     removeDir(dir)
@@ -63,9 +73,10 @@ export async function openBus(storage: StorageKind): Promise<{ bus: Bus; dir: st
   }
 }
 
-/** Starts G members of one group on the topic, all counting into one counter, and waits until stable. */
+/** Starts G members of one group on the topic (or one consumer without a group), all counting into one counter. */
 export async function startConsumers(
   bus: Bus,
+  topic: AnyTopic,
   groupSize: number,
   handler: HandlerKind = 'sync',
 ): Promise<Consumers> {
@@ -79,9 +90,12 @@ export async function startConsumers(
       r()
     }
   }
-  const consumers: Consumer[] = []
-  for (let i = 0; i < groupSize; i++) {
-    consumers.push(bus.consumer({ groupId: 'bench', topics: [TOPIC], fromBeginning: true }))
+  const consumers: Consumer<unknown>[] = []
+  if (handler === 'groupless') consumers.push(bus.consumer({ topics: [topic], fromBeginning: true }))
+  else {
+    for (let i = 0; i < groupSize; i++) {
+      consumers.push(bus.consumer({ groupId: 'bench', topics: [topic], fromBeginning: true }))
+    }
   }
   await Promise.all(
     consumers.map((c) => {
@@ -107,7 +121,7 @@ export async function startConsumers(
       })
     }),
   )
-  await bus.group('bench').settled()
+  if (handler !== 'groupless') await bus.group('bench').settled()
   return {
     consumers,
     expect(n: number) {
@@ -126,27 +140,31 @@ export function defaultWindow(mode: SendMode): number {
   return mode === 'batch' ? WINDOW_RECORDS / BATCH : WINDOW_RECORDS
 }
 
+export interface Latencies {
+  values: Float64Array
+  n: number
+}
+
 /**
- * One producer sending `count` records with `window` sends in flight (by default 10 sends of 100, or
- * 1,000 single sends), awaiting each window before the next; a window of 1 is a closed loop that
- * awaits every send. `offset` spreads producers over the message pool. With `latencies`, each send's
- * ack latency (ms) is stored there.
+ * One producer sending `count` records of `work` with `window` sends in flight (by default 10 sends
+ * of 100, or 1,000 single sends), awaiting each window before the next; a window of 1 is a closed
+ * loop that awaits every send. `offset` spreads producers over the message pool. With `latencies`,
+ * each send's ack latency (ms) is stored there.
  *
  * After each window the producer yields to the event loop (setImmediate), as a producer driven by
- * I/O does. Without it, over memory or fsync 'never' (appends are synchronous, so `send` resolves in
- * a microtask) a send loop never lets timers or I/O run: consumers that yield, group timers and slow
- * handlers starve until it stops, and the run measures "produce everything, then consume".
+ * I/O does. Without it, over memory or fsync 'never' a send loop could run on microtasks alone and
+ * the run would measure "produce everything, then consume".
  */
 export async function produce(
   producer: Producer,
+  topic: AnyTopic,
+  work: Workload,
   mode: SendMode,
   count: number,
   offset: number,
-  latencies?: { values: Float64Array; n: number },
+  latencies?: Latencies,
   window: number = defaultWindow(mode),
 ): Promise<void> {
-  const messages = messagePool()
-  const arrays = batchPool()
   let sent = 0
   const pending: Promise<unknown>[] = []
   if (mode === 'batch') {
@@ -154,9 +172,9 @@ export async function produce(
     while (sent < count) {
       pending.length = 0
       for (let w = 0; w < window && sent < count; w++) {
-        const batch: BenchMessage[] =
-          count - sent >= BATCH ? arrays[b++ % arrays.length]! : messages.slice(0, count - sent)
-        pending.push(timed(producer.send(TOPIC, batch), latencies))
+        const full = work.batch(b++)
+        const batch = count - sent >= BATCH ? full : full.slice(0, count - sent)
+        pending.push(timed(producer.send(topic, batch), latencies))
         sent += batch.length
       }
       await Promise.all(pending)
@@ -167,7 +185,7 @@ export async function produce(
     while (sent < count) {
       pending.length = 0
       for (let w = 0; w < window && sent < count; w++) {
-        pending.push(timed(producer.send(TOPIC, messages[m++ % messages.length]!), latencies))
+        pending.push(timed(producer.send(topic, work.message(m++)), latencies))
         sent++
       }
       await Promise.all(pending)
@@ -176,10 +194,7 @@ export async function produce(
   }
 }
 
-function timed<T>(
-  promise: Promise<T>,
-  latencies: { values: Float64Array; n: number } | undefined,
-): Promise<unknown> {
+function timed<T>(promise: Promise<T>, latencies: Latencies | undefined): Promise<unknown> {
   if (latencies === undefined) return promise
   const start = performance.now()
   return promise.then(() => {
@@ -189,13 +204,14 @@ function timed<T>(
 
 /**
  * One repetition of a throughput case on a fresh bus: value = records per second end to end.
- * Detail: payload MB/s; over a file log also bytes on disk, disk MB/s and the close time.
+ * Detail: payload MB/s, GC share and longest pause; over a file log also bytes on disk, disk MB/s and
+ * the close time; with `ackLatency`, ack p50/p99/p99.9.
  */
 export async function runLoad(spec: LoadSpec, count: number): Promise<RepSample> {
   const { bus, dir } = await openBus(spec.storage)
   try {
-    await bus.createTopic(TOPIC, { partitions: spec.partitions })
-    const group = await startConsumers(bus, spec.groupSize, spec.handler)
+    const topic = await createBenchTopic(bus, spec.kind, spec.partitions)
+    const group = await startConsumers(bus, topic, spec.groupSize, spec.handler)
     const producers = Array.from({ length: spec.producers }, () => bus.producer())
     const perProducer = Math.ceil(count / spec.producers / BATCH) * BATCH
     const total = perProducer * spec.producers
@@ -203,12 +219,15 @@ export async function runLoad(spec: LoadSpec, count: number): Promise<RepSample>
       spec.ackLatency === true
         ? { values: new Float64Array(Math.ceil(total / (spec.mode === 'batch' ? BATCH : 1)) + 16), n: 0 }
         : undefined
+    const work = workload(spec.kind)
     const done = group.expect(total)
     const gc = gcMeter()
     const start = performance.now()
     await withTimeout(
       Promise.all(
-        producers.map((p, i) => produce(p, spec.mode, perProducer, i * 7919, latencies, spec.window)),
+        producers.map((p, i) =>
+          produce(p, topic, work, spec.mode, perProducer, i * 7919, latencies, spec.window),
+        ),
       ).then(() => done),
       180_000,
       'a throughput run',
@@ -216,10 +235,7 @@ export async function runLoad(spec: LoadSpec, count: number): Promise<RepSample>
     const delivered = performance.now()
     const pauses = gc.stop()
     let end = delivered
-    const detail: Record<string, number> = {
-      gcPct: (100 * pauses.totalMs) / (delivered - start),
-      gcMaxMs: pauses.maxMs,
-    }
+    const detail = gcDetail(pauses, delivered - start)
     if (dir !== undefined) {
       await bus.close()
       end = performance.now()

@@ -1,49 +1,148 @@
 /**
- * 1. In-memory throughput: 1 producer → topic of 8 partitions → a group of 1 and of 4 members, with
- * `send` of arrays of 100 and of single messages; msgs/s and MB/s end to end (counted in the handler).
- * The in-process peers (eventemitter3, mqemitter, fastq) run in the same process first.
+ * 1. In-memory throughput, end to end (counted in the consumer handler): 1 producer → a topic of 8
+ * partitions → a group of 1 (or 4), 16-byte keys and 100-byte values, 10 sends of 100 (or 1,000
+ * sends of 1) in flight, then a setImmediate. The topic kinds: typed `string()` (the headline), raw
+ * with Buffer and with string values, `json(schema)` and `json()` with small objects. The in-process
+ * ceiling and peers (eventemitter3, mqemitter, fastq) run first, in the same process.
+ *
+ * What validation costs: the `json(schema)` and `json()` cases differ only by the schema, and the
+ * schema's own `~standard.validate` is timed alone on the same objects.
  */
 
 import { inProcessBaselines } from './baselines'
-import type { BenchOptions, Figure } from './common'
-import { attempt, type CaseSpec, measure, type Sizing } from './harness'
+import type { Figure, PartContext } from './common'
+import { attempt, type CaseSpec, figureFrom, measure, type Sizing } from './harness'
 import { type HandlerKind, runLoad, type SendMode } from './load'
+import { KIND_TEXT, Order, orderOf, type ValueKind } from './workload'
 
-export function loadSizing(options: BenchOptions): Sizing {
-  return { initial: options.quick ? 20_000 : 50_000, min: 20_000, max: 20_000_000, multiple: 1000 }
+export function loadSizing(quick: boolean): Sizing {
+  return { initial: quick ? 20_000 : 50_000, min: 20_000, max: 20_000_000, multiple: 1000 }
 }
 
-function memoryCase(
-  options: BenchOptions,
+const HANDLER_TEXT: Record<HandlerKind, string> = {
+  sync: '',
+  async: ', async eachMessage',
+  eachBatch: ', eachBatch',
+  groupless: ', one consumer without a group',
+}
+
+export function memoryCase(
+  quick: boolean,
+  kind: ValueKind,
   mode: SendMode,
-  groupSize: number,
+  groupSize = 1,
   handler: HandlerKind = 'sync',
 ): CaseSpec {
   const suffix = handler === 'sync' ? '' : `.${handler}`
-  const handlerText = handler === 'sync' ? '' : handler === 'async' ? ', async eachMessage' : ', eachBatch'
+  const who = handler === 'groupless' ? 'nogroup' : `g${groupSize}`
+  const group = handler === 'groupless' ? '' : `, group of ${groupSize}`
   return {
-    id: `memory.${mode}.g${groupSize}${suffix}`,
+    id: `memory.${kind}.${mode}.${who}${handler === 'groupless' ? '' : suffix}`,
     section: 'memory',
-    label: `${mode === 'batch' ? 'send([100])' : 'send(1) ×1000 in flight'}, group of ${groupSize}${handlerText}`,
+    label: `${KIND_TEXT[kind]}: ${mode === 'batch' ? 'send([100]) ×10 in flight' : 'send(1) ×1000 in flight'}${group}${HANDLER_TEXT[handler]}`,
     unit: 'msgs/s',
     better: 'higher',
-    sizing: loadSizing(options),
-    run: (n) => runLoad({ storage: 'memory', partitions: 8, groupSize, producers: 1, mode, handler }, n),
+    sizing: loadSizing(quick),
+    run: (n) =>
+      runLoad({ storage: 'memory', kind, partitions: 8, groupSize, producers: 1, mode, handler }, n),
   }
 }
 
-export async function runMemory(options: BenchOptions, failures: string[]): Promise<Figure[]> {
+/** A plain loop over `n` fresh 4-field objects, timed: records per second. */
+function loopCase(id: string, label: string, body: (n: number) => void): CaseSpec {
+  return {
+    id,
+    section: 'memory',
+    label,
+    unit: 'msgs/s',
+    better: 'higher',
+    sizing: { initial: 100_000, min: 50_000, max: 50_000_000, multiple: 1000 },
+    run: async (n) => {
+      const start = performance.now()
+      body(n)
+      return { value: n / ((performance.now() - start) / 1000) }
+    },
+  }
+}
+
+/** The zod schema alone: `~standard.validate` on fresh 4-field objects, as `json(schema)` calls it at send. */
+function validateOnly(): CaseSpec {
+  const validate = Order['~standard'].validate
+  return loopCase(
+    'memory.json.validate-only',
+    "the json cases' zod 4 schema alone: ~standard.validate of a fresh 4-field object",
+    (n) => {
+      let ok = 0
+      for (let i = 0; i < n; i++) {
+        const result = validate(orderOf(i))
+        if (!(result instanceof Promise) && result.issues === undefined) ok++
+      }
+      if (ok !== n) throw new Error(`the schema rejected ${n - ok} of ${n} objects`)
+    },
+  )
+}
+
+/** Building the same fresh objects without validating them: what `validateOnly` includes besides zod. */
+function objectsOnly(): CaseSpec {
+  return loopCase(
+    'memory.json.objects-only',
+    'the same loop building the objects, without validation (what the line above includes besides zod)',
+    (n) => {
+      let amount = 0
+      for (let i = 0; i < n; i++) amount += orderOf(i).amount
+      if (!(amount >= 0)) throw new Error('unreachable')
+    },
+  )
+}
+
+/** ns per record: 1e9/a − 1e9/b, from the medians of two rate figures. */
+function costFigure(id: string, label: string, slower: Figure | undefined, faster: Figure | undefined) {
+  const ns = (r: number) => 1e9 / r
+  const samples =
+    slower === undefined || faster === undefined
+      ? []
+      : slower.samples.map((s, i) => ({ value: ns(s) - ns(faster.samples[i] ?? faster.median) }))
+  if (samples.length === 0) return undefined
+  return figureFrom({ id, section: 'memory', label, unit: 'ns/record', better: 'lower' }, samples)
+}
+
+export async function runMemory(context: PartContext): Promise<Figure[]> {
+  const { options, failures } = context
   const figures: Figure[] = []
+  const quick = options.quick
   for (const spec of inProcessBaselines())
     await attempt(failures, spec.id, () => measure(spec, options), figures)
   const cases: CaseSpec[] = [
-    memoryCase(options, 'batch', 1),
-    memoryCase(options, 'single', 1),
-    memoryCase(options, 'batch', 4),
-    memoryCase(options, 'single', 4),
-    memoryCase(options, 'batch', 1, 'async'),
-    memoryCase(options, 'batch', 1, 'eachBatch'),
+    memoryCase(quick, 'string', 'batch'),
+    memoryCase(quick, 'string', 'single'),
+    memoryCase(quick, 'raw-buffer', 'batch'),
+    memoryCase(quick, 'raw-string', 'batch'),
+    memoryCase(quick, 'json-schema', 'batch'),
+    memoryCase(quick, 'json', 'batch'),
+    validateOnly(),
+    objectsOnly(),
+    memoryCase(quick, 'raw-buffer', 'single'),
+    memoryCase(quick, 'string', 'batch', 4),
+    memoryCase(quick, 'string', 'batch', 1, 'async'),
+    memoryCase(quick, 'string', 'batch', 1, 'eachBatch'),
+    memoryCase(quick, 'string', 'batch', 1, 'groupless'),
   ]
   for (const spec of cases) await attempt(failures, spec.id, () => measure(spec, options), figures)
+  const byId = (id: string) => figures.find((f) => f.id === id)
+  const derived = [
+    costFigure(
+      'memory.json.schema-cost',
+      'what the schema costs end to end: json(schema) − json(), per record',
+      byId('memory.json-schema.batch.g1'),
+      byId('memory.json.batch.g1'),
+    ),
+    costFigure(
+      'memory.json.validate-cost',
+      'what zod validation alone costs: validate-only − objects-only, per record',
+      byId('memory.json.validate-only'),
+      byId('memory.json.objects-only'),
+    ),
+  ]
+  for (const f of derived) if (f !== undefined) figures.push(f)
   return figures
 }

@@ -5,7 +5,8 @@
  */
 
 import { runBaselines } from './baselines'
-import type { BenchOptions, Figure, SectionName } from './common'
+import type { Figure, PartContext, SectionName } from './common'
+import { runFacade } from './facade'
 import { runFile } from './file'
 import { runLatency } from './latency'
 import { runMemory } from './memory'
@@ -16,18 +17,19 @@ import { runScaling } from './scaling'
 export interface PartDef {
   section: SectionName
   part: string
-  run(options: BenchOptions, notes: string[], failures: string[]): Promise<Figure[]>
+  run(context: PartContext): Promise<Figure[]>
 }
 
 export const PARTS: readonly PartDef[] = [
-  { section: 'baselines', part: 'main', run: (o) => runBaselines(o) },
-  { section: 'memory', part: 'main', run: (o, _n, f) => runMemory(o, f) },
-  { section: 'file', part: 'main', run: (o, _n, f) => runFile(o, f) },
-  { section: 'latency', part: 'main', run: (o, _n, f) => runLatency(o, f) },
-  { section: 'scaling', part: 'main', run: (o, _n, f) => runScaling(o, f) },
-  { section: 'reopen', part: 'main', run: (o, n) => runReopen(o, n) },
-  { section: 'memory-usage', part: 'retained', run: (o) => runRetained(o) },
-  { section: 'memory-usage', part: 'backlog', run: (o, n) => runBacklog(o, n) },
+  { section: 'baselines', part: 'main', run: runBaselines },
+  { section: 'memory', part: 'main', run: runMemory },
+  { section: 'file', part: 'main', run: runFile },
+  { section: 'latency', part: 'main', run: runLatency },
+  { section: 'facade', part: 'main', run: runFacade },
+  { section: 'scaling', part: 'main', run: runScaling },
+  { section: 'reopen', part: 'main', run: runReopen },
+  { section: 'memory-usage', part: 'retained', run: runRetained },
+  { section: 'memory-usage', part: 'backlog', run: runBacklog },
 ]
 
 /** Sections a plain `npm run bench` runs: the peers and ceilings run inside 'memory' and 'file'. */
@@ -35,6 +37,7 @@ export const DEFAULT_SECTIONS: readonly SectionName[] = [
   'memory',
   'file',
   'latency',
+  'facade',
   'scaling',
   'reopen',
   'memory-usage',
@@ -43,9 +46,10 @@ export const DEFAULT_SECTIONS: readonly SectionName[] = [
 export const SECTION_TITLES: Record<SectionName, string> = {
   baselines: 'Ceilings and peers',
   memory: '1. In-memory throughput (8 partitions, end to end: producer → consumer handler)',
-  file: '2. File-log throughput (8 partitions, end to end, close and its final fsync counted)',
+  file: '2. File-log throughput (8 partitions, end to end, close and its final fsync counted) and its peers',
   latency: '3. End-to-end latency (send → handler)',
-  scaling: '4. Scaling and rebalance',
-  reopen: '4b. Reopen of a 1 GiB log (fresh process)',
-  'memory-usage': '5. Memory',
+  facade: '4. The KafkaJS facade (logbus/kafkajs) end to end, beside the core',
+  scaling: '5. Scaling and rebalance',
+  reopen: '5b. Reopen of a 1 GiB log (fresh process)',
+  'memory-usage': '6. Memory',
 }

@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- --profile`: runs the in-memory batched and single-send cases and the file
- * 'never' case in a child, and records a CPU profile (V8's sampling profiler, through the inspector)
+ * `npm run bench -- --profile`: runs the hot cases (memory: typed string topic batched and single,
+ * raw Buffer topic, json(schema) topic; file 'never') in a child, and records a CPU profile (V8's sampling profiler, through the inspector)
  * of a steady-state window only: one bus, the consumer tailing, after a warm-up; the process start,
  * module loading and bus setup are not in it. Then it summarises where the time goes: self time per
  * function and per area (GC, Buffer work, producer, consumer, storage…).
@@ -8,68 +8,114 @@
 
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
-import { BATCH, type BenchOptions, removeDir, TOPIC } from './common'
+import { fileURLToPath } from 'node:url'
+import {
+  type AllocationSummary,
+  renderAllocations,
+  startAllocationSampling,
+  stopAllocationSampling,
+} from './allocations'
+import { type BenchOptions, gcDetail, gcMeter, removeDir } from './common'
 import { type LoadSpec, openBus, produce, startConsumers } from './load'
+import { loadFileStorage } from './probe'
+import { BATCH, createBenchTopic, KIND_TEXT, workload } from './workload'
+
+function profiled(spec: Omit<LoadSpec, 'partitions' | 'groupSize' | 'producers'>): {
+  label: string
+  spec: LoadSpec
+} {
+  const storage = spec.storage === 'memory' ? 'memory' : `file, fsync '${spec.storage}'`
+  const send = spec.mode === 'batch' ? 'send([100]) ×10 in flight' : 'send(1) ×1000 in flight'
+  return {
+    label: `${storage}, ${KIND_TEXT[spec.kind]}, ${send}, 8 partitions, group of 1`,
+    spec: { ...spec, partitions: 8, groupSize: 1, producers: 1 },
+  }
+}
 
 export const PROFILE_CASES: Record<string, { label: string; spec: LoadSpec }> = {
-  'memory.batch.g1': {
-    label: 'memory, send([100]) ×10 in flight, 8 partitions, group of 1',
-    spec: { storage: 'memory', partitions: 8, groupSize: 1, producers: 1, mode: 'batch' },
-  },
-  'memory.single.g1': {
-    label: 'memory, send(1) ×1000 in flight, 8 partitions, group of 1',
-    spec: { storage: 'memory', partitions: 8, groupSize: 1, producers: 1, mode: 'single' },
-  },
-  'file.never.batch.g1': {
-    label: "file, fsync 'never', send([100]) ×10 in flight, 8 partitions, group of 1",
-    spec: { storage: 'never', partitions: 8, groupSize: 1, producers: 1, mode: 'batch' },
-  },
+  'memory.string.batch.g1': profiled({ storage: 'memory', kind: 'string', mode: 'batch' }),
+  'memory.string.single.g1': profiled({ storage: 'memory', kind: 'string', mode: 'single' }),
+  'memory.raw-buffer.batch.g1': profiled({ storage: 'memory', kind: 'raw-buffer', mode: 'batch' }),
+  'memory.json-schema.batch.g1': profiled({ storage: 'memory', kind: 'json-schema', mode: 'batch' }),
+  'file.never.batch.g1': profiled({ storage: 'never', kind: 'raw-buffer', mode: 'batch' }),
 }
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '')
 
 /** Records per chunk: the producer sends a chunk, then waits until the consumer has seen it. */
 const CHUNK = 200 * BATCH
 
+/** What the profiled child reports besides the profile: the rate and GC pauses meanwhile. */
+export interface ProfileRun {
+  rate: number
+  allocations?: AllocationSummary
+  gcPct: number
+  gcMajorPct: number
+  gcMaxMs: number
+  gcMajorCount: number
+}
+
 /**
  * In the profiled child: one bus, the consumer tailing; a 1 s warm-up, then `seconds` under the
- * profiler (sampling every 200 µs). Writes the profile to `outFile`; resolves with the rate meanwhile.
+ * profiler (sampling every 200 µs), with the GC pauses meanwhile. Writes the profile to `outFile`;
+ * resolves with the rate and GC share meanwhile, or with the reason the case cannot run here.
  */
 export async function runProfileLoad(
   caseId: string,
   seconds: number,
   _options: BenchOptions,
   outFile: string,
-): Promise<number> {
-  const profiled = PROFILE_CASES[caseId]
-  if (profiled === undefined) throw new Error(`no profile case ${caseId}`)
-  const { spec } = profiled
+): Promise<ProfileRun | { skipped: string }> {
+  const profiledCase = PROFILE_CASES[caseId]
+  if (profiledCase === undefined) throw new Error(`no profile case ${caseId}`)
+  const { spec } = profiledCase
+  if (spec.storage !== 'memory') {
+    const { reason } = await loadFileStorage()
+    if (reason !== undefined) return { skipped: reason }
+  }
   const { bus, dir } = await openBus(spec.storage)
   const session = new Session()
   try {
-    await bus.createTopic(TOPIC, { partitions: spec.partitions })
-    const group = await startConsumers(bus, spec.groupSize, spec.handler)
+    const topic = await createBenchTopic(bus, spec.kind, spec.partitions)
+    const group = await startConsumers(bus, topic, spec.groupSize, spec.handler)
     const producer = bus.producer()
+    const work = workload(spec.kind)
     let offset = 0
-    const runFor = async (ms: number): Promise<number> => {
+    const runFor = async (ms: number): Promise<{ rate: number; records: number }> => {
       const start = performance.now()
       let records = 0
       while (performance.now() - start < ms) {
         const seen = group.expect(CHUNK)
-        await produce(producer, spec.mode, CHUNK, offset)
+        await produce(producer, topic, work, spec.mode, CHUNK, offset)
         await seen
         offset += CHUNK
         records += CHUNK
       }
-      return records / ((performance.now() - start) / 1000)
+      return { rate: records / ((performance.now() - start) / 1000), records }
     }
     await runFor(1000)
     session.connect()
     await session.post('Profiler.enable')
     await session.post('Profiler.setSamplingInterval', { interval: 200 })
+    await startAllocationSampling(session)
     await session.post('Profiler.start')
-    const rate = await runFor(seconds * 1000)
+    const meter = gcMeter()
+    const start = performance.now()
+    const { rate, records } = await runFor(seconds * 1000)
+    const pauses = meter.stop()
+    const elapsed = performance.now() - start
     const { profile } = await session.post('Profiler.stop')
+    const allocations = await stopAllocationSampling(session, records, ROOT)
     writeFileSync(outFile, JSON.stringify(profile))
-    return rate
+    const gc = gcDetail(pauses, elapsed)
+    return {
+      rate,
+      allocations,
+      gcPct: gc.gcPct!,
+      gcMajorPct: gc.gcMajorPct!,
+      gcMaxMs: pauses.maxMs,
+      gcMajorCount: pauses.majorCount,
+    }
   } finally {
     session.disconnect()
     await bus.close()
@@ -107,10 +153,9 @@ export interface SelfTime {
   pct: number
 }
 
-export interface ProfileSummary {
+export interface ProfileSummary extends ProfileRun {
   caseId: string
   label: string
-  rate: number
   busyMs: number
   idleMs: number
   top: SelfTime[]
@@ -140,9 +185,13 @@ function areaOf(frame: CallFrame): string {
   if (url.includes('/src/storage/file/')) return 'src/storage/file'
   if (url.includes('/src/storage/')) return 'src/storage'
   if (url.includes('/src/bus/')) return 'src/bus'
+  if (url.includes('/src/topic/')) return 'src/topic'
+  if (url.includes('/src/group/')) return 'src/group'
   if (url.includes('/src/record/')) return 'src/record'
+  if (url.includes('/src/util/') || url.includes('/src/events/')) return 'src/util, src/events'
   if (url.includes('/src/')) return 'src (other)'
   if (url.includes('/bench/')) return 'bench driver'
+  if (url.includes('node_modules/zod')) return 'zod (schema validation)'
   if (url.includes('node_modules')) return 'node_modules'
   if (url.startsWith('node:buffer') || url.startsWith('node:internal/buffer'))
     return 'Node Buffer (alloc, copy)'
@@ -167,7 +216,7 @@ export function summarise(
   profile: CpuProfile,
   cwd: string,
   topN = 20,
-): Omit<ProfileSummary, 'caseId' | 'label' | 'rate'> {
+): Omit<ProfileSummary, 'caseId' | 'label' | keyof ProfileRun> {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const parent = new Map<number, number>()
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)
@@ -244,7 +293,9 @@ export function renderProfile(s: ProfileSummary): string {
     ).toFixed(
       2,
     )} s, idle ${(s.idleMs / 1000).toFixed(2)} s${s.file !== undefined ? `; profile: ${s.file}` : ''}`,
+    `   GC pauses (PerformanceObserver): ${s.gcPct.toFixed(1)}% of wall time, of which mark-compact ${s.gcMajorPct.toFixed(1)}% (${s.gcMajorCount} of them); longest pause ${s.gcMaxMs.toFixed(1)} ms`,
   )
+  if (s.allocations !== undefined) lines.push(...renderAllocations(s.allocations))
   lines.push('   by area (self time, % of busy):')
   for (const a of s.areas.slice(0, 12)) lines.push(`     ${a.pct.toFixed(1).padStart(5)}%  ${a.area}`)
   lines.push('   top functions (self time, % of busy):')

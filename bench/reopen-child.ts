@@ -11,8 +11,15 @@
  */
 
 import { statSync, writeSync } from 'node:fs'
-import { Bus, FileStorage } from '../src/index'
-import { BATCH, batchPool } from './common'
+import { FileStorage } from '../src/file'
+import { Bus, type Message } from '../src/index'
+import { workload } from './workload'
+
+/** The raw-topic workload, typed as what a send by name to a raw topic takes. */
+function rawWorkload(): { batch(b: number): readonly Message[] } {
+  const work = workload('raw-buffer')
+  return { batch: (b) => work.batch(b) as readonly Message[] }
+}
 
 const REOPEN_TOPIC = 'reopen'
 /** The largest segment size a topic accepts: the whole benchmark log stays in one (active) segment. */
@@ -39,7 +46,7 @@ async function write(dir: string, bytes: number): Promise<void> {
   const bus = await Bus.open({ storage: new FileStorage({ dir, fsync: 'never' }) })
   await bus.createTopic(REOPEN_TOPIC, { partitions: 1, segmentBytes: REOPEN_SEGMENT_BYTES })
   const producer = bus.producer()
-  const arrays = batchPool()
+  const work = rawWorkload()
   const segment = `${dir}/${REOPEN_TOPIC}-0/${'0'.repeat(20)}.log`
   const start = performance.now()
   let b = 0
@@ -48,7 +55,7 @@ async function write(dir: string, bytes: number): Promise<void> {
   while (size < bytes) {
     pending.length = 0
     // 100 sends of 100 per round (~1.3 MB), then a look at the file size.
-    for (let w = 0; w < 100; w++) pending.push(producer.send(REOPEN_TOPIC, arrays[b++ % arrays.length]!))
+    for (let w = 0; w < 100; w++) pending.push(producer.send(REOPEN_TOPIC, work.batch(b++)))
     await Promise.all(pending)
     size = statSync(segment).size
   }
@@ -63,11 +70,12 @@ async function open(dir: string, then: 'kill' | 'close'): Promise<void> {
   const openMs = performance.now() - start
   const partition = bus.topic(REOPEN_TOPIC).partition(0)
   report({ mode: `open-${then}`, openMs, records: partition.logEndOffset - partition.logStartOffset })
+  const work = rawWorkload()
   if (then === 'close') {
     await bus.close()
     return
   }
-  await bus.producer().send(REOPEN_TOPIC, batchPool()[0]!.slice(0, BATCH))
+  await bus.producer().send(REOPEN_TOPIC, work.batch(0))
   die()
 }
 

@@ -13,17 +13,18 @@ import { closeSync, fsyncSync, openSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import {
-  type BenchOptions,
   cpuSnapshot,
   type Figure,
   foreignCores,
   freeBytes,
   log,
   makeTempDir,
+  type PartContext,
   type RepSample,
   removeDir,
 } from './common'
 import { figureFrom } from './harness'
+import { loadFileStorage, skipAll } from './probe'
 
 const CHILD = fileURLToPath(new URL('./reopen-child.ts', import.meta.url))
 const GiB = 1024 ** 3
@@ -74,7 +75,16 @@ function syncLogFiles(dir: string): void {
   }
 }
 
-export async function runReopen(options: BenchOptions, notes: string[]): Promise<Figure[]> {
+export async function runReopen(context: PartContext): Promise<Figure[]> {
+  const { options, notes } = context
+  const { reason } = await loadFileStorage()
+  if (reason !== undefined) {
+    return skipAll(context, 'reopen', reason, [
+      { id: 'reopen.clean', label: 'reopen a 1 GiB log after a clean close' },
+      { id: 'reopen.sigkill', label: 'reopen a 1 GiB log after SIGKILL' },
+      { id: 'reopen.build', label: 'building that log' },
+    ])
+  }
   let bytes = options.quick ? 128 * 1024 ** 2 : GiB
   const free = freeBytes()
   if (free < bytes * 1.2 + 256 * 1024 ** 2) {

@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: logbus measured against its ceilings and peers in the same run, and the targets.
  *
- *   npm run bench                      full run (~4-5 minutes on 2 cores)
- *   npm run bench -- --quick           smoke run (~1 minute): fewer, shorter repetitions, a 128 MiB reopen log
+ *   npm run bench                      full run (several minutes on 2 cores)
+ *   npm run bench -- --quick           smoke run: fewer, shorter repetitions, a 128 MiB reopen log
  *   npm run bench -- --only file       one section (or several: --only memory,latency)
  *   npm run bench -- --json            the report as JSON on stdout (progress stays on stderr)
  *   npm run bench -- --markdown        the report as Markdown tables (what BENCHMARKS.md shows)
@@ -11,8 +11,10 @@
  *   npm run bench -- --profile         CPU profiles of the hot cases: self time by function and area
  *   npm run bench -- --merge a.json b.json   Markdown of several --out reports, repetitions pooled
  *
- * Sections: baselines, memory, file, latency, scaling, reopen, memory-usage. Every part runs in its own
- * child process; progress goes to stderr, the report to stdout.
+ * Sections: baselines, memory, file, latency, facade, scaling, reopen, memory-usage. Every part runs in
+ * its own child process; progress goes to stderr, the report to stdout. A case whose code is not on
+ * this tree (the file log or the KafkaJS facade failing its probe) is listed as skipped, with the
+ * reason, in the report.
  */
 
 import { fork } from 'node:child_process'
@@ -172,7 +174,7 @@ async function runParts(sections: readonly SectionName[], options: BenchOptions)
       const output: PartOutput =
         end.message?.kind === 'part'
           ? end.message.output
-          : { section, part: def.part, figures: [], notes: [], failures: [] }
+          : { section, part: def.part, figures: [], notes: [], failures: [], skipped: [] }
       if (end.message === undefined) {
         output.failures.push(
           `${section}/${def.part}: the child ended (code ${end.code}, signal ${end.signal}) without a result`,
@@ -189,7 +191,7 @@ async function runParts(sections: readonly SectionName[], options: BenchOptions)
   return outputs
 }
 
-async function runProfiles(args: Args, options: BenchOptions): Promise<ProfileSummary[]> {
+async function runProfiles(args: Args, options: BenchOptions, skipped: string[]): Promise<ProfileSummary[]> {
   const summaries: ProfileSummary[] = []
   for (const caseId of args.profile ?? []) {
     const dir = mkdtempSync(join(tmpdir(), 'logbus-bench-prof-'))
@@ -197,6 +199,12 @@ async function runProfiles(args: Args, options: BenchOptions): Promise<ProfileSu
       log(`\n[profile ${caseId}] ${args.profileSeconds} s of steady state under the V8 sampling profiler`)
       const outFile = join(dir, `${caseId}.cpuprofile`)
       const end = await runChild({ kind: 'profile', caseId, seconds: args.profileSeconds, options, outFile })
+      const message = end.message?.kind === 'profile' ? end.message : undefined
+      if (message !== undefined && 'skipped' in message) {
+        skipped.push(`profile ${caseId} skipped: ${message.skipped}`)
+        log(`  skipped: ${message.skipped}`)
+        continue
+      }
       const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))
       if (file === undefined) throw new Error(`no profile written for ${caseId} (code ${end.code})`)
       const profile = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile
@@ -208,7 +216,12 @@ async function runProfiles(args: Args, options: BenchOptions): Promise<ProfileSu
       summaries.push({
         caseId,
         label: PROFILE_CASES[caseId]!.label,
-        rate: end.message?.kind === 'profile' ? end.message.rate : Number.NaN,
+        rate: message?.rate ?? Number.NaN,
+        allocations: message?.allocations,
+        gcPct: message?.gcPct ?? Number.NaN,
+        gcMajorPct: message?.gcMajorPct ?? Number.NaN,
+        gcMaxMs: message?.gcMaxMs ?? Number.NaN,
+        gcMajorCount: message?.gcMajorCount ?? 0,
         ...summarise(profile, ROOT),
         file: kept,
       })
@@ -241,11 +254,13 @@ async function main(): Promise<void> {
 
   let profiles: ProfileSummary[] | undefined
   let outputs: PartOutput[] = []
-  if (args.profile !== undefined) profiles = await runProfiles(args, options)
+  const profilesSkipped: string[] = []
+  if (args.profile !== undefined) profiles = await runProfiles(args, options, profilesSkipped)
   else outputs = await runParts(args.only ?? DEFAULT_SECTIONS, options)
 
   machine.loadEnd = loadavg()
   const figures: Figure[] = outputs.flatMap((o) => o.figures)
+  const skipped = outputs.flatMap((o) => o.skipped)
   const ratios = computeRatios(figures)
   const report: Report = {
     version: 1,
@@ -259,15 +274,19 @@ async function main(): Promise<void> {
     noise: assessNoise(figures, machine),
     figures,
     ratios,
-    targets: checkTargets(figures, ratios, args.quick),
+    targets: checkTargets(figures, ratios, args.quick, skipped),
+    skipped,
     notes: outputs.flatMap((o) => o.notes),
     failures: outputs.flatMap((o) => o.failures),
     profiles,
   }
   if (args.out !== undefined) writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`)
   if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
-  else if (profiles !== undefined) process.stdout.write(`${profiles.map(renderProfile).join('\n\n')}\n`)
-  else process.stdout.write(`${args.markdown ? renderMarkdown(report) : renderText(report)}\n`)
+  else if (profiles !== undefined) {
+    const header = `machine: ${machineLine(machine)}; load average ${machine.loadStart.map((v) => v.toFixed(2)).join(' ')}`
+    const text = [header, ...profiles.map(renderProfile), ...profilesSkipped].join('\n\n')
+    process.stdout.write(`${text}\n`)
+  } else process.stdout.write(`${args.markdown ? renderMarkdown(report) : renderText(report)}\n`)
   if (report.failures.length > 0) process.exitCode = 1
 }
 

@@ -1,5 +1,5 @@
 /**
- * 4. Scaling: in-memory throughput (batched sends) vs partitions (1, 8, 64; group of 1) and vs group
+ * 4. Scaling: in-memory throughput (typed string topic, batched sends) vs partitions (1, 8, 64; group of 1) and vs group
  * size (1, 4, 16; 16 partitions so that every member owns one), and the rebalance time of a
  * 16-member group, idle and while a producer streams. The reopen of a 1 GiB log is in reopen.ts.
  */
@@ -10,14 +10,15 @@ import {
   cpuSnapshot,
   type Figure,
   foreignCores,
+  type PartContext,
   type RepSample,
   settle,
-  TOPIC,
   withTimeout,
 } from './common'
 import { attempt, type CaseSpec, figureFrom, measure } from './harness'
 import { openBus, produce, runLoad } from './load'
 import { loadSizing } from './memory'
+import { createBenchTopic, workload } from './workload'
 
 function throughputCase(
   options: BenchOptions,
@@ -28,11 +29,12 @@ function throughputCase(
   return {
     id: `scaling.${kind}.${kind === 'partitions' ? partitions : groupSize}`,
     section: 'scaling',
-    label: `memory, send([100]), ${partitions} partition${partitions > 1 ? 's' : ''}, group of ${groupSize}`,
+    label: `memory, typed string topic, send([100]), ${partitions} partition${partitions > 1 ? 's' : ''}, group of ${groupSize}`,
     unit: 'msgs/s',
     better: 'higher',
-    sizing: loadSizing(options),
-    run: (n) => runLoad({ storage: 'memory', partitions, groupSize, producers: 1, mode: 'batch' }, n),
+    sizing: loadSizing(options.quick),
+    run: (n) =>
+      runLoad({ storage: 'memory', kind: 'string', partitions, groupSize, producers: 1, mode: 'batch' }, n),
   }
 }
 
@@ -49,11 +51,11 @@ async function rebalance(options: BenchOptions, loaded: boolean): Promise<Figure
   let stop = false
   let streaming: Promise<void> = Promise.resolve()
   try {
-    await bus.createTopic(TOPIC, { partitions: MEMBERS })
+    const topic = await createBenchTopic(bus, 'string', MEMBERS)
     const group = bus.group('rebalance')
     const handler = { eachMessage: () => {} }
-    const join = async (): Promise<Consumer> => {
-      const c = bus.consumer({ groupId: 'rebalance', topics: [TOPIC], fromBeginning: false })
+    const join = async (): Promise<Consumer<unknown>> => {
+      const c = bus.consumer({ groupId: 'rebalance', topics: [topic], fromBeginning: false })
       await c.run(handler)
       return c
     }
@@ -69,7 +71,7 @@ async function rebalance(options: BenchOptions, loaded: boolean): Promise<Figure
       streaming = (async () => {
         let offset = 0
         while (!stop) {
-          await produce(producer, 'batch', 10_000, offset)
+          await produce(producer, topic, workload('string'), 'batch', 10_000, offset)
           offset += 10_000
         }
       })()
@@ -142,7 +144,8 @@ async function rebalance(options: BenchOptions, loaded: boolean): Promise<Figure
   }
 }
 
-export async function runScaling(options: BenchOptions, failures: string[]): Promise<Figure[]> {
+export async function runScaling(context: PartContext): Promise<Figure[]> {
+  const { options, failures } = context
   const figures: Figure[] = []
   const cases: CaseSpec[] = [
     throughputCase(options, 1, 1, 'partitions'),

@@ -6,7 +6,7 @@
  * Run it with `npm run demo`.
  */
 
-import { Bus, type Consumer, json } from 'logbus'
+import { Bus, json } from 'logbus'
 import { z } from 'zod'
 
 const OrderEvent = z.object({
@@ -21,8 +21,8 @@ const CUSTOMERS = ['ada', 'grace', 'linus', 'margaret', 'ken', 'barbara', 'denni
 const ORDERS = 240
 const STEPS: OrderEvent['type'][] = ['created', 'paid', 'shipped']
 
-await using bus = await Bus.open()
-const orders = await bus.createTopic('orders', { partitions: 6, codec: json(OrderEvent) })
+// The topic is declared typed: producers send OrderEvent objects, handlers receive them.
+const bus = await Bus.open({ topics: { orders: { partitions: 6, value: json(OrderEvent) } } })
 const billing = bus.group('billing')
 billing.on('rebalance', ({ generation, assignment }) => {
   const owners = Object.entries(assignment)
@@ -41,7 +41,7 @@ const everythingHandled = new Promise<void>((resolve) => {
   allHandled = resolve
 })
 
-function worker(name: string): Consumer {
+function worker(name: string) {
   const consumer = bus.consumer({
     groupId: 'billing',
     topics: ['orders'],
@@ -55,10 +55,10 @@ function worker(name: string): Consumer {
   return consumer
 }
 
-async function start(consumer: Consumer, name: string): Promise<void> {
+async function start(consumer: ReturnType<typeof worker>, name: string): Promise<void> {
   await consumer.run({
     eachMessage: async (record) => {
-      const event = orders.codec!.decode(record.value!)
+      const event = record.value
       const steps = seenSteps.get(event.orderId) ?? []
       if (steps.at(-1) !== event.type) steps.push(event.type) // a redelivery after a rebalance repeats a step
       seenSteps.set(event.orderId, steps)
@@ -83,7 +83,7 @@ const sendOrders = async (from: number, to: number) => {
     const orderId = `order-${i}`
     // Keyed by order id: every event of an order lands on the same partition, so it stays in order.
     await producer.send(
-      orders,
+      'orders',
       STEPS.map((type) => ({ key: orderId, value: { orderId, customer, type, amount: 10 + (i % 7) * 5 } })),
     )
   }
@@ -114,3 +114,4 @@ console.log(`  revenue from paid events:     ${revenue}`)
 console.log(`  group: ${JSON.stringify({ state: billing.describe().state, generation: billing.generation })}`)
 console.log(`  lag: ${await lagged()}`)
 if (outOfOrder > 0 || seenSteps.size !== ORDERS) process.exitCode = 1
+await bus.close()

@@ -6,15 +6,19 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Bus } from 'logbus'
+import { Bus, json } from 'logbus'
+import { z } from 'zod'
 
+const Job = z.object({ photo: z.number(), size: z.enum(['small', 'large']) })
 const dir = mkdtempSync(join(tmpdir(), 'logbus-durable-'))
+/** Codecs are not stored on disk: every run declares the topic's types again. */
+const topics = { jobs: { partitions: 2, value: json(Job) } }
 
 async function firstRun(): Promise<void> {
-  await using bus = await Bus.open({ dir, fsync: 'always' }) // every acknowledged job is on disk
-  await bus.createTopic('jobs', { partitions: 2 })
+  const bus = await Bus.open({ dir, fsync: 'always', topics }) // every acknowledged job is on disk
   const producer = bus.producer()
-  for (let i = 1; i <= 10; i++) await producer.send('jobs', { key: `job-${i}`, value: `resize photo ${i}` })
+  for (let i = 1; i <= 10; i++)
+    await producer.send('jobs', { key: `job-${i}`, value: { photo: i, size: 'small' } })
   console.log('run 1: enqueued 10 jobs')
 
   let done = 0
@@ -36,10 +40,11 @@ async function firstRun(): Promise<void> {
   await fourDone
   await worker.close() // commits what was processed
   console.log('run 1: app closes with jobs pending')
+  await bus.close()
 }
 
 async function secondRun(): Promise<void> {
-  await using bus = await Bus.open({ dir })
+  const bus = await Bus.open({ dir, topics })
   const lag = await bus.group('workers').lag()
   console.log(
     `run 2: reopened ${bus.listTopics().join()}; pending jobs: ${lag.reduce((n, p) => n + p.lag, 0)}`,
@@ -53,13 +58,14 @@ async function secondRun(): Promise<void> {
   const worker = bus.consumer({ groupId: 'workers', topics: ['jobs'], fromBeginning: true })
   await worker.run({
     eachMessage: async (record) => {
-      console.log(`run 2: ${record.key} done`)
+      console.log(`run 2: ${record.key} done (photo ${record.value.photo})`)
       if (++done === pending) finish()
     },
   })
   await allDone
   await worker.close()
   console.log(`run 2: every job done once; files: ${readdirSync(join(dir, 'jobs-0')).join(', ')}`)
+  await bus.close()
 }
 
 try {

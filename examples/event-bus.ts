@@ -1,39 +1,32 @@
 /**
- * A minimal in-process event bus: one topic, one producer, two independent groups (an email sender
- * and an audit log) that each see every event. Run it with `npx tsx examples/event-bus.ts`.
+ * A minimal in-process event bus: one typed topic, one producer, and two listeners (an email sender
+ * and an audit log) that each hear every event — no consumer group needed for a fan-out. Run it with
+ * `npx tsx examples/event-bus.ts`.
  */
-import { Bus } from 'logbus'
+import { Bus, json } from 'logbus'
+import { z } from 'zod'
 
-await using bus = await Bus.open()
-await bus.createTopic('user-events', { partitions: 2 })
+const UserEvent = z.object({ user: z.string(), type: z.enum(['signed-up', 'deleted']) })
 
-const emails = bus.consumer({ groupId: 'emails', topics: ['user-events'] })
-const audit = bus.consumer({ groupId: 'audit', topics: ['user-events'] })
-let received = 0
-let done: () => void = () => {}
-const allReceived = new Promise<void>((resolve) => {
-  done = resolve
-})
-const count = () => {
-  if (++received === 6) done()
-}
+const bus = await Bus.open({ topics: { 'user-events': { partitions: 2, value: json(UserEvent) } } })
+
+const emails = bus.consumer({ topics: ['user-events'] })
+const audit = bus.consumer({ topics: ['user-events'] })
 await emails.run({
-  eachMessage: async ({ key, value }) => {
-    console.log(`emails: welcome mail for ${key} (${value})`)
-    count()
+  eachMessage: ({ value }) => {
+    if (value.type === 'signed-up') console.log(`emails: welcome mail for ${value.user}`)
   },
 })
 await audit.run({
-  eachMessage: async ({ key, value, partition, offset }) => {
-    console.log(`audit:  ${partition}/${offset} ${key} ${value}`)
-    count()
-  },
+  eachMessage: ({ key, value, partition, offset }) =>
+    console.log(`audit:  ${partition}/${offset} ${key} ${value.type}`),
 })
 
 const producer = bus.producer()
 await producer.send('user-events', [
-  { key: 'ada', value: 'signed-up' },
-  { key: 'grace', value: 'signed-up' },
-  { key: 'linus', value: 'signed-up' },
+  { key: 'ada', value: { user: 'ada', type: 'signed-up' } },
+  { key: 'grace', value: { user: 'grace', type: 'signed-up' } },
+  { key: 'linus', value: { user: 'linus', type: 'deleted' } },
 ])
-await allReceived
+await Promise.all([emails.caughtUp(), audit.caughtUp()])
+await bus.close()

@@ -30,6 +30,10 @@ export type ErrorCode =
   | 'INCONSISTENT_GROUP_PROTOCOL'
   | 'INVALID_STATE'
   | 'HANDLER_FAILED'
+  | 'INVALID_REQUEST'
+  | 'PRODUCER_FENCED'
+  | 'INVALID_TXN_STATE'
+  | 'UNSUPPORTED_VERSION'
 
 /** Kafka's numeric error codes for the codes that have one (for the wire listener and facade). */
 const KAFKA_NUMERIC_CODES: Partial<Record<ErrorCode, number>> = {
@@ -50,6 +54,10 @@ const KAFKA_NUMERIC_CODES: Partial<Record<ErrorCode, number>> = {
   KAFKA_STORAGE_ERROR: 56,
   INVALID_RECORD: 87,
   FENCED_INSTANCE_ID: 82,
+  UNSUPPORTED_VERSION: 35,
+  INVALID_REQUEST: 42,
+  INVALID_TXN_STATE: 48,
+  PRODUCER_FENCED: 90,
 }
 
 /**
@@ -487,11 +495,47 @@ export class HandlerError extends LogbusError {
     readonly partition: number,
     readonly offset: number,
     cause: unknown,
+    what = 'Handler failed on',
   ) {
     super(
       'HANDLER_FAILED',
-      `Handler failed on ${topic}-${partition} at offset ${offset}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      `${what} ${topic}-${partition} at offset ${offset}: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },
     )
+  }
+}
+
+/**
+ * A newer producer took this producer's `transactionalId` (Kafka's PRODUCER_FENCED), or its
+ * transaction outlived `transactionTimeoutMs` and was aborted: this producer can do nothing more.
+ *
+ * @example
+ * ```ts
+ * await expect(old.transaction()).rejects.toBeInstanceOf(ProducerFencedError)
+ * ```
+ */
+export class ProducerFencedError extends LogbusError {
+  override readonly name = 'ProducerFencedError'
+  constructor(
+    readonly transactionalId: string,
+    reason = 'a newer producer has the same transactionalId',
+  ) {
+    super('PRODUCER_FENCED', `The producer of transactionalId "${transactionalId}" is fenced: ${reason}`)
+  }
+}
+
+/**
+ * A transaction call in a state that does not allow it (Kafka's INVALID_TXN_STATE): a send after
+ * commit, a second transaction while one is open, a plain send on a transactional producer.
+ *
+ * @example
+ * ```ts
+ * await expect(tx.send('orders', { value: 'late' })).rejects.toBeInstanceOf(InvalidTransactionStateError)
+ * ```
+ */
+export class InvalidTransactionStateError extends LogbusError {
+  override readonly name = 'InvalidTransactionStateError'
+  constructor(message: string) {
+    super('INVALID_TXN_STATE', message)
   }
 }

@@ -1,3 +1,15 @@
+/**
+ * `logbus/file`: the durable file log, Kafka's segment layout on local disk, and the tools to verify
+ * and repair it.
+ *
+ * @example
+ * ```ts
+ * import { Bus } from 'logbus'
+ * import { FileStorage } from 'logbus/file'
+ *
+ * const bus = await Bus.open({ storage: new FileStorage({ dir: './data', fsync: 'always' }) })
+ * ```
+ */
 export {
   type DamageListener,
   type DamagePlace,

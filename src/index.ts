@@ -1,11 +1,18 @@
-export { Bus, type BusEvents, type BusOptions, type RecordOfTopic, type RecordsOf } from './bus/bus'
+export { Bus } from './bus/bus'
+export type { BusEvents, BusOptions, RecordOfTopic, RecordsOf } from './bus/bus-options'
 export {
   Consumer,
   type ConsumerEvents,
   type RunOptions,
 } from './consumer/consumer'
 export type { BatchPayload, EachBatchHandler, EachMessageHandler } from './consumer/delivery'
-export type { ConsumerOptions, RetryOptions } from './consumer/options'
+export type {
+  AssignedPartition,
+  AssignorChoice,
+  ConsumerOptions,
+  FailurePolicy,
+  RetryOptions,
+} from './consumer/options'
 export type { WaitOptions } from './consumer/progress'
 export {
   BufferExhaustedError,
@@ -23,9 +30,11 @@ export {
   InvalidRecordError,
   InvalidStateError,
   InvalidTopicError,
+  InvalidTransactionStateError,
   LockedError,
   LogbusError,
   OffsetOutOfRangeError,
+  ProducerFencedError,
   RecordTooLargeError,
   StorageError,
   TimeoutError,
@@ -34,7 +43,15 @@ export {
   UnknownTopicError,
 } from './errors'
 export type { EventMap, TypedEmitter, Unsubscribe } from './events/typed-emitter'
-export type { Assignment, Assignor, AssignorInput, AssignorMember } from './group/assignor'
+export {
+  type Assignment,
+  type Assignor,
+  type AssignorInput,
+  type AssignorMember,
+  type AssignorProperties,
+  assignorProtocol,
+  type SyncAssignor,
+} from './group/assignor'
 export { cooperativeStickyAssignor, rangeAssignor, roundRobinAssignor } from './group/assignors'
 export {
   ConsumerGroup,
@@ -55,6 +72,7 @@ export {
   roundRobinPartitioner,
 } from './producer/partitioner'
 export { type MessageFor, Producer, type ProducerEvents, type TopicMessages } from './producer/producer'
+export { Transaction } from './producer/transaction'
 export {
   buffer,
   type Codec,
@@ -65,13 +83,14 @@ export {
   type RawInput,
   string,
 } from './record/codec'
+export { ControlType, controlType } from './record/control'
 export { EMPTY_HEADERS, type LogRecord, type RecordHeaders, type TopicPartition } from './record/log-record'
 export type { Message, MessageHeaders, RecordMetadata } from './record/message'
 export {
   type BatchColumn,
   type BatchColumns,
+  type BatchForm,
   type BatchMeta,
-  type DecodedColumns,
   DecodeFailure,
   RecordBatch,
 } from './record/record-batch'

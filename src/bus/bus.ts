@@ -1,141 +1,42 @@
-import { z } from 'zod'
 import { Consumer, type ConsumerHost } from '../consumer/consumer'
 import type { ConsumerOptions } from '../consumer/options'
-import {
-  ClosedError,
-  InvalidConfigError,
-  InvalidPartitionsError,
-  OffsetOutOfRangeError,
-  TopicExistsError,
-  UnknownTopicError,
-} from '../errors'
+import { ClosedError, InvalidConfigError, TopicExistsError, UnknownTopicError } from '../errors'
 import { TypedEmitter } from '../events/typed-emitter'
 import { ConsumerGroup, type GroupHost } from '../group/consumer-group'
-import { type Codec, RAW } from '../record/codec'
-import type { LogRecord } from '../record/log-record'
 import type { ProducerOptions } from '../producer/options'
 import { Producer, type ProducerHost } from '../producer/producer'
+import { RAW } from '../record/codec'
 import { MemoryStorage } from '../storage/memory/memory-storage'
 import type { CommittedOffset, Storage, TopicConfig } from '../storage/storage'
-import { PartitionCore } from '../topic/partition-core'
-import { Topic, TopicEntry } from '../topic/topic'
+import { Topic, type TopicEntry } from '../topic/topic'
 import { validateTopicName } from '../topic/topic-name'
 import {
   alterableConfigSchema,
+  type ResolvedTopicOptions,
   resolveTopicOptions,
   type TopicDeclarations,
   type TopicNamed,
   type TopicOf,
   type TopicOptions,
 } from '../topic/topic-options'
+import { checkPartitionCount, TopicRegistry } from '../topic/topic-registry'
+import {
+  TransactionCoordinator,
+  type CoordinatorHost as TransactionCoordinatorHost,
+} from '../transaction/coordinator'
+import { isInternalTopic, TRANSACTION_STATE_TOPIC } from '../transaction/state-log'
 import { type Clock, type ClockTimer, systemClock } from '../util/clock'
 import { parseOptions } from '../util/options'
 import { SerialQueue } from '../util/serial-queue'
+import {
+  type BusEvents,
+  type BusOptions,
+  busOptionsSchema,
+  type NoExtraKeys,
+  type RecordsOf,
+} from './bus-options'
 
 type AnyTopic = Topic<unknown, unknown, unknown, unknown>
-
-/**
- * Options of `Bus.open()`. Without options, the bus keeps everything in memory.
- *
- * @example
- * ```ts
- * const bus = await Bus.open({ storage: new MemoryStorage() })
- * ```
- */
-export interface BusOptions<D extends TopicDeclarations = Record<never, never>> {
-  /** Where logs, topics and offsets live. Default: a new `MemoryStorage`. */
-  storage?: Storage
-  /** A directory for a durable file log: the same as `storage: new FileStorage({ dir, fsync })` from `logbus/file`. */
-  dir?: string
-  /** With `dir`: when appends are durable. Default `'always'` (see FileStorage). */
-  fsync?: 'always' | 'interval' | 'never'
-  /** With `dir`: take the directory's lock over from an owner that may be alive (see FileStorage). */
-  breakLock?: boolean
-  /** The source of time and timers; tests inject a fake one so timeouts need no real waiting. */
-  clock?: Clock
-  /** How often retention runs in the background (Kafka's log.retention.check.interval.ms). Default 300000. */
-  retentionCheckIntervalMs?: number
-  /**
-   * Topics this bus works with, typed by name: created when missing (an existing topic keeps the
-   * configuration it has), and from then on `bus.topic('orders')`, `producer.send('orders', …)` and
-   * `bus.consumer({ topics: ['orders'] })` use their codecs.
-   */
-  topics?: D
-  /**
-   * Kafka's `auto.create.topics.enable` (KafkaJS's `allowAutoTopicCreation`): a send to, or a
-   * subscription of, a topic that does not exist creates it, raw, with `partitions` partitions (Kafka's
-   * `num.partitions`, default 1). Off by default: a typo then fails instead of creating a topic.
-   */
-  autoCreateTopics?: boolean | { partitions?: number }
-}
-
-/**
- * Events of a bus.
- *
- * @example
- * ```ts
- * bus.on('topicCreated', ({ topic }) => console.log('created', topic))
- * ```
- */
-export interface BusEvents {
-  topicCreated: { topic: string; partitions: number }
-  topicDeleted: { topic: string }
-  partitionsCreated: { topic: string; partitions: number }
-  close: Record<string, never>
-}
-
-/**
- * The record type a consumer of `topics` receives on a bus with declarations `D`.
- *
- * @example
- * ```ts
- * type R = RecordsOf<{ orders: { value: Codec<Order> } }, ['orders']> // LogRecord<string, Order>
- * ```
- */
-export type RecordsOf<D, T> = T extends RegExp
-  ? LogRecord<unknown, unknown>
-  : T extends string
-    ? RecordOfTopic<TopicNamed<D, T>>
-    : T extends ReadonlyArray<infer E>
-      ? E extends string
-        ? RecordOfTopic<TopicNamed<D, E>>
-        : RecordOfTopic<E>
-      : never
-
-/**
- * The record type a consumer of one topic receives.
- *
- * @example
- * ```ts
- * type R = RecordOfTopic<Topic<string, Order>> // LogRecord<string, Order>
- * ```
- */
-export type RecordOfTopic<T> = T extends Topic<infer K, infer V, infer _KIn, infer _VIn> ? LogRecord<K, V> : never
-
-const busOptionsSchema = z.strictObject({
-  storage: z
-    .custom<Storage>(
-      (value) =>
-        typeof value === 'object' && value !== null && typeof (value as Storage).openLog === 'function',
-      'must implement the Storage interface',
-    )
-    .optional(),
-  clock: z
-    .custom<Clock>(
-      (value) =>
-        typeof value === 'object' && value !== null && typeof (value as Clock).setTimeout === 'function',
-      'must implement now, setTimeout and clearTimeout',
-    )
-    .optional(),
-  dir: z.string().min(1, 'must be a directory path').optional(),
-  fsync: z.enum(['always', 'interval', 'never']).optional(),
-  breakLock: z.boolean().optional(),
-  retentionCheckIntervalMs: z.number().int().min(1).default(300_000),
-  topics: z.record(z.string(), z.unknown()).optional(),
-  autoCreateTopics: z
-    .union([z.boolean(), z.strictObject({ partitions: z.number().int().min(1).max(100_000).optional() })])
-    .default(false),
-})
 
 /**
  * The in-process cluster: topics, producers, consumers and groups over one storage. `D` holds the
@@ -158,7 +59,7 @@ const busOptionsSchema = z.strictObject({
 export class Bus<D extends TopicDeclarations = Record<never, never>> extends TypedEmitter<BusEvents> {
   readonly #storage: Storage
   readonly #clock: Clock
-  readonly #topics = new Map<string, TopicEntry>()
+  readonly #topics: TopicRegistry
   readonly #groups = new Map<string, ConsumerGroup>()
   readonly #producers = new Set<Producer<D>>()
   readonly #consumers = new Set<Consumer<unknown>>()
@@ -167,7 +68,10 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   readonly #retentionCheckIntervalMs: number
   readonly #autoCreatePartitions: number | undefined
   #retentionTimer: ClockTimer | undefined
+  /** Sends on behalf of consumers (to dead-letter topics); made on first use. */
+  #internalProducer: Producer<D> | undefined
 
+  readonly #transactions: TransactionCoordinator
   readonly #producerHost: ProducerHost
   readonly #consumerHost: ConsumerHost
   readonly #groupHost: GroupHost
@@ -201,7 +105,9 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
     const declared = new Map<string, ReturnType<typeof resolveTopicOptions>>()
     for (const [name, spec] of Object.entries(resolved.topics ?? {})) {
       validateTopicName(name)
-      declared.set(name, resolveTopicOptions(spec, `bus.topics.${name}`))
+      const resolved = resolveTopicOptions(spec, `bus.topics.${name}`)
+      checkPartitionCount(name, resolved.config.partitions)
+      declared.set(name, resolved)
     }
     let storage = resolved.storage
     if (storage === undefined && resolved.dir !== undefined) {
@@ -220,20 +126,11 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
       autoCreate === false ? undefined : autoCreate === true ? 1 : (autoCreate.partitions ?? 1),
     )
     try {
-      for (const meta of snapshot.topics) {
-        const partitions: PartitionCore[] = []
-        for (let p = 0; p < meta.config.partitions; p++) {
-          partitions.push(new PartitionCore(meta.name, p, await storage.openLog(meta.name, p, meta.config)))
-        }
-        const codecs = declared.get(meta.name)
-        bus.#topics.set(
-          meta.name,
-          new TopicEntry(meta.name, meta.config, partitions, codecs?.keyCodec ?? RAW, codecs?.valueCodec ?? RAW),
-        )
-      }
+      for (const meta of snapshot.topics) await bus.#topics.load(meta, declared.get(meta.name))
       for (const [name, spec] of declared) {
-        if (!bus.#topics.has(name)) await bus.#createEntry(name, spec.config, spec.keyCodec, spec.valueCodec)
+        if (bus.#topics.get(name) === undefined) await bus.#createEntry(name, spec)
       }
+      await bus.#transactions.recover()
     } catch (error) {
       await bus.close().catch(() => undefined)
       throw error
@@ -250,14 +147,29 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   ) {
     super()
     this.#storage = storage
+    this.#topics = new TopicRegistry(storage)
     this.#clock = clock
     this.#retentionCheckIntervalMs = retentionCheckIntervalMs
     this.#autoCreatePartitions = autoCreatePartitions
     this.#scheduleRetention()
     const findTopic = (name: string): AnyTopic | undefined => this.#topics.get(name)?.defaultView
-    const topicNames = (): string[] => [...this.#topics.keys()]
+    // Internal topics are left out of subscriptions, as Kafka's exclude.internal.topics does.
+    const topicNames = (): string[] => this.#topics.names().filter((name) => !isInternalTopic(name))
+    this.#transactions = new TransactionCoordinator({
+      clock,
+      stateLog: (async (create: boolean) => {
+        const existing = this.#topics.get(TRANSACTION_STATE_TOPIC)
+        if (existing !== undefined || !create) return existing?.partitions[0]
+        const { config } = resolveTopicOptions({ partitions: 1, retentionMs: null })
+        return (await this.#topics.create(TRANSACTION_STATE_TOPIC, config, RAW, RAW)).partitions[0]!
+      }) as TransactionCoordinatorHost['stateLog'],
+      partition: (topic, partition) => this.#topics.get(topic)?.partitions[partition],
+      partitions: () => this.#topics.partitions(),
+      commitOffsets: (groupId, offsets) => this.group(groupId).commitTransactional(offsets),
+    })
     this.#producerHost = {
       clock,
+      transactions: this.#transactions,
       topic: (name) => {
         const entry = this.#topics.get(name)
         if (entry !== undefined) return entry.defaultView
@@ -271,6 +183,20 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
       group: (groupId) => this.group(groupId),
       topicNames,
       findTopic,
+      watchTopics: (listener) => {
+        const stops = [
+          this.on('topicCreated', listener),
+          this.on('topicDeleted', listener),
+          this.on('partitionsCreated', listener),
+        ]
+        return () => {
+          for (const stop of stops) stop()
+        }
+      },
+      send: (topic, message) => {
+        this.#internalProducer ??= this.producer()
+        return this.#internalProducer.send(topic, message as never)
+      },
       consumerClosed: (consumer) => this.#consumers.delete(consumer as Consumer<unknown>),
     }
     this.#groupHost = {
@@ -310,20 +236,24 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    * const payments = await bus.createTopic('payments', { value: json(Payment) })
    * ```
    */
-  createTopic<const O extends TopicOptions = Record<never, never>>(name: string, options?: O): Promise<TopicOf<O>> {
+  createTopic<const O extends TopicOptions = Record<never, never>>(
+    name: string,
+    options?: O & NoExtraKeys<O, TopicOptions>,
+  ): Promise<TopicOf<O>> {
     return this.#adminTask(async () => {
       validateTopicName(name)
-      const { config, keyCodec, valueCodec, ifNotExists } = resolveTopicOptions(options)
+      const resolved = resolveTopicOptions(options)
+      checkPartitionCount(name, resolved.config.partitions)
       const existing = this.#topics.get(name)
       if (existing !== undefined) {
-        if (!ifNotExists) throw new TopicExistsError(name)
+        if (!resolved.ifNotExists) throw new TopicExistsError(name)
         const view =
           options?.key === undefined && options?.value === undefined
             ? existing.defaultView
-            : new Topic(existing, keyCodec, valueCodec)
+            : new Topic(existing, resolved.keyCodec, resolved.valueCodec)
         return view as unknown as TopicOf<O>
       }
-      const entry = await this.#createEntry(name, config, keyCodec, valueCodec)
+      const entry = await this.#createEntry(name, resolved)
       return entry.defaultView as unknown as TopicOf<O>
     })
   }
@@ -343,8 +273,9 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   topic<const O extends Pick<TopicOptions, 'key' | 'value'>>(name: string, codecs: O): TopicOf<O>
   topic(name: string, codecs?: Pick<TopicOptions, 'key' | 'value'>): AnyTopic {
     this.#assertOpen()
-    const entry = this.#requireTopic(name)
-    if (codecs === undefined || (codecs.key === undefined && codecs.value === undefined)) return entry.defaultView
+    const entry = this.#topics.require(name)
+    if (codecs === undefined || (codecs.key === undefined && codecs.value === undefined))
+      return entry.defaultView
     const { keyCodec, valueCodec } = resolveTopicOptions({ key: codecs.key, value: codecs.value }, 'topic')
     return new Topic(entry, keyCodec, valueCodec)
   }
@@ -359,7 +290,10 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    */
   listTopics(): string[] {
     this.#assertOpen()
-    return [...this.#topics.keys()].sort()
+    return this.#topics
+      .names()
+      .filter((name) => !isInternalTopic(name))
+      .sort()
   }
 
   /**
@@ -373,26 +307,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    */
   createPartitions(name: string, count: number): Promise<void> {
     return this.#adminTask(async () => {
-      const entry = this.#requireTopic(name)
-      const current = entry.partitions.length
-      if (!Number.isInteger(count) || count <= current) {
-        throw new InvalidPartitionsError(
-          `Topic "${name}" has ${current} partitions; the new count must be a larger integer, got ${String(count)}`,
-        )
-      }
-      const config: TopicConfig = { ...entry.config, partitions: count }
-      const added: PartitionCore[] = []
-      try {
-        for (let p = current; p < count; p++) {
-          added.push(new PartitionCore(name, p, await this.#storage.openLog(name, p, config)))
-        }
-        await this.#storage.saveTopic({ name, config })
-      } catch (error) {
-        for (const partition of added) await partition.close('deleted').catch(() => undefined)
-        throw error
-      }
-      entry.partitions.push(...added)
-      entry.config = config
+      await this.#topics.grow(name, count)
       this.emit('partitionsCreated', { topic: name, partitions: count })
       for (const group of this.#groups.values()) group.topicsChanged()
     })
@@ -412,24 +327,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
     name: string,
     partitions: Array<{ partition: number; offset: number }>,
   ): Promise<Array<{ partition: number; lowWatermark: number }>> {
-    return this.#adminTask(async () => {
-      const entry = this.#requireTopic(name)
-      const targets = partitions.map(({ partition, offset }) => {
-        const core = entry.partitions[partition]
-        if (core === undefined) throw new UnknownTopicError(name, partition)
-        const to = offset === -1 ? core.logEndOffset : offset
-        if (!Number.isSafeInteger(to) || to < 0 || to > core.logEndOffset) {
-          throw new OffsetOutOfRangeError(name, partition, offset)
-        }
-        return { core, to }
-      })
-      const result: Array<{ partition: number; lowWatermark: number }> = []
-      for (const { core, to } of targets) {
-        await core.truncateBefore(to)
-        result.push({ partition: core.partition, lowWatermark: core.logStartOffset })
-      }
-      return result
-    })
+    return this.#adminTask(() => this.#topics.truncate(name, partitions))
   }
 
   /**
@@ -447,14 +345,13 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
     changes: Partial<Pick<TopicConfig, 'retentionMs' | 'retentionBytes' | 'maxMessageBytes'>>,
   ): Promise<TopicConfig> {
     return this.#adminTask(async () => {
-      const entry = this.#requireTopic(name)
       const parsed = parseOptions(alterableConfigSchema, changes, 'topic')
-      const config: TopicConfig = { ...entry.config }
-      if (parsed.retentionMs !== undefined) config.retentionMs = parsed.retentionMs
-      if (parsed.retentionBytes !== undefined) config.retentionBytes = parsed.retentionBytes
-      if (parsed.maxMessageBytes !== undefined) config.maxMessageBytes = parsed.maxMessageBytes
-      await this.#storage.saveTopic({ name, config })
-      entry.config = config
+      const config = await this.#topics.reconfigure(name, (config) => {
+        if (parsed.retentionMs !== undefined) config.retentionMs = parsed.retentionMs
+        if (parsed.retentionBytes !== undefined) config.retentionBytes = parsed.retentionBytes
+        if (parsed.maxMessageBytes !== undefined) config.maxMessageBytes = parsed.maxMessageBytes
+        return config
+      })
       return { ...config }
     })
   }
@@ -470,11 +367,12 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    */
   deleteTopic(name: string): Promise<void> {
     return this.#adminTask(async () => {
-      const entry = this.#requireTopic(name)
-      this.#topics.delete(name)
-      for (const partition of entry.partitions) await partition.close('deleted')
-      for (const group of this.#groups.values()) group.topicDeleted(name)
-      await this.#storage.deleteTopic(name)
+      // Offset writes of the groups that are under way land before storage forgets the topic's offsets.
+      await this.#topics.remove(name, () =>
+        Promise.all([...this.#groups.values()].map((group) => group.topicDeleted(name))).then(
+          () => undefined,
+        ),
+      )
       this.emit('topicDeleted', { topic: name })
     })
   }
@@ -503,17 +401,19 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    * const consumer = bus.consumer({ groupId: 'billing', topics: ['orders'], fromBeginning: true })
    * ```
    */
-  consumer<const T extends ConsumerOptions['topics']>(
-    options: ConsumerOptions & { topics: T },
+  consumer<const T extends ConsumerOptions['topics'] = undefined>(
+    options: ConsumerOptions & { topics?: T },
   ): Consumer<RecordsOf<D, T>> {
     this.#assertOpen()
     const consumer = new Consumer<RecordsOf<D, T>>(this.#consumerHost, options)
     this.#consumers.add(consumer as Consumer<unknown>)
     if (this.#autoCreatePartitions !== undefined) {
       const topics = options.topics
-      const names = typeof topics === 'string' ? [topics] : topics instanceof RegExp ? [] : topics
+      const names =
+        topics === undefined || topics instanceof RegExp ? [] : typeof topics === 'string' ? [topics] : topics
       for (const t of names) {
-        if (typeof t === 'string' && !this.#topics.has(t)) void this.#autoCreate(t).catch(() => undefined)
+        if (typeof t === 'string' && this.#topics.get(t) === undefined)
+          void this.#autoCreate(t).catch(() => undefined)
       }
     }
     return consumer
@@ -566,14 +466,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    * ```
    */
   applyRetention(): Promise<void> {
-    return this.#adminTask(async () => {
-      const now = this.#clock.now()
-      for (const entry of this.#topics.values()) {
-        const { retentionMs, retentionBytes } = entry.config
-        if (retentionMs === null && retentionBytes === null) continue
-        for (const partition of entry.partitions) await partition.applyRetention({ now, retentionMs, retentionBytes })
-      }
-    })
+    return this.#adminTask(() => this.#topics.applyRetention(this.#clock.now()))
   }
 
   /**
@@ -594,11 +487,10 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
       await Promise.allSettled([...this.#producers].map((p) => p.close()))
       await Promise.allSettled([...this.#groups.values()].map((g) => g.settled()))
       for (const group of this.#groups.values()) group.close()
+      this.#transactions.close()
       await this.#admin.idle()
       try {
-        for (const entry of this.#topics.values()) {
-          for (const partition of entry.partitions) await partition.close('closed')
-        }
+        await this.#topics.closeAll()
       } finally {
         await this.#storage.close()
         this.emit('close', {})
@@ -620,27 +512,10 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
     return this.close()
   }
 
-  /** Opens the logs, then saves the topic; a failure on the way closes and removes what was made. */
-  async #createEntry(
-    name: string,
-    config: TopicConfig,
-    keyCodec: Codec<unknown, unknown>,
-    valueCodec: Codec<unknown, unknown>,
-  ): Promise<TopicEntry> {
-    const partitions: PartitionCore[] = []
-    try {
-      for (let p = 0; p < config.partitions; p++) {
-        partitions.push(new PartitionCore(name, p, await this.#storage.openLog(name, p, config)))
-      }
-      await this.#storage.saveTopic({ name, config })
-    } catch (error) {
-      for (const partition of partitions) await partition.close('deleted').catch(() => undefined)
-      await this.#storage.deleteTopic(name).catch(() => undefined)
-      throw error
-    }
-    const entry = new TopicEntry(name, config, partitions, keyCodec, valueCodec)
-    this.#topics.set(name, entry)
-    this.emit('topicCreated', { topic: name, partitions: config.partitions })
+  /** Creates a topic through the registry and tells the groups. */
+  async #createEntry(name: string, resolved: ResolvedTopicOptions): Promise<TopicEntry> {
+    const entry = await this.#topics.create(name, resolved.config, resolved.keyCodec, resolved.valueCodec)
+    this.emit('topicCreated', { topic: name, partitions: resolved.config.partitions })
     for (const group of this.#groups.values()) group.topicsChanged()
     return entry
   }
@@ -651,8 +526,8 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
       validateTopicName(name)
       const existing = this.#topics.get(name)
       if (existing !== undefined) return existing.defaultView
-      const { config, keyCodec, valueCodec } = resolveTopicOptions({ partitions: this.#autoCreatePartitions })
-      return (await this.#createEntry(name, config, keyCodec, valueCodec)).defaultView
+      return (await this.#createEntry(name, resolveTopicOptions({ partitions: this.#autoCreatePartitions })))
+        .defaultView
     })
   }
 
@@ -673,12 +548,6 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
     )
   }
 
-  #requireTopic(name: string): TopicEntry {
-    const entry = this.#topics.get(name)
-    if (entry === undefined) throw new UnknownTopicError(name)
-    return entry
-  }
-
   #assertOpen(): void {
     if (this.#closing !== undefined) throw new ClosedError('Bus')
   }
@@ -688,4 +557,3 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
     return this.#admin.run(task)
   }
 }
-

@@ -1,6 +1,7 @@
 import {
   ClosedError,
   FencedInstanceIdError,
+  type HandlerError,
   InvalidConfigError,
   InvalidStateError,
   type LogbusError,
@@ -10,6 +11,7 @@ import type { Assignor } from '../group/assignor'
 import { assignorByName } from '../group/assignors'
 import type { ConsumerGroup } from '../group/consumer-group'
 import type { LogRecord, TopicPartition } from '../record/log-record'
+import type { Message } from '../record/message'
 import type { CommittedOffset } from '../storage/storage'
 import type { PartitionCore } from '../topic/partition-core'
 import type { Topic } from '../topic/topic'
@@ -17,8 +19,9 @@ import type { Clock, ClockTimer } from '../util/clock'
 import { parseOptions } from '../util/options'
 import { Signal } from '../util/signal'
 import { Delivery, type EachBatchHandler, type EachMessageHandler } from './delivery'
+import { applyFailurePolicy, type FailureHost } from './failure-policy'
 import { Fetcher } from './fetcher'
-import { asError, Membership, type TopicSource } from './membership'
+import { Membership } from './membership'
 import {
   type ConsumerOptions,
   checkConsumerOptions,
@@ -26,8 +29,13 @@ import {
   type ResolvedConsumerOptions,
   retryDelay,
 } from './options'
+import { asError, Ownership, type OwnershipEvents } from './ownership'
+import type { Participation } from './participation'
+import { readableEnd } from './partition-state'
 import { ProgressWaits, type WaitOptions } from './progress'
 import { RecordChannel } from './record-channel'
+import { Standalone } from './standalone'
+import { Subscription } from './subscription'
 
 type AnyTopic = Topic<unknown, unknown, unknown, unknown>
 
@@ -58,16 +66,33 @@ export type RunOptions<R = LogRecord> =
  * ```
  */
 export interface ConsumerEvents {
-  /** The member received its assignment for a generation. */
-  groupJoin: { groupId: string; memberId: string; generation: number; assignment: TopicPartition[] }
-  partitionsAssigned: { groupId: string; generation: number; partitions: TopicPartition[] }
-  partitionsRevoked: { groupId: string; generation: number; partitions: TopicPartition[] }
-  commit: { groupId: string; offsets: CommittedOffset[] }
-  /** A handler failed past its retries (HandlerError), or no valid offset with `autoOffsetReset: 'none'`. */
-  crash: { groupId: string; error: Error; restart: boolean }
+  /** The member received its assignment for a generation (group members only). */
+  groupJoin: {
+    groupId: string | undefined
+    memberId: string
+    generation: number
+    assignment: TopicPartition[]
+  }
+  partitionsAssigned: { groupId: string | undefined; generation: number; partitions: TopicPartition[] }
+  partitionsRevoked: { groupId: string | undefined; generation: number; partitions: TopicPartition[] }
+  commit: { groupId: string | undefined; offsets: CommittedOffset[] }
+  /** The consumer stopped on an error: `onFailure: 'crash'`, no valid offset with `autoOffsetReset: 'none'`, … */
+  crash: { groupId: string | undefined; error: Error; restart: boolean }
+  /**
+   * A record's handler failed past its retries and `onFailure` dealt with it: the partition was
+   * paused, the record skipped, or sent to the dead-letter topic (`crash` is its own event).
+   */
+  failure: {
+    groupId: string | undefined
+    topic: string
+    partition: number
+    offset: number
+    error: HandlerError
+    action: 'paused' | 'skipped' | 'dead-lettered'
+  }
   /** A handler threw and the record will be retried after `delayMs`. */
   retry: {
-    groupId: string
+    groupId: string | undefined
     error: unknown
     topic: string
     partition: number
@@ -76,8 +101,8 @@ export interface ConsumerEvents {
     delayMs: number
   }
   /** The coordinator removed this member (session or poll timeout, or fenced); it rejoins unless fenced. */
-  removed: { groupId: string; memberId: string; reason: LogbusError }
-  stop: { groupId: string }
+  removed: { groupId: string | undefined; memberId: string; reason: LogbusError }
+  stop: { groupId: string | undefined }
 }
 
 /** Not public: what a consumer needs from its bus. */
@@ -87,6 +112,10 @@ export interface ConsumerHost {
   topicNames(): string[]
   /** A topic's declared view by name. */
   findTopic(name: string): AnyTopic | undefined
+  /** Calls `listener` whenever topics or partitions are created or deleted; returns a stop function. */
+  watchTopics(listener: () => void): () => void
+  /** Sends one message to a topic by name, through its declared codecs (the dead-letter topic). */
+  send(topic: string, message: Message<unknown, unknown>): Promise<unknown>
   consumerClosed(consumer: object): void
 }
 
@@ -106,17 +135,17 @@ export interface ConsumerHost {
  * ```
  */
 export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implements AsyncIterable<R> {
-  readonly groupId: string
+  /** The group this consumer is a member of; undefined for a consumer on its own. */
+  readonly groupId: string | undefined
   readonly #host: ConsumerHost
   readonly #options: ResolvedConsumerOptions
-  readonly #group: ConsumerGroup
-  readonly #autoOffsetReset: 'earliest' | 'latest' | 'none'
-  /** Views given in `topics`, by name: the form this consumer receives those topics in. */
-  readonly #views = new Map<string, AnyTopic>()
+  readonly #group: ConsumerGroup | undefined
+  readonly #failureHost: FailureHost
   readonly #signal = new Signal()
   readonly #progress: ProgressWaits
   readonly #fetcher: Fetcher
-  readonly #membership: Membership
+  readonly #ownership: Ownership
+  readonly #membership: Participation
 
   #running = false
   #started = false
@@ -135,21 +164,21 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
     this.#options = parseOptions(consumerOptionsSchema, options, 'consumer')
     checkConsumerOptions(this.#options)
     this.groupId = this.#options.groupId
-    const topics = this.#options.topics
-    if (Array.isArray(topics)) for (const t of topics) if (typeof t !== 'string') this.#views.set(t.name, t)
-    const assignorOption = this.#options.assignor
-    const assignor: Assignor = typeof assignorOption === 'string' ? assignorByName(assignorOption) : assignorOption
-    this.#autoOffsetReset =
-      this.#options.autoOffsetReset ?? (this.#options.fromBeginning ? 'earliest' : 'latest')
-    this.#group = host.group(this.groupId)
+    const subscription = new Subscription(this.#options, (name) => host.findTopic(name))
+    const choice = this.#options.assignor
+    const assignors: readonly Assignor[] = (Array.isArray(choice) ? choice : [choice]).map((assignor) =>
+      typeof assignor === 'string' ? assignorByName(assignor) : assignor,
+    )
+    const groupId = this.groupId
+    this.#group = groupId === undefined ? undefined : host.group(groupId)
     const clock = host.clock
     this.#progress = new ProgressWaits({
       clock,
       closed: () => this.#closing !== undefined,
-      rebalancing: () => this.#group.rebalancing,
-      settled: () => this.#group.settled(),
+      rebalancing: () => this.#membership.rebalancing,
+      settled: () => this.#membership.settled(),
     })
-    const resetPosition = (core: PartitionCore): number => this.#resetPosition(core)
+    const resetPosition = (core: PartitionCore): number => subscription.resetPosition(core)
     const crash = (error: Error): void => this.#crash(error)
     this.#fetcher = new Fetcher({
       signal: this.#signal,
@@ -159,34 +188,71 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
       crash,
       resetPosition,
     })
-    this.#membership = new Membership({
-      groupId: this.groupId,
-      clock,
+    const emit: OwnershipEvents = {
+      groupJoin: (payload) => this.emit('groupJoin', payload),
+      partitionsAssigned: (payload) => this.emit('partitionsAssigned', payload),
+      partitionsRevoked: (payload) => this.emit('partitionsRevoked', payload),
+      commit: (payload) => this.emit('commit', payload),
+      removed: (payload) => this.emit('removed', payload),
+    }
+    this.#ownership = new Ownership({
+      groupId,
       options: this.#options,
-      assignor,
-      group: this.#group,
       fetcher: this.#fetcher,
       progress: this.#progress,
       signal: this.#signal,
+      emit,
       delivery: () => this.#delivery,
-      source: (topic) => this.#source(topic),
-      subscribedTopics: (existing) => this.#subscribedTopics(existing),
+      source: (topic) => subscription.source(topic),
       resetPosition,
       crash,
-      closing: () => this.#closing !== undefined,
-      rejoin: () => {
-        if (this.#closing === undefined && !this.#membership.member && this.#loopActive && this.#running) {
-          this.#join().catch((cause: unknown) => this.#restartFailed(cause))
-        }
-      },
-      emit: {
-        groupJoin: (payload) => this.emit('groupJoin', payload),
-        partitionsAssigned: (payload) => this.emit('partitionsAssigned', payload),
-        partitionsRevoked: (payload) => this.emit('partitionsRevoked', payload),
-        commit: (payload) => this.emit('commit', payload),
-        removed: (payload) => this.emit('removed', payload),
-      },
     })
+    const subscribedTopics = (existing: readonly string[]): string[] => subscription.topics(existing)
+    const closing = (): boolean => this.#closing !== undefined
+    if (groupId === undefined || this.#options.assign !== undefined) {
+      this.#membership = new Standalone({
+        groupId,
+        clock,
+        options: this.#options,
+        group: this.#group,
+        ownership: this.#ownership,
+        fetcher: this.#fetcher,
+        topicNames: () => host.topicNames(),
+        subscribedTopics,
+        partitionCount: (topic) => host.findTopic(topic)?.partitionCount ?? 0,
+        watchTopics: (listener) => host.watchTopics(listener),
+        closing,
+      })
+    } else {
+      this.#membership = new Membership({
+        groupId,
+        clock,
+        options: this.#options,
+        assignors,
+        group: this.#group!,
+        fetcher: this.#fetcher,
+        ownership: this.#ownership,
+        emit,
+        delivery: () => this.#delivery,
+        subscribedTopics,
+        crash,
+        closing,
+        rejoin: () => {
+          if (this.#closing === undefined && !this.#membership.member && this.#loopActive && this.#running) {
+            this.#join().catch((cause: unknown) => this.#restartFailed(cause))
+          }
+        },
+      })
+    }
+    this.#failureHost = {
+      groupId,
+      policy: this.#options.onFailure,
+      crash,
+      pause: (topic, partition) => this.#fetcher.pause([{ topic, partition }]),
+      send: (topic, message) => host.send(topic, message),
+      commit: () => (this.#group === undefined ? Promise.resolve() : this.commit().catch(() => undefined)),
+      failed: (event) => this.emit('failure', { groupId, ...event }),
+    }
   }
 
   /**
@@ -279,6 +345,9 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
   async commit(offsets?: CommittedOffset[]): Promise<void> {
     this.#assertOpen()
     const membership = this.#membership
+    if (this.#group === undefined) {
+      throw new InvalidStateError('A consumer without a groupId has no group to commit to: give it a groupId')
+    }
     if (!membership.member) {
       // Removed by the coordinator: rejected as Kafka rejects it (UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID).
       if (membership.removedReason !== undefined) throw membership.removedReason
@@ -361,7 +430,9 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
    */
   paused(): TopicPartition[] {
     this.#assertOpen()
-    return this.#fetcher.states.filter((s) => s.paused).map((s) => ({ topic: s.topic, partition: s.core.partition }))
+    return this.#fetcher.states
+      .filter((s) => s.paused)
+      .map((s) => ({ topic: s.topic, partition: s.core.partition }))
   }
 
   /**
@@ -402,7 +473,7 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
    */
   joined(options?: WaitOptions): Promise<void> {
     return this.#waitFor(
-      () => this.#membership.member && this.#membership.generation >= 0 && !this.#group.rebalancing,
+      () => this.#membership.member && this.#membership.generation >= 0 && !this.#membership.rebalancing,
       options,
     )
   }
@@ -424,16 +495,16 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
   async caughtUp(options?: WaitOptions): Promise<void> {
     await this.joined(options)
     const targets = new Map<string, number>()
-    for (const state of this.#fetcher.states) targets.set(state.key, state.core.endOrGone)
+    for (const state of this.#fetcher.states) targets.set(state.key, readableEnd(state))
     return this.#waitFor(
       () =>
         this.#membership.member &&
-        !this.#group.rebalancing &&
+        !this.#membership.rebalancing &&
         this.#fetcher.states.every((s) => {
           if (s.paused) return true
           let target = targets.get(s.key)
           if (target === undefined) {
-            target = s.core.endOrGone
+            target = readableEnd(s)
             targets.set(s.key, target)
           }
           return s.processed >= target
@@ -456,9 +527,9 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
       () =>
         this.#membership.member &&
         this.#membership.generation >= 0 &&
-        !this.#group.rebalancing &&
+        !this.#membership.rebalancing &&
         (this.#delivery?.inFlight ?? 0) === 0 &&
-        this.#fetcher.states.every((s) => s.paused || s.processed >= s.core.endOrGone),
+        this.#fetcher.states.every((s) => s.paused || s.processed >= readableEnd(s)),
       options,
     )
   }
@@ -474,6 +545,13 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
    * ```
    */
   close(): Promise<void> {
+    if (this.#closing === undefined && this.#delivery?.inHandler === true) {
+      return Promise.reject(
+        new InvalidStateError(
+          'consumer.close() was called from inside its own handler: it would wait for that handler forever. Return from the handler first (e.g. close in a setImmediate), or stop it with pause()',
+        ),
+      )
+    }
     if (this.#closing === undefined) {
       this.#closing = this.#close()
       // #close started before #closing was set: the waits see the close only now.
@@ -505,7 +583,6 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
   ): Delivery {
     return new Delivery(
       {
-        groupId: this.groupId,
         clock: this.#host.clock,
         options: this.#options,
         signal: this.#signal,
@@ -513,43 +590,13 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
         running: () => this.#running,
         crash: (error) => this.#crash(error),
         retry: (payload) => this.emit('retry', { groupId: this.groupId, ...payload }),
+        exhausted: (state, record, error) => applyFailurePolicy(this.#failureHost, state, record, error),
         commit: () => this.commit(),
       },
       eachMessage,
       eachBatch,
       autoResolve,
     )
-  }
-
-  /** The form a topic is received in: the view given in `topics`, or the topic's declared one. */
-  #source(name: string): TopicSource | undefined {
-    const current = this.#host.findTopic(name)
-    if (current === undefined) return undefined
-    const view = this.#views.get(name) ?? current
-    const partitions = current.entry.partitions
-    return { partition: (i) => partitions[i], keyCodec: view.keyCodec, valueCodec: view.valueCodec }
-  }
-
-  #subscribedTopics(existing: readonly string[]): string[] {
-    const topics = this.#options.topics
-    if (topics instanceof RegExp) {
-      const pattern = new RegExp(topics.source, topics.flags.replace(/[gy]/g, ''))
-      return existing.filter((name) => pattern.test(name))
-    }
-    const wanted = typeof topics === 'string' ? [topics] : topics.map((t) => (typeof t === 'string' ? t : t.name))
-    return wanted.filter((name) => existing.includes(name))
-  }
-
-  /** Where to start on a partition without a valid position: the reset policy (NaN for 'none'). */
-  #resetPosition(core: PartitionCore): number {
-    switch (this.#autoOffsetReset) {
-      case 'earliest':
-        return core.logStartOffset
-      case 'latest':
-        return core.logEndOffset
-      case 'none':
-        return Number.NaN
-    }
   }
 
   async #join(): Promise<void> {
@@ -600,7 +647,8 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
     let restart = false
     if (this.#closing === undefined && !(error instanceof FencedInstanceIdError)) {
       const option = this.#options.restartOnFailure
-      restart = typeof option === 'function' ? await Promise.resolve(option(error)).catch(() => false) : option
+      restart =
+        typeof option === 'function' ? await Promise.resolve(option(error)).catch(() => false) : option
     }
     this.emit('crash', { groupId: this.groupId, error, restart })
     if (!restart || this.#closing !== undefined) {
@@ -626,7 +674,9 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
   #waitFor(condition: () => boolean, options: WaitOptions | undefined): Promise<void> {
     if (this.#closing !== undefined) return Promise.reject(new ClosedError('Consumer'))
     if (!this.#started) {
-      return Promise.reject(new InvalidStateError('The consumer has not started: call run() or iterate first'))
+      return Promise.reject(
+        new InvalidStateError('The consumer has not started: call run() or iterate first'),
+      )
     }
     return this.#progress.waitFor(condition, options)
   }

@@ -1,4 +1,4 @@
-import { HandlerError } from '../errors'
+import { InvalidRecordError } from '../errors'
 import { EMPTY_HEADERS, type LogRecord } from '../record/log-record'
 import type { RecordBatch } from '../record/record-batch'
 import type { Clock } from '../util/clock'
@@ -63,14 +63,22 @@ export type EachBatchHandler<R = LogRecord> = (batch: BatchPayload<R>) => Promis
 
 /** What delivery needs from its consumer. */
 export interface DeliveryHost {
-  readonly groupId: string
   readonly clock: Clock
   readonly options: ResolvedConsumerOptions
   readonly signal: Signal
   readonly progress: ProgressWaits
   running(): boolean
   crash(error: Error): void
-  retry(payload: { error: unknown; topic: string; partition: number; offset: number; attempt: number; delayMs: number }): void
+  retry(payload: {
+    error: unknown
+    topic: string
+    partition: number
+    offset: number
+    attempt: number
+    delayMs: number
+  }): void
+  /** A record failed past its retries: the consumer's failure policy decides. */
+  exhausted(state: PartitionState, record: LogRecord<unknown, unknown>, error: unknown): Promise<void>
   commit(): Promise<void>
 }
 
@@ -85,6 +93,8 @@ const RECORDS_PER_TURN = 2048
 export class Delivery {
   /** Handler calls in flight, across the fetch loops. */
   inFlight = 0
+  /** True while a handler's synchronous part runs: a `close()` from there would wait for itself. */
+  inHandler = false
   #sinceYield = 0
 
   constructor(
@@ -94,10 +104,59 @@ export class Delivery {
     private readonly autoResolve: boolean,
   ) {}
 
-  /** Hands the records of `batches` from the state's position on to the handler; returns how many. */
-  deliver(state: PartitionState, batches: readonly RecordBatch[], highWatermark: number): Promise<number> | number {
-    if (this.eachBatch !== undefined) return this.#deliverBatch(state, batches, highWatermark)
-    return this.#deliverEach(state, batches, 0, 0)
+  /**
+   * Hands the records of `batches` from the state's position on to the handler, up to `readableEnd`
+   * (the last stable offset for read_committed); returns how many.
+   */
+  deliver(
+    state: PartitionState,
+    batches: readonly RecordBatch[],
+    readableEnd: number,
+  ): Promise<number> | number {
+    const readable = this.#readable(state, batches, readableEnd)
+    if (readable.length === 0) return 0
+    if (this.eachBatch !== undefined) return this.#deliverBatch(state, readable, readableEnd)
+    return this.#deliverEach(state, readable, 0, 0)
+  }
+
+  /**
+   * The batches a consumer gets: up to its readable end; transaction markers never, and for
+   * read_committed not the batches of aborted transactions — the position moves past those, as a
+   * Kafka consumer's does.
+   */
+  #readable(
+    state: PartitionState,
+    batches: readonly RecordBatch[],
+    readableEnd: number,
+  ): readonly RecordBatch[] {
+    let plain = true
+    for (const batch of batches) {
+      if (batch.control || batch.baseOffset >= readableEnd || this.#aborted(state, batch)) {
+        plain = false
+        break
+      }
+    }
+    if (plain) return batches
+    const out: RecordBatch[] = []
+    for (const batch of batches) {
+      if (batch.baseOffset >= readableEnd) break
+      if (batch.control || this.#aborted(state, batch)) {
+        // Deliver what came before first; as far as this consumer goes, these offsets are processed.
+        if (out.length > 0) break
+        if (state.position < batch.nextOffset) state.position = state.processed = batch.nextOffset
+        continue
+      }
+      out.push(batch)
+    }
+    return out
+  }
+
+  #aborted(state: PartitionState, batch: RecordBatch): boolean {
+    return (
+      state.readCommitted &&
+      batch.transactional &&
+      state.core.transactions.aborted(batch.producerId, batch.baseOffset)
+    )
   }
 
   /** Resolves once no handler runs on any of `states`. */
@@ -132,36 +191,42 @@ export class Delivery {
       const keys = batch.keysIn(state.keyCodec)
       const values = batch.valuesIn(state.valueCodec)
       const keyItems = keys.items
+      const keyStart = keys.start
       const valueItems = values.items
+      const valueStart = values.start
       const checkFailures = keys.failures !== null || values.failures !== null
       const headers = batch.headers
       const timestamps = batch.timestamps
       const deltas = batch.offsetDeltas
+      const at = batch.columnStart
       const base = batch.baseOffset
       const first = batch.firstTimestamp
       const count = batch.count
       for (; i < count; i++) {
-        const offset = deltas === null ? base + i : base + deltas[i]!
+        const offset = deltas === null ? base + i : base + deltas[at + i]!
         if (offset < state.position) continue
         if (state.interrupted) return delivered
         const record: LogRecord<unknown, unknown> = {
           topic,
           partition,
           offset,
-          timestamp: timestamps === null ? first : timestamps[i]!,
-          key: keyItems[i],
-          value: valueItems[i],
-          headers: headers === null ? EMPTY_HEADERS : headers[i]!,
+          timestamp: timestamps === null ? first : timestamps[at + i]!,
+          key: keyItems[keyStart + i],
+          value: valueItems[valueStart + i],
+          headers: (headers === null ? undefined : headers[at + i]) ?? EMPTY_HEADERS,
         }
         const seeksBefore = this.#starting(state)
         let result: Promise<void> | void
         try {
           if (checkFailures) {
             const failure = keys.failures?.get(i) ?? values.failures?.get(i)
-            if (failure !== undefined) throw failure
+            if (failure !== undefined) throw new DecodeError(topic, partition, offset, failure)
           }
+          this.inHandler = true
           result = handler(record)
+          this.inHandler = false
         } catch (error) {
+          this.inHandler = false
           this.#finished(state)
           return this.#failed(state, record, error).then(() => delivered)
         }
@@ -224,22 +289,23 @@ export class Delivery {
       const headers = batch.headers
       const timestamps = batch.timestamps
       const deltas = batch.offsetDeltas
+      const at = batch.columnStart
       for (let i = 0; i < batch.count; i++) {
-        const offset = batch.baseOffset + (deltas === null ? i : deltas[i]!)
+        const offset = batch.baseOffset + (deltas === null ? i : deltas[at + i]!)
         if (offset < state.position) continue
         const record: LogRecord<unknown, unknown> = {
           topic: state.topic,
           partition: state.core.partition,
           offset,
-          timestamp: timestamps === null ? batch.firstTimestamp : timestamps[i]!,
-          key: keys.items[i],
-          value: values.items[i],
-          headers: headers === null ? EMPTY_HEADERS : headers[i]!,
+          timestamp: timestamps === null ? batch.firstTimestamp : timestamps[at + i]!,
+          key: keys.items[keys.start + i],
+          value: values.items[values.start + i],
+          headers: (headers === null ? undefined : headers[at + i]) ?? EMPTY_HEADERS,
         }
         const failure = keys.failures?.get(i) ?? values.failures?.get(i)
         if (failure !== undefined) {
           // A record that cannot be read ends the batch: the ones before it are delivered first.
-          failedAt = { record, error: failure }
+          failedAt = { record, error: new DecodeError(state.topic, state.core.partition, offset, failure) }
           break
         }
         records.push(record)
@@ -252,7 +318,8 @@ export class Delivery {
     }
     const last = records[records.length - 1]!.offset
     const resolveOffset = (offset: number): void => {
-      if (offset + 1 > state.processed && offset <= last && !state.revoked) state.position = state.processed = offset + 1
+      if (offset + 1 > state.processed && offset <= last && !state.revoked)
+        state.position = state.processed = offset + 1
     }
     const payload: BatchPayload<LogRecord<unknown, unknown>> = {
       topic: state.topic,
@@ -267,10 +334,14 @@ export class Delivery {
     const seeksBefore = this.#starting(state)
     let failure: { error: unknown } | undefined
     try {
-      await this.eachBatch!(payload)
+      this.inHandler = true
+      const result = this.eachBatch!(payload)
+      this.inHandler = false
+      await result
       if (this.autoResolve && state.seeks === seeksBefore) resolveOffset(last)
       state.attempts = 0
     } catch (error) {
+      this.inHandler = false
       failure = { error }
     }
     this.#finished(state)
@@ -322,8 +393,9 @@ export class Delivery {
     if (!this.host.running() || state.revoked) return
     state.interrupted = true
     const retry = this.host.options.retry
-    if (state.attempts >= retry.retries) {
-      this.host.crash(new HandlerError(record.topic, record.partition, record.offset, error))
+    // A record its consumer cannot decode will not decode on a retry either.
+    if (state.attempts >= retry.retries || error instanceof DecodeError) {
+      await this.host.exhausted(state, record, error)
       return
     }
     const delayMs = retryDelay(retry, state.attempts++)
@@ -354,6 +426,13 @@ export class Delivery {
         return true
       })
     })
+  }
+}
+
+/** A record whose key or value this consumer's codecs cannot decode. */
+class DecodeError extends InvalidRecordError {
+  constructor(topic: string, partition: number, offset: number, cause: Error) {
+    super(`Cannot read the record at ${topic}-${partition}@${offset}: ${cause.message}`, { cause })
   }
 }
 

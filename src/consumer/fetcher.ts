@@ -4,7 +4,7 @@ import type { PartitionCore } from '../topic/partition-core'
 import type { Signal } from '../util/signal'
 import { compareTopicPartitions, tpKey } from '../util/tp-key'
 import type { Delivery } from './delivery'
-import { type PartitionState, toTopicPartition } from './partition-state'
+import { type PartitionState, readableEnd, toTopicPartition } from './partition-state'
 import type { ProgressWaits } from './progress'
 
 /** What the fetcher needs from its consumer. */
@@ -65,7 +65,9 @@ export class Fetcher {
 
   /** Runs `count` loops until the consumer stops running; resolves when they all returned. */
   run(count: number, delivery: Delivery): Promise<void> {
-    return Promise.all(Array.from({ length: count }, () => this.#loop(delivery, count > 1))).then(() => undefined)
+    return Promise.all(Array.from({ length: count }, () => this.#loop(delivery, count > 1))).then(
+      () => undefined,
+    )
   }
 
   pause(partitions: ReadonlyArray<{ topic: string; partition?: number }>): void {
@@ -147,9 +149,13 @@ export class Fetcher {
     return this.#deliverRead(state, read, delivery)
   }
 
-  #deliverRead(state: PartitionState, batches: readonly RecordBatch[], delivery: Delivery): Promise<number> | number {
+  #deliverRead(
+    state: PartitionState,
+    batches: readonly RecordBatch[],
+    delivery: Delivery,
+  ): Promise<number> | number {
     if (state.interrupted || batches.length === 0) return 0
-    return delivery.deliver(state, batches, state.core.endOrGone)
+    return delivery.deliver(state, batches, readableEnd(state))
   }
 
   #readFailed(error: unknown): number {
@@ -172,7 +178,8 @@ export class Fetcher {
         !state.paused &&
         !state.revoked &&
         state.core.live &&
-        state.position !== state.core.logEndOffset
+        // Something to read, or a position past the end that the reset policy must deal with.
+        (state.position < readableEnd(state) || state.position > state.core.logEndOffset)
       ) {
         this.#cursor = index + 1
         return state

@@ -1,62 +1,41 @@
-import { FencedInstanceIdError, type LogbusError, OffsetOutOfRangeError, UnknownMemberError } from '../errors'
+import { FencedInstanceIdError, type LogbusError, UnknownMemberError } from '../errors'
 import type { Assignor } from '../group/assignor'
 import type { ConsumerGroup } from '../group/consumer-group'
 import type { GroupMember } from '../group/member'
-import type { Codec } from '../record/codec'
 import type { TopicPartition } from '../record/log-record'
 import type { CommittedOffset } from '../storage/storage'
-import type { PartitionCore } from '../topic/partition-core'
 import type { Clock, ClockTimer } from '../util/clock'
-import type { Signal } from '../util/signal'
-import { tpKey } from '../util/tp-key'
+import { startAutoCommit } from './auto-commit'
 import type { Delivery } from './delivery'
 import type { Fetcher } from './fetcher'
 import type { ResolvedConsumerOptions } from './options'
-import { type PartitionState, toTopicPartition } from './partition-state'
-import type { ProgressWaits } from './progress'
-
-/** The form a member receives one topic in, and the partition behind it. */
-export interface TopicSource {
-  partition(index: number): PartitionCore | undefined
-  keyCodec: Codec<unknown, unknown>
-  valueCodec: Codec<unknown, unknown>
-}
+import type { Ownership, OwnershipEvents } from './ownership'
+import type { Participation } from './participation'
+import type { PartitionState } from './partition-state'
 
 /** What membership needs from its consumer. */
 export interface MembershipHost {
   readonly groupId: string
   readonly clock: Clock
   readonly options: ResolvedConsumerOptions
-  readonly assignor: Assignor
+  readonly assignors: readonly Assignor[]
   readonly group: ConsumerGroup
   readonly fetcher: Fetcher
-  readonly progress: ProgressWaits
-  readonly signal: Signal
+  readonly ownership: Ownership
+  readonly emit: OwnershipEvents
   delivery(): Delivery | undefined
-  source(topic: string): TopicSource | undefined
   subscribedTopics(existing: readonly string[]): string[]
-  resetPosition(core: PartitionCore): number
   crash(error: Error): void
   closing(): boolean
   /** The member rejoins after a removal once its handler in flight returned (if it still runs). */
   rejoin(): void
-  emit: MembershipEvents
-}
-
-/** The consumer events membership raises. */
-export interface MembershipEvents {
-  groupJoin(payload: { groupId: string; memberId: string; generation: number; assignment: TopicPartition[] }): void
-  partitionsAssigned(payload: { groupId: string; generation: number; partitions: TopicPartition[] }): void
-  partitionsRevoked(payload: { groupId: string; generation: number; partitions: TopicPartition[] }): void
-  commit(payload: { groupId: string; offsets: CommittedOffset[] }): void
-  removed(payload: { groupId: string; memberId: string; reason: LogbusError }): void
 }
 
 /**
  * One consumer's membership in its group: joining with a fresh member id, the assignment and revokes
  * the coordinator asks for, heartbeats, the poll-timeout watchdog, auto-commit, and leaving.
  */
-export class Membership {
+export class Membership implements Participation {
   memberId = ''
   generation = -1
   /** A member of the group now (joined or joining). */
@@ -65,7 +44,7 @@ export class Membership {
   removedReason: LogbusError | undefined
   /** How the coordinator sees this membership; calls through an older one's handle are ignored. */
   #handle: GroupMember | undefined
-  #autoCommitTimer: ClockTimer | undefined
+  #stopAutoCommit: (() => void) | undefined
   #heartbeatTimer: ClockTimer | undefined
   #watchdogTimer: ClockTimer | undefined
 
@@ -101,45 +80,38 @@ export class Membership {
   drop(): void {
     this.member = false
     const clock = this.host.clock
-    for (const timer of [this.#autoCommitTimer, this.#heartbeatTimer, this.#watchdogTimer]) {
+    for (const timer of [this.#heartbeatTimer, this.#watchdogTimer]) {
       if (timer !== undefined) clock.clearTimeout(timer)
     }
-    this.#autoCommitTimer = undefined
+    this.#stopAutoCommit?.()
+    this.#stopAutoCommit = undefined
     this.#heartbeatTimer = undefined
     this.#watchdogTimer = undefined
-    for (const state of [...this.host.fetcher.states]) this.host.fetcher.remove(state)
-    this.host.progress.check()
+    this.host.ownership.dropAll()
+  }
+
+  get rebalancing(): boolean {
+    return this.host.group.rebalancing
+  }
+
+  settled(): Promise<void> {
+    return this.host.group.settled()
   }
 
   assignment(): TopicPartition[] {
-    return this.host.fetcher.states.map(toTopicPartition)
+    return this.host.ownership.assignment()
   }
 
   /** Commits what was processed on `states`. */
   async commitStates(states: readonly PartitionState[]): Promise<void> {
-    const offsets: CommittedOffset[] = []
-    for (const s of states) {
-      if (s.processed !== s.committed && !Number.isNaN(s.processed) && s.core.live) {
-        offsets.push({ topic: s.topic, partition: s.core.partition, offset: s.processed })
-      }
-    }
-    if (offsets.length === 0) return
-    await this.host.group.commit(this.memberId, this.generation, offsets)
-    for (const o of offsets) {
-      const state = this.host.fetcher.get(o.topic, o.partition)
-      if (state !== undefined) state.committed = o.offset
-    }
-    this.host.emit.commit({ groupId: this.host.groupId, offsets })
+    const offsets = this.host.ownership.uncommitted(states)
+    if (offsets.length > 0) await this.commitOffsets(offsets)
   }
 
   /** Commits exactly `offsets` (each the next offset to read). */
   async commitOffsets(offsets: CommittedOffset[]): Promise<void> {
     await this.host.group.commit(this.memberId, this.generation, offsets)
-    for (const o of offsets) {
-      const state = this.host.fetcher.get(o.topic, o.partition)
-      if (state !== undefined) state.committed = o.offset
-    }
-    this.host.emit.commit({ groupId: this.host.groupId, offsets })
+    this.host.ownership.committed(offsets)
   }
 
   #makeHandle(memberId: string): GroupMember {
@@ -148,7 +120,7 @@ export class Membership {
       memberId,
       instanceId: options.instanceId,
       clientId: options.clientId,
-      assignor: this.host.assignor,
+      assignors: this.host.assignors,
       rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? options.maxPollIntervalMs ?? 300_000,
       sessionTimeoutMs: options.sessionTimeoutMs,
       expel: (reason) => (this.#handle === handle ? this.#expel(reason) : Promise.resolve()),
@@ -161,107 +133,28 @@ export class Membership {
   }
 
   /** Gives partitions up: the handler in flight returns, auto-commit commits, onRevoke runs. */
-  async revoke(partitions: TopicPartition[]): Promise<void> {
-    const fetcher = this.host.fetcher
-    const states: PartitionState[] = []
-    for (const tp of partitions) {
-      const state = fetcher.get(tp.topic, tp.partition)
-      if (state === undefined || state.revoked) continue
-      state.revoked = true
-      state.interrupted = true
-      states.push(state)
-    }
-    if (states.length === 0) return
-    this.host.signal.notify()
-    // Only the handlers of the revoked partitions: with cooperative rebalancing the kept ones go on.
-    await (this.host.delivery()?.drained(states) ?? Promise.resolve())
-    if (this.host.options.autoCommit && this.member) {
-      await this.commitStates(states).catch(() => undefined)
-    }
-    const onRevoke = this.host.options.onRevoke
-    if (onRevoke !== undefined) {
-      try {
-        await onRevoke(states.map(toTopicPartition))
-      } catch (error) {
-        this.host.crash(asError(error))
-      }
-    }
-    for (const state of states) fetcher.remove(state)
-    this.host.emit.partitionsRevoked({
-      groupId: this.host.groupId,
-      generation: this.generation,
-      partitions: states.map(toTopicPartition),
-    })
-    this.host.progress.check()
+  revoke(partitions: TopicPartition[]): Promise<void> {
+    const commit =
+      this.host.options.autoCommit && this.member
+        ? (states: readonly PartitionState[]) => this.commitStates(states)
+        : undefined
+    return this.host.ownership.give(partitions, this.generation, commit)
   }
 
   async #assign(assignment: TopicPartition[], generation: number): Promise<void> {
     this.generation = generation
-    const fetcher = this.host.fetcher
-    const added: TopicPartition[] = []
-    const fresh: PartitionState[] = []
-    for (const tp of assignment) {
-      const key = tpKey(tp.topic, tp.partition)
-      if (fetcher.has(key)) continue
-      const source = this.host.source(tp.topic)
-      const core = source?.partition(tp.partition)
-      if (source === undefined || core === undefined) continue
-      const committed = this.host.group.committedOffset(tp.topic, tp.partition)
-      const valid = committed !== undefined && committed >= core.logStartOffset && committed <= core.logEndOffset
-      const start = valid ? committed : this.host.resetPosition(core)
-      const state: PartitionState = {
-        topic: tp.topic,
-        core,
-        key,
-        keyCodec: source.keyCodec,
-        valueCodec: source.valueCodec,
-        position: start,
-        processed: start,
-        committed,
-        interrupted: false,
-        revoked: false,
-        paused: false,
-        attempts: 0,
-        seeks: 0,
-        ready: false,
-        busy: false,
-        drained: undefined,
-        delivering: false,
-        deliveries: 0,
-        watchSeq: -1,
-        strikes: 0,
-        unsubscribe: core.subscribe(this.host.signal.notify),
-      }
-      fetcher.add(state)
-      fresh.push(state)
-      added.push(tp)
-      if (Number.isNaN(start)) {
-        this.host.crash(
-          committed === undefined
-            ? new OffsetOutOfRangeError(
-                tp.topic,
-                tp.partition,
-                -1,
-                `Undefined offset with no reset policy for ${tp.topic}-${tp.partition}: no committed offset and autoOffsetReset is 'none'`,
-              )
-            : new OffsetOutOfRangeError(tp.topic, tp.partition, committed),
-        )
-      }
-    }
-    const onAssign = this.host.options.onAssign
-    if (onAssign !== undefined && added.length > 0) {
-      try {
-        await onAssign(added)
-      } catch (error) {
-        this.host.crash(asError(error))
-      }
-    }
-    for (const state of fetcher.states) state.ready = true
-    const groupId = this.host.groupId
-    this.host.emit.partitionsAssigned({ groupId, generation, partitions: added })
-    this.host.emit.groupJoin({ groupId, memberId: this.memberId, generation, assignment: this.assignment() })
-    this.host.signal.notify()
-    this.host.progress.check()
+    // A member that is closing takes nothing new: it is about to leave, and the group hands its share on.
+    if (this.host.closing()) return
+    const group = this.host.group
+    const ownership = this.host.ownership
+    await ownership.take(assignment, generation, (tp) => group.committedOffset(tp.topic, tp.partition))
+    this.host.emit.groupJoin({
+      groupId: this.host.groupId,
+      memberId: this.memberId,
+      generation,
+      assignment: this.assignment(),
+    })
+    ownership.start()
   }
 
   /**
@@ -339,23 +232,13 @@ export class Membership {
   }
 
   #scheduleAutoCommit(): void {
-    if (!this.host.options.autoCommit) return
-    this.#autoCommitTimer = this.host.clock.setTimeout(
-      () => {
-        this.#autoCommitTimer = undefined
-        if (!this.member) return
-        this.commitStates(this.host.fetcher.states)
-          .catch(() => undefined)
-          .finally(() => {
-            if (this.member && !this.host.closing()) this.#scheduleAutoCommit()
-          })
-      },
-      this.host.options.autoCommitIntervalMs,
-      { unref: true },
+    const options = this.host.options
+    if (!options.autoCommit) return
+    this.#stopAutoCommit = startAutoCommit(
+      this.host.clock,
+      options.autoCommitIntervalMs,
+      () => this.commitStates(this.host.fetcher.states),
+      () => this.member && !this.host.closing(),
     )
   }
-}
-
-export function asError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error))
 }

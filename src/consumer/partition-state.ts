@@ -11,6 +11,8 @@ export interface PartitionState {
   /** The form this member receives the topic's keys and values in. */
   readonly keyCodec: Codec<unknown, unknown>
   readonly valueCodec: Codec<unknown, unknown>
+  /** read_committed: only committed transactional records, and nothing past the last stable offset. */
+  readonly readCommitted: boolean
   /** Next offset to fetch. */
   position: number
   /** Next offset to commit: everything before it was processed. */
@@ -19,6 +21,8 @@ export interface PartitionState {
   /** Set when the batch being delivered must be abandoned (revoked, paused, seeked, stopping). */
   interrupted: boolean
   revoked: boolean
+  /** The revoke in flight on this partition, which a second revoke waits for. */
+  giving?: Promise<void>
   paused: boolean
   /** Failed deliveries in a row at `position`, for the retry schedule. */
   attempts: number
@@ -40,4 +44,11 @@ export interface PartitionState {
 
 export function toTopicPartition(state: PartitionState): TopicPartition {
   return { topic: state.topic, partition: state.core.partition }
+}
+
+/** Where this consumer may read up to: the last stable offset for read_committed, else the log end (-1: gone). */
+export function readableEnd(state: PartitionState): number {
+  const core = state.core
+  if (!core.live) return -1
+  return state.readCommitted ? core.lastStableOffset : core.logEndOffset
 }

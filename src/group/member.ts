@@ -10,7 +10,8 @@ export interface GroupMember {
   readonly memberId: string
   readonly instanceId: string | undefined
   readonly clientId: string
-  readonly assignor: Assignor
+  /** The member's assignors in preference order (Kafka's partition.assignment.strategy); never empty. */
+  readonly assignors: readonly Assignor[]
   /** How long the member may take to revoke (Kafka's rebalance timeout = max.poll.interval.ms). */
   readonly rebalanceTimeoutMs: number
   /** How long the member may go without a heartbeat before it is removed (session.timeout.ms). */

@@ -1,5 +1,6 @@
 import type { Bus } from '../bus/bus'
 import { validateTopicName } from '../bus/topic-name'
+import { describeBrokerConfigs } from './broker-configs'
 import {
   type ClientContext,
   clusterState,
@@ -33,6 +34,7 @@ import {
   toKafkaJSError,
 } from './errors'
 import { Instrumentation } from './instrumentation'
+import { KeepAlive } from './keep-alive'
 import { describeTopicConfigs, parseTopicConfigs, replacementConfig } from './topic-configs'
 import type {
   AclEntry,
@@ -42,6 +44,7 @@ import type {
   AdminEventPayloads,
   AdminEvents,
   AlterConfigResponse,
+  ConfigEntries,
   DeleteAclResponse,
   DeleteGroupsResult,
   DescribeAclResource,
@@ -157,6 +160,7 @@ export class KafkaJSAdmin implements Admin {
   readonly #logger: Logger
   readonly #emitter: Instrumentation<AdminEventPayloads>
   readonly #retry: ResolvedRetry
+  readonly #alive = new KeepAlive()
 
   constructor(ctx: ClientContext, config: AdminConfig) {
     this.#ctx = ctx
@@ -166,11 +170,12 @@ export class KafkaJSAdmin implements Admin {
   }
 
   async connect(): Promise<void> {
-    await this.#ctx.bus()
+    this.#alive.hold(await this.#ctx.bus())
     this.#emitter.emit('admin.connect', null)
   }
 
   async disconnect(): Promise<void> {
+    this.#alive.release()
     this.#emitter.emit('admin.disconnect', null)
   }
 
@@ -479,19 +484,30 @@ export class KafkaJSAdmin implements Admin {
       )
     }
     const bus = await this.#ctx.bus()
+    const brokers = await this.#ctx.brokers()
     const extras = clusterState(bus).extraTopicConfigs
     return {
       throttleTime: 0,
       resources: resources.map(({ type, name, configNames }) => {
-        this.#topicResourceOnly(type, 'describeConfigs')
-        const topic = requireTopic(bus, name)
-        return {
-          errorCode: 0,
-          errorMessage: '',
-          resourceType: type,
-          resourceName: name,
-          configEntries: describeTopicConfigs(topic, extras.get(name), configNames, includeSynonyms),
+        let configEntries: ConfigEntries[]
+        if (type === ConfigResourceTypes.BROKER) {
+          // The one broker is node 0; '' asks for the cluster-wide defaults, as in Kafka.
+          if (name !== '0' && name !== '') throw new KafkaJSBrokerNotFound(`Broker ${name} not found`)
+          configEntries = describeBrokerConfigs(
+            { listener: brokers[0] ?? 'localhost:9092', numPartitions: this.#ctx.numPartitions },
+            configNames,
+            includeSynonyms,
+          )
+        } else {
+          this.#topicResourceOnly(type, 'describeConfigs')
+          configEntries = describeTopicConfigs(
+            requireTopic(bus, name),
+            extras.get(name),
+            configNames,
+            includeSynonyms,
+          )
         }
+        return { errorCode: 0, errorMessage: '', resourceType: type, resourceName: name, configEntries }
       }),
     }
   }
@@ -794,7 +810,7 @@ export class KafkaJSAdmin implements Admin {
   #topicResourceOnly(type: number, method: string): void {
     if (type !== ConfigResourceTypes.TOPIC) {
       throw new KafkaJSNotImplemented(
-        `logbus/kafkajs: ${method} supports topic resources only (there is no broker configuration in process)`,
+        `logbus/kafkajs: ${method} supports topic resources${method === 'describeConfigs' ? ' and the broker' : ''} only`,
       )
     }
   }

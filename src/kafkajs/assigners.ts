@@ -1,4 +1,4 @@
-import type { Assignor } from '../group/assignor'
+import type { Assignor, AssignorInput, Assignment as CoreAssignment } from '../group/assignor'
 import type { TopicPartition } from '../record/log-record'
 import { KafkaJSNonRetriableError } from './errors'
 import type {
@@ -101,7 +101,7 @@ class Reader {
   }
 }
 
-const memberMetadata: ISerializer<MemberMetadata> & {
+const memberMetadataCodec: ISerializer<MemberMetadata> & {
   encode(value: { version: number; topics: string[]; userData?: Buffer }): Buffer
 } = {
   encode({ version, topics, userData = Buffer.alloc(0) }) {
@@ -116,7 +116,7 @@ const memberMetadata: ISerializer<MemberMetadata> & {
   },
 }
 
-const memberAssignment: ISerializer<MemberAssignment> & {
+const memberAssignmentCodec: ISerializer<MemberAssignment> & {
   encode(value: { version: number; assignment: Assignment; userData?: Buffer }): Buffer
 } = {
   encode({ version, assignment, userData = Buffer.alloc(0) }) {
@@ -153,9 +153,9 @@ const memberAssignment: ISerializer<MemberAssignment> & {
  * ```
  */
 export const AssignerProtocol: {
-  MemberMetadata: typeof memberMetadata
-  MemberAssignment: typeof memberAssignment
-} = { MemberMetadata: memberMetadata, MemberAssignment: memberAssignment }
+  MemberMetadata: typeof memberMetadataCodec
+  MemberAssignment: typeof memberAssignmentCodec
+} = { MemberMetadata: memberMetadataCodec, MemberAssignment: memberAssignmentCodec }
 
 /**
  * Partitions by topic, in the order given.
@@ -208,17 +208,18 @@ const roundRobin: PartitionAssigner = ({
     })
     return [...byMember].map(([memberId, tps]) => ({
       memberId,
-      memberAssignment: memberAssignment.encode({ version: 0, assignment: toAssignment(tps) }),
+      memberAssignment: memberAssignmentCodec.encode({ version: 0, assignment: toAssignment(tps) }),
     }))
   },
   protocol({ topics }) {
-    return { name: ROUND_ROBIN_PROTOCOL, metadata: memberMetadata.encode({ version: 0, topics }) }
+    return { name: ROUND_ROBIN_PROTOCOL, metadata: memberMetadataCodec.encode({ version: 0, topics }) }
   },
 })
 
 /**
- * KafkaJS's partition assigners. `roundRobin`, KafkaJS's default, is the one the facade's groups run
- * (as a logbus assignor with the same algorithm); custom assigners are rejected, see `consumer()`.
+ * KafkaJS's partition assigners. `roundRobin` is KafkaJS's default; custom assigners written to
+ * KafkaJS's protocol (`name`, `version`, `protocol({ topics })`, async `assign({ members, topics })`)
+ * run too, alone or in a list of preferences.
  *
  * @example
  * ```ts
@@ -264,31 +265,90 @@ export const kafkaJsRoundRobinAssignor: Assignor = Object.assign(
   { protocol: ROUND_ROBIN_PROTOCOL, rebalance: 'eager' as const },
 )
 
+/** What the facade gives the assigners of one consumer, and learns from them. */
+export interface AssignerContext {
+  readonly groupId: string
+  readonly logger: Logger
+  /** What the assigners see of the cluster (the topics' partitions), once the consumer knows its bus. */
+  readonly cluster: AssignerCluster
+  /** The encoded assignments a leader's assigner returned, by member id, as the group stores them. */
+  assigned(protocol: string, assignments: ReadonlyMap<string, Buffer>): void
+}
+
 /**
- * Maps KafkaJS `partitionAssigners` to the logbus assignor: KafkaJS's round-robin (this module's, or
- * KafkaJS's own) is supported; anything else is rejected, because logbus's coordinator runs assignors
- * synchronously while a KafkaJS assigner's `assign` is asynchronous.
+ * Maps KafkaJS `partitionAssigners` (in preference order) to logbus assignors: each is created once
+ * per consumer, as KafkaJS does, and run through KafkaJS's protocol. The group's coordinator selects
+ * the protocol every member supports (the one most members prefer), then the leader's assigner runs
+ * with each member's `memberMetadata` (what that member's own assigner's `protocol()` returned) and
+ * the leader's topics. As in KafkaJS, a member ignores the topics it does not subscribe to.
  *
  * @example
  * ```ts
- * const assignor = assignorFor(config.partitionAssigners, config.groupId, logger)
+ * const assignors = assignorsFor(config.partitionAssigners, context)
  * ```
  */
-export function assignorFor(
+export function assignorsFor(
   assigners: readonly PartitionAssigner[] | undefined,
-  groupId: string,
-  logger: Logger,
-): Assignor {
-  if (assigners === undefined || assigners.length === 0) return kafkaJsRoundRobinAssignor
-  const cluster: AssignerCluster = { findTopicPartitionMetadata: () => [] }
-  for (const create of assigners) {
-    const name = typeof create === 'function' ? create({ cluster, groupId, logger }).name : String(create)
-    if (name !== ROUND_ROBIN_PROTOCOL) {
-      throw new KafkaJSNonRetriableError(
-        `logbus/kafkajs supports only PartitionAssigners.roundRobin; the custom assigner "${name}" cannot run ` +
-          'because logbus assigns partitions synchronously in its in-process group coordinator',
-      )
+  context: AssignerContext,
+): Assignor[] {
+  if (assigners === undefined || assigners.length === 0) return [kafkaJsRoundRobinAssignor]
+  return assigners.map((create) => {
+    if (create === roundRobin) return kafkaJsRoundRobinAssignor
+    if (typeof create !== 'function') {
+      throw new KafkaJSNonRetriableError(`Invalid partition assigner ${String(create)}: expected a function`)
     }
+    const { groupId, logger, cluster } = context
+    return fromKafkaJS(create({ cluster, groupId, logger }), context)
+  })
+}
+
+/** One KafkaJS assigner instance as a logbus assignor (eager, as every KafkaJS assigner is). */
+function fromKafkaJS(assigner: Assigner, context: AssignerContext): Assignor {
+  if (!assigner || typeof assigner.name !== 'string' || typeof assigner.assign !== 'function') {
+    throw new KafkaJSNonRetriableError('Invalid partition assigner: it needs a name, protocol() and assign()')
   }
-  return kafkaJsRoundRobinAssignor
+  // KafkaJS calls protocol() and assign() as methods: assigners written as classes use `this`.
+  const metadataOf = (topics: string[]): Buffer => assigner.protocol({ topics }).metadata
+  const assign = async ({ members, partitions }: AssignorInput): Promise<CoreAssignment> => {
+    const encoded = await assigner.assign({
+      members: members.map((m) => ({
+        memberId: m.memberId,
+        memberMetadata: m.userData === undefined ? metadataOf(m.topics) : Buffer.from(m.userData),
+      })),
+      topics: members[0]?.topics ?? [],
+    })
+    const stored = new Map<string, Buffer>()
+    const result: CoreAssignment = {}
+    const byId = new Map(members.map((m) => [m.memberId, m]))
+    for (const { memberId, memberAssignment } of encoded ?? []) {
+      const member = byId.get(memberId)
+      if (member === undefined) continue
+      stored.set(memberId, memberAssignment)
+      const assignment =
+        memberAssignment === undefined ? null : memberAssignmentCodec.decode(memberAssignment)
+      const owned: TopicPartition[] = []
+      for (const [topic, list] of Object.entries(assignment?.assignment ?? {})) {
+        // A member ignores what it does not subscribe to (KafkaJS warns and drops it), and a partition
+        // the topic does not have.
+        if (!member.topics.includes(topic)) {
+          context.logger.warn('Consumer group received unsubscribed topics', {
+            groupId: context.groupId,
+            memberId,
+            topic,
+          })
+          continue
+        }
+        const count = partitions[topic] ?? 0
+        for (const partition of list) if (partition < count) owned.push({ topic, partition })
+      }
+      result[memberId] = owned
+    }
+    context.assigned(assigner.name, stored)
+    return result
+  }
+  return Object.assign(assign, {
+    protocol: assigner.name,
+    rebalance: 'eager' as const,
+    subscriptionUserData: ({ topics }: { topics: string[] }) => metadataOf(topics),
+  })
 }

@@ -16,6 +16,8 @@ export interface ClusterState {
   /** Topic configs logbus has no field for (e.g. `compression.type`): accepted, stored, not enforced. */
   readonly extraTopicConfigs: Map<string, Map<string, string>>
   readonly acls: AclEntry[]
+  /** groupId → the encoded assignments its leader's KafkaJS assigner last returned, by member id. */
+  readonly assignments: Map<string, { protocol: string; byMember: ReadonlyMap<string, Buffer> }>
 }
 
 /** A facade consumer as other clients of the bus see it. */
@@ -24,6 +26,8 @@ export interface MemberHandle {
   /** The running core consumer, if the member is running. */
   core(): CoreConsumer | undefined
   subscribedTopics(): string[]
+  /** What the member's own assigner of `protocol` says in its subscription (KafkaJS's `protocol()`). */
+  metadata(protocol: string): Buffer | undefined
 }
 
 const states = new WeakMap<Bus, ClusterState>()
@@ -38,6 +42,7 @@ export function clusterState(bus: Bus): ClusterState {
       producerEpochs: new Map(),
       extraTopicConfigs: new Map(),
       acls: [],
+      assignments: new Map(),
     }
     states.set(bus, state)
   }
@@ -105,13 +110,22 @@ export function partitionMetadata(count: number): PartitionMetadata[] {
   return cached.map((p) => ({ ...p, replicas: [0], isr: [0], offlineReplicas: [] }))
 }
 
-/** KafkaJS's retry defaults. */
-const RETRY_DEFAULTS = { maxRetryTime: 30_000, initialRetryTime: 300, multiplier: 2, retries: 5 }
+/**
+ * KafkaJS's retry defaults (`src/retry/defaults.js`), and the ones it uses when `NODE_ENV` is `test`
+ * at load (`src/retry/defaults.test.js`): test runners set it, so code under test retries as it does
+ * with KafkaJS there.
+ */
+const RETRY_DEFAULTS =
+  process.env.NODE_ENV === 'test'
+    ? { maxRetryTime: 1_000, initialRetryTime: 50, factor: 0.02, multiplier: 1.5, retries: 15 }
+    : { maxRetryTime: 30_000, initialRetryTime: 300, factor: 0.2, multiplier: 2, retries: 5 }
 
 /** Retry options with KafkaJS's defaults applied. */
 export interface ResolvedRetry {
   maxRetryTime: number
   initialRetryTime: number
+  /** Randomisation: each wait is drawn within ± factor of its nominal value. */
+  factor: number
   multiplier: number
   retries: number
   restartOnFailure: ((e: Error) => Promise<boolean>) | undefined
@@ -123,15 +137,56 @@ export function resolveRetry(...layers: Array<RetryOptions | undefined>): Resolv
   return {
     maxRetryTime: merged.maxRetryTime ?? RETRY_DEFAULTS.maxRetryTime,
     initialRetryTime: merged.initialRetryTime ?? RETRY_DEFAULTS.initialRetryTime,
+    factor: merged.factor ?? RETRY_DEFAULTS.factor,
     multiplier: merged.multiplier ?? RETRY_DEFAULTS.multiplier,
     retries: merged.retries ?? RETRY_DEFAULTS.retries,
     restartOnFailure: merged.restartOnFailure,
   }
 }
 
-/** The wait before retry `attempt` (from 0): KafkaJS's schedule without its random jitter. */
-export function retryTime(retry: ResolvedRetry, attempt: number): number {
-  return Math.min(retry.initialRetryTime * retry.multiplier ** attempt, retry.maxRetryTime)
+/** A time within ± `factor` of `time`, rounded up: KafkaJS's randomisation (`randomFromRetryTime`). */
+function randomized(retry: ResolvedRetry, time: number): number {
+  const delta = retry.factor * time
+  return Math.ceil(time - delta + Math.random() * 2 * delta)
+}
+
+/**
+ * The waits of one KafkaJS retrier (`src/retry/index.js`): the first is `initialRetryTime` randomised,
+ * each next one the previous one randomised again, times `multiplier`, at most `maxRetryTime`. With
+ * `factor: 0` the schedule is exact.
+ *
+ * @example
+ * ```ts
+ * const times = new RetryTimes(resolveRetry({ initialRetryTime: 100, factor: 0, multiplier: 1.5 }))
+ * times.current // 100; after times.advance(): 150, then 225
+ * ```
+ */
+export class RetryTimes {
+  readonly #retry: ResolvedRetry
+  /** Failed attempts so far. */
+  count = 0
+  /** The wait before the next attempt. */
+  current: number
+
+  constructor(retry: ResolvedRetry) {
+    this.#retry = retry
+    this.current = randomized(retry, retry.initialRetryTime)
+  }
+
+  advance(): void {
+    this.count++
+    this.current = Math.min(
+      randomized(this.#retry, this.current) * this.#retry.multiplier,
+      this.#retry.maxRetryTime,
+    )
+  }
+
+  /** The wait after `attempts` failures, from a fresh schedule: where KafkaJS restarts a crashed consumer. */
+  static after(retry: ResolvedRetry, attempts: number): number {
+    const times = new RetryTimes(retry)
+    while (times.count < attempts) times.advance()
+    return times.current
+  }
 }
 
 const UNRECOVERABLE = ['RangeError', 'ReferenceError', 'SyntaxError', 'TypeError']
@@ -143,21 +198,23 @@ export function isRetriable(error: Error): boolean {
 }
 
 /**
- * KafkaJS's retrier: runs `fn`, retrying retriable errors on the deterministic schedule; past
+ * KafkaJS's retrier: runs `fn`, retrying retriable errors on KafkaJS's schedule; past
  * `retries`, rejects with KafkaJSNumberOfRetriesExceeded (its cause the last error). A non-retriable
  * error is rethrown at once, as KafkaJS's `bail` does.
  */
 export async function withRetries<T>(retry: ResolvedRetry, fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
+  const times = new RetryTimes(retry)
+  for (;;) {
     try {
       return await fn()
     } catch (caught) {
       const error = caught instanceof Error ? caught : new Error(String(caught))
       if (!isRetriable(error)) throw error
-      const wait = retryTime(retry, attempt)
-      if (attempt >= retry.retries) {
-        throw new KafkaJSNumberOfRetriesExceeded(error, { retryCount: attempt, retryTime: wait })
+      const wait = times.current
+      if (times.count >= retry.retries) {
+        throw new KafkaJSNumberOfRetriesExceeded(error, { retryCount: times.count, retryTime: wait })
       }
+      times.advance()
       await new Promise<void>((resolve) => setTimeout(resolve, wait))
     }
   }

@@ -4,8 +4,9 @@ import { KafkaJSNotImplemented } from './errors'
 import type { CompressionCodec } from './types'
 
 /**
- * Compression codecs, as in KafkaJS. The facade stores records uncompressed; a send still requires
- * the codec to be available (GZIP, or one registered in `CompressionCodecs`), as KafkaJS does.
+ * Compression types, as in KafkaJS. A send with one runs each partition's records through its codec
+ * (GZIP built in, others registered in `CompressionCodecs`), compress then decompress; the records
+ * are stored uncompressed.
  *
  * @example
  * ```ts

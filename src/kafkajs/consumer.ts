@@ -1,11 +1,11 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Bus } from '../bus/bus'
 import type { BatchPayload, Consumer as CoreConsumer } from '../consumer/consumer'
-import type { Assignor } from '../group/assignor'
+import { type Assignor, assignorProtocol } from '../group/assignor'
 import type { ConsumerGroup } from '../group/consumer-group'
 import type { TopicPartition as CoreTopicPartition, LogRecord } from '../record/log-record'
 import type { CommittedOffset } from '../storage/storage'
-import { AssignerProtocol, assignorFor, toAssignment } from './assigners'
+import { AssignerProtocol, assignorsFor, toAssignment } from './assigners'
 import {
   type ClientContext,
   clusterState,
@@ -13,18 +13,22 @@ import {
   findTopic,
   isRetriable,
   type MemberHandle,
+  partitionMetadata,
   type ResolvedRetry,
+  RetryTimes,
   resolveRetry,
-  retryTime,
 } from './cluster'
 import { EARLIEST_OFFSET, LATEST_OFFSET } from './constants'
 import {
+  isRebalancing,
   KafkaJSError,
   KafkaJSNonRetriableError,
   KafkaJSNumberOfRetriesExceeded,
+  protocolError,
   toKafkaJSError,
 } from './errors'
 import { Instrumentation } from './instrumentation'
+import { KeepAlive } from './keep-alive'
 import type {
   Batch,
   Consumer,
@@ -131,6 +135,15 @@ class PauseState {
   }
 }
 
+/** What exists from the moment `run()` is called (KafkaJS creates its ConsumerGroup synchronously). */
+interface GroupSetup {
+  readonly pauses: PauseState
+  /** Bumped by every seek: a batch that sees it change is stale. */
+  readonly seeks: Map<string, number>
+  /** Seeks of partitions not assigned yet (applied when they are, as KafkaJS does at its next fetch). */
+  readonly pendingSeeks: Map<string, { topic: string; partition: number; offset: number }>
+}
+
 /** Everything about one `run()`, until `stop()` (KafkaJS's ConsumerGroup + Runner). */
 interface RunState {
   readonly core: CoreConsumer
@@ -140,6 +153,8 @@ interface RunState {
   readonly autoCommitInterval: number | null
   readonly autoCommitThreshold: number | null
   readonly eachBatchAutoResolve: boolean
+  /** How long after a crash the member rejoins (KafkaJS's last retry time). */
+  readonly restartDelay: number
   readonly eachMessage: EachMessageHandler | null
   readonly eachBatch: EachBatchHandler | null
   running: boolean
@@ -152,7 +167,7 @@ interface RunState {
   /** Next offset to commit of each partition something was resolved on in this generation. */
   readonly resolved: Map<string, { topic: string; partition: number; offset: number }>
   /** Failed deliveries in a row per partition. */
-  readonly attempts: Map<string, number>
+  readonly attempts: Map<string, RetryTimes>
   /** Bumped by every seek: a batch that sees it change is stale. */
   readonly seeks: Map<string, number>
   /** Seeks of partitions not assigned yet (applied when they are, as KafkaJS does at its next fetch). */
@@ -238,8 +253,12 @@ function originalCause(error: Error): Error {
  */
 export function describeGroupOf(bus: Bus, groupId: string): GroupDescription {
   const description = bus.group(groupId).describe()
-  const handles = [...clusterState(bus).members]
+  const state = clusterState(bus)
+  const handles = [...state.members]
+  const stored = state.assignments.get(groupId)
+  const encoded = stored?.protocol === description.protocol ? stored.byMember : undefined
   return {
+    errorCode: 0,
     groupId,
     state: description.state,
     protocol: description.protocol,
@@ -252,8 +271,13 @@ export function describeGroupOf(bus: Bus, groupId: string): GroupDescription {
         memberId: member.memberId,
         clientId: member.clientId,
         clientHost: '/127.0.0.1',
-        memberMetadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics }),
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment }),
+        memberMetadata:
+          handle?.metadata(description.protocol) ??
+          AssignerProtocol.MemberMetadata.encode({ version: 0, topics }),
+        // What the leader's assigner encoded, as Kafka stores it; logbus's own assignors encode nothing.
+        memberAssignment:
+          encoded?.get(member.memberId) ??
+          AssignerProtocol.MemberAssignment.encode({ version: 0, assignment }),
       }
     }),
   }
@@ -271,7 +295,7 @@ export class KafkaJSConsumer implements Consumer {
   readonly #logger: Logger
   readonly #emitter: Instrumentation<ConsumerEventPayloads>
   readonly #retry: ResolvedRetry
-  readonly #assignor: Assignor
+  readonly #assignors: Assignor[]
   readonly #sessionTimeout: number
   readonly #rebalanceTimeout: number
   readonly #heartbeatInterval: number
@@ -280,8 +304,13 @@ export class KafkaJSConsumer implements Consumer {
   /** Subscribed topic → fromBeginning, in subscription order. */
   readonly #subscriptions = new Map<string, boolean>()
   readonly #handle: MemberHandle
+  /** Set synchronously by `run()`, as KafkaJS's consumer group is: seeks and pauses count from then. */
+  #setup: GroupSetup | undefined
   #run: RunState | undefined
   #stopping: Promise<void> | undefined
+  /** The bus, once connected: what the assigners see of the cluster. */
+  #bus: Bus | undefined
+  readonly #alive = new KeepAlive()
 
   constructor(ctx: ClientContext, config: ConsumerConfig) {
     const { groupId } = config ?? ({} as ConsumerConfig)
@@ -291,7 +320,19 @@ export class KafkaJSConsumer implements Consumer {
     this.#logger = ctx.logger.namespace('Consumer')
     this.#emitter = new Instrumentation<ConsumerEventPayloads>(CONSUMER_EVENTS, 'consumer', this.#logger)
     this.#retry = resolveRetry(ctx.retry, config.retry ?? { retries: 5 })
-    this.#assignor = assignorFor(config.partitionAssigners, groupId, this.#logger)
+    this.#assignors = assignorsFor(config.partitionAssigners, {
+      groupId,
+      logger: this.#logger,
+      cluster: {
+        findTopicPartitionMetadata: (topic) => {
+          const found = this.#bus === undefined ? undefined : findTopic(this.#bus, topic)
+          return found === undefined ? [] : partitionMetadata(found.partitionCount)
+        },
+      },
+      assigned: (protocol, byMember) => {
+        if (this.#bus !== undefined) clusterState(this.#bus).assignments.set(groupId, { protocol, byMember })
+      },
+    })
     this.#sessionTimeout = config.sessionTimeout ?? 30_000
     this.#rebalanceTimeout = config.rebalanceTimeout ?? 60_000
     this.#heartbeatInterval = config.heartbeatInterval ?? 3_000
@@ -306,17 +347,23 @@ export class KafkaJSConsumer implements Consumer {
       groupId,
       core: () => this.#run?.core,
       subscribedTopics: () => [...this.#subscriptions.keys()],
+      metadata: (protocol) => {
+        const assignor = this.#assignors.find((a) => assignorProtocol(a) === protocol)
+        const metadata = assignor?.subscriptionUserData?.({ topics: [...this.#subscriptions.keys()] })
+        return metadata === undefined ? undefined : Buffer.from(metadata)
+      },
     }
   }
 
   async connect(): Promise<void> {
-    await this.#ctx.bus()
+    this.#connected(await this.#ctx.bus())
     this.#emitter.emit('consumer.connect', null)
   }
 
   async disconnect(): Promise<void> {
     try {
       await this.stop()
+      this.#alive.release()
       this.#emitter.emit('consumer.disconnect', null)
     } catch (error) {
       const e = toKafkaJSError(error)
@@ -329,7 +376,7 @@ export class KafkaJSConsumer implements Consumer {
   }
 
   async subscribe(subscription: ConsumerSubscribeTopics | ConsumerSubscribeTopic): Promise<void> {
-    if (this.#run !== undefined) {
+    if (this.#setup !== undefined) {
       throw new KafkaJSNonRetriableError('Cannot subscribe to topic while consumer is running')
     }
     const {
@@ -365,7 +412,7 @@ export class KafkaJSConsumer implements Consumer {
   }
 
   async run(config?: ConsumerRunConfig): Promise<void> {
-    if (this.#run !== undefined) {
+    if (this.#setup !== undefined) {
       this.#logger.warn('consumer#run was called, but the consumer is already running', {
         groupId: this.#groupId,
       })
@@ -380,13 +427,23 @@ export class KafkaJSConsumer implements Consumer {
       eachBatch = null,
       eachMessage = null,
     } = config ?? {}
-    const bus = await this.#ctx.bus()
-    if (this.#run !== undefined) return
+    const setup: GroupSetup = { pauses: new PauseState(), seeks: new Map(), pendingSeeks: new Map() }
+    this.#setup = setup
+    let bus: Bus
+    try {
+      bus = await this.#ctx.bus()
+    } catch (error) {
+      if (this.#setup === setup) this.#setup = undefined
+      throw toKafkaJSError(error)
+    }
+    // Stopped meanwhile.
+    if (this.#setup !== setup) return
+    this.#connected(bus)
     const topics = [...this.#subscriptions.keys()]
     const fromBeginning = [...this.#subscriptions.values()]
     const allFromBeginning = fromBeginning.length > 0 && fromBeginning.every(Boolean)
-    // KafkaJS restarts after the last retry's wait (deterministic here: no jitter).
-    const restartDelay = retryTime(this.#retry, this.#retry.retries)
+    // KafkaJS restarts after the wait its last retry would have had.
+    const restartDelay = RetryTimes.after(this.#retry, this.#retry.retries)
     let core: CoreConsumer
     try {
       core = bus.consumer({
@@ -396,7 +453,7 @@ export class KafkaJSConsumer implements Consumer {
         autoCommit,
         autoCommitIntervalMs: Math.max(1, Math.floor(autoCommitInterval ?? 5_000)),
         clientId: this.#ctx.clientId,
-        assignor: this.#assignor,
+        assignor: this.#assignors,
         sessionTimeoutMs: this.#sessionTimeout,
         heartbeatIntervalMs: this.#heartbeatInterval,
         // KafkaJS has no poll timeout: a long batch keeps its member; rebalanceTimeout bounds revokes.
@@ -411,6 +468,7 @@ export class KafkaJSConsumer implements Consumer {
         onRevoke: (partitions) => this.#onRevoke(run, partitions),
       })
     } catch (error) {
+      this.#setup = undefined
       throw toKafkaJSError(error)
     }
     const now = Date.now()
@@ -422,6 +480,7 @@ export class KafkaJSConsumer implements Consumer {
       autoCommitInterval,
       autoCommitThreshold,
       eachBatchAutoResolve,
+      restartDelay,
       eachMessage,
       eachBatch,
       running: true,
@@ -432,9 +491,9 @@ export class KafkaJSConsumer implements Consumer {
       lastHeartbeat: now,
       resolved: new Map(),
       attempts: new Map(),
-      seeks: new Map(),
-      pendingSeeks: new Map(),
-      pauses: new PauseState(),
+      seeks: setup.seeks,
+      pendingSeeks: setup.pendingSeeks,
+      pauses: setup.pauses,
       sleepers: new Set(),
       cleanups: [],
       crashError: undefined,
@@ -451,6 +510,8 @@ export class KafkaJSConsumer implements Consumer {
       const e = toKafkaJSError(error)
       this.#logger.error(`Crash: ${e.name}: ${e.message}`, { groupId: this.#groupId, stack: e.stack })
       this.#run = undefined
+      this.#setup = undefined
+      this.#alive.release()
       await this.#teardown(run)
       this.#emitter.emit('consumer.stop', null)
       this.#emitter.emit('consumer.disconnect', null)
@@ -481,9 +542,10 @@ export class KafkaJSConsumer implements Consumer {
       }
       offsets.push({ topic, partition: Number(partition), offset: value })
     }
+    if (this.#setup === undefined) throw notInitialized()
+    // As KafkaJS's runner: nothing to commit through until the member has joined.
     const run = this.#run
-    if (run === undefined) throw notInitialized()
-    if (!run.running) return
+    if (run === undefined || !run.running) return
     await this.#commit(run, offsets)
   }
 
@@ -496,18 +558,20 @@ export class KafkaJSConsumer implements Consumer {
     if (value < 0 && value !== EARLIEST_OFFSET && value !== LATEST_OFFSET) {
       throw new KafkaJSNonRetriableError('Offset must not be a negative number')
     }
-    const run = this.#run
-    if (run === undefined) throw notInitialized()
+    const setup = this.#setup
+    if (setup === undefined) throw notInitialized()
     const p = Number(partition)
     const key = tpKey(topic, p)
-    run.seeks.set(key, (run.seeks.get(key) ?? 0) + 1)
-    if (run.core.position({ topic, partition: p }) === undefined) {
-      run.pendingSeeks.set(key, { topic, partition: p, offset: value })
+    setup.seeks.set(key, (setup.seeks.get(key) ?? 0) + 1)
+    const run = this.#run
+    if (run === undefined || run.core.position({ topic, partition: p }) === undefined) {
+      // Applied when the partition is assigned, as KafkaJS does at its next fetch.
+      setup.pendingSeeks.set(key, { topic, partition: p, offset: value })
     } else {
-      run.pendingSeeks.delete(key)
+      setup.pendingSeeks.delete(key)
       this.#applySeek(run, topic, p, value)
     }
-    this.#wake(run)
+    if (run !== undefined) this.#wake(run)
   }
 
   async describeGroup(): Promise<GroupDescription> {
@@ -516,21 +580,24 @@ export class KafkaJSConsumer implements Consumer {
 
   pause(topics: Array<{ topic: string; partitions?: number[] }>): void {
     this.#checkTopicPartitions(topics, 'pause')
-    const run = this.#run
-    if (run === undefined) throw notInitialized()
+    const setup = this.#setup
+    if (setup === undefined) throw notInitialized()
     this.#logger.info(`Pausing fetching from ${topics.length} topics`, { topicPartitions: topics })
-    for (const { topic, partitions } of topics) run.pauses.pause(topic, partitions)
+    for (const { topic, partitions } of topics) setup.pauses.pause(topic, partitions)
+    const run = this.#run
+    if (run === undefined) return
     this.#applyPauses(run, run.core.assignment())
     this.#wake(run)
   }
 
   resume(topics: Array<{ topic: string; partitions?: number[] }>): void {
     this.#checkTopicPartitions(topics, 'resume')
-    const run = this.#run
-    if (run === undefined) throw notInitialized()
+    const setup = this.#setup
+    if (setup === undefined) throw notInitialized()
     this.#logger.info(`Resuming fetching from ${topics.length} topics`, { topicPartitions: topics })
-    for (const { topic, partitions } of topics) run.pauses.resume(topic, partitions)
-    this.#applyPauses(run, run.core.assignment())
+    for (const { topic, partitions } of topics) setup.pauses.resume(topic, partitions)
+    const run = this.#run
+    if (run !== undefined) this.#applyPauses(run, run.core.assignment())
   }
 
   paused(): TopicPartitions[] {
@@ -563,7 +630,13 @@ export class KafkaJSConsumer implements Consumer {
     return this.#logger
   }
 
+  #connected(bus: Bus): void {
+    this.#bus = bus
+    this.#alive.hold(bus)
+  }
+
   async #stop(): Promise<void> {
+    this.#setup = undefined
     const run = this.#run
     if (run !== undefined) {
       this.#run = undefined
@@ -609,7 +682,7 @@ export class KafkaJSConsumer implements Consumer {
           groupId: this.#groupId,
           isLeader: leaderId === memberId,
           leaderId,
-          groupProtocol: this.#assignor.protocol ?? 'RoundRobinAssigner',
+          groupProtocol: group.describe().protocol,
           memberId,
           memberAssignment,
         }
@@ -636,13 +709,25 @@ export class KafkaJSConsumer implements Consumer {
         if (restart) {
           run.restarting = true
           run.joinStartedAt = Date.now()
-          this.#logger.error(`Restarting the consumer in ${retryTime(this.#retry, this.#retry.retries)}ms`, {
+          this.#logger.error(`Restarting the consumer in ${run.restartDelay}ms`, {
             groupId: this.#groupId,
           })
         } else if (this.#run === run) {
+          // KafkaJS disconnects a consumer that will not restart: nothing holds the process any more.
           this.#run = undefined
+          this.#setup = undefined
+          this.#alive.release()
           void this.#teardown(run).catch(() => undefined)
         }
+      }),
+      group.on('error', ({ error }) => {
+        // The leader ran the assigner: it says why nobody got partitions this round.
+        if (group.describe().members[0]?.memberId !== core.memberId) return
+        this.#logger.error(`Group assignment failed: ${error.message}`, {
+          groupId: this.#groupId,
+          memberId: core.memberId,
+          stack: error.stack,
+        })
       }),
       group.on('stateChange', ({ state }) => {
         if (state !== 'PreparingRebalance') return
@@ -795,20 +880,36 @@ export class KafkaJSConsumer implements Consumer {
     }
     const started = Date.now()
     this.#emitter.emit('consumer.start_batch_process', info)
+    // What KafkaJS names in "Error when calling …": the message that failed, or the batch's first.
+    const failing = { offset: batch.firstOffset() }
     try {
       await insideHandler.run(this, async () => {
-        if (run.eachMessage !== null) await this.#processEachMessage(run, payload, batch, resolve, seeked)
-        else if (run.eachBatch !== null) await this.#processEachBatch(run, payload, batch, resolve, seeked)
+        if (run.eachMessage !== null) {
+          await this.#processEachMessage(run, payload, batch, resolve, seeked, failing)
+        } else if (run.eachBatch !== null) {
+          await this.#processEachBatch(run, payload, batch, resolve, seeked)
+        }
       })
     } catch (error) {
       if (run.autoCommit) await this.#commitProcessed(run)
-      await this.#failed(run, payload, error, run.eachMessage !== null ? 'eachMessage' : 'eachBatch')
+      await this.#failed(
+        run,
+        payload,
+        error,
+        run.eachMessage !== null ? 'eachMessage' : 'eachBatch',
+        failing.offset,
+      )
       return
     }
     run.attempts.delete(key)
     this.#emitter.emit('consumer.end_batch_process', { ...info, duration: Date.now() - started })
     if (run.autoCommit) await this.#commitProcessed(run)
-    await this.#heartbeat(run)
+    try {
+      await this.#heartbeat(run)
+    } catch (error) {
+      await this.#failed(run, payload, error, 'heartbeat', null)
+      return
+    }
     if (run.running && !payload.isStale() && run.core.position({ topic, partition }) === positionAtStart) {
       // Nothing was resolved: the same records come again at once. Let timers and I/O run in between.
       await new Promise<void>((resolveTick) => setImmediate(resolveTick))
@@ -821,6 +922,7 @@ export class KafkaJSConsumer implements Consumer {
     batch: Batch,
     resolve: (offset: number) => void,
     seeked: () => boolean,
+    failing: { offset: string | null },
   ): Promise<void> {
     const { topic, partition } = batch
     const pause = this.#pauseOf(topic, partition)
@@ -828,6 +930,7 @@ export class KafkaJSConsumer implements Consumer {
     for (let i = 0; i < batch.messages.length; i++) {
       if (!run.running || seeked() || payload.isStale()) break
       const message = batch.messages[i]!
+      failing.offset = message.offset
       await run.eachMessage!({ topic, partition, message, heartbeat, pause })
       resolve(payload.records[i]!.offset)
       await this.#heartbeat(run)
@@ -885,14 +988,29 @@ export class KafkaJSConsumer implements Consumer {
    * records are fetched again after the wait); past `retries`, or for a non-retriable error, the
    * member crashes (the logbus consumer commits what was resolved, leaves, and restarts or not).
    */
-  async #failed(run: RunState, payload: BatchPayload, caught: unknown, handler: string): Promise<void> {
+  async #failed(
+    run: RunState,
+    payload: BatchPayload,
+    caught: unknown,
+    handler: string,
+    offset: string | null,
+  ): Promise<void> {
     const error = caught instanceof Error ? caught : new Error(String(caught))
     const { topic, partition } = payload
+    if (isRebalancing(error)) {
+      // KafkaJS's runner: the member rejoins; what was not resolved goes to the partition's next owner.
+      this.#logger.warn('The group is rebalancing, re-joining', {
+        groupId: this.#groupId,
+        memberId: run.core.memberId,
+        error: error.message,
+      })
+      return
+    }
     if (!(error instanceof KafkaJSError)) {
       this.#logger.error(`Error when calling ${handler}`, {
         topic,
         partition,
-        offset: payload.records[0]?.offset,
+        offset,
         stack: error.stack,
         error,
       })
@@ -900,13 +1018,17 @@ export class KafkaJSConsumer implements Consumer {
     if (!run.running) return
     if (!isRetriable(error)) throw new KafkaJSNonRetriableError(error, { cause: error.cause ?? error })
     const key = tpKey(topic, partition)
-    const attempt = run.attempts.get(key) ?? 0
-    const wait = retryTime(this.#retry, attempt)
-    if (attempt >= this.#retry.retries) {
-      run.attempts.delete(key)
-      throw new KafkaJSNumberOfRetriesExceeded(error, { retryCount: attempt, retryTime: wait })
+    let times = run.attempts.get(key)
+    if (times === undefined) {
+      times = new RetryTimes(this.#retry)
+      run.attempts.set(key, times)
     }
-    run.attempts.set(key, attempt + 1)
+    const wait = times.current
+    if (times.count >= this.#retry.retries) {
+      run.attempts.delete(key)
+      throw new KafkaJSNumberOfRetriesExceeded(error, { retryCount: times.count, retryTime: wait })
+    }
+    times.advance()
     await this.#sleep(run, wait, () => !run.running || payload.isStale())
   }
 
@@ -926,7 +1048,17 @@ export class KafkaJSConsumer implements Consumer {
     })
   }
 
+  /**
+   * KafkaJS's heartbeat. While the group rebalances, it fails with REBALANCE_IN_PROGRESS (after
+   * committing what was resolved, as KafkaJS's runner does), as Kafka answers a member's heartbeat; a
+   * handler that lets the error through gives its unresolved messages up to the partition's next owner.
+   * Otherwise HEARTBEAT is emitted at most every `heartbeatInterval`.
+   */
   async #heartbeat(run: RunState): Promise<void> {
+    if (this.#rebalancePending(run)) {
+      if (run.autoCommit) await this.#commitProcessed(run)
+      throw protocolError('REBALANCE_IN_PROGRESS')
+    }
     const now = Date.now()
     if (now < run.lastHeartbeat + this.#heartbeatInterval || run.core.memberId === '') return
     run.lastHeartbeat = now
@@ -935,6 +1067,12 @@ export class KafkaJSConsumer implements Consumer {
       memberId: run.core.memberId,
       groupGenerationId: run.group.generation,
     })
+  }
+
+  /** The group rebalances and this member, running and joined, has to rejoin. */
+  #rebalancePending(run: RunState): boolean {
+    // Not CompletingRebalance: a member fetches as soon as it has its new assignment (Kafka's SyncGroup).
+    return run.running && run.joinedOnce && !run.restarting && run.group.state === 'PreparingRebalance'
   }
 
   /** KafkaJS's commitOffsetsIfNecessary: commit once `autoCommitInterval` or `autoCommitThreshold` is reached. */

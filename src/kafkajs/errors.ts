@@ -583,6 +583,21 @@ export class KafkaJSAlterPartitionReassignmentsError extends KafkaJSProtocolErro
   }
 }
 
+/**
+ * KafkaJS's test for the errors after which a member rejoins its group rather than retrying.
+ *
+ * @example
+ * ```ts
+ * if (isRebalancing(error)) console.log('rejoining')
+ * ```
+ */
+export function isRebalancing(error: unknown): boolean {
+  const type = (error as { type?: unknown } | null)?.type
+  return (
+    type === 'REBALANCE_IN_PROGRESS' || type === 'NOT_COORDINATOR_FOR_GROUP' || type === 'ILLEGAL_GENERATION'
+  )
+}
+
 /** Kafka's protocol errors the facade raises: code, retriable, and a description. */
 const PROTOCOL_ERRORS = {
   UNKNOWN: [-1, false, 'The broker failed with an unexpected error'],
@@ -595,7 +610,7 @@ const PROTOCOL_ERRORS = {
   ILLEGAL_GENERATION: [22, false, 'The member is from an older generation of the group'],
   INCONSISTENT_GROUP_PROTOCOL: [23, false, "The member's assigner is not the one the group uses"],
   UNKNOWN_MEMBER_ID: [25, false, 'The group does not know this member'],
-  REBALANCE_IN_PROGRESS: [27, false, 'The group is rebalancing; the member must rejoin'],
+  REBALANCE_IN_PROGRESS: [27, false, 'The group is rebalancing, so a rejoin is needed'],
   TOPIC_ALREADY_EXISTS: [36, false, 'A topic with this name already exists'],
   INVALID_PARTITIONS: [37, false, 'The number of partitions is not valid'],
   INVALID_REPLICATION_FACTOR: [38, false, 'The replication factor is not valid'],

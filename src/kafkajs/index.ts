@@ -4,6 +4,7 @@
  * tests) and KafkaJS code runs against an in-process cluster: no broker, no Docker.
  */
 export { AssignerProtocol, PartitionAssigners } from './assigners'
+export { resetClusters } from './clusters'
 export {
   AclOperationTypes,
   AclPermissionTypes,
@@ -51,7 +52,7 @@ export {
   KafkaJSTopicMetadataNotLoaded,
   KafkaJSUnsupportedMagicByteInMessageSet,
 } from './errors'
-export { Kafka } from './kafka'
+export { busOf, Kafka } from './kafka'
 export { logLevel } from './logger'
 export { Partitioners } from './partitioners'
 export type * from './types'

@@ -1,6 +1,7 @@
-import { Bus } from '../bus/bus'
+import type { Bus } from '../bus/bus'
 import { KafkaJSAdmin } from './admin'
 import type { ClientContext } from './cluster'
+import { clusterBus } from './clusters'
 import { KafkaJSConsumer } from './consumer'
 import { KafkaJSNonRetriableError } from './errors'
 import { consoleLogCreator, createLogger, logLevel } from './logger'
@@ -18,9 +19,9 @@ import type {
 
 /**
  * KafkaJS's client, in process: `new Kafka(config)` as with KafkaJS, but producers, consumers and
- * admins talk to a logbus `Bus` instead of brokers. The `brokers` are accepted and ignored. Every
- * client of one `Kafka` shares one bus (a new in-memory bus by default, opened on first use); pass
- * `logbus: { bus }` to share a bus between several `Kafka` instances.
+ * admins talk to a logbus `Bus` instead of brokers. Clients that name the same `brokers` (in any order)
+ * share one in-process cluster, as they would share a real one: an in-memory bus opened on first use
+ * and kept until `resetClusters()`. Pass `logbus: { bus }` to use a bus of your own instead.
  *
  * @example
  * ```ts
@@ -36,7 +37,6 @@ export class Kafka {
   readonly #config: KafkaConfig
   readonly #logger: Logger
   readonly #context: ClientContext
-  #bus: Promise<Bus> | undefined
 
   constructor(config: KafkaConfig) {
     this.#config = config ?? ({ brokers: [] } as KafkaConfig)
@@ -113,8 +113,10 @@ export class Kafka {
 
   /**
    * The logbus bus behind this client (not part of KafkaJS): the one given in `logbus.bus`, or the
-   * in-memory bus this instance opened. Use it to inspect topics and groups in tests, or to mix the
-   * facade with logbus's own API.
+   * in-process cluster of this client's broker list, shared by every client that names the same
+   * brokers (in any order). Use it to inspect topics and groups in tests, or to mix the facade with
+   * logbus's own API. Where the code under test holds a client typed as KafkaJS's, `busOf(kafka)` does
+   * the same without a cast.
    *
    * @example
    * ```ts
@@ -122,9 +124,32 @@ export class Kafka {
    * console.log(bus.topic('orders').partition(0).logEndOffset)
    * ```
    */
-  bus(): Promise<Bus> {
+  async bus(): Promise<Bus> {
     const given = this.#config.logbus?.bus
-    this.#bus ??= given === undefined ? Bus.open() : Promise.resolve(given)
-    return this.#bus
+    if (given !== undefined) return given
+    return clusterBus(await this.#context.brokers())
   }
+}
+
+/**
+ * The logbus bus behind a facade client, for code that holds it typed as KafkaJS's `Kafka` (with
+ * `kafkajs` swapped for `logbus/kafkajs` in tests). Throws for anything else, such as a real KafkaJS
+ * client.
+ *
+ * @example
+ * ```ts
+ * import { kafka } from '../src/kafka' // `new Kafka(…)` from 'kafkajs', swapped in this test
+ * const bus = await busOf(kafka)
+ * expect(bus.listTopics()).toContain('orders')
+ * ```
+ */
+export function busOf(kafka: object): Promise<Bus> {
+  if (!(kafka instanceof Kafka)) {
+    return Promise.reject(
+      new KafkaJSNonRetriableError(
+        'busOf() takes a client created by logbus/kafkajs: is kafkajs swapped for logbus/kafkajs here?',
+      ),
+    )
+  }
+  return kafka.bus()
 }

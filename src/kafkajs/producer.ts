@@ -19,9 +19,10 @@ import {
   resolveRetry,
   withRetries,
 } from './cluster'
-import { CompressionCodecs, CompressionTypes } from './constants'
+import { codecOf, compressThrough } from './compression'
 import { KafkaJSError, KafkaJSNonRetriableError, protocolError, toKafkaJSError } from './errors'
 import { Instrumentation } from './instrumentation'
+import { KeepAlive } from './keep-alive'
 import { Partitioners } from './partitioners'
 import type {
   Logger,
@@ -95,14 +96,10 @@ function checkBatch(topicMessages: TopicMessages[], idempotent: boolean, acks: n
   }
 }
 
-/** A codec must be available for the compression asked for, as in KafkaJS (nothing is compressed). */
-function checkCompression(compression: number | undefined): void {
-  if (compression === undefined || compression === CompressionTypes.None) return
-  const codec = CompressionCodecs[compression as keyof typeof CompressionCodecs] as
-    | (() => unknown)
-    | undefined
-  if (codec === undefined) throw new KafkaJSNonRetriableError(`Unsupported compression type ${compression}`)
-  codec()
+/** A single-topic `send` as the batch it is. */
+function asBatch(record: ProducerRecord): ProducerBatch {
+  const { acks, timeout, compression, topic, messages } = record ?? ({} as ProducerRecord)
+  return { acks, timeout, compression, topicMessages: [{ topic, messages }] }
 }
 
 /** Merges the entries of the same topic, keeping the first occurrence's place. */
@@ -158,6 +155,7 @@ export class KafkaJSProducer implements Producer {
   #connection: { bus: Bus; core: CoreProducer } | undefined
   #epoch: number | undefined
   #transaction: KafkaJSTransaction | undefined
+  readonly #alive = new KeepAlive()
 
   constructor(ctx: ClientContext, config: ProducerConfig) {
     this.#ctx = ctx
@@ -185,6 +183,7 @@ export class KafkaJSProducer implements Producer {
     const bus = await this.#ctx.bus()
     this.#connection ??= { bus, core: bus.producer() }
     this.#status = 'connected'
+    this.#alive.hold(bus)
     this.#emitter.emit('producer.connect', null)
   }
 
@@ -197,6 +196,7 @@ export class KafkaJSProducer implements Producer {
       await connection?.core.close()
     } finally {
       this.#status = 'disconnected'
+      this.#alive.release()
     }
     this.#emitter.emit('producer.disconnect', null)
   }
@@ -217,15 +217,19 @@ export class KafkaJSProducer implements Producer {
   }
 
   send(record: ProducerRecord): Promise<RecordMetadata[]> {
-    const { acks, timeout, compression, topic, messages } = record ?? ({} as ProducerRecord)
-    return this.sendBatch({ acks, timeout, compression, topicMessages: [{ topic, messages }] })
+    // Not through sendBatch: instrumentation that wraps both (OpenTelemetry, spies) must count a send once.
+    return this.#sendBatch(asBatch(record))
   }
 
-  async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+  sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    return this.#sendBatch(batch)
+  }
+
+  async #sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
     const { acks = -1, compression, topicMessages = [] } = batch ?? {}
     checkBatch(topicMessages, this.#idempotent, acks)
     this.#connected()
-    checkCompression(compression)
+    const codec = codecOf(compression)
     const merged = mergeByTopic(topicMessages)
     const written = new Map<string, RecordMetadata[]>()
     await withRetries(this.#retry, async () => {
@@ -234,6 +238,7 @@ export class KafkaJSProducer implements Producer {
         bus,
         merged.filter(({ topic }) => !written.has(topic)),
       )
+      if (codec !== undefined) await compressThrough(codec, bus, plans)
       // Every topic is resolved and every message validated before anything is written.
       const results = await Promise.allSettled(plans.map((plan) => this.#write(core, plan)))
       let failure: unknown
@@ -384,18 +389,22 @@ class KafkaJSTransaction implements Transaction {
   }
 
   send(record: ProducerRecord): Promise<RecordMetadata[]> {
-    const { acks, timeout, compression, topic, messages } = record ?? ({} as ProducerRecord)
-    return this.sendBatch({ acks, timeout, compression, topicMessages: [{ topic, messages }] })
+    return this.#sendBatch(asBatch(record))
   }
 
-  async sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+  sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    return this.#sendBatch(batch)
+  }
+
+  async #sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
     this.#guard()
     const { acks = -1, compression, topicMessages = [] } = batch ?? {}
     checkBatch(topicMessages, true, acks)
     const { bus } = this.#producer.connection()
     this.#checkAlive(bus)
-    checkCompression(compression)
+    const codec = codecOf(compression)
     const plans = await this.#producer.plan(bus, mergeByTopic(topicMessages))
+    if (codec !== undefined) await compressThrough(codec, bus, plans)
     this.#plans.push(...plans)
     // The records are written at commit: their offsets are not known yet ('-1').
     return plans.flatMap(({ topic, messages }) =>

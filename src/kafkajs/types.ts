@@ -28,8 +28,10 @@ import type { logLevel } from './logger'
 export type BrokersFunction = () => string[] | Promise<string[]>
 
 /**
- * KafkaJS's retry options. The facade's retries are deterministic: no random jitter (`factor` is
- * accepted and ignored), attempt `n` waits `min(initialRetryTime * multiplier^n, maxRetryTime)`.
+ * KafkaJS's retry options, with KafkaJS's schedule: the first wait is `initialRetryTime`, each next one
+ * the previous one times `multiplier` (fractional allowed), at most `maxRetryTime`, every wait drawn
+ * within ± `factor` of that (default 0.2; pass `factor: 0` for an exact schedule). The defaults are
+ * KafkaJS's, including its test defaults when `NODE_ENV` is `test`.
  *
  * @example
  * ```ts
@@ -56,9 +58,9 @@ export interface RetryOptions {
  */
 export interface LogbusOptions {
   /**
-   * The in-process cluster this client talks to. Clients of the same `Kafka` instance always share
-   * one; give the same bus to several `Kafka` instances to let them see each other's topics and groups.
-   * Default: a new in-memory bus for each `Kafka` instance, opened on first use.
+   * The in-process cluster this client talks to, instead of the one its `brokers` name. Default: the
+   * in-memory cluster shared by every client that names the same brokers, opened on first use and
+   * kept until `resetClusters()`.
    */
   bus?: Bus
   /** Partitions of an auto-created topic (the broker's `num.partitions`). Default 1, Kafka's default. */
@@ -66,8 +68,9 @@ export interface LogbusOptions {
 }
 
 /**
- * KafkaJS's client config. `brokers`, `ssl`, `sasl`, timeouts and `socketFactory` are accepted and
- * ignored: there is no network. `clientId`, `retry`, `logLevel` and `logCreator` are honoured.
+ * KafkaJS's client config. `brokers` names the in-process cluster (clients that name the same
+ * brokers share one); `ssl`, `sasl`, timeouts and `socketFactory` are accepted and ignored: there is
+ * no network. `clientId`, `retry`, `logLevel` and `logCreator` are honoured.
  *
  * @example
  * ```ts
@@ -756,34 +759,54 @@ export interface ConsumerConfig {
 }
 
 /**
- * Header values as a consumer receives them: Buffers, an array of them for a repeated key.
+ * A message of a legacy message set (magic 0 or 1), as KafkaJS types it: it has a `size` and no
+ * headers. logbus stores RecordBatch v2 only, so the facade never delivers one; the type is here so
+ * that code written for KafkaJS's `KafkaMessage` union compiles unchanged.
  *
  * @example
  * ```ts
- * const traceId = message.headers['trace-id']?.toString()
+ * const legacy = (message: KafkaMessage): message is MessageSetEntry => message.size !== undefined
  * ```
  */
-export interface KafkaMessageHeaders {
-  [key: string]: Buffer | Buffer[] | undefined
+export interface MessageSetEntry {
+  key: Buffer | null
+  value: Buffer | null
+  timestamp: string
+  attributes: number
+  offset: string
+  size: number
+  headers?: never
 }
 
 /**
- * A consumed message: offset and timestamp are strings, key and value Buffers or null.
+ * A message of a RecordBatch: what the facade delivers. Header values are Buffers (an array when the
+ * producer repeated the key); typed as KafkaJS types them.
+ *
+ * @example
+ * ```ts
+ * const traceId = (message: RecordBatchEntry) => message.headers['trace-id']?.toString()
+ * ```
+ */
+export interface RecordBatchEntry {
+  key: Buffer | null
+  value: Buffer | null
+  timestamp: string
+  attributes: number
+  offset: string
+  headers: IHeaders
+  size?: never
+}
+
+/**
+ * A consumed message, KafkaJS's union: offset and timestamp are strings, key and value Buffers or
+ * null. The facade always delivers a {@link RecordBatchEntry} (with headers).
  *
  * @example
  * ```ts
  * const handle = (message: KafkaMessage) => JSON.parse(message.value!.toString())
  * ```
  */
-export interface KafkaMessage {
-  key: Buffer | null
-  value: Buffer | null
-  timestamp: string
-  attributes: number
-  offset: string
-  headers: KafkaMessageHeaders
-  size?: never
-}
+export type KafkaMessage = MessageSetEntry | RecordBatchEntry
 
 /**
  * A fetched batch of one partition.
@@ -1025,6 +1048,8 @@ export type ConsumerGroupState =
  * ```
  */
 export type GroupDescription = {
+  /** Kafka's error code for the group: always 0 here (KafkaJS's own type omits it; its value has it). */
+  errorCode: number
   groupId: string
   members: MemberDescription[]
   protocol: string

@@ -2,16 +2,7 @@ import type { Codec } from '../record/codec'
 import { EMPTY_HEADERS, type RecordHeaders } from '../record/log-record'
 import { RecordBatch } from '../record/record-batch'
 import type { PartitionCore } from '../topic/partition-core'
-
-/** One checked message, in its topic's form: what a batch takes. */
-export interface StagedRecord {
-  partition: number
-  key: unknown
-  value: unknown
-  headers: RecordHeaders
-  timestamp: number
-  size: number
-}
+import type { Staging } from './stage'
 
 /**
  * The open batch of one partition: columns that grow as sends arrive, appended as one RecordBatch.
@@ -20,7 +11,7 @@ export interface StagedRecord {
 export class BatchBuilder {
   readonly keys: unknown[] = []
   readonly values: unknown[] = []
-  headers: RecordHeaders[] | null = null
+  headers: Array<RecordHeaders | undefined> | null = null
   timestamps: number[] | null = null
   firstTimestamp = 0
   maxTimestamp = -1
@@ -28,6 +19,8 @@ export class BatchBuilder {
   count = 0
   /** Set once the batch is stored. */
   baseOffset = -1
+  /** The producer's number of the last send that waits for this batch. */
+  countedBy = 0
   readonly done: Promise<void>
   #resolve!: () => void
   #reject!: (error: unknown) => void
@@ -38,6 +31,8 @@ export class BatchBuilder {
     readonly core: PartitionCore,
     readonly keyCodec: Codec<unknown, unknown>,
     readonly valueCodec: Codec<unknown, unknown>,
+    /** The transactional producer's identity, when it has one. */
+    readonly identity: { producerId: number; epoch: number } | undefined,
   ) {
     this.done = new Promise<void>((resolve, reject) => {
       this.#resolve = resolve
@@ -45,16 +40,19 @@ export class BatchBuilder {
     })
   }
 
-  /** Adds a record; returns its index in the batch. */
-  push(record: StagedRecord): number {
+  /** Adds record `i` of `staging`; returns its index in the batch. */
+  push(staging: Staging, i: number): number {
     const index = this.count++
-    this.keys.push(record.key)
-    this.values.push(record.value)
-    if (record.headers !== EMPTY_HEADERS || this.headers !== null) {
-      if (this.headers === null) this.headers = new Array<RecordHeaders>(index).fill(EMPTY_HEADERS)
-      this.headers.push(record.headers)
+    this.keys.push(staging.keys[i])
+    this.values.push(staging.values[i])
+    const headers = staging.headers[i]!
+    if (headers !== EMPTY_HEADERS) {
+      this.headers ??= new Array<RecordHeaders | undefined>(index)
+      this.headers[index] = headers
+    } else if (this.headers !== null) {
+      this.headers[index] = undefined
     }
-    const timestamp = record.timestamp
+    const timestamp = staging.timestamps[i]!
     if (index === 0) {
       this.firstTimestamp = timestamp
     } else if (timestamp !== this.firstTimestamp || this.timestamps !== null) {
@@ -62,25 +60,39 @@ export class BatchBuilder {
       this.timestamps.push(timestamp)
     }
     if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp
-    this.bytes += record.size
+    this.bytes += staging.sizes[i]!
     return index
   }
 
-  toBatch(): RecordBatch {
+  /** The batch to append; `baseSequence` is the producer's sequence for this partition (idempotence). */
+  toBatch(baseSequence: number): RecordBatch {
     const columns = {
-      keyCodec: this.keyCodec,
-      valueCodec: this.valueCodec,
       keys: this.keys,
       values: this.values,
       headers: this.headers,
       timestamps: this.timestamps,
+      offsetDeltas: null,
+      start: 0,
     }
-    return RecordBatch.fromColumns(columns, {
+    return RecordBatch.fromColumns(this, columns, {
       count: this.count,
       firstTimestamp: this.firstTimestamp,
       maxTimestamp: this.maxTimestamp,
       sizeBytes: this.bytes,
+      ...(this.identity === undefined
+        ? {}
+        : {
+            producerId: this.identity.producerId,
+            producerEpoch: this.identity.epoch,
+            baseSequence,
+            transactional: true,
+          }),
     })
+  }
+
+  /** The timestamp of the record at `index`. */
+  timestampAt(index: number): number {
+    return this.timestamps === null ? this.firstTimestamp : this.timestamps[index]!
   }
 
   stored(baseOffset: number): void {

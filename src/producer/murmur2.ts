@@ -54,29 +54,41 @@ const encoder = new TextEncoder()
  */
 export function murmur2String(key: string): number {
   const length = key.length
-  for (let i = 0; i < length; i++) {
-    if (key.charCodeAt(i) >= 0x80) return murmur2(utf8Scratch(key))
-  }
+  // Hashed straight from the char codes, which are the UTF-8 bytes when every one is below 0x80; the
+  // codes are OR-ed together on the way, and a string that was not all ASCII is hashed again as UTF-8.
+  let seen = 0
   let h = SEED ^ length
   const tail = length & ~3
   for (let i = 0; i < tail; i += 4) {
-    let k =
-      key.charCodeAt(i) |
-      (key.charCodeAt(i + 1) << 8) |
-      (key.charCodeAt(i + 2) << 16) |
-      (key.charCodeAt(i + 3) << 24)
+    const c0 = key.charCodeAt(i)
+    const c1 = key.charCodeAt(i + 1)
+    const c2 = key.charCodeAt(i + 2)
+    const c3 = key.charCodeAt(i + 3)
+    seen |= c0 | c1 | c2 | c3
+    let k = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24)
     k = Math.imul(k, M)
     k ^= k >>> R
     k = Math.imul(k, M)
     h = Math.imul(h, M) ^ k
   }
   const rest = length & 3
-  if (rest === 3) h ^= key.charCodeAt(tail + 2) << 16
-  if (rest >= 2) h ^= key.charCodeAt(tail + 1) << 8
+  if (rest === 3) {
+    const c = key.charCodeAt(tail + 2)
+    seen |= c
+    h ^= c << 16
+  }
+  if (rest >= 2) {
+    const c = key.charCodeAt(tail + 1)
+    seen |= c
+    h ^= c << 8
+  }
   if (rest >= 1) {
-    h ^= key.charCodeAt(tail)
+    const c = key.charCodeAt(tail)
+    seen |= c
+    h ^= c
     h = Math.imul(h, M)
   }
+  if (seen >= 0x80) return murmur2(utf8Scratch(key))
   return finish(h)
 }
 

@@ -22,6 +22,13 @@ export interface ProducerOptions {
   maxBlockMs?: number
   /** `'default'` (Kafka's: murmur2 of the key, round-robin without a key), `'round-robin'`, or a function. */
   partitioner?: 'default' | 'round-robin' | Partitioner
+  /**
+   * Makes the producer transactional (Kafka's transactional.id): it writes only inside
+   * `producer.transaction()`, and a newer producer with the same id fences this one.
+   */
+  transactionalId?: string
+  /** How long a transaction may stay open before the bus aborts it (Kafka's transaction.timeout.ms). Default 60000. */
+  transactionTimeoutMs?: number
 }
 
 export const producerOptionsSchema = z.strictObject({
@@ -42,6 +49,8 @@ export const producerOptionsSchema = z.strictObject({
       ),
     ])
     .default('default'),
+  transactionalId: z.string().min(1, 'must be a non-empty string').optional(),
+  transactionTimeoutMs: z.number().int().min(1).default(60_000),
 })
 
 export type ResolvedProducerOptions = z.output<typeof producerOptionsSchema>

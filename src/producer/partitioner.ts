@@ -1,6 +1,10 @@
 import { InvalidRecordError } from '../errors'
 import { describeType } from '../record/codec'
+import type { Topic } from '../topic/topic'
 import { murmur2, murmur2String } from './murmur2'
+import type { PartitionChooser } from './stage'
+
+type AnyTopic = Topic<unknown, unknown, unknown, unknown>
 
 /**
  * What a partitioner sees for one record. `partitionCount` is the topic's current number of partitions
@@ -101,7 +105,9 @@ export function defaultPartitioner(): Partitioner {
 
 function keyBytes(key: unknown): Uint8Array | string {
   if (typeof key === 'string' || key instanceof Uint8Array) return key
-  throw new InvalidRecordError(`The default partitioner hashes string or Buffer keys, got ${describeType(key)}`)
+  throw new InvalidRecordError(
+    `The default partitioner hashes string or Buffer keys, got ${describeType(key)}`,
+  )
 }
 
 /**
@@ -116,4 +122,39 @@ function keyBytes(key: unknown): Uint8Array | string {
 export function roundRobinPartitioner(): Partitioner {
   const next = roundRobinCounter()
   return ({ topic, partitionCount }) => next(topic, partitionCount)
+}
+
+/**
+ * The partition chooser of a producer's `partitioner` option: a user's function (its answer checked),
+ * round-robin, or Kafka's default — murmur2 of the key as the topic holds it (a string's UTF-8 bytes,
+ * a Buffer, or the bytes the key codec makes), round-robin without a key. `nextCount(topic)` is the
+ * producer's round-robin count for a topic.
+ */
+export function partitionChooser(
+  option: 'default' | 'round-robin' | Partitioner,
+  nextCount: (topic: AnyTopic) => number,
+): PartitionChooser {
+  if (typeof option === 'function') {
+    return (topic, key, value) => {
+      const partitionCount = topic.entry.partitions.length
+      const partition = option({ topic: topic.name, partitionCount, key, value })
+      if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
+        throw new InvalidRecordError(
+          `The partitioner returned ${String(partition)} for topic "${topic.name}" with ${partitionCount} partitions`,
+        )
+      }
+      return partition
+    }
+  }
+  const roundRobin = (topic: AnyTopic): number => nextCount(topic) % topic.entry.partitions.length
+  if (option === 'round-robin') return roundRobin
+  return (topic, key) => {
+    if (key === null) return roundRobin(topic)
+    const count = topic.entry.partitions.length
+    if (typeof key === 'string') return toPositive(murmur2String(key)) % count
+    if (key instanceof Uint8Array) return toPositive(murmur2(key)) % count
+    // A typed key that is neither: Kafka hashes the serialised key, and so does logbus.
+    const bytes = topic.keyCodec.encode(key)
+    return toPositive(typeof bytes === 'string' ? murmur2String(bytes) : murmur2(bytes)) % count
+  }
 }

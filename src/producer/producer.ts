@@ -1,16 +1,18 @@
-import { ClosedError, InvalidRecordError } from '../errors'
+import { ClosedError, InvalidRecordError, InvalidTransactionStateError } from '../errors'
 import { TypedEmitter } from '../events/typed-emitter'
 import type { Message, RecordMetadata } from '../record/message'
-import type { TopicNamed } from '../topic/topic-options'
+import type { CommittedOffset } from '../storage/storage'
+import type { PartitionCore } from '../topic/partition-core'
 import { Topic } from '../topic/topic'
+import type { TopicNamed } from '../topic/topic-options'
 import type { Clock, ClockTimer } from '../util/clock'
 import { parseOptions } from '../util/options'
 import { SendBuffer } from './backpressure'
-import { BatchBuilder, type StagedRecord } from './batch-builder'
+import { BatchBuilder } from './batch-builder'
 import { type ProducerOptions, producerOptionsSchema, type ResolvedProducerOptions } from './options'
-import { murmur2, murmur2String } from './murmur2'
-import { toPositive } from './partitioner'
-import { type PartitionChooser, stageMessage } from './stage'
+import { partitionChooser } from './partitioner'
+import { type PartitionChooser, Staging, stageMessage } from './stage'
+import { Transaction, type TransactionHandle, type TransactionHost } from './transaction'
 
 type AnyTopic = Topic<unknown, unknown, unknown, unknown>
 
@@ -19,7 +21,31 @@ export interface ProducerHost {
   readonly clock: Clock
   /** A topic's declared view by name: UnknownTopicError, or a promise when the bus creates it on demand. */
   topic(name: string): AnyTopic | Promise<AnyTopic>
+  /** The bus's transaction coordinator (transactional producers only). */
+  readonly transactions: TransactionCoordinatorLike
   producerClosed(producer: object): void
+}
+
+/** What a transactional producer asks of the transaction coordinator. */
+export interface TransactionCoordinatorLike {
+  initProducer(transactionalId: string, timeoutMs: number): Promise<{ producerId: number; epoch: number }>
+  check(transactionalId: string, identity: { producerId: number; epoch: number }): void
+  addPartition(
+    transactionalId: string,
+    identity: { producerId: number; epoch: number },
+    partition: PartitionCore,
+  ): void
+  addOffsets(
+    transactionalId: string,
+    identity: { producerId: number; epoch: number },
+    groupId: string,
+    offsets: CommittedOffset[],
+  ): void
+  end(
+    transactionalId: string,
+    identity: { producerId: number; epoch: number },
+    commit: boolean,
+  ): Promise<void>
 }
 
 /**
@@ -44,9 +70,8 @@ export interface ProducerEvents {
  * const message: MessageFor<{ orders: { value: Codec<Order> } }, 'orders'> = { key: 'o1', value: order }
  * ```
  */
-export type MessageFor<D, N extends string> = TopicNamed<D, N> extends Topic<infer _K, infer _V, infer KIn, infer VIn>
-  ? Message<KIn, VIn>
-  : never
+export type MessageFor<D, N extends string> =
+  TopicNamed<D, N> extends Topic<infer _K, infer _V, infer KIn, infer VIn> ? Message<KIn, VIn> : never
 
 /**
  * One topic's part of `sendBatch`.
@@ -96,10 +121,23 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
   #openList: BatchBuilder[] = []
   readonly #inFlight = new Set<BatchBuilder>()
   readonly #buffer: SendBuffer
+  /** Counts array sends, to tell which batches the one being enqueued already waits for. */
+  #sends = 0
+  /** Where a send is checked before any of it is enqueued; reused by every send. */
+  readonly #staging = new Staging()
   #drainScheduled = false
   #microtaskDrains = 0
   #lingerTimer: ClockTimer | undefined
   #closing: Promise<void> | undefined
+  /** A transactional producer's id and epoch, from its first transaction on. */
+  #identity: { producerId: number; epoch: number } | undefined
+  #transaction: Transaction<D> | undefined
+  /** The partitions the open transaction has written to, and its sends. */
+  readonly #enlisted = new Set<PartitionCore>()
+  #transactionSends: Promise<unknown>[] = []
+  /** Kafka's idempotent sequence, per partition, of the current producer epoch. */
+  readonly #sequences = new Map<PartitionCore, number>()
+  readonly #transactionHost: TransactionHost
   /** One clock read serves every send of a tick. */
   #now = -1
   readonly #forgetNow = (): void => {
@@ -112,7 +150,65 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     this.#host = host
     this.#options = parseOptions(producerOptionsSchema, options, 'producer')
     this.#buffer = new SendBuffer(host.clock, this.#options.bufferBytes, this.#options.maxBlockMs)
-    this.#choosePartition = this.#makeChooser()
+    this.#choosePartition = partitionChooser(
+      this.#options.partitioner,
+      (topic) => this.#lane(topic).roundRobin++,
+    )
+    this.#transactionHost = {
+      send: (transaction, topic, input) => this.#transactional(transaction, this.#sendChecked(topic, input)),
+      sendBatch: (transaction, entries) => this.#transactional(transaction, this.#sendBatch(entries)),
+      sendOffsets: (groupId, offsets) =>
+        this.#host.transactions.addOffsets(this.#options.transactionalId!, this.#identity!, groupId, offsets),
+      settle: async (transaction) => {
+        await this.flush()
+        await Promise.allSettled(this.#transactionSends)
+        if (transaction.failure !== undefined) throw transaction.failure
+      },
+      end: async (transaction, commit) => {
+        try {
+          await this.#host.transactions.end(this.#options.transactionalId!, this.#identity!, commit)
+        } finally {
+          if (this.#transaction === (transaction as unknown)) {
+            this.#enlisted.clear()
+            this.#transactionSends = []
+          }
+        }
+      },
+    }
+  }
+
+  /**
+   * Begins a transaction (transactional producers only, `bus.producer({ transactionalId })`). The
+   * first one also takes the transactional id over: a transaction an older producer left open is
+   * aborted and that producer is fenced (ProducerFencedError from then on). One transaction at a time.
+   *
+   * @example
+   * ```ts
+   * const tx = await bus.producer({ transactionalId: 'etl-1' }).transaction()
+   * await tx.send('out', { value: 'x' })
+   * await tx.commit()
+   * ```
+   */
+  async transaction(): Promise<Transaction<D>> {
+    if (this.#closing !== undefined) throw new ClosedError('Producer')
+    const transactionalId = this.#options.transactionalId
+    if (transactionalId === undefined) {
+      throw new InvalidTransactionStateError('This producer is not transactional: give it a transactionalId')
+    }
+    if (this.#transaction?.isActive()) {
+      throw new InvalidTransactionStateError(
+        'A transaction is already open on this producer: commit or abort it first',
+      )
+    }
+    const coordinator = this.#host.transactions
+    if (this.#identity === undefined) {
+      this.#identity = await coordinator.initProducer(transactionalId, this.#options.transactionTimeoutMs)
+      this.#sequences.clear()
+    } else {
+      coordinator.check(transactionalId, this.#identity)
+    }
+    this.#transaction = new Transaction<D>(this.#transactionHost)
+    return this.#transaction
   }
 
   /**
@@ -134,6 +230,14 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
   send<N extends string>(topic: N, message: MessageFor<D, N>): Promise<RecordMetadata>
   send<N extends string>(topic: N, messages: readonly MessageFor<D, N>[]): Promise<RecordMetadata[]>
   send(
+    topicOrName: string | AnyTopic,
+    input: Message<unknown, unknown> | readonly Message<unknown, unknown>[],
+  ): Promise<RecordMetadata | RecordMetadata[]> {
+    if (this.#options.transactionalId !== undefined) return Promise.reject(outsideTransaction())
+    return this.#sendChecked(topicOrName, input)
+  }
+
+  #sendChecked(
     topicOrName: string | AnyTopic,
     input: Message<unknown, unknown> | readonly Message<unknown, unknown>[],
   ): Promise<RecordMetadata | RecordMetadata[]> {
@@ -161,9 +265,15 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
    * ])
    * ```
    */
-  async sendBatch(entries: readonly TopicMessages[]): Promise<RecordMetadata[][]> {
+  sendBatch(entries: readonly TopicMessages[]): Promise<RecordMetadata[][]> {
+    if (this.#options.transactionalId !== undefined) return Promise.reject(outsideTransaction())
+    return this.#sendBatch(entries)
+  }
+
+  async #sendBatch(entries: readonly TopicMessages[]): Promise<RecordMetadata[][]> {
     if (this.#closing !== undefined) throw new ClosedError('Producer')
-    if (!Array.isArray(entries)) throw new InvalidRecordError('sendBatch takes an array of { topic, messages }')
+    if (!Array.isArray(entries))
+      throw new InvalidRecordError('sendBatch takes an array of { topic, messages }')
     const topics: AnyTopic[] = []
     for (const entry of entries) {
       if (entry === null || typeof entry !== 'object' || !Array.isArray(entry.messages)) {
@@ -172,11 +282,21 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
       topics.push(await this.#resolve(entry.topic))
     }
     const now = this.#clockNow()
-    const staged = entries.map((entry, i) => this.#stageAll(topics[i]!, entry.messages, now))
+    const staged = entries.map((entry, i) => {
+      this.#staging.reset()
+      this.#stageAll(topics[i]!, entry.messages, now)
+      return this.#staging.detach()
+    })
     const total = staged.reduce((sum, s) => sum + s.bytes, 0)
     const wait = this.#buffer.reserve(topics[0]?.name ?? '', total)
     if (wait !== undefined) await wait
-    const sends = staged.map((s, i) => this.#enqueueAll(topics[i]!, s.records))
+    try {
+      for (const [i, s] of staged.entries()) this.#enlist(topics[i]!, s)
+    } catch (error) {
+      this.#buffer.release(total)
+      throw error
+    }
+    const sends = staged.map((s, i) => this.#enqueueAll(topics[i]!, s))
     return Promise.all(sends)
   }
 
@@ -247,7 +367,8 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     if (topicOrName.entry.partitions[0]?.live !== false) return topicOrName
     // The view's topic was deleted: the name decides, as for a Kafka client, with the view's codecs.
     const current = this.#host.topic(topicOrName.name)
-    const rebind = (topic: AnyTopic): AnyTopic => new Topic(topic.entry, topicOrName.keyCodec, topicOrName.valueCodec)
+    const rebind = (topic: AnyTopic): AnyTopic =>
+      new Topic(topic.entry, topicOrName.keyCodec, topicOrName.valueCodec)
     return current instanceof Promise ? current.then(rebind) : rebind(current)
   }
 
@@ -255,103 +376,134 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     topic: AnyTopic,
     input: Message<unknown, unknown> | readonly Message<unknown, unknown>[],
   ): Promise<RecordMetadata | RecordMetadata[]> {
-    if (!Array.isArray(input)) {
-      let record: StagedRecord
-      let wait: Promise<void> | undefined
-      try {
-        record = stageMessage(topic, input as Message<unknown, unknown>, this.#clockNow(), this.#choosePartition)
-        wait = this.#buffer.reserve(topic.name, record.size)
-      } catch (error) {
-        return Promise.reject(error)
-      }
-      if (wait !== undefined) return wait.then(() => this.#enqueueOne(topic, record))
-      return this.#enqueueOne(topic, record)
-    }
-    if (input.length === 0) return Promise.resolve([])
-    let staged: { records: StagedRecord[]; bytes: number }
+    const staging = this.#staging
+    staging.reset()
+    const single = !Array.isArray(input)
     let wait: Promise<void> | undefined
     try {
-      staged = this.#stageAll(topic, input, this.#clockNow())
-      wait = this.#buffer.reserve(topic.name, staged.bytes)
+      if (single)
+        stageMessage(
+          topic,
+          input as Message<unknown, unknown>,
+          this.#clockNow(),
+          this.#choosePartition,
+          staging,
+        )
+      else if (input.length === 0) return Promise.resolve([])
+      else this.#stageAll(topic, input, this.#clockNow())
+      wait = this.#buffer.reserve(topic.name, staging.bytes)
     } catch (error) {
       return Promise.reject(error)
     }
-    if (wait !== undefined) return wait.then(() => this.#enqueueAll(topic, staged.records))
-    return this.#enqueueAll(topic, staged.records)
-  }
-
-  #stageAll(
-    topic: AnyTopic,
-    messages: readonly Message<unknown, unknown>[],
-    now: number,
-  ): { records: StagedRecord[]; bytes: number } {
-    const records = new Array<StagedRecord>(messages.length)
-    let bytes = 0
-    for (let i = 0; i < messages.length; i++) {
-      const record = stageMessage(topic, messages[i]!, now, this.#choosePartition)
-      records[i] = record
-      bytes += record.size
+    if (wait !== undefined) {
+      // The staging columns are the next send's: this one keeps its own copy while it waits.
+      const detached = staging.detach()
+      return wait.then(() => this.#enqueue(topic, detached, single))
     }
-    return { records, bytes }
+    return this.#enqueue(topic, staging, single)
   }
 
-  #enqueueOne(topic: AnyTopic, record: StagedRecord): Promise<RecordMetadata> {
-    const builder = this.#builderFor(topic, record)
-    const index = builder.push(record)
+  #enqueue(topic: AnyTopic, staging: Staging, single: boolean): Promise<RecordMetadata | RecordMetadata[]> {
+    try {
+      this.#enlist(topic, staging)
+    } catch (error) {
+      this.#buffer.release(staging.bytes)
+      return Promise.reject(error)
+    }
+    return single ? this.#enqueueOne(topic, staging) : this.#enqueueAll(topic, staging)
+  }
+
+  /**
+   * A transactional producer's writes go to partitions its transaction knows of (Kafka's
+   * AddPartitionsToTxn), checked before anything is enqueued: a fenced producer writes nothing.
+   */
+  #enlist(topic: AnyTopic, staging: Staging): void {
+    const identity = this.#identity
+    if (identity === undefined || this.#options.transactionalId === undefined) return
+    const coordinator = this.#host.transactions
+    coordinator.check(this.#options.transactionalId, identity)
+    const partitions = topic.entry.partitions
+    for (let i = 0; i < staging.count; i++) {
+      const core = partitions[staging.partitions[i]!]!
+      if (!this.#enlisted.has(core)) {
+        coordinator.addPartition(this.#options.transactionalId, identity, core)
+        this.#enlisted.add(core)
+      }
+    }
+  }
+
+  /** Keeps a transaction's send, to settle before it ends; its failure dooms the transaction. */
+  #transactional<T>(transaction: TransactionHandle, send: Promise<T>): Promise<T> {
+    const tracked = send.catch((error: unknown) => {
+      transaction.failure ??= error
+      throw error
+    })
+    this.#transactionSends.push(tracked.catch(() => undefined))
+    return tracked
+  }
+
+  #stageAll(topic: AnyTopic, messages: readonly Message<unknown, unknown>[], now: number): void {
+    for (let i = 0; i < messages.length; i++) {
+      stageMessage(topic, messages[i]!, now, this.#choosePartition, this.#staging)
+    }
+  }
+
+  #enqueueOne(topic: AnyTopic, staging: Staging): Promise<RecordMetadata> {
+    const builder = this.#builderFor(topic, this.#lane(topic), staging, 0)
+    const index = builder.push(staging, 0)
     if (builder.bytes >= this.#options.batchBytes) this.#dispatch(builder)
-    const name = topic.name
     return builder.done.then(() => ({
-      topic: name,
-      partition: record.partition,
+      topic: builder.core.topic,
+      partition: builder.core.partition,
       offset: builder.baseOffset + index,
-      timestamp: record.timestamp,
+      timestamp: builder.timestampAt(index),
     }))
   }
 
-  #enqueueAll(topic: AnyTopic, records: StagedRecord[]): Promise<RecordMetadata[]> {
-    const n = records.length
+  #enqueueAll(topic: AnyTopic, staging: Staging): Promise<RecordMetadata[]> {
+    const n = staging.count
+    const lane = this.#lane(topic)
+    const batchBytes = this.#options.batchBytes
     const builders = new Array<BatchBuilder>(n)
-    const indexes = new Int32Array(n)
-    let distinct: BatchBuilder[] | undefined
-    let only: BatchBuilder | undefined
+    const indexes = new Array<number>(n)
+    // The batches this send waits for, each once: a builder remembers the last send that counted it.
+    const send = ++this.#sends
+    const waitFor: BatchBuilder[] = []
     for (let i = 0; i < n; i++) {
-      const record = records[i]!
-      const builder = this.#builderFor(topic, record)
+      const builder = this.#builderFor(topic, lane, staging, i)
       builders[i] = builder
-      indexes[i] = builder.push(record)
-      if (only === undefined) only = builder
-      else if (builder !== only && (distinct === undefined || !distinct.includes(builder))) {
-        distinct ??= [only]
-        distinct.push(builder)
+      indexes[i] = builder.push(staging, i)
+      if (builder.countedBy !== send) {
+        builder.countedBy = send
+        waitFor.push(builder)
       }
-      if (builder.bytes >= this.#options.batchBytes) this.#dispatch(builder)
+      if (builder.bytes >= batchBytes) this.#dispatch(builder)
     }
-    const name = topic.name
     const metadata = (): RecordMetadata[] => {
       const out = new Array<RecordMetadata>(n)
       for (let i = 0; i < n; i++) {
-        const record = records[i]!
+        const builder = builders[i]!
+        const index = indexes[i]!
         out[i] = {
-          topic: name,
-          partition: record.partition,
-          offset: builders[i]!.baseOffset + indexes[i]!,
-          timestamp: record.timestamp,
+          topic: builder.core.topic,
+          partition: builder.core.partition,
+          offset: builder.baseOffset + index,
+          timestamp: builder.timestampAt(index),
         }
       }
       return out
     }
-    if (distinct === undefined) return only!.done.then(metadata)
-    return Promise.all(distinct.map((b) => b.done)).then(metadata)
+    if (waitFor.length === 1) return waitFor[0]!.done.then(metadata)
+    return Promise.all(waitFor.map((b) => b.done)).then(metadata)
   }
 
-  /** The open batch a record joins: its partition's, unless that one is full or holds another form. */
-  #builderFor(topic: AnyTopic, record: StagedRecord): BatchBuilder {
-    const lane = this.#lane(topic)
-    const partition = record.partition
+  /** The open batch record `i` joins: its partition's, unless that one is full or holds another form. */
+  #builderFor(topic: AnyTopic, lane: TopicLane, staging: Staging, i: number): BatchBuilder {
+    const partition = staging.partitions[i]!
     let builder = lane.open[partition]
     if (builder !== undefined) {
       if (
-        builder.bytes + record.size <= this.#options.batchBytes &&
+        builder.bytes + staging.sizes[i]! <= this.#options.batchBytes &&
         builder.keyCodec === topic.keyCodec &&
         builder.valueCodec === topic.valueCodec
       ) {
@@ -359,7 +511,13 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
       }
       this.#dispatch(builder)
     }
-    builder = new BatchBuilder(lane.open, topic.entry.partitions[partition]!, topic.keyCodec, topic.valueCodec)
+    builder = new BatchBuilder(
+      lane.open,
+      topic.entry.partitions[partition]!,
+      topic.keyCodec,
+      topic.valueCodec,
+      this.#identity,
+    )
     lane.open[partition] = builder
     this.#openList.push(builder)
     this.#inFlight.add(builder)
@@ -421,7 +579,7 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     slots[builder.core.partition] = undefined
     let result: number | Promise<number>
     try {
-      result = builder.core.append(builder.toBatch())
+      result = builder.core.append(builder.toBatch(this.#nextSequence(builder)))
     } catch (error) {
       this.#settle(builder, error)
       return
@@ -432,6 +590,15 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
         (baseOffset) => this.#settle(builder, undefined, baseOffset),
         (error: unknown) => this.#settle(builder, error),
       )
+  }
+
+  /** The batch's base sequence: Kafka's idempotent producers number records per partition. */
+  #nextSequence(builder: BatchBuilder): number {
+    if (builder.identity === undefined) return -1
+    const sequence = this.#sequences.get(builder.core) ?? 0
+    // Kafka's sequences wrap at 2^31.
+    this.#sequences.set(builder.core, (sequence + builder.count) % 0x80000000)
+    return sequence
   }
 
   #settle(builder: BatchBuilder, error: unknown, baseOffset = -1): void {
@@ -452,32 +619,10 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     }
     this.#buffer.release(builder.bytes)
   }
+}
 
-  #makeChooser(): PartitionChooser {
-    const option = this.#options.partitioner
-    if (typeof option === 'function') {
-      return (topic, key, value) => {
-        const partitionCount = topic.entry.partitions.length
-        const partition = option({ topic: topic.name, partitionCount, key, value })
-        if (!Number.isInteger(partition) || partition < 0 || partition >= partitionCount) {
-          throw new InvalidRecordError(
-            `The partitioner returned ${String(partition)} for topic "${topic.name}" with ${partitionCount} partitions`,
-          )
-        }
-        return partition
-      }
-    }
-    // The built-in partitioners, without the per-record input object a Partitioner function takes.
-    const roundRobin = (topic: AnyTopic): number => this.#lane(topic).roundRobin++ % topic.entry.partitions.length
-    if (option === 'round-robin') return roundRobin
-    return (topic, key) => {
-      if (key === null) return roundRobin(topic)
-      const count = topic.entry.partitions.length
-      if (typeof key === 'string') return toPositive(murmur2String(key)) % count
-      if (key instanceof Uint8Array) return toPositive(murmur2(key)) % count
-      // A typed key that is neither: Kafka hashes the serialised key, and so does logbus.
-      const bytes = topic.keyCodec.encode(key)
-      return toPositive(typeof bytes === 'string' ? murmur2String(bytes) : murmur2(bytes)) % count
-    }
-  }
+function outsideTransaction(): InvalidTransactionStateError {
+  return new InvalidTransactionStateError(
+    'A transactional producer sends inside a transaction: const tx = await producer.transaction(); await tx.send(…)',
+  )
 }

@@ -1,10 +1,10 @@
 import { InvalidRecordError, LogbusError, RecordTooLargeError, UnknownTopicError } from '../errors'
 import type { Codec } from '../record/codec'
 import { describeType } from '../record/codec'
+import type { RecordHeaders } from '../record/log-record'
 import { EMPTY_HEADERS } from '../record/log-record'
 import { type Message, toRecordHeaders } from '../record/message'
 import type { Topic } from '../topic/topic'
-import type { StagedRecord } from './batch-builder'
 
 /**
  * Kafka's per-record overhead in a RecordBatch v2 is a handful of varints; 16 bytes is a fair upper
@@ -13,18 +13,61 @@ import type { StagedRecord } from './batch-builder'
 const RECORD_OVERHEAD_BYTES = 16
 
 /** Chooses a partition for a record sent without an explicit one. */
-export type PartitionChooser = (topic: Topic<unknown, unknown, unknown, unknown>, key: unknown, value: unknown) => number
+export type PartitionChooser = (
+  topic: Topic<unknown, unknown, unknown, unknown>,
+  key: unknown,
+  value: unknown,
+) => number
 
 /**
- * Checks one message and turns it into the record its topic keeps — the codecs parse key and value
- * once, here — or throws without side effects. A send stages every message before it enqueues any.
+ * Messages of one send, checked and in their topic's form, as columns: what the batches take. A
+ * producer stages a whole send here before it enqueues any of it (all or nothing), and reuses the
+ * columns for the next send.
+ */
+export class Staging {
+  readonly partitions: number[] = []
+  readonly keys: unknown[] = []
+  readonly values: unknown[] = []
+  readonly headers: RecordHeaders[] = []
+  readonly timestamps: number[] = []
+  readonly sizes: number[] = []
+  count = 0
+  bytes = 0
+
+  reset(): void {
+    this.count = 0
+    this.bytes = 0
+  }
+
+  /** A copy that outlives the next send (for a send that waits for buffer space). */
+  detach(): Staging {
+    const copy = new Staging()
+    const n = this.count
+    for (let i = 0; i < n; i++) {
+      copy.partitions.push(this.partitions[i]!)
+      copy.keys.push(this.keys[i])
+      copy.values.push(this.values[i])
+      copy.headers.push(this.headers[i]!)
+      copy.timestamps.push(this.timestamps[i]!)
+      copy.sizes.push(this.sizes[i]!)
+    }
+    copy.count = n
+    copy.bytes = this.bytes
+    return copy
+  }
+}
+
+/**
+ * Checks one message and stages it as the record its topic keeps — the codecs parse key and value
+ * once, here — at the next index of `staging`, or throws without staging anything.
  */
 export function stageMessage(
   topic: Topic<unknown, unknown, unknown, unknown>,
   message: Message<unknown, unknown>,
   now: number,
   choosePartition: PartitionChooser,
-): StagedRecord {
+  staging: Staging,
+): void {
   if (message === null || typeof message !== 'object') {
     throw new InvalidRecordError(`A message must be an object with a value, got ${describeType(message)}`)
   }
@@ -43,8 +86,13 @@ export function stageMessage(
       `value must not be null: the value codec "${valueCodec.name}" of topic "${topic.name}" has no null (wrap it in nullable())`,
     )
   }
-  const { headers, bytes: headerBytes } =
-    message.headers === undefined ? { headers: EMPTY_HEADERS, bytes: 0 } : toRecordHeaders(message.headers)
+  let headers = EMPTY_HEADERS
+  let size = RECORD_OVERHEAD_BYTES
+  if (message.headers !== undefined) {
+    const converted = toRecordHeaders(message.headers)
+    headers = converted.headers
+    size += converted.bytes
+  }
 
   const partitionCount = topic.entry.partitions.length
   let partition: number
@@ -65,12 +113,18 @@ export function stageMessage(
       throw new InvalidRecordError(`timestamp must be a non-negative integer (ms), got ${String(timestamp)}`)
     }
   }
-  let size = RECORD_OVERHEAD_BYTES + headerBytes
   if (key !== null) size += keyCodec.sizeOf(key)
   if (value !== null) size += valueCodec.sizeOf(value)
   const limit = topic.entry.config.maxMessageBytes
   if (size > limit) throw new RecordTooLargeError(topic.name, size, limit)
-  return { partition, key, value, headers, timestamp, size }
+  const i = staging.count++
+  staging.partitions[i] = partition
+  staging.keys[i] = key
+  staging.values[i] = value
+  staging.headers[i] = headers
+  staging.timestamps[i] = timestamp
+  staging.sizes[i] = size
+  staging.bytes += size
 }
 
 function parseWith(

@@ -28,23 +28,27 @@ export function batchRecords<K, V>(
   const timestamps = batch.timestamps
   const deltas = batch.offsetDeltas
   const base = batch.baseOffset
+  const at = batch.columnStart
   for (let i = 0; i < batch.count; i++) {
-    const recordOffset = base + (deltas === null ? i : deltas[i]!)
+    const recordOffset = base + (deltas === null ? i : deltas[at + i]!)
     if (recordOffset < offset) continue
     const failure = keys.failures?.get(i) ?? values.failures?.get(i)
     if (failure !== undefined) {
-      throw new InvalidRecordError(`Cannot read the record at ${topic}-${partition}@${recordOffset}: ${failure.message}`, {
-        cause: failure,
-      })
+      throw new InvalidRecordError(
+        `Cannot read the record at ${topic}-${partition}@${recordOffset}: ${failure.message}`,
+        {
+          cause: failure,
+        },
+      )
     }
     out.push({
       topic,
       partition,
       offset: recordOffset,
-      timestamp: timestamps === null ? batch.firstTimestamp : timestamps[i]!,
-      key: keys.items[i] as K | null,
-      value: values.items[i] as V,
-      headers: headers === null ? EMPTY_HEADERS : headers[i]!,
+      timestamp: timestamps === null ? batch.firstTimestamp : timestamps[at + i]!,
+      key: keys.items[keys.start + i] as K | null,
+      value: values.items[values.start + i] as V,
+      headers: (headers === null ? undefined : headers[at + i]) ?? EMPTY_HEADERS,
     })
   }
   return out

@@ -99,7 +99,8 @@ const STRING: Codec<string> = Object.freeze({
   name: 'string',
   nullable: false,
   parse(value: string): string {
-    if (typeof value !== 'string') throw new InvalidRecordError(`must be a string, got ${describeType(value)}`)
+    if (typeof value !== 'string')
+      throw new InvalidRecordError(`must be a string, got ${describeType(value)}`)
     return value
   },
   encode: (value: string): string => value,
@@ -214,7 +215,10 @@ export function nullable<T, In>(codec: Codec<T, In>): Codec<T | null, In | null>
   })
 }
 
-function schemaError(issues: ReadonlyArray<StandardSchemaIssue>, action: 'send' | 'read'): InvalidRecordError {
+function schemaError(
+  issues: ReadonlyArray<StandardSchemaIssue>,
+  action: 'send' | 'read',
+): InvalidRecordError {
   const issue = issues[0]
   const segments = (issue?.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p))
   const path = segments.length === 0 ? 'value' : `value.${segments.join('.')}`
@@ -232,7 +236,8 @@ function freezeJson(value: unknown, path: string): unknown {
     case 'boolean':
       return value
     case 'number':
-      if (!Number.isFinite(value)) throw new InvalidRecordError(`"${path}" is ${value}, which JSON cannot hold`)
+      if (!Number.isFinite(value))
+        throw new InvalidRecordError(`"${path}" is ${value}, which JSON cannot hold`)
       return value
     case 'object': {
       if (value === null || Object.isFrozen(value)) return value

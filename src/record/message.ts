@@ -58,7 +58,10 @@ function headerBytes(value: unknown, name: string): Buffer {
  * The frozen header map a record keeps, and its size in bytes (name and value lengths), or throws
  * InvalidRecordError for a bad header.
  */
-export function toRecordHeaders(headers: MessageHeaders | undefined): { headers: RecordHeaders; bytes: number } {
+export function toRecordHeaders(headers: MessageHeaders | undefined): {
+  headers: RecordHeaders
+  bytes: number
+} {
   if (headers === undefined || headers === null) return { headers: EMPTY_HEADERS, bytes: 0 }
   if (typeof headers !== 'object' || Array.isArray(headers)) {
     throw new InvalidRecordError(`headers must be an object, got ${describeType(headers)}`)

@@ -7,24 +7,53 @@ export class DecodeFailure {
 }
 
 /**
- * One column of a batch in the form of a codec: items by record index, and the records whose bytes
- * that codec could not decode (null when there are none, the usual case).
+ * One column of a batch in the form of a codec: record `i` is `items[start + i]`; `failures` holds the
+ * records (by index in the batch) whose bytes that codec could not decode — null when there are none,
+ * the usual case.
+ *
+ * @example
+ * ```ts
+ * const { items, start } = batch.valuesIn(string())
+ * const first = items[start]
+ * ```
  */
 export interface BatchColumn {
-  readonly items: readonly unknown[]
+  readonly items: ArrayLike<unknown>
+  readonly start: number
   readonly failures: ReadonlyMap<number, Error> | null
 }
 
-/** The columns of a batch read from bytes: keys and values as Buffers (views of a private copy). */
-export interface DecodedColumns {
-  keys: Array<Buffer | null>
-  values: Array<Buffer | null>
-  headers: RecordHeaders[] | null
-  timestamps: number[] | null
-  offsetDeltas: Int32Array | null
+/**
+ * A batch's records as columns. Record `i` of the batch is at index `start + i` of every column: a
+ * producer's batch starts at 0, a batch memory storage keeps is a window of larger shared columns.
+ *
+ * @example
+ * ```ts
+ * const columns: BatchColumns = {
+ *   keys: ['k'], values: ['v'], headers: null, timestamps: null, offsetDeltas: null, start: 0,
+ * }
+ * ```
+ */
+export interface BatchColumns {
+  readonly keys: ArrayLike<unknown>
+  readonly values: ArrayLike<unknown>
+  /** Null when no record has headers; an entry may be undefined for a record without any. */
+  readonly headers: ArrayLike<RecordHeaders | undefined> | null
+  /** Null when every record has the batch's `firstTimestamp`. */
+  readonly timestamps: ArrayLike<number> | null
+  /** Null when offsets are dense (`baseOffset + i`); compaction leaves gaps. */
+  readonly offsetDeltas: ArrayLike<number> | null
+  readonly start: number
 }
 
-/** What a producer (or a storage reading bytes back) knows of a batch besides its columns. */
+/**
+ * What a producer (or a storage reading bytes back) knows of a batch besides its columns.
+ *
+ * @example
+ * ```ts
+ * const meta: BatchMeta = { count: 1, firstTimestamp: 0, maxTimestamp: 0, sizeBytes: 18 }
+ * ```
+ */
 export interface BatchMeta {
   count: number
   firstTimestamp: number
@@ -41,25 +70,21 @@ export interface BatchMeta {
   control?: boolean
 }
 
-/** Columns given by a producer, in its codecs' form. */
-export interface BatchColumns {
+/** The codecs whose form a batch's keys and values are held in. */
+export interface BatchForm {
   keyCodec: Codec<unknown, unknown>
   valueCodec: Codec<unknown, unknown>
-  keys: unknown[]
-  values: unknown[]
-  /** Null when no record has headers. */
-  headers: RecordHeaders[] | null
-  /** Null when every record has `firstTimestamp`. */
-  timestamps: number[] | null
 }
+
+const NO_FAILURES = null
 
 /**
  * The unit from producer to consumer: the records one producer appended to one partition in one go,
- * held as columns. Memory storage keeps batches as they were sent (nothing serialised); the file log
+ * held as columns. Memory storage keeps what producers sent without serialising it; the file log
  * encodes a batch to Kafka's RecordBatch v2 once and keeps those bytes (`encoded`) for later readers,
  * and a batch read back from bytes decodes its columns lazily, once. A consumer builds each record it
- * delivers from the columns; nothing here is copied per consumer, and nothing is mutated once the log
- * has assigned the base offset.
+ * delivers from the columns; nothing here is copied per consumer, and nothing changes once the log has
+ * assigned the base offset. Batches returned by a read are shared: never mutate one.
  *
  * @example
  * ```ts
@@ -82,19 +107,16 @@ export class RecordBatch {
   /** The codecs whose form `keys` and `values` hold: RAW for a batch read from bytes. */
   readonly keyCodec: Codec<unknown, unknown>
   readonly valueCodec: Codec<unknown, unknown>
-  #columns: DecodedColumns | BatchColumns | undefined
-  #decode: ((batch: RecordBatch) => DecodedColumns) | undefined
+  #columns: BatchColumns | undefined
+  #decode: ((batch: RecordBatch) => BatchColumns) | undefined
   #encoded: Buffer | undefined
+  #ownKeys: BatchColumn | undefined
+  #ownValues: BatchColumn | undefined
   /** Columns converted to another codec's form, by codec: usually none, at most a few. */
   #convertedKeys: Map<Codec<unknown, unknown>, BatchColumn> | undefined
   #convertedValues: Map<Codec<unknown, unknown>, BatchColumn> | undefined
 
-  private constructor(
-    meta: BatchMeta,
-    keyCodec: Codec<unknown, unknown>,
-    valueCodec: Codec<unknown, unknown>,
-    columns: BatchColumns | undefined,
-  ) {
+  private constructor(meta: BatchMeta, form: BatchForm, columns: BatchColumns | undefined) {
     this.count = meta.count
     this.lastOffsetDelta = meta.lastOffsetDelta ?? meta.count - 1
     this.firstTimestamp = meta.firstTimestamp
@@ -105,29 +127,30 @@ export class RecordBatch {
     this.baseSequence = meta.baseSequence ?? -1
     this.transactional = meta.transactional ?? false
     this.control = meta.control ?? false
-    this.keyCodec = keyCodec
-    this.valueCodec = valueCodec
+    this.keyCodec = form.keyCodec
+    this.valueCodec = form.valueCodec
     this.#columns = columns
   }
 
   /**
-   * A batch from a producer's columns.
+   * A batch over columns (a producer's, or a window of a storage's shared columns).
    *
    * @example
    * ```ts
    * const batch = RecordBatch.fromColumns(
-   *   { keyCodec: string(), valueCodec: string(), keys: ['k'], values: ['v'], headers: null, timestamps: null },
+   *   { keyCodec: string(), valueCodec: string() },
+   *   { keys: ['k'], values: ['v'], headers: null, timestamps: null, offsetDeltas: null, start: 0 },
    *   { count: 1, firstTimestamp: Date.now(), maxTimestamp: Date.now(), sizeBytes: 18 },
    * )
    * ```
    */
-  static fromColumns(columns: BatchColumns, meta: BatchMeta): RecordBatch {
-    return new RecordBatch(meta, columns.keyCodec, columns.valueCodec, columns)
+  static fromColumns(form: BatchForm, columns: BatchColumns, meta: BatchMeta): RecordBatch {
+    return new RecordBatch(meta, form, columns)
   }
 
   /**
    * A batch read from RecordBatch v2 bytes (`encoded`, base offset included). `decode` turns the bytes
-   * into columns the first time a reader asks for them.
+   * into raw columns (Buffers) the first time a reader asks for them.
    *
    * @example
    * ```ts
@@ -138,13 +161,28 @@ export class RecordBatch {
     encoded: Buffer,
     baseOffset: number,
     meta: BatchMeta,
-    decode: (batch: RecordBatch) => DecodedColumns,
+    decode: (batch: RecordBatch) => BatchColumns,
   ): RecordBatch {
-    const batch = new RecordBatch(meta, RAW, RAW, undefined)
+    const batch = new RecordBatch(meta, RAW_FORM, undefined)
     batch.#baseOffset = baseOffset
     batch.#encoded = encoded
     batch.#decode = decode
     return batch
+  }
+
+  /**
+   * The same records, meta and base offset over other columns (a storage moving a batch into its own).
+   *
+   * @example
+   * ```ts
+   * const kept = batch.withColumns(sharedColumns)
+   * ```
+   */
+  withColumns(columns: BatchColumns): RecordBatch {
+    const copy = new RecordBatch(this, this, columns)
+    copy.#baseOffset = this.#baseOffset
+    copy.#encoded = this.#encoded
+    return copy
   }
 
   /**
@@ -172,7 +210,8 @@ export class RecordBatch {
   }
 
   /**
-   * The log assigns the base offset exactly once, at append.
+   * The log assigns the base offset exactly once, at append (bytes received with another base offset,
+   * from the wire, are rewritten: the base offset is outside Kafka's CRC).
    *
    * @example
    * ```ts
@@ -180,12 +219,11 @@ export class RecordBatch {
    * ```
    */
   assignBaseOffset(offset: number): void {
-    if (this.#baseOffset !== -1 && this.#encoded === undefined) {
+    const bytes = this.#encoded
+    if (this.#baseOffset !== -1 && bytes === undefined) {
       throw new Error(`The batch already has base offset ${this.#baseOffset}`)
     }
     this.#baseOffset = offset
-    // The base offset is outside Kafka's CRC, so bytes received with another one are rewritten in place.
-    const bytes = this.#encoded
     if (bytes !== undefined) {
       const hi = Math.floor(offset / 4294967296)
       bytes.writeInt32BE(hi, 0)
@@ -194,64 +232,87 @@ export class RecordBatch {
   }
 
   /**
-   * Keys in `keyCodec`'s form, by record index.
+   * Where record 0 is in the columns: record `i` is at `columnStart + i`.
    *
    * @example
    * ```ts
-   * const firstKey = batch.keys[0]
+   * const key = batch.keys[batch.columnStart + i]
    * ```
    */
-  get keys(): readonly unknown[] {
+  get columnStart(): number {
+    return this.#cols().start
+  }
+
+  /**
+   * Keys in `keyCodec`'s form (record `i` at `columnStart + i`).
+   *
+   * @example
+   * ```ts
+   * const firstKey = batch.keys[batch.columnStart]
+   * ```
+   */
+  get keys(): ArrayLike<unknown> {
     return this.#cols().keys
   }
 
   /**
-   * Values in `valueCodec`'s form, by record index.
+   * Values in `valueCodec`'s form (record `i` at `columnStart + i`).
    *
    * @example
    * ```ts
-   * const firstValue = batch.values[0]
+   * const firstValue = batch.values[batch.columnStart]
    * ```
    */
-  get values(): readonly unknown[] {
+  get values(): ArrayLike<unknown> {
     return this.#cols().values
   }
 
   /**
-   * Header maps by record index, or null when no record has headers.
+   * Header maps (record `i` at `columnStart + i`; undefined for none), or null when no record has any.
    *
    * @example
    * ```ts
-   * const headers = batch.headers?.[0]
+   * const headers = batch.headers?.[batch.columnStart]
    * ```
    */
-  get headers(): readonly RecordHeaders[] | null {
+  get headers(): ArrayLike<RecordHeaders | undefined> | null {
     return this.#cols().headers
   }
 
   /**
-   * Timestamps by record index, or null when every record has `firstTimestamp`.
+   * Timestamps (record `i` at `columnStart + i`), or null when every record has `firstTimestamp`.
    *
    * @example
    * ```ts
-   * const ts = batch.timestamps?.[i] ?? batch.firstTimestamp
+   * const ts = batch.timestamps?.[batch.columnStart + i] ?? batch.firstTimestamp
    * ```
    */
-  get timestamps(): readonly number[] | null {
+  get timestamps(): ArrayLike<number> | null {
     return this.#cols().timestamps
   }
 
   /**
-   * Offset deltas by record index, or null when offsets are dense (`baseOffset + index`).
+   * Offset deltas (record `i` at `columnStart + i`), or null when offsets are dense.
    *
    * @example
    * ```ts
-   * const offset = batch.baseOffset + (batch.offsetDeltas?.[i] ?? i)
+   * const offset = batch.baseOffset + (batch.offsetDeltas?.[batch.columnStart + i] ?? i)
    * ```
    */
-  get offsetDeltas(): Int32Array | null {
-    const columns = this.#cols()
-    return 'offsetDeltas' in columns ? columns.offsetDeltas : null
+  get offsetDeltas(): ArrayLike<number> | null {
+    return this.#cols().offsetDeltas
+  }
+
+  /**
+   * The columns, decoded first if the batch was read from bytes.
+   *
+   * @example
+   * ```ts
+   * const { keys, values, start } = batch.columns
+   * ```
+   */
+  get columns(): BatchColumns {
+    return this.#cols()
   }
 
   /**
@@ -267,7 +328,7 @@ export class RecordBatch {
   }
 
   /**
-   * Keeps the batch's RecordBatch v2 bytes (made once by the storage that wrote them), for later readers.
+   * Keeps the batch's RecordBatch v2 bytes (made once by whoever encoded them), for later readers.
    *
    * @example
    * ```ts
@@ -284,11 +345,14 @@ export class RecordBatch {
    *
    * @example
    * ```ts
-   * const { items, failures } = batch.keysIn(string())
+   * const { items, start, failures } = batch.keysIn(string())
    * ```
    */
   keysIn(codec: Codec<unknown, unknown>): BatchColumn {
-    if (codec === this.keyCodec) return { items: this.keys, failures: null }
+    if (codec === this.keyCodec) {
+      this.#ownKeys ??= { items: this.keys, start: this.columnStart, failures: NO_FAILURES }
+      return this.#ownKeys
+    }
     this.#convertedKeys ??= new Map()
     return this.#convert(this.#convertedKeys, codec, this.keys, this.keyCodec)
   }
@@ -299,16 +363,19 @@ export class RecordBatch {
    *
    * @example
    * ```ts
-   * const { items, failures } = batch.valuesIn(json(Order))
+   * const { items, start, failures } = batch.valuesIn(json(Order))
    * ```
    */
   valuesIn(codec: Codec<unknown, unknown>): BatchColumn {
-    if (codec === this.valueCodec) return { items: this.values, failures: null }
+    if (codec === this.valueCodec) {
+      this.#ownValues ??= { items: this.values, start: this.columnStart, failures: NO_FAILURES }
+      return this.#ownValues
+    }
     this.#convertedValues ??= new Map()
     return this.#convert(this.#convertedValues, codec, this.values, this.valueCodec)
   }
 
-  #cols(): DecodedColumns | BatchColumns {
+  #cols(): BatchColumns {
     let columns = this.#columns
     if (columns === undefined) {
       columns = this.#decode!(this)
@@ -321,15 +388,16 @@ export class RecordBatch {
   #convert(
     cache: Map<Codec<unknown, unknown>, BatchColumn>,
     to: Codec<unknown, unknown>,
-    items: readonly unknown[],
+    items: ArrayLike<unknown>,
     from: Codec<unknown, unknown>,
   ): BatchColumn {
     const cached = cache.get(to)
     if (cached !== undefined) return cached
-    const out = new Array<unknown>(items.length)
+    const start = this.columnStart
+    const out = new Array<unknown>(this.count)
     let failures: Map<number, Error> | null = null
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]
+    for (let i = 0; i < this.count; i++) {
+      const item = items[start + i]
       if (item === null || item === undefined) {
         out[i] = null
         continue
@@ -337,18 +405,28 @@ export class RecordBatch {
       try {
         out[i] = to.decode(toBuffer(from === RAW ? (item as Buffer) : from.encode(item)))
       } catch (error) {
+        const failure = error instanceof Error ? error : new Error(String(error))
         failures ??= new Map()
-        failures.set(i, error instanceof Error ? error : new Error(String(error)))
-        out[i] = new DecodeFailure(failures.get(i)!)
+        failures.set(i, failure)
+        out[i] = new DecodeFailure(failure)
       }
     }
-    const column: BatchColumn = { items: out, failures }
+    const column: BatchColumn = { items: out, start: 0, failures }
     cache.set(to, column)
     return column
   }
 }
 
-/** A codec's bytes as a Buffer (strings become UTF-8). */
+const RAW_FORM: BatchForm = Object.freeze({ keyCodec: RAW, valueCodec: RAW })
+
+/**
+ * A codec's bytes as a Buffer (strings become UTF-8).
+ *
+ * @example
+ * ```ts
+ * const bytes = toBuffer(codec.encode(value))
+ * ```
+ */
 export function toBuffer(bytes: Uint8Array | string): Buffer {
   if (typeof bytes === 'string') return Buffer.from(bytes)
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)

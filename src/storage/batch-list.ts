@@ -71,7 +71,10 @@ export class BatchList {
 
   /** Drops every batch from `offset` on (the newest end), e.g. when a write is undone. */
   dropFrom(offset: number): void {
-    while (this.#head < this.#batches.length && this.#batches[this.#batches.length - 1]!.nextOffset > offset) {
+    while (
+      this.#head < this.#batches.length &&
+      this.#batches[this.#batches.length - 1]!.nextOffset > offset
+    ) {
       this.#bytes -= this.#batches.pop()!.sizeBytes
     }
   }

@@ -2,6 +2,7 @@ import { ClosedError, UnknownTopicError } from '../errors'
 import type { RecordBatch } from '../record/record-batch'
 import type { MaybePromise, PartitionLog } from '../storage/storage'
 import { type RetentionPolicy, retentionCut } from './retention'
+import { TransactionIndex } from './transaction-index'
 
 /** Called after every append that made records visible, and when the partition goes away. */
 export type PartitionListener = () => void
@@ -14,6 +15,8 @@ export class PartitionCore {
   readonly #log: PartitionLog
   #listeners: PartitionListener[] = []
   #state: 'live' | 'deleted' | 'closed' = 'live'
+  /** Open and aborted transactions, for read_committed readers. */
+  readonly transactions = new TransactionIndex()
 
   constructor(
     readonly topic: string,
@@ -33,9 +36,13 @@ export class PartitionCore {
     return this.#log.logEndOffset
   }
 
-  /** The log end, or -1 once the partition is gone: for loops that must not throw. */
-  get endOrGone(): number {
-    return this.#state === 'live' ? this.#log.logEndOffset : -1
+  /**
+   * Kafka's last stable offset: read_committed readers see up to here (the first offset of the earliest
+   * transaction still open, or the log end).
+   */
+  get lastStableOffset(): number {
+    this.assertLive()
+    return this.transactions.lastStableOffset(this.#log.logEndOffset)
   }
 
   get sizeBytes(): number {
@@ -65,6 +72,8 @@ export class PartitionCore {
   append(batch: RecordBatch): number | Promise<number> {
     this.assertLive()
     const result = this.#log.append(batch)
+    // The base offset is assigned by now: the transaction state follows appends in call order.
+    if (batch.transactional) this.transactions.observe(batch)
     if (typeof result === 'number') {
       this.#notify()
       return result
@@ -78,6 +87,7 @@ export class PartitionCore {
   async truncateBefore(offset: number): Promise<void> {
     this.assertLive()
     await this.#log.truncateBefore(offset)
+    this.transactions.dropBefore(offset)
     // Consumers below the new start must notice and reset.
     this.#notify()
   }
@@ -86,6 +96,24 @@ export class PartitionCore {
     if (this.#state !== 'live') return
     const cut = retentionCut(this.#log.segments(), this.#log.sizeBytes, policy)
     if (cut !== undefined && cut > this.#log.logStartOffset) await this.truncateBefore(cut)
+  }
+
+  /**
+   * Rebuilds the transaction state from the log (after a reopen): every batch from the log start is
+   * looked at once. Only worth it for a topic that had transactions.
+   */
+  async recoverTransactions(): Promise<void> {
+    let offset = this.#log.logStartOffset
+    const end = this.#log.logEndOffset
+    while (offset < end) {
+      const batches = await this.#log.read(offset, 8 << 20)
+      if (batches.length === 0) break
+      for (const batch of batches) {
+        if (batch.nextOffset <= offset) continue
+        if (batch.transactional) this.transactions.observe(batch)
+        offset = batch.nextOffset
+      }
+    }
   }
 
   subscribe(listener: PartitionListener): () => void {

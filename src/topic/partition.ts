@@ -1,5 +1,5 @@
-import type { Codec } from '../record/codec'
 import { batchRecords } from '../record/batch-records'
+import type { Codec } from '../record/codec'
 import type { LogRecord } from '../record/log-record'
 import type { RecordBatch } from '../record/record-batch'
 import type { PartitionCore } from './partition-core'
@@ -91,7 +91,15 @@ export class Partition<K = Buffer, V = Buffer | null> {
     const batches = await this.#core.read(offset, maxBytes)
     const out: LogRecord<K, V>[] = []
     for (const batch of batches) {
-      batchRecords(batch, offset, this.#core.topic, this.#core.partition, this.#keyCodec, this.#valueCodec, out)
+      batchRecords(
+        batch,
+        offset,
+        this.#core.topic,
+        this.#core.partition,
+        this.#keyCodec,
+        this.#valueCodec,
+        out,
+      )
     }
     return out
   }

@@ -197,7 +197,8 @@ describe('createTopic', () => {
     ['a zero maxMessageBytes', { maxMessageBytes: 0 }, 'topic.maxMessageBytes'],
     ['a non-integer maxMessageBytes', { maxMessageBytes: 10.5 }, 'topic.maxMessageBytes'],
     ['compaction', { cleanupPolicy: 'compact' as 'delete' }, 'topic.cleanupPolicy'],
-    ['a codec that is not one', { codec: 'json' as unknown as undefined }, 'topic.codec'],
+    ['a value codec that is not one', { value: 'json' as unknown as undefined }, 'topic.value'],
+    ['a key codec that is not one', { key: {} as unknown as undefined }, 'topic.key'],
     ['a non-boolean ifNotExists', { ifNotExists: 'yes' as unknown as boolean }, 'topic.ifNotExists'],
   ])('rejects %s with InvalidConfigError naming the field', async (_label, options, field) => {
     const bus = await openBus()

@@ -76,6 +76,7 @@ describe('delivery under membership churn (property)', () => {
                 assignor,
                 partitionsConsumedConcurrently: concurrency,
                 retry: { retries: 0, initialRetryTimeMs: 0, maxRetryTimeMs: 0 },
+                onFailure: 'crash',
                 restartOnFailure: true,
               })
               const entry = { consumer, generation: -1, id, crashOn: null as number | null }

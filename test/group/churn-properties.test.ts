@@ -107,6 +107,7 @@ async function churn(
         maxPollIntervalMs: 1_000_000_000,
         autoCommitIntervalMs: 1_000,
         retry: { retries: 0, initialRetryTimeMs: 50 },
+        onFailure: 'crash',
         restartOnFailure: true,
       })
       const member: Member = { consumer, instanceId, generation: -1, crashNext: false, live: true }

@@ -1,6 +1,25 @@
 import { describe, expect, it } from 'vitest'
-import { type Assignor, type Consumer, type LogRecord, roundRobinAssignor } from '../../src/index'
+import {
+  type Assignor,
+  type Consumer,
+  type LogRecord,
+  MemoryStorage,
+  roundRobinAssignor,
+} from '../../src/index'
+import type { CommittedOffset } from '../../src/storage/storage'
+import { deferred } from '../../src/util/deferred'
 import { openBus, uniqueName, waitUntil } from '../support/bus'
+
+/** Memory storage whose offset writes wait while `held` is pending (a slow disk). */
+class HeldOffsetsStorage extends MemoryStorage {
+  held: Promise<void> | undefined
+  saving = 0
+  override async saveOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void> {
+    this.saving++
+    await this.held
+    return super.saveOffsets(groupId, offsets)
+  }
+}
 
 const sortTps = (tps: { topic: string; partition: number }[]) =>
   [...tps].sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition)
@@ -113,6 +132,28 @@ describe('ConsumerGroup', () => {
     await waitUntil(() => seen.length === 1)
   })
 
+  it('assigns topics named like Object.prototype properties, and rebalances when they grow', async () => {
+    // Both are legal Kafka topic names; a plain object keyed by topic silently dropped `__proto__`.
+    const bus = await openBus()
+    await bus.createTopic('__proto__', { partitions: 2 })
+    await bus.createTopic('constructor')
+    const groupId = uniqueName('g')
+    const consumer = bus.consumer({ groupId, topics: ['__proto__', 'constructor'] })
+    await consumer.run({ eachMessage: () => undefined })
+    const group = bus.group(groupId)
+    await group.settled()
+    expect(sortTps(consumer.assignment())).toEqual([
+      { topic: '__proto__', partition: 0 },
+      { topic: '__proto__', partition: 1 },
+      { topic: 'constructor', partition: 0 },
+    ])
+
+    const grown = group.waitFor('rebalance')
+    await bus.createPartitions('__proto__', 3)
+    await grown
+    expect(consumer.assignment().filter((tp) => tp.topic === '__proto__')).toHaveLength(3)
+  })
+
   it('drops a deleted topic from assignments and from committed offsets', async () => {
     const bus = await openBus()
     const keep = uniqueName()
@@ -132,6 +173,32 @@ describe('ConsumerGroup', () => {
     await rebalanced
     expect(consumer.assignment()).toEqual([{ topic: keep, partition: 0 }])
     expect(bus.group(groupId).committedOffset(gone, 0)).toBeUndefined()
+  })
+
+  it('does not bring back, after a restart, the offsets of a deleted topic whose commit was being written', async () => {
+    const storage = new HeldOffsetsStorage()
+    const bus = await openBus({ storage })
+    const topic = uniqueName()
+    const groupId = uniqueName('g')
+    await bus.createTopic(topic)
+    await bus.producer().send(topic, { value: 'x' })
+    const consumer = bus.consumer({ groupId, topics: [topic], fromBeginning: true, autoCommit: false })
+    let seen = 0
+    await consumer.run({ eachMessage: () => void seen++ })
+    await waitUntil(() => seen === 1)
+    const release = deferred()
+    storage.held = release.promise
+    const committed = consumer.commit()
+    await waitUntil(() => storage.saving === 1)
+    // The write lands only once the deletion is under way: when the group starts rebalancing away from
+    // the topic, which the bus sets off before it deletes the topic from storage.
+    bus.group(groupId).once('stateChange', () => release.resolve())
+    await Promise.all([committed, bus.deleteTopic(topic)])
+    await bus.close()
+
+    const reopened = await openBus({ storage })
+    expect(reopened.group(groupId).committedOffsets()).toEqual([])
+    expect(reopened.listGroups()).not.toContain(groupId)
   })
 
   it('hands a partition over only after its previous owner committed (eager protocol)', async () => {
@@ -209,5 +276,23 @@ describe('ConsumerGroup', () => {
     bus.group(groupId).on('stateChange', ({ state }) => states.push(state))
     await bus.consumer({ groupId, topics: [topic] }).run({ eachMessage: () => undefined })
     expect(states).toEqual(['PreparingRebalance', 'CompletingRebalance', 'Stable'])
+  })
+})
+
+describe('a group named __proto__', () => {
+  it('keeps its committed offsets across a restart on the same memory storage', async () => {
+    const { Bus, MemoryStorage } = await import('../../src/index')
+    const storage = new MemoryStorage()
+    const first = await Bus.open({ storage })
+    await first.createTopic('t')
+    await first.group('__proto__').setOffsets([{ topic: 't', partition: 0, offset: 0 }])
+    await first.close()
+    const second = await Bus.open({ storage })
+    try {
+      expect(second.group('__proto__').committedOffset('t', 0)).toBe(0)
+      expect(second.listGroups()).toEqual(['__proto__'])
+    } finally {
+      await second.close()
+    }
   })
 })

@@ -45,7 +45,7 @@ function ghost(
     memberId,
     instanceId: undefined,
     clientId: 'ghost',
-    assignor: rangeAssignor,
+    assignors: [rangeAssignor],
     rebalanceTimeoutMs,
     sessionTimeoutMs,
     subscribedTopics: (existing) => existing.filter((name) => name === topic),

@@ -311,7 +311,11 @@ describe('static membership (KIP-345)', () => {
     const { clock, bus, topic, groupId, options } = await setup()
     const group = bus.group(groupId)
     const crashy = bus.consumer(
-      options('worker-1', { retry: { retries: 0, initialRetryTimeMs: 100 }, restartOnFailure: true }),
+      options('worker-1', {
+        retry: { retries: 0, initialRetryTimeMs: 100 },
+        onFailure: 'crash',
+        restartOnFailure: true,
+      }),
     )
     const other = bus.consumer(options('worker-2'))
     const seen: LogRecord[] = []

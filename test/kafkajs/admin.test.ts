@@ -115,6 +115,53 @@ describe('admin: topics', () => {
     ).rejects.toMatchObject({ type: 'UNKNOWN_TOPIC_OR_PARTITION' })
   })
 
+  // Kafka answers DescribeConfigs for a BROKER resource (its node id) with the broker's configs.
+  it('describes the one broker’s configs (node 0), as a single-node Kafka reports them', async () => {
+    const { admin: newAdmin } = testKafka({ brokers: ['kafka.local:9093'], logbus: { numPartitions: 3 } })
+    const admin = newAdmin()
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: true,
+      resources: [
+        { type: ConfigResourceTypes.BROKER, name: '0' },
+        {
+          type: ConfigResourceTypes.BROKER,
+          name: '0',
+          configNames: ['num.partitions', 'log.retention.ms', 'auto.create.topics.enable'],
+        },
+      ],
+    })
+    const [all, some] = resources
+    expect(all).toMatchObject({ errorCode: 0, resourceType: ConfigResourceTypes.BROKER, resourceName: '0' })
+    const byName = new Map(all!.configEntries.map((e) => [e.configName, e]))
+    expect(byName.get('listeners')?.configValue).toBe('PLAINTEXT://kafka.local:9093')
+    expect(byName.get('default.replication.factor')?.configValue).toBe('1')
+    expect(byName.get('num.partitions')).toMatchObject({
+      configValue: '3',
+      configSource: ConfigSource.STATIC_BROKER_CONFIG,
+      readOnly: true,
+      isDefault: false,
+    })
+    expect(byName.get('log.retention.ms')).toMatchObject({ readOnly: false, isDefault: true })
+    expect(some!.configEntries.map((e) => e.configName)).toEqual([
+      'auto.create.topics.enable',
+      'log.retention.ms',
+      'num.partitions',
+    ])
+    expect(some!.configEntries[0]!.configSynonyms).toEqual([
+      {
+        configName: 'auto.create.topics.enable',
+        configValue: 'true',
+        configSource: ConfigSource.DEFAULT_CONFIG,
+      },
+    ])
+    await expect(
+      admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.BROKER, name: '7' }],
+      }),
+    ).rejects.toThrow(/Broker 7 not found/)
+  })
+
   it('grows topics, and consumers of the group pick the new partitions up', async () => {
     const client = testKafka()
     const admin = client.admin()

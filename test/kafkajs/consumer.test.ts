@@ -8,30 +8,10 @@ import {
   KafkaJSNonRetriableError,
   KafkaJSNumberOfRetriesExceeded,
   type KafkaMessage,
+  logLevel,
   type PartitionAssigner,
 } from '../../src/kafkajs/index'
-import { testKafka, uniqueName, values, waitUntil } from './harness'
-
-/** A topic with `partitions` partitions and messages already in it. */
-async function topicWith(
-  client: ReturnType<typeof testKafka>,
-  partitions: number,
-  messages: Array<{
-    key?: string
-    value: string
-    partition?: number
-    headers?: Record<string, string | string[]>
-  }>,
-): Promise<string> {
-  const topic = uniqueName('topic')
-  await client.kafka.admin().createTopics({ topics: [{ topic, numPartitions: partitions }] })
-  if (messages.length > 0) {
-    const producer = client.producer()
-    await producer.connect()
-    await producer.send({ topic, messages })
-  }
-  return topic
-}
+import { testKafka, topicWith, uniqueName, values, waitUntil } from './harness'
 
 describe('consumer: consuming in a group', () => {
   it('delivers messages as KafkaJS does: offsets and timestamps as strings, Buffers, headers', async () => {
@@ -639,20 +619,15 @@ describe('consumer: consuming in a group', () => {
   })
 
   // consumer/index.js: groupId and heartbeatInterval checks, and the event-name check of on().
-  it('validates its config as KafkaJS does, and rejects custom partition assigners', () => {
+  it('validates its config as KafkaJS does', () => {
     const { kafka } = testKafka()
     expect(() => kafka.consumer({ groupId: '' })).toThrow('Consumer groupId must be a non-empty string.')
     expect(() => kafka.consumer({ groupId: 'g', heartbeatInterval: 10_000, sessionTimeout: 5_000 })).toThrow(
       /must be lower than sessionTimeout/,
     )
-    const custom: PartitionAssigner = () => ({
-      name: 'MyAssigner',
-      version: 0,
-      assign: async () => [],
-      protocol: () => ({ name: 'MyAssigner', metadata: Buffer.alloc(0) }),
-    })
-    expect(() => kafka.consumer({ groupId: 'g', partitionAssigners: [custom] })).toThrow(
-      /custom assigner "MyAssigner"/,
+    const nameless = (() => ({ version: 0 })) as unknown as PartitionAssigner
+    expect(() => kafka.consumer({ groupId: 'g', partitionAssigners: [nameless] })).toThrow(
+      /Invalid partition assigner/,
     )
     const consumer = kafka.consumer({ groupId: 'g' })
     expect(() => consumer.on('consumer.nope' as never, () => {})).toThrow(
@@ -680,5 +655,72 @@ describe('consumer: consuming in a group', () => {
     expect((await client.admin().fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions[0]?.offset).toBe(
       '1',
     )
+  })
+})
+
+describe('consumer: KafkaJS details found running code written for KafkaJS', () => {
+  // consumer/index.js run(): the ConsumerGroup is created before the first await, so seek() and
+  // pause() work right after a run() that is not awaited (the docs say run need not be awaited).
+  it('accepts seek() and pause() right after a run() that is not awaited', async () => {
+    const client = testKafka()
+    const topic = await topicWith(client, 2, [
+      { value: 'a0', partition: 0 },
+      { value: 'a1', partition: 0 },
+      { value: 'a2', partition: 0 },
+      { value: 'b0', partition: 1 },
+    ])
+    const consumer = client.consumer({ groupId: uniqueName('g') })
+    await consumer.subscribe({ topic, fromBeginning: true })
+    const seen: string[] = []
+    const running = consumer.run({
+      eachMessage: async ({ message }) => void seen.push(message.value!.toString()),
+    })
+    consumer.seek({ topic, partition: 0, offset: '2' })
+    consumer.pause([{ topic, partitions: [1] }])
+    await consumer.commitOffsets([{ topic, partition: 0, offset: '1' }])
+    await running
+    await waitUntil(() => seen.length === 1)
+    expect(seen).toEqual(['a2'])
+    expect(consumer.paused()).toEqual([{ topic, partitions: [1] }])
+    consumer.resume([{ topic }])
+    await waitUntil(() => seen.length === 2)
+    expect(seen).toEqual(['a2', 'b0'])
+  })
+
+  // consumer/runner.js processEachMessage: the failing message's offset, a string.
+  it('logs "Error when calling eachMessage" with the failing message’s offset', async () => {
+    const entries: Array<{ message: string; offset?: unknown }> = []
+    const client = testKafka({
+      logLevel: logLevel.ERROR,
+      logCreator: () => (entry) => void entries.push(entry.log as { message: string; offset?: unknown }),
+    })
+    const topic = await topicWith(client, 1, [{ value: 'ok' }, { value: 'ok' }, { value: 'bad' }])
+    const consumer = client.consumer({ groupId: uniqueName('g'), retry: { retries: 0 } })
+    await consumer.subscribe({ topic, fromBeginning: true })
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        if (message.value!.toString() === 'bad') throw new Error('bad message')
+      },
+    })
+    await waitUntil(() => entries.some((e) => e.message === 'Error when calling eachMessage'))
+    expect(entries.find((e) => e.message === 'Error when calling eachMessage')).toMatchObject({ offset: '2' })
+  })
+
+  // retry/index.js: multiplier and factor are plain numbers; 1.5 is common.
+  it('runs with a fractional retry multiplier and retries on that schedule', async () => {
+    const client = testKafka()
+    const topic = await topicWith(client, 1, [{ value: 'flaky' }])
+    const consumer = client.consumer({
+      groupId: uniqueName('g'),
+      retry: { retries: 3, initialRetryTime: 1, multiplier: 1.5, factor: 0, maxRetryTime: 10 },
+    })
+    await consumer.subscribe({ topic, fromBeginning: true })
+    let attempts = 0
+    await consumer.run({
+      eachMessage: async () => {
+        if (++attempts < 3) throw new Error('not yet')
+      },
+    })
+    await waitUntil(() => attempts === 3)
   })
 })

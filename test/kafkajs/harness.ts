@@ -10,13 +10,16 @@ import {
   logLevel,
   type Producer,
   type ProducerConfig,
+  resetClusters,
 } from '../../src/kafkajs/index'
+
+import { uniqueName } from '../support/bus'
 
 export { uniqueName, waitUntil } from '../support/bus'
 
 /**
- * A Kafka client for one test: silent, and everything it created is disconnected (then its bus
- * closed) when the test finishes, whatever happens in it.
+ * A Kafka client for one test: silent, and everything it created is disconnected (then the
+ * in-process clusters reset) when the test finishes, whatever happens in it.
  */
 export function testKafka(config: Partial<KafkaConfig> = {}): {
   kafka: Kafka
@@ -33,7 +36,8 @@ export function testKafka(config: Partial<KafkaConfig> = {}): {
   const clients: Array<{ disconnect(): Promise<void> }> = []
   onTestFinished(async () => {
     await Promise.all(clients.map((client) => client.disconnect().catch(() => undefined)))
-    if (config.logbus?.bus === undefined) await (await kafka.bus()).close()
+    // Clients that name the same brokers share a cluster for the process: start the next test afresh.
+    await resetClusters()
   })
   const tracked = <T extends { disconnect(): Promise<void> }>(client: T): T => {
     clients.push(client)
@@ -50,3 +54,24 @@ export function testKafka(config: Partial<KafkaConfig> = {}): {
 /** The values of messages, as strings. */
 export const values = (messages: readonly KafkaMessage[]): string[] =>
   messages.map((m) => m.value?.toString() ?? 'null')
+
+/** A topic with `partitions` partitions and messages already in it. */
+export async function topicWith(
+  client: ReturnType<typeof testKafka>,
+  partitions: number,
+  messages: Array<{
+    key?: string
+    value: string
+    partition?: number
+    headers?: Record<string, string | string[]>
+  }>,
+): Promise<string> {
+  const topic = uniqueName('topic')
+  await client.kafka.admin().createTopics({ topics: [{ topic, numPartitions: partitions }] })
+  if (messages.length > 0) {
+    const producer = client.producer()
+    await producer.connect()
+    await producer.send({ topic, messages })
+  }
+  return topic
+}

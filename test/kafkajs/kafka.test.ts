@@ -1,19 +1,44 @@
 import { describe, expect, it } from 'vitest'
 import { Bus } from '../../src/index'
-import { Kafka, KafkaJSNonRetriableError, logLevel } from '../../src/kafkajs/index'
+import { busOf, Kafka, KafkaJSNonRetriableError, logLevel, resetClusters } from '../../src/kafkajs/index'
 import { testKafka, uniqueName, waitUntil } from './harness'
 
 describe('Kafka', () => {
-  it('gives each instance its own bus by default: clients of one instance share it', async () => {
-    const one = testKafka()
-    const other = testKafka()
+  it('gives clients that name the same brokers, in any order, one cluster; other brokers another', async () => {
+    const one = testKafka({ brokers: ['b:9092', 'a:9092'] })
+    const same = testKafka({ brokers: async () => ['a:9092', 'b:9092', 'a:9092'] })
+    const other = testKafka({ brokers: ['c:9092'] })
     const topic = uniqueName()
     const producer = one.producer()
     await producer.connect()
     await producer.send({ topic, messages: [{ value: 'x' }] })
-    expect(await one.kafka.admin().listTopics()).toContain(topic)
+    expect(await same.kafka.admin().listTopics()).toContain(topic)
     expect(await other.kafka.admin().listTopics()).not.toContain(topic)
-    expect(await one.kafka.bus()).toBe(await one.kafka.bus())
+    expect(await one.kafka.bus()).toBe(await same.kafka.bus())
+    expect(await busOf(same.kafka)).toBe(await one.kafka.bus())
+  })
+
+  it('keeps a cluster while its clients come and go, until resetClusters()', async () => {
+    const brokers = [`${uniqueName('host')}:9092`]
+    const topic = uniqueName()
+    const producer = new Kafka({ brokers, logLevel: logLevel.NOTHING }).producer()
+    await producer.connect()
+    await producer.send({ topic, messages: [{ value: 'kept' }] })
+    await producer.disconnect()
+    // A later client, as a test's reader after the code under test disconnected its producer.
+    const reader = new Kafka({ brokers, logLevel: logLevel.NOTHING })
+    const bus = await reader.bus()
+    expect(bus.listTopics()).toContain(topic)
+    await resetClusters()
+    const fresh = await reader.bus()
+    expect(fresh).not.toBe(bus)
+    expect(fresh.listTopics()).toEqual([])
+    expect(() => bus.producer()).toThrow(/closed/i)
+    await resetClusters()
+  })
+
+  it('busOf() refuses what is not a logbus/kafkajs client', async () => {
+    await expect(busOf({})).rejects.toThrow(/is kafkajs swapped for logbus\/kafkajs/)
   })
 
   it('shares a bus given in logbus.bus, between instances and with logbus’s own API', async () => {

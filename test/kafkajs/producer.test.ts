@@ -11,7 +11,7 @@ import {
   Partitioners,
   type PartitionMetadata,
 } from '../../src/kafkajs/index'
-import { testKafka, uniqueName } from './harness'
+import { testKafka, topicWith, uniqueName, waitUntil } from './harness'
 
 const metadata = (count: number): PartitionMetadata[] =>
   Array.from({ length: count }, (_, partitionId) => ({
@@ -179,15 +179,65 @@ describe('producer', () => {
     await expect(
       producer.send({ topic, compression: CompressionTypes.Snappy, messages: [{ value: 'x' }] }),
     ).rejects.toThrow(KafkaJSNotImplemented)
-    const original = CompressionCodecs[CompressionTypes.Snappy]
-    CompressionCodecs[CompressionTypes.Snappy] = () => ({
-      compress: async (e) => e.buffer,
-      decompress: async (b) => b,
+  })
+
+  // KafkaJS's registration: CompressionCodecs[type] = () => codec (protocol/message/compression). The
+  // codec compresses each partition's records (protocol/recordBatch/v0 compressRecords) and
+  // decompresses them where they are read (recordBatch/v0/decoder decodeRecords).
+  it('runs a registered codec: compress over the records’ bytes, decompress over what it made', async () => {
+    const client = testKafka()
+    const producer = client.producer()
+    await producer.connect()
+    const topic = await topicWith(client, 2, [])
+    const compressed: Buffer[] = []
+    const decompressed: Buffer[] = []
+    const original = CompressionCodecs[CompressionTypes.ZSTD]
+    // A toy codec, reversible: reverses the bytes.
+    CompressionCodecs[CompressionTypes.ZSTD] = () => ({
+      compress: async (encoder) => {
+        compressed.push(encoder.buffer)
+        return Buffer.from(encoder.buffer).reverse()
+      },
+      decompress: async (buffer) => {
+        decompressed.push(buffer)
+        return Buffer.from(buffer).reverse()
+      },
     })
     try {
-      await producer.send({ topic, compression: CompressionTypes.Snappy, messages: [{ value: 'x' }] })
+      await producer.send({
+        topic,
+        compression: CompressionTypes.ZSTD,
+        messages: [
+          { value: 'to 0', partition: 0 },
+          { value: 'to 1', partition: 1 },
+          { value: 'to 1 again', partition: 1 },
+        ],
+      })
+      // One batch per partition, each the Kafka encoding of its records.
+      expect(compressed).toHaveLength(2)
+      expect(compressed[1]!.includes('to 1 again')).toBe(true)
+      expect(decompressed.map((b) => Buffer.from(b).reverse())).toEqual(compressed)
+      const consumer = client.consumer({ groupId: uniqueName('g') })
+      await consumer.subscribe({ topic, fromBeginning: true })
+      const seen: string[] = []
+      await consumer.run({ eachMessage: async ({ message }) => void seen.push(message.value!.toString()) })
+      await waitUntil(() => seen.length === 3)
+      expect(seen.sort()).toEqual(['to 0', 'to 1', 'to 1 again'])
+
+      // A codec that does not give back what it was given would corrupt the batch for its readers.
+      CompressionCodecs[CompressionTypes.ZSTD] = () => ({
+        compress: async (encoder) => encoder.buffer,
+        decompress: async () => Buffer.from('garbage'),
+      })
+      await expect(
+        producer.send({
+          topic,
+          compression: CompressionTypes.ZSTD,
+          messages: [{ value: 'x', partition: 0 }],
+        }),
+      ).rejects.toThrow(/decompress did not give back/)
     } finally {
-      CompressionCodecs[CompressionTypes.Snappy] = original
+      CompressionCodecs[CompressionTypes.ZSTD] = original
     }
   })
 

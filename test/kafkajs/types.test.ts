@@ -68,6 +68,56 @@ function kafkaJSArgumentsAreAccepted(
   kafka.logger().setLogLevel(level)
 }
 
+/**
+ * Never called: values typed by KafkaJS fit the facade's types and back, as code and fixtures written
+ * for KafkaJS use them (these failed with TS2322/TS2352 while the facade's types were narrower).
+ */
+function kafkaJSValuesFitBothWays(
+  message: K.KafkaMessage,
+  batch: K.Batch,
+  payload: K.EachMessagePayload,
+  batchPayload: K.EachBatchPayload,
+  headers: K.IHeaders,
+  description: F.GroupDescription,
+): void {
+  const consumed: F.KafkaMessage = message
+  const back: K.KafkaMessage = consumed
+  const facadeBatch: F.Batch = batch
+  const kafkaBatch: K.Batch = facadeBatch
+  const facadePayload: F.EachMessagePayload = payload
+  const facadeBatchPayload: F.EachBatchPayload = batchPayload
+  const facadeHeaders: F.IHeaders = headers
+  const kafkaDescription: K.GroupDescription = description
+  void [consumed, back, facadeBatch, kafkaBatch, facadePayload, facadeBatchPayload, facadeHeaders]
+  void kafkaDescription
+  // Fixtures as KafkaJS users write them: string header values, and a legacy message with a size.
+  const fixture: F.KafkaMessage = {
+    key: Buffer.from('k'),
+    value: Buffer.from('v'),
+    timestamp: '0',
+    attributes: 0,
+    offset: '0',
+    headers: { 'trace-id': 'abc', tags: ['a', Buffer.from('b')] },
+  }
+  const legacy: F.KafkaMessage = {
+    key: null,
+    value: null,
+    timestamp: '0',
+    attributes: 0,
+    offset: '0',
+    size: 12,
+  }
+  const cast = { offset: '1', value: Buffer.from('x') } as F.KafkaMessage
+  // Reading a header as KafkaJS code does: the union makes headers optional.
+  const traceId: string | undefined = fixture.headers?.['trace-id']?.toString()
+  void [legacy, cast, traceId]
+  // Handlers typed by KafkaJS run on the facade, and the facade's on KafkaJS.
+  const handler = async ({ message: m }: K.EachMessagePayload): Promise<void> => void m.headers?.h
+  const facadeHandler: F.EachMessageHandler = handler
+  const kafkaHandler: K.EachMessageHandler = facadeHandler
+  void kafkaHandler
+}
+
 /** Never called: the error classes are KafkaJS's, instances and constructors. */
 function errorsConform(): void {
   const base: K.KafkaJSError = new F.KafkaJSError('x')
@@ -105,5 +155,6 @@ describe('type conformance with KafkaJS 2.2.4', () => {
     expect(typeof facadeIsAssignableToKafkaJS).toBe('function')
     expect(typeof kafkaJSArgumentsAreAccepted).toBe('function')
     expect(typeof errorsConform).toBe('function')
+    expect(typeof kafkaJSValuesFitBothWays).toBe('function')
   })
 })

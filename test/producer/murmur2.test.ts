@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { murmur2 } from '../../src/producer/murmur2'
+import { murmur2, murmur2String } from '../../src/producer/murmur2'
 import murmur from '../fixtures/murmur2.json'
 
 const vectors: [string, number][] = Object.entries(murmur.murmur2)
@@ -56,6 +56,27 @@ describe('murmur2', () => {
         changed[i] = 8
         expect(murmur2(changed), `length ${length}, byte ${i}`).not.toBe(base)
       }
+    }
+  })
+})
+
+describe('murmur2String: a string key hashed as its UTF-8 bytes, without allocating them', () => {
+  it.each(vectors)('hashes %j as Kafka does', (key, expected) => {
+    expect(murmur2String(key)).toBe(expected)
+  })
+
+  it('agrees with murmur2 over the UTF-8 bytes for any string, ASCII or not, lone surrogates included', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 })),
+        (key) => {
+          expect(murmur2String(key)).toBe(murmur2(Buffer.from(key, 'utf8')))
+        },
+      ),
+      { numRuns: 500 },
+    )
+    for (const key of ['caf\u00e9', '\u{1f600}x', '\ud800', 'ab\udc00cd', '\u0080\u07ff\u0800\uffff']) {
+      expect(murmur2String(key), JSON.stringify(key)).toBe(murmur2(Buffer.from(key, 'utf8')))
     }
   })
 })

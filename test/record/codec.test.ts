@@ -1,5 +1,8 @@
+import { type } from 'arktype'
+import * as v from 'valibot'
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
+import { z as z3 } from 'zod3'
 import {
   Bus,
   buffer,
@@ -7,9 +10,10 @@ import {
   InvalidConfigError,
   InvalidRecordError,
   json,
+  type LogRecord,
   MemoryStorage,
   type Message,
-  type RawValue,
+  nullable,
   string,
   type Topic,
 } from '../../src/index'
@@ -41,37 +45,163 @@ function thrown(fn: () => unknown): unknown {
   throw new Error('expected the call to throw')
 }
 
-describe('json(schema) on a topic', () => {
-  it('types the topic and encodes values as JSON', async () => {
-    const bus = await openBus()
-    const name = uniqueName('orders')
-    const orders = await bus.createTopic(name, { codec: json(Order) })
-    expectTypeOf(orders).toEqualTypeOf<Topic<OrderInput, Order>>()
+/** Runs a consumer of `topics` from the beginning until it has `count` records. */
+async function consume<R>(
+  bus: Bus<never> | Bus,
+  topics: Parameters<Bus['consumer']>[0]['topics'],
+  count: number,
+): Promise<R[]> {
+  const seen: R[] = []
+  const consumer = (bus as Bus).consumer({ groupId: uniqueName('g'), topics, fromBeginning: true })
+  await consumer.run({ eachMessage: (record) => void seen.push(record as R) })
+  await consumer.caughtUp({ timeoutMs: 5_000 })
+  await consumer.close()
+  expect(seen).toHaveLength(count)
+  return seen
+}
 
-    // Sends take the schema's input: a value may leave out a field that has a default.
+describe('a typed topic delivers the form consumers want', () => {
+  it('json(schema): the handler receives the typed, validated object (the schema output), not bytes', async () => {
+    const bus = await openBus()
+    const orders = await bus.createTopic(uniqueName('orders'), { value: json(Order) })
+    expectTypeOf(orders).toEqualTypeOf<Topic<string, Order, string, OrderInput>>()
     const meta = await bus.producer().send(orders, { key: 'u1', value: { id: 1, total: 9.5 } })
-    expect(meta).toMatchObject({ topic: name, partition: 0, offset: 0 })
-    const [record] = await orders.partition(0).read(0)
-    // The value is stored as sent (validated); decoding applies the schema, defaults included.
-    expect(JSON.parse(record?.value?.toString() ?? 'null')).toEqual({ id: 1, total: 9.5 })
-    expect(orders.codec?.decode(record!.value!)).toEqual({ id: 1, total: 9.5, items: [] })
-    expect(record?.key).toEqual(Buffer.from('u1'))
+    expect(meta).toMatchObject({ topic: orders.name, partition: 0, offset: 0 })
+    const [record] = await consume<LogRecord<string, Order>>(bus, [orders], 1)
+    expect(record?.value).toEqual({ id: 1, total: 9.5, items: [] })
+    expect(record?.key).toBe('u1')
+    const [read] = await orders.partition(0).read(0)
+    expectTypeOf(read!.value).toEqualTypeOf<Order>()
+    expect(read?.value).toEqual({ id: 1, total: 9.5, items: [] })
   })
 
-  it("decodes with the topic's codec", async () => {
-    const bus = await openBus()
-    const orders = await bus.createTopic(uniqueName('orders'), { codec: json(Order) })
-    const order: Order = { id: 2, total: 3, items: [{ sku: 'a', qty: 2 }] }
-    await bus.producer().send(orders, { value: order })
-    const [record] = await orders.partition(0).read(0)
-    const decoded = orders.codec?.decode(record!.value!)
-    expectTypeOf(decoded).toEqualTypeOf<Order | undefined>()
-    expect(decoded).toEqual(order)
+  it('typing holds by name on a bus that declares its topics, both sides', async () => {
+    const name = uniqueName('declared')
+    const bus = await Bus.open({ topics: { [name]: { partitions: 2, value: json(Order) } } as const })
+    try {
+      const producer = bus.producer()
+      await producer.send(name, { key: 'k', value: { id: 1, total: 1 } })
+      const consumer = bus.consumer({ groupId: uniqueName('g'), topics: [name], fromBeginning: true })
+      const totals: number[] = []
+      await consumer.run({
+        eachMessage: (record) => {
+          expectTypeOf(record.value).toEqualTypeOf<Order>()
+          expectTypeOf(record.key).toEqualTypeOf<string | null>()
+          totals.push(record.value.total)
+        },
+      })
+      await consumer.caughtUp()
+      expect(totals).toEqual([1])
+      expect(bus.topic(name).partitionCount).toBe(2)
+    } finally {
+      await bus.close()
+    }
   })
 
-  it('rejects a bad value at send with InvalidRecordError naming the field, writing nothing', async () => {
+  it('type errors: a wrong value, and null on a codec without one', async () => {
+    const orders = 'orders'
+    const bus = await Bus.open({ topics: { orders: { value: json(Order) }, logs: { value: string() } } })
+    try {
+      const producer = bus.producer()
+      // @ts-expect-error: the declared value type is an Order
+      await expect(producer.send(orders, { value: 'not an order' })).rejects.toBeInstanceOf(
+        InvalidRecordError,
+      )
+      // @ts-expect-error: json(Order) has no null; wrap it in nullable() for tombstones
+      await expect(producer.send('orders', { key: 'k', value: null })).rejects.toBeInstanceOf(
+        InvalidRecordError,
+      )
+      // @ts-expect-error: a string topic takes strings
+      await expect(producer.send('logs', { value: 42 })).rejects.toBeInstanceOf(InvalidRecordError)
+      await producer.send('logs', { value: 'ok' })
+      // An undeclared name is raw: strings and Buffers.
+      await bus.createTopic('raw')
+      await producer.send('raw', { value: Buffer.from('x') })
+      expect(bus.topic('orders').partition(0).logEndOffset).toBe(0)
+    } finally {
+      await bus.close()
+    }
+  })
+
+  it('string(): keys and values stay strings end to end, and records are plain objects', async () => {
     const bus = await openBus()
-    const orders = await bus.createTopic(uniqueName('orders'), { codec: json(Order), partitions: 2 })
+    const logs = await bus.createTopic(uniqueName('logs'), { value: string() })
+    expectTypeOf(logs).toEqualTypeOf<Topic<string, string, string, string>>()
+    await bus.producer().send(logs, [
+      { key: 'host-1', value: 'started' },
+      { key: 'host-2', value: 'stopped', headers: { level: 'info' } },
+    ])
+    const records = await consume<LogRecord<string, string>>(bus, [logs], 2)
+    expect(records.map((r) => [r.key, r.value])).toEqual([
+      ['host-1', 'started'],
+      ['host-2', 'stopped'],
+    ])
+    // Spread, toEqual and JSON.stringify work on delivered records.
+    expect({ ...records[0] }).toEqual(records[0])
+    expect(JSON.parse(JSON.stringify(records[0]))).toMatchObject({
+      key: 'host-1',
+      value: 'started',
+      offset: 0,
+    })
+    expect(records[1]?.headers.level?.toString()).toBe('info')
+  })
+
+  it("values are shared, not copied per consumer: typed values are frozen, so no handler can change another's", async () => {
+    const bus = await openBus()
+    const orders = await bus.createTopic(uniqueName('orders'), { value: json(Order) })
+    await bus.producer().send(orders, { value: { id: 1, total: 2, items: [{ sku: 'a', qty: 1 }] } })
+    const [a] = await consume<LogRecord<string, Order>>(bus, [orders], 1)
+    const [b] = await consume<LogRecord<string, Order>>(bus, [orders], 1)
+    expect(a?.value).toBe(b?.value)
+    expect(Object.isFrozen(a?.value)).toBe(true)
+    expect(Object.isFrozen(a?.value.items[0])).toBe(true)
+    expect(() => {
+      ;(a!.value as { total: number }).total = 99
+    }).toThrow(TypeError)
+    expect(Object.isFrozen(a?.headers)).toBe(true)
+  })
+
+  it('a view with other codecs reads the same partitions in its own form, converting once per batch', async () => {
+    const bus = await openBus()
+    const name = uniqueName('views')
+    const raw = await bus.createTopic(name)
+    await bus.producer().send(raw, { key: 'k', value: '{"id":3,"total":4}' })
+    const typed = bus.topic(name, { value: json(Order) })
+    expectTypeOf(typed).toEqualTypeOf<Topic<string, Order, string, OrderInput>>()
+    const [record] = await consume<LogRecord<string, Order>>(bus, [typed], 1)
+    expect(record).toMatchObject({ key: 'k', value: { id: 3, total: 4, items: [] } })
+    // The raw view is unchanged: sends by name stay raw, and raw readers get bytes.
+    expect(bus.topic(name)).toBe(raw)
+    const [again] = await raw.partition(0).read(0)
+    expect(again?.value).toEqual(Buffer.from('{"id":3,"total":4}'))
+    // And the other way: a raw reader of a typed topic gets the bytes its codec makes.
+    const orders = await bus.createTopic(uniqueName('orders'), { value: json(Order) })
+    await bus.producer().send(orders, { key: 'o', value: { id: 1, total: 1 } })
+    const [bytes] = await bus.topic(orders.name, { key: buffer(), value: buffer() }).partition(0).read(0)
+    expect(bytes?.value?.toString()).toBe('{"id":1,"total":1,"items":[]}')
+    expect(bytes?.key).toEqual(Buffer.from('o'))
+  })
+
+  it('a record that its view cannot decode fails alone, at its offset (a poison message), not the batch', async () => {
+    const bus = await openBus()
+    const name = uniqueName('poison')
+    await bus.createTopic(name)
+    await bus
+      .producer()
+      .send(name, [{ value: '{"id":1,"total":1}' }, { value: 'nope' }, { value: '{"id":3,"total":3}' }])
+    const typed = bus.topic(name, { value: json(Order) })
+    const error = await rejection(typed.partition(0).read(0))
+    expect(error).toBeInstanceOf(InvalidRecordError)
+    expect((error as Error).message).toContain(`${name}-0@1`)
+    const [third] = await typed.partition(0).read(2)
+    expect(third?.value.id).toBe(3)
+  })
+})
+
+describe('json(schema) checks at send', () => {
+  it('rejects a bad value with InvalidRecordError naming the field, writing nothing', async () => {
+    const bus = await openBus()
+    const orders = await bus.createTopic(uniqueName('orders'), { value: json(Order), partitions: 2 })
     const producer = bus.producer()
     const bad = { id: 'seven', total: 1 } as unknown as Order
     const error = await rejection(producer.send(orders, { value: bad }))
@@ -84,7 +214,7 @@ describe('json(schema) on a topic', () => {
 
   it('names a nested field by its path', async () => {
     const bus = await openBus()
-    const orders = await bus.createTopic(uniqueName('orders'), { codec: json(Order) })
+    const orders = await bus.createTopic(uniqueName('orders'), { value: json(Order) })
     const bad = {
       id: 1,
       total: 1,
@@ -100,9 +230,9 @@ describe('json(schema) on a topic', () => {
 
   it('writes nothing of an array send when one value is bad, even the valid ones', async () => {
     const bus = await openBus()
-    const orders = await bus.createTopic(uniqueName('orders'), { codec: json(Order), partitions: 3 })
+    const orders = await bus.createTopic(uniqueName('orders'), { value: json(Order), partitions: 3 })
     const producer = bus.producer()
-    const messages: Message<Order>[] = [
+    const messages: Message<string, OrderInput>[] = [
       { key: 'a', value: { id: 1, total: 1, items: [] } },
       { key: 'b', value: { id: 2, total: -5, items: [] } },
       { key: 'c', value: { id: 3, total: 1, items: [] } },
@@ -115,32 +245,32 @@ describe('json(schema) on a topic', () => {
     expect(producer.bufferedBytes).toBe(0)
   })
 
-  it('also checks sends made by topic name', async () => {
+  it('also checks sends made by topic name (the topic keeps the codec it was created with)', async () => {
     const bus = await openBus()
     const name = uniqueName('orders')
-    await bus.createTopic(name, { codec: json(Order) })
+    await bus.createTopic(name, { value: json(Order) })
     await expect(bus.producer().send(name, { value: 'not an order' })).rejects.toBeInstanceOf(
       InvalidRecordError,
     )
     expect(bus.topic(name).partition(0).logEndOffset).toBe(0)
   })
 
-  it('lets a null value through as a tombstone, without the codec', async () => {
+  it('nullable(codec) lets a null value through as a tombstone', async () => {
     const bus = await openBus()
-    const orders = await bus.createTopic(uniqueName('orders'), { codec: json(Order) })
-    await bus.producer().send(orders, { key: 'u1', value: null })
-    const [record] = await orders.partition(0).read(0)
+    const users = await bus.createTopic(uniqueName('users'), { value: nullable(json(Order)) })
+    expectTypeOf(users).toEqualTypeOf<Topic<string, Order | null, string, OrderInput | null>>()
+    await bus.producer().send(users, { key: 'u1', value: null })
+    const [record] = await users.partition(0).read(0)
     expect(record?.value).toBeNull()
   })
 
-  it('rejects a send whose value the codec throws on with InvalidRecordError, keeping the cause', async () => {
+  it('rejects a value with no JSON form (a bigint, NaN, a function), keeping nothing', async () => {
     const bus = await openBus()
-    const name = uniqueName('bigint')
-    const topic = await bus.createTopic(name, { codec: json() })
-    const error = await rejection(bus.producer().send(topic, { value: { n: 10n } }))
-    expect(error).toBeInstanceOf(InvalidRecordError)
-    expect((error as Error).message).toContain(name)
-    expect((error as Error).cause).toBeInstanceOf(TypeError)
+    const topic = await bus.createTopic(uniqueName('bigint'), { value: json() })
+    for (const value of [{ n: 10n }, { n: Number.NaN }, { f: () => 1 }, undefined]) {
+      const error = await rejection(bus.producer().send(topic, { value }))
+      expect(error).toBeInstanceOf(InvalidRecordError)
+    }
     expect(topic.partition(0).logEndOffset).toBe(0)
   })
 
@@ -148,13 +278,16 @@ describe('json(schema) on a topic', () => {
     const bus = await openBus()
     const upper: Codec<string> = {
       name: 'upper',
-      encode(value) {
+      nullable: false,
+      parse(value) {
         if (value !== value.toUpperCase()) throw new Error('must be upper case')
-        return Buffer.from(value)
+        return value
       },
+      encode: (value) => value,
       decode: (bytes) => bytes.toString(),
+      sizeOf: (value) => value.length,
     }
-    const topic = await bus.createTopic(uniqueName('upper'), { codec: upper })
+    const topic = await bus.createTopic(uniqueName('upper'), { value: upper })
     const error = await rejection(bus.producer().send(topic, { value: 'lower' }))
     expect(error).toBeInstanceOf(InvalidRecordError)
     expect((error as Error).message).toContain('upper')
@@ -162,179 +295,176 @@ describe('json(schema) on a topic', () => {
     await expect(bus.producer().send(topic, { value: 'UPPER' })).resolves.toMatchObject({ offset: 0 })
   })
 
-  it('keys are not encoded by the value codec', async () => {
+  it('keys of a typed topic are strings by default, and follow a key codec when given', async () => {
     const bus = await openBus()
-    const topic = await bus.createTopic(uniqueName('keys'), { codec: json(Order) })
+    const topic = await bus.createTopic(uniqueName('keys'), { value: json(Order) })
     await bus.producer().send(topic, { key: 'plain', value: { id: 1, total: 1, items: [] } })
     const [record] = await topic.partition(0).read(0)
-    expect(record?.key?.toString()).toBe('plain')
+    expect(record?.key).toBe('plain')
+    const byBytes = await bus.createTopic(uniqueName('keys'), { key: buffer(), value: json(Order) })
+    expectTypeOf(byBytes).toEqualTypeOf<Topic<Buffer, Order, Buffer, OrderInput>>()
+    await expect(
+      bus.producer().send(byBytes, { key: 'no' as unknown as Buffer, value: { id: 1, total: 1 } }),
+    ).rejects.toThrow(/key must be a Buffer/)
+  })
+})
+
+describe('Standard Schema validators', () => {
+  const cases: Array<[string, Parameters<typeof json>[0]]> = [
+    ['zod 4', z.object({ id: z.number(), name: z.string() })],
+    ['zod 3', z3.object({ id: z3.number(), name: z3.string() })],
+    ['valibot', v.object({ id: v.number(), name: v.string() })],
+    ['arktype', type({ id: 'number', name: 'string' })],
+  ]
+  it.each(cases)(
+    '%s: valid values pass and arrive typed; a bad one names the field',
+    async (_label, schema) => {
+      const bus = await openBus()
+      const topic = await bus.createTopic(uniqueName('schema'), { value: json(schema) })
+      await bus.producer().send(topic, { value: { id: 1, name: 'a' } })
+      const error = await rejection(bus.producer().send(topic, { value: { id: 'x', name: 'a' } }))
+      expect(error).toBeInstanceOf(InvalidRecordError)
+      expect((error as Error).message).toContain('value.id')
+      const [record] = await topic.partition(0).read(0)
+      expect(record?.value).toEqual({ id: 1, name: 'a' })
+      expect(topic.partition(0).logEndOffset).toBe(1)
+    },
+  )
+
+  it('types follow each validator', () => {
+    expectTypeOf(json(v.object({ id: v.number() }))).toEqualTypeOf<Codec<{ id: number }, { id: number }>>()
+    expectTypeOf(json(z3.object({ id: z3.number() }))).toEqualTypeOf<Codec<{ id: number }, { id: number }>>()
+    expectTypeOf(json(type({ id: 'number' }))).toEqualTypeOf<Codec<{ id: number }, { id: number }>>()
+  })
+
+  it('rejects something that is not a schema, and an asynchronous schema at send', async () => {
+    expect(thrown(() => json({} as never))).toBeInstanceOf(InvalidConfigError)
+    const bus = await openBus()
+    const asyncSchema = z.string().refine(async () => true)
+    const topic = await bus.createTopic(uniqueName('async'), { value: json(asyncSchema) })
+    const error = await rejection(bus.producer().send(topic, { value: 'x' }))
+    expect(error).toBeInstanceOf(InvalidConfigError)
+    expect((error as Error).message).toContain('asynchronously')
   })
 })
 
 describe('json() as a codec', () => {
-  it('round-trips any JSON value without a schema', () => {
-    const codec = json()
-    for (const value of [1, 'text', true, null, [1, 'a'], { a: { b: [null] } }]) {
-      expect(codec.decode(codec.encode(value))).toEqual(value)
-    }
-    expect(codec.encode({ a: 1 })).toEqual(Buffer.from('{"a":1}'))
-    expect(codec.name).toBe('json')
-  })
-
-  it('rejects a value that has no JSON form', () => {
-    expect(() => json().encode(undefined)).toThrow(InvalidRecordError)
-    expect(() => json().encode(() => 1)).toThrow(InvalidRecordError)
-  })
-
-  it('decode rejects bytes that are not JSON with InvalidRecordError', () => {
-    const error = thrown(() => json().decode(Buffer.from('{nope')))
-    expect(error).toBeInstanceOf(InvalidRecordError)
-    expect((error as Error).cause).toBeInstanceOf(SyntaxError)
-  })
-
-  it('decode checks the schema too, naming the field', () => {
-    const error = thrown(() => json(Order).decode(Buffer.from('{"id":1,"total":"x"}')))
+  it('encodes to JSON text and decodes (checking the schema) back', () => {
+    const codec = json(Order)
+    expect(codec.encode({ id: 1, total: 2, items: [] })).toBe('{"id":1,"total":2,"items":[]}')
+    expect(codec.decode(Buffer.from('{"id":1,"total":2}'))).toEqual({ id: 1, total: 2, items: [] })
+    const error = thrown(() => codec.decode(Buffer.from('{"id":1,"total":"x"}')))
     expect(error).toBeInstanceOf(InvalidRecordError)
     expect((error as Error).message).toContain('value.total')
+    const notJson = thrown(() => codec.decode(Buffer.from('{nope')))
+    expect(notJson).toBeInstanceOf(InvalidRecordError)
+    expect((notJson as Error).cause).toBeInstanceOf(SyntaxError)
   })
 
-  it('a schema on a primitive names the value itself', () => {
-    const error = thrown(() => json(z.number()).encode('x' as unknown as number))
-    expect(error).toBeInstanceOf(InvalidRecordError)
-    expect((error as Error).message).toContain('"value"')
+  it('a schema that transforms values delivers its output, transformed once at send', async () => {
+    const bus = await openBus()
+    let runs = 0
+    const Tagged = z.object({
+      name: z.string().transform((s) => {
+        runs++
+        return s.toUpperCase()
+      }),
+    })
+    const topic = await bus.createTopic(uniqueName('tagged'), { value: json(Tagged) })
+    await bus.producer().send(topic, { value: { name: 'ada' } })
+    const [first] = await consume<LogRecord<string, { name: string }>>(bus, [topic], 1)
+    const [second] = await consume<LogRecord<string, { name: string }>>(bus, [topic], 1)
+    expect(first?.value).toEqual({ name: 'ADA' })
+    expect(second?.value).toBe(first?.value)
+    expect(runs).toBe(1)
+  })
+
+  it("estimates a value's size for maxMessageBytes without making its JSON", async () => {
+    const bus = await openBus()
+    const topic = await bus.createTopic(uniqueName('big'), { value: json(), maxMessageBytes: 1000 })
+    await bus.producer().send(topic, { value: { text: 'x'.repeat(900) } })
+    await expect(bus.producer().send(topic, { value: { text: 'x'.repeat(1100) } })).rejects.toThrow(/1000/)
   })
 })
 
-describe('string()', () => {
-  it('encodes UTF-8 and decodes it back', () => {
+describe('string() and buffer()', () => {
+  it('string(): UTF-8 on the way to bytes, and rejects what is not a string, writing nothing', async () => {
     const codec = string()
-    expect(codec.name).toBe('string')
-    expect(codec.encode('caf\u00e9 \u{1f600}')).toEqual(Buffer.from('caf\u00e9 \u{1f600}', 'utf8'))
+    expect(codec.encode('caf\u00e9 \u{1f600}')).toBe('caf\u00e9 \u{1f600}')
     expect(codec.decode(Buffer.from('caf\u00e9 \u{1f600}', 'utf8'))).toBe('caf\u00e9 \u{1f600}')
-    expect(codec.decode(codec.encode(''))).toBe('')
-  })
-
-  it('rejects a value that is not a string, at send, writing nothing', async () => {
     const bus = await openBus()
-    const topic = await bus.createTopic(uniqueName('logs'), { codec: string() })
-    expectTypeOf(topic).toEqualTypeOf<Topic<string>>()
+    const topic = await bus.createTopic(uniqueName('logs'), { value: string() })
     const producer = bus.producer()
-    await expect(producer.send(topic, { value: 42 as unknown as string })).rejects.toBeInstanceOf(
-      InvalidRecordError,
+    await expect(producer.send(topic, { value: 42 as unknown as string })).rejects.toThrow(
+      /value must be a string/,
     )
     await expect(
       producer.send(topic, [{ value: 'ok' }, { value: Buffer.from('x') as unknown as string }]),
     ).rejects.toBeInstanceOf(InvalidRecordError)
     expect(topic.partition(0).logEndOffset).toBe(0)
-    await producer.send(topic, { value: 'line' })
-    const [record] = await topic.partition(0).read(0)
-    expect(topic.codec?.decode(record!.value!)).toBe('line')
-  })
-})
-
-describe('buffer()', () => {
-  it('passes bytes through unchanged', () => {
-    const codec = buffer()
-    const bytes = Buffer.from([0, 1, 2, 255])
-    expect(codec.name).toBe('buffer')
-    expect(codec.encode(bytes)).toEqual(bytes)
-    expect(codec.decode(bytes)).toEqual(bytes)
   })
 
-  it('rejects a string (or anything not a Buffer) at send', async () => {
+  it('buffer(): takes Buffers by reference and rejects strings', async () => {
     const bus = await openBus()
-    const topic = await bus.createTopic(uniqueName('blobs'), { codec: buffer() })
-    expectTypeOf(topic).toEqualTypeOf<Topic<Buffer>>()
+    const topic = await bus.createTopic(uniqueName('blobs'), { value: buffer() })
+    expectTypeOf(topic).toEqualTypeOf<Topic<string, Buffer, string, Buffer>>()
     const producer = bus.producer()
     await expect(producer.send(topic, { value: 'text' as unknown as Buffer })).rejects.toBeInstanceOf(
       InvalidRecordError,
     )
-    await producer.send(topic, { value: Buffer.from([9, 8]) })
+    const bytes = Buffer.from([9, 8])
+    await producer.send(topic, { value: bytes })
     const [record] = await topic.partition(0).read(0)
-    expect(record?.value).toEqual(Buffer.from([9, 8]))
+    expect(record?.value).toBe(bytes)
   })
 })
 
-describe('bus.topic(name, { codec })', () => {
-  it('attaches a codec to an existing topic and returns it typed', async () => {
+describe('views and declarations', () => {
+  it('bus.topic(name, codecs) never changes what others send or receive', async () => {
     const bus = await openBus()
     const name = uniqueName('attach')
     const raw = await bus.createTopic(name)
-    expectTypeOf(raw).toEqualTypeOf<Topic<RawValue>>()
-    expect(raw.codec).toBeUndefined()
-
-    const typed = bus.topic(name, { codec: json(Order) })
-    expectTypeOf(typed).toEqualTypeOf<Topic<OrderInput, Order>>()
-    expectTypeOf(bus.topic(name)).toEqualTypeOf<Topic<RawValue>>()
-    expect(typed.codec?.name).toBe('json')
-
-    const producer = bus.producer()
-    // @ts-expect-error: a typed topic takes its value type, not a raw string
-    const wrong = producer.send(typed, { value: 'raw' })
-    await expect(wrong).rejects.toBeInstanceOf(InvalidRecordError)
-    await producer.send(typed, { value: { id: 5, total: 0, items: [] } })
-    const [record] = await typed.partition(0).read(0)
-    expect(typed.codec?.decode(record!.value!)).toEqual({ id: 5, total: 0, items: [] })
+    const typed = bus.topic(name, { value: json(Order) })
+    expect(bus.topic(name)).toBe(raw)
+    expect(bus.topic(name).valueCodec.name).toBe('raw')
+    expect(typed.valueCodec.name).toBe('json(zod)')
+    // @ts-expect-error: a typed view takes its value type, not a raw string
+    await expect(bus.producer().send(typed, { value: 'raw' })).rejects.toBeInstanceOf(InvalidRecordError)
+    await bus.producer().send(name, { value: 'still raw' })
   })
 
-  it('throws UnknownTopicError for a missing topic, with or without a codec', async () => {
+  it('throws UnknownTopicError for a missing topic, with or without codecs', async () => {
     const bus = await openBus()
-    expect(() => bus.topic(uniqueName('missing'), { codec: string() })).toThrow(/Unknown topic/)
-  })
-
-  it('createTopic with ifNotExists and a codec attaches the codec to the existing topic', async () => {
-    const bus = await openBus()
-    const name = uniqueName('if-not-exists-codec')
-    await bus.createTopic(name)
-    const typed = await bus.createTopic(name, { codec: string(), ifNotExists: true })
-    expect(typed.codec?.name).toBe('string')
-    await expect(bus.producer().send(name, { value: Buffer.from('x') })).rejects.toBeInstanceOf(
-      InvalidRecordError,
-    )
+    expect(() => bus.topic(uniqueName('missing'), { value: string() })).toThrow(/Unknown topic/)
   })
 
   it('rejects a codec option that is not a codec with InvalidConfigError naming the field', async () => {
     const bus = await openBus()
     const error = await rejection(
-      bus.createTopic(uniqueName('bad-codec'), { codec: { name: 'x' } as unknown as Codec<string> }),
+      bus.createTopic(uniqueName('bad-codec'), { value: { name: 'x' } as unknown as Codec<string> }),
     )
     expect(error).toBeInstanceOf(InvalidConfigError)
-    expect((error as InvalidConfigError).field).toBe('topic.codec')
+    expect((error as InvalidConfigError).field).toBe('topic.value')
   })
 
-  it('codecs are not persisted: a new bus on the same storage sees the topic without one', async () => {
+  it('codecs are not persisted: a new bus declares them again (an existing topic keeps its config)', async () => {
     const storage = new MemoryStorage()
-    const first = await Bus.open({ storage })
-    const name = uniqueName('not-persisted')
-    await first.createTopic(name, { codec: json(Order) })
+    const name = uniqueName('declared')
+    const first = await Bus.open({ storage, topics: { [name]: { partitions: 3, value: json(Order) } } })
+    await first.producer().send(name, { value: { id: 1, total: 1 } })
     await first.close()
-    const second = await openBus({ storage })
-    expect(second.topic(name).codec).toBeUndefined()
-  })
-})
-
-describe('codecs and transforms, copies', () => {
-  it('a schema that transforms values decodes what it encoded, and runs its transform once per side', async () => {
-    const bus = await openBus()
-    const Amount = z.object({
-      cents: z
-        .number()
-        .int()
-        .transform((n) => `${(n / 100).toFixed(2)} EUR`),
-    })
-    const topic = await bus.createTopic(uniqueName('amounts'), { codec: json(Amount) })
-    await bus.producer().send(topic, { value: { cents: 1250 } })
-    const [record] = await topic.partition(0).read(0)
-    expect(topic.codec?.decode(record!.value!)).toEqual({ cents: '12.50 EUR' })
-  })
-
-  it('buffer() copies at send, as every send does', async () => {
-    const bus = await openBus()
-    const topic = await bus.createTopic(uniqueName('blobs'), { codec: buffer() })
-    const bytes = Buffer.from('hello')
-    await bus.producer().send(topic, { value: bytes })
-    bytes.write('HELLO')
-    const [record] = await topic.partition(0).read(0)
-    expect(record?.value?.toString()).toBe('hello')
+    const untyped = await openBus({ storage })
+    expect(untyped.topic(name).valueCodec.name).toBe('raw')
+    const [raw] = await untyped.topic(name).partition(0).read(0)
+    expect(raw?.value).toBeInstanceOf(Buffer)
+    await untyped.close()
+    const typed = await Bus.open({ storage, topics: { [name]: { partitions: 5, value: json(Order) } } })
+    try {
+      expect(typed.topic(name).partitionCount).toBe(3)
+      const [record] = await typed.topic(name).partition(0).read(0)
+      expect(record?.value).toEqual({ id: 1, total: 1, items: [] })
+    } finally {
+      await typed.close()
+    }
   })
 })

@@ -1,5 +1,5 @@
 import type { TopicPartition } from '../../record/log-record'
-import type { Assignment, Assignor, AssignorInput, AssignorMember } from '../assignor'
+import type { Assignment, AssignorInput, AssignorMember, SyncAssignor } from '../assignor'
 import { partitionCount } from './partition-count'
 import { compareStrings, sortMembers } from './sort-members'
 
@@ -437,7 +437,7 @@ function assignCooperativeSticky(input: AssignorInput): Assignment {
  * // → a keeps t-0 and t-1; b gets t-2
  * ```
  */
-export const cooperativeStickyAssignor: Assignor = Object.assign(assignCooperativeSticky, {
+export const cooperativeStickyAssignor: SyncAssignor = Object.assign(assignCooperativeSticky, {
   protocol: 'cooperative-sticky',
   rebalance: 'cooperative',
 } as const)

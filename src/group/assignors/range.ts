@@ -1,5 +1,5 @@
 import type { TopicPartition } from '../../record/log-record'
-import type { Assignment, Assignor, AssignorInput, AssignorMember } from '../assignor'
+import type { Assignment, AssignorInput, AssignorMember, SyncAssignor } from '../assignor'
 import { partitionCount } from './partition-count'
 import { compareStrings, sortMembers } from './sort-members'
 
@@ -52,7 +52,7 @@ function assignRange({ members, partitions }: AssignorInput): Assignment {
  * // → consumer1: t1-0, t1-1, t2-0, t2-1; consumer2: t1-2, t2-2
  * ```
  */
-export const rangeAssignor: Assignor = Object.assign(assignRange, {
+export const rangeAssignor: SyncAssignor = Object.assign(assignRange, {
   protocol: 'range',
   rebalance: 'eager',
 } as const)

@@ -1,5 +1,5 @@
 import type { TopicPartition } from '../../record/log-record'
-import type { Assignment, Assignor, AssignorInput } from '../assignor'
+import type { Assignment, AssignorInput, SyncAssignor } from '../assignor'
 import { partitionCount } from './partition-count'
 import { compareStrings, sortMembers } from './sort-members'
 
@@ -48,7 +48,7 @@ function assignRoundRobin({ members, partitions }: AssignorInput): Assignment {
  * // → consumer1: t1-0, t1-2, t2-1; consumer2: t1-1, t2-0, t2-2
  * ```
  */
-export const roundRobinAssignor: Assignor = Object.assign(assignRoundRobin, {
+export const roundRobinAssignor: SyncAssignor = Object.assign(assignRoundRobin, {
   protocol: 'roundrobin',
   rebalance: 'eager',
 } as const)

@@ -1,6 +1,6 @@
 import { LogbusError } from '../../errors'
-import { EMPTY_HEADERS, type RecordHeaders } from '../log-record'
-import { type BatchMeta, type DecodedColumns, RecordBatch } from '../record-batch'
+import type { RecordHeaders } from '../log-record'
+import { type BatchColumns, type BatchMeta, RecordBatch } from '../record-batch'
 import {
   ATTRIBUTES_OFFSET,
   BASE_TIMESTAMP_OFFSET,
@@ -103,7 +103,7 @@ export function batchFromBytes(bytes: Buffer, header: BatchHeader, decompress?: 
  * const { keys, values } = decodeColumns(bytes)
  * ```
  */
-export function decodeColumns(bytes: Buffer, decompress: Decompress = noDecompression): DecodedColumns {
+export function decodeColumns(bytes: Buffer, decompress: Decompress = noDecompression): BatchColumns {
   const attributes = int16At(bytes, ATTRIBUTES_OFFSET)
   const compression = attributes & COMPRESSION_MASK
   let buf: Buffer
@@ -122,7 +122,7 @@ export function decodeColumns(bytes: Buffer, decompress: Decompress = noDecompre
   const count = int32At(bytes, RECORDS_COUNT_OFFSET)
   const keys = new Array<Buffer | null>(count)
   const values = new Array<Buffer | null>(count)
-  let headers: RecordHeaders[] | null = null
+  let headers: Array<RecordHeaders | undefined> | null = null
   let timestamps: number[] | null = null
   let offsetDeltas: Int32Array | null = null
   const c = cursor
@@ -137,7 +137,7 @@ export function decodeColumns(bytes: Buffer, decompress: Decompress = noDecompre
     values[i] = readBytes(buf, c)
     const headerCount = readVarint(buf, c)
     if (headerCount !== 0) {
-      headers ??= new Array<RecordHeaders>(count).fill(EMPTY_HEADERS)
+      headers ??= new Array<RecordHeaders | undefined>(count).fill(undefined)
       headers[i] = readHeaders(buf, c, headerCount)
     }
     if (c.pos !== recordEnd) {
@@ -155,7 +155,7 @@ export function decodeColumns(bytes: Buffer, decompress: Decompress = noDecompre
     }
     if (offsetDeltas !== null) offsetDeltas[i] = offsetDelta
   }
-  return { keys, values, headers, timestamps, offsetDeltas }
+  return { keys, values, headers, timestamps, offsetDeltas, start: 0 }
 }
 
 function readBytes(buf: Buffer, c: Cursor): Buffer | null {

@@ -82,11 +82,7 @@ export function encodeBatch(batch: RecordBatch, baseOffset: number): Buffer {
     throw new RangeError(`Invalid record timestamp ${first}: not a safe integer`)
   const keyCodec = batch.keyCodec
   const valueCodec = batch.valueCodec
-  const keys = batch.keys
-  const values = batch.values
-  const headers = batch.headers
-  const timestamps = batch.timestamps
-  const deltas = batch.offsetDeltas
+  const { keys, values, headers, timestamps, offsetDeltas: deltas, start: at } = batch.columns
   if (fields.length < 2 * n) fields = new Array<Field>(Math.max(2 * n, fields.length * 2)).fill(null)
   if (lengths.length < 2 * n) lengths = new Int32Array(Math.max(2 * n, lengths.length * 2))
   if (bodySizes.length < n) bodySizes = new Int32Array(Math.max(n, bodySizes.length * 2))
@@ -94,25 +90,25 @@ export function encodeBatch(batch: RecordBatch, baseOffset: number): Buffer {
     let maxTimestamp = first
     let size = BATCH_HEADER_BYTES
     for (let i = 0; i < n; i++) {
-      const timestamp = timestamps === null ? first : timestamps[i]!
+      const timestamp = timestamps === null ? first : timestamps[at + i]!
       const timestampDelta = timestamp - first
       // Checked here, before anything is written, rather than by writeVarlong mid-batch.
       if (!Number.isSafeInteger(timestampDelta)) {
         throw new RangeError(`Invalid record timestamp ${timestamp}: not a safe integer delta from the first`)
       }
       if (timestamp > maxTimestamp) maxTimestamp = timestamp
-      const key = encodeField(keyCodec, keys[i])
-      const value = encodeField(valueCodec, values[i])
+      const key = encodeField(keyCodec, keys[at + i])
+      const value = encodeField(valueCodec, values[at + i])
       const keyLength = key === null ? -1 : typeof key === 'string' ? utf8Length(key) : key.length
       const valueLength = value === null ? -1 : typeof value === 'string' ? utf8Length(value) : value.length
       fields[2 * i] = key
       fields[2 * i + 1] = value
       lengths[2 * i] = keyLength
       lengths[2 * i + 1] = valueLength
-      let body = 1 + varlongSize(timestampDelta) + varintSize(deltas === null ? i : deltas[i]!)
+      let body = 1 + varlongSize(timestampDelta) + varintSize(deltas === null ? i : deltas[at + i]!)
       body += keyLength < 0 ? 1 : varintSize(keyLength) + keyLength
       body += valueLength < 0 ? 1 : varintSize(valueLength) + valueLength
-      body += headersSize(headers === null ? undefined : headers[i])
+      body += headersSize(headers === null ? undefined : headers[at + i])
       bodySizes[i] = body
       size += varintSize(body) + body
     }
@@ -141,11 +137,11 @@ export function encodeBatch(batch: RecordBatch, baseOffset: number): Buffer {
     for (let i = 0; i < n; i++) {
       pos = writeVarint(buf, pos, bodySizes[i]!)
       buf[pos++] = 0
-      pos = writeVarlong(buf, pos, (timestamps === null ? first : timestamps[i]!) - first)
-      pos = writeVarint(buf, pos, deltas === null ? i : deltas[i]!)
+      pos = writeVarlong(buf, pos, (timestamps === null ? first : timestamps[at + i]!) - first)
+      pos = writeVarint(buf, pos, deltas === null ? i : deltas[at + i]!)
       pos = writeField(buf, pos, fields[2 * i]!, lengths[2 * i]!)
       pos = writeField(buf, pos, fields[2 * i + 1]!, lengths[2 * i + 1]!)
-      pos = writeHeaders(buf, pos, headers === null ? undefined : headers[i])
+      pos = writeHeaders(buf, pos, headers === null ? undefined : headers[at + i])
     }
     writeInt32(buf, CRC_OFFSET, crc32c(buf, ATTRIBUTES_OFFSET, size))
     return buf

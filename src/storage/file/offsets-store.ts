@@ -152,12 +152,12 @@ export class OffsetsStore {
       }
       if (batches.length === 0) break
       for (const batch of batches) {
-        const keys = batch.keysIn(RAW).items as ReadonlyArray<Buffer | null>
-        const values = batch.valuesIn(RAW).items as ReadonlyArray<Buffer | null>
+        const keys = batch.keysIn(RAW)
+        const values = batch.valuesIn(RAW)
         for (let i = 0; i < batch.count; i++) {
-          const key = keys[i]
+          const key = keys.items[keys.start + i] as Buffer | null | undefined
           if (key === null || key === undefined) continue
-          const value = values[i]
+          const value = values.items[values.start + i] as Buffer | null | undefined
           this.#apply(
             key.toString('utf8'),
             value === null || value === undefined ? null : Number(value.toString('utf8')),
@@ -216,7 +216,8 @@ function offsetBatch(entries: readonly OffsetEntry[]): RecordBatch {
   let size = 0
   for (let i = 0; i < keys.length; i++) size += keys[i]!.length + (values[i]?.length ?? 0) + 16
   return RecordBatch.fromColumns(
-    { keyCodec: KEY_CODEC, valueCodec: VALUE_CODEC, keys, values, headers: null, timestamps: null },
+    { keyCodec: KEY_CODEC, valueCodec: VALUE_CODEC },
+    { keys, values, headers: null, timestamps: null, offsetDeltas: null, start: 0 },
     { count: entries.length, firstTimestamp: now, maxTimestamp: now, sizeBytes: size },
   )
 }

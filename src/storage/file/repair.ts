@@ -404,7 +404,8 @@ function writeSegment(fs: FileSystem, files: DescriptorCache, segment: Segment, 
 /** A valid RecordBatch v2 without records covering offsets `[from, to)`. */
 function emptyBatch(from: number, to: number): Buffer {
   const batch = RecordBatch.fromColumns(
-    { keyCodec: RAW, valueCodec: RAW, keys: [], values: [], headers: null, timestamps: null },
+    { keyCodec: RAW, valueCodec: RAW },
+    { keys: [], values: [], headers: null, timestamps: null, offsetDeltas: null, start: 0 },
     { count: 0, firstTimestamp: -1, maxTimestamp: -1, sizeBytes: 0, lastOffsetDelta: to - from - 1 },
   )
   return encodeBatch(batch, from)

@@ -10,10 +10,12 @@ import type {
   TopicConfig,
   TopicMetadata,
 } from '../storage'
+import { ColumnStore } from './column-store'
 
 /** A partition's data, which outlives a bus: the next bus on the same MemoryStorage sees it. */
 interface MemoryLogData {
   readonly batches: BatchList
+  readonly columns: ColumnStore
   start: number
   end: number
 }
@@ -48,7 +50,7 @@ class MemoryPartitionLog implements PartitionLog {
     const data = this.data
     const base = data.end
     batch.assignBaseOffset(base)
-    data.batches.push(batch)
+    data.batches.push(data.columns.keep(batch))
     data.end = batch.nextOffset
     return base
   }
@@ -70,9 +72,13 @@ class MemoryPartitionLog implements PartitionLog {
       if (batch.maxTimestamp < timestamp || batch.nextOffset <= start) continue
       const timestamps = batch.timestamps
       const deltas = batch.offsetDeltas
+      const at = batch.columnStart
       for (let i = 0; i < batch.count; i++) {
-        const offset = batch.baseOffset + (deltas === null ? i : deltas[i]!)
-        if (offset >= start && (timestamps === null ? batch.firstTimestamp : timestamps[i]!) >= timestamp) {
+        const offset = batch.baseOffset + (deltas === null ? i : deltas[at + i]!)
+        if (
+          offset >= start &&
+          (timestamps === null ? batch.firstTimestamp : timestamps[at + i]!) >= timestamp
+        ) {
           return offset
         }
       }
@@ -98,7 +104,9 @@ class MemoryPartitionLog implements PartitionLog {
     if (offset <= data.start) return
     if (offset > data.end) throw new OffsetOutOfRangeError(this.topic, this.partition, offset)
     data.start = offset
-    data.batches.dropBefore(offset)
+    while (data.batches.length > 0 && data.batches.first!.nextOffset <= offset) {
+      data.columns.release(data.batches.shift()!)
+    }
   }
 
   close(): void {
@@ -141,8 +149,10 @@ export class MemoryStorage extends BaseStorage {
   }
 
   protected async doOpen(): Promise<StorageSnapshot> {
-    const groups: Record<string, CommittedOffset[]> = {}
-    for (const [groupId, offsets] of this.#groups) groups[groupId] = [...offsets.values()].map((o) => ({ ...o }))
+    // fromEntries, not assignment: a group may be called "__proto__".
+    const groups: Record<string, CommittedOffset[]> = Object.fromEntries(
+      [...this.#groups].map(([groupId, offsets]) => [groupId, [...offsets.values()].map((o) => ({ ...o }))]),
+    )
     return { topics: [...this.#topics.values()].map((t) => structuredClone(t)), groups }
   }
 
@@ -154,7 +164,7 @@ export class MemoryStorage extends BaseStorage {
     }
     let data = partitions.get(partition)
     if (data === undefined) {
-      data = { batches: new BatchList(), start: 0, end: 0 }
+      data = { batches: new BatchList(), columns: new ColumnStore(), start: 0, end: 0 }
       partitions.set(partition, data)
     }
     const log = new MemoryPartitionLog(topic, partition, data)

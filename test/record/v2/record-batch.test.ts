@@ -174,13 +174,14 @@ function toBatch(records: readonly LogRecord[], meta: Partial<BatchMeta> = {}): 
   const stamps = records.map((r) => r.timestamp)
   const first = stamps[0] ?? -1
   return RecordBatch.fromColumns(
+    { keyCodec: RAW, valueCodec: RAW },
     {
-      keyCodec: RAW,
-      valueCodec: RAW,
       keys: records.map((r) => r.key),
       values: records.map((r) => r.value),
       headers: records.some((r) => r.headers !== EMPTY_HEADERS) ? records.map((r) => r.headers) : null,
       timestamps: stamps.every((t) => t === first) ? null : stamps,
+      offsetDeltas: null,
+      start: 0,
     },
     {
       count: records.length,
@@ -522,8 +523,8 @@ describe('against kafkajs', () => {
       expect(codec).toBe(1)
       return gunzipSync(bytes)
     })
-    expect(columns.keys.map((k) => k?.toString())).toEqual(['a', 'b'])
-    expect(columns.values.map((v) => v?.toString())).toEqual(['x'.repeat(100), 'y'])
+    expect(Array.from(columns.keys, (k) => String(k))).toEqual(['a', 'b'])
+    expect(Array.from(columns.values, (v) => String(v))).toEqual(['x'.repeat(100), 'y'])
     expect(columns.timestamps).toEqual([10, 11])
   })
 })
@@ -533,7 +534,8 @@ describe('encodeBatch through codecs and Kafka producer fields', () => {
     const keys = ['k', 'ключ', '😀'.repeat(30), '']
     const values = ['v', 'ünï', 'z'.repeat(300), 'é'.repeat(70)]
     const typed = RecordBatch.fromColumns(
-      { keyCodec: string(), valueCodec: string(), keys, values, headers: null, timestamps: null },
+      { keyCodec: string(), valueCodec: string() },
+      { keys, values, headers: null, timestamps: null, offsetDeltas: null, start: 0 },
       { count: 4, firstTimestamp: 7, maxTimestamp: 7, sizeBytes: 0 },
     )
     const raw = encodeRecordBatch(
@@ -541,6 +543,24 @@ describe('encodeBatch through codecs and Kafka producer fields', () => {
       3,
     )
     expect(encodeBatch(typed, 3).equals(raw)).toBe(true)
+  })
+
+  it('encodes a window of larger columns (record i at columnStart + i), as memory storage keeps them', () => {
+    const shared = ['x0', 'x1', 'k', 'v', 'k2', 'v2', 'x6']
+    const window = RecordBatch.fromColumns(
+      { keyCodec: string(), valueCodec: string() },
+      {
+        keys: shared,
+        values: shared.map((s) => `${s}!`),
+        headers: null,
+        timestamps: null,
+        offsetDeltas: null,
+        start: 2,
+      },
+      { count: 3, firstTimestamp: 7, maxTimestamp: 7, sizeBytes: 0 },
+    )
+    const raw = encodeRecordBatch([record(7, 'k', 'k!'), record(7, 'v', 'v!'), record(7, 'k2', 'k2!')], 0)
+    expect(encodeBatch(window, 0).equals(raw)).toBe(true)
   })
 
   it('encodes each value exactly once, through its codec', () => {
@@ -554,14 +574,8 @@ describe('encodeBatch through codecs and Kafka producer fields', () => {
     }
     const values = [{ a: 1 }, { b: [2, 3] }, 'text']
     const batch = RecordBatch.fromColumns(
-      {
-        keyCodec: RAW,
-        valueCodec: counted,
-        keys: [null, null, null],
-        values,
-        headers: null,
-        timestamps: null,
-      },
+      { keyCodec: RAW, valueCodec: counted },
+      { keys: [null, null, null], values, headers: null, timestamps: null, offsetDeltas: null, start: 0 },
       { count: 3, firstTimestamp: 1, maxTimestamp: 1, sizeBytes: 0 },
     )
     const bytes = encodeBatch(batch, 0)

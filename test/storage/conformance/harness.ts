@@ -72,13 +72,14 @@ export function rawBatch(specs: readonly RecordSpec[]): RecordBatch {
     }
   }
   return RecordBatch.fromColumns(
+    { keyCodec: RAW, valueCodec: RAW },
     {
-      keyCodec: RAW,
-      valueCodec: RAW,
       keys,
       values,
       headers,
       timestamps: stamps.every((t) => t === first) ? null : stamps,
+      offsetDeltas: null,
+      start: 0,
     },
     { count: specs.length, firstTimestamp: first, maxTimestamp: Math.max(...stamps), sizeBytes: size },
   )
@@ -94,16 +95,20 @@ export function typedBatch<T>(
   let size = 0
   for (let i = 0; i < values.length; i++) size += 20 + codec.sizeOf(keys[i]!) + codec.sizeOf(values[i]!)
   return RecordBatch.fromColumns(
-    {
-      keyCodec: codec as Codec<unknown, unknown>,
-      valueCodec: codec as Codec<unknown, unknown>,
-      keys,
-      values,
-      headers: null,
-      timestamps: null,
-    },
+    { keyCodec: codec as Codec<unknown, unknown>, valueCodec: codec as Codec<unknown, unknown> },
+    { keys, values, headers: null, timestamps: null, offsetDeltas: null, start: 0 },
     { count: values.length, firstTimestamp: timestamp, maxTimestamp: timestamp, sizeBytes: size },
   )
+}
+
+/** A batch's keys or values in `codec`'s form, one per record (a batch may be a window of larger columns). */
+export function columnIn(
+  batch: RecordBatch,
+  codec: Codec<unknown, unknown>,
+  which: 'keys' | 'values',
+): unknown[] {
+  const { items, start } = which === 'keys' ? batch.keysIn(codec) : batch.valuesIn(codec)
+  return Array.from({ length: batch.count }, (_, i) => items[start + i])
 }
 
 /** A value of exactly `size` bytes that names its position, so misplaced records are visible. */

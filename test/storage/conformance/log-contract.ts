@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ClosedError, CorruptLogError, OffsetOutOfRangeError } from '../../../src/errors'
-import { RAW, string } from '../../../src/record/codec'
+import { type Codec, RAW, string } from '../../../src/record/codec'
 import type { PartitionLog } from '../../../src/storage/storage'
 import { type RetentionPolicy, retentionCut } from '../../../src/topic/retention'
 import { uniqueName } from '../../support/bus'
@@ -9,6 +9,7 @@ import {
   append,
   appendBatches,
   BIG_READ,
+  columnIn,
   expectedRecords,
   expectWithinBudget,
   failure,
@@ -67,7 +68,7 @@ export function logContract(factory: StorageFactory): void {
       expect(log.logEndOffset).toBe(31)
       const stored = await readAll(log, topic, 0)
       expect(stored.map((r) => r.value?.toString())).toEqual(
-        batches.flatMap((b) => b.values.map((v) => (v as Buffer).toString())),
+        batches.flatMap((b) => columnIn(b, RAW, 'values').map((v) => (v as Buffer).toString())),
       )
       expect(offsetsOf(stored)).toEqual(range(0, 31))
     })
@@ -96,9 +97,9 @@ export function logContract(factory: StorageFactory): void {
       expect(batch!.baseOffset).toBe(0)
       expect(batch!.count).toBe(3)
       expect(batch!.maxTimestamp).toBe(42)
-      expect(batch!.keysIn(text).items).toEqual(keys)
-      expect(batch!.valuesIn(text).items).toEqual(values)
-      expect((batch!.valuesIn(RAW).items as Buffer[]).map((b) => b.toString('utf8'))).toEqual(values)
+      expect(columnIn(batch!, text as Codec<unknown, unknown>, 'keys')).toEqual(keys)
+      expect(columnIn(batch!, text as Codec<unknown, unknown>, 'values')).toEqual(values)
+      expect(columnIn(batch!, RAW, 'values').map((b) => (b as Buffer).toString('utf8'))).toEqual(values)
     })
   })
 

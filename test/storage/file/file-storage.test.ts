@@ -362,7 +362,10 @@ describe('FileStorage fsync policies', () => {
     await bus.close()
     // Every segment, rolled ones included ('never' does not flush at a roll), once.
     for (const base of segmentBases(dir, topic)) {
-      expect(spy.fdatasyncs(`${topic}-0/${segmentName(base)}.log`) + spy.fsyncs(`${topic}-0/${segmentName(base)}.log`)).toBe(1)
+      expect(
+        spy.fdatasyncs(`${topic}-0/${segmentName(base)}.log`) +
+          spy.fsyncs(`${topic}-0/${segmentName(base)}.log`),
+      ).toBe(1)
     }
   })
 

@@ -77,7 +77,10 @@ describe('FileStorage lock', () => {
     const { topic } = await writtenTopic(dir, 2)
     writeFileSync(join(dir, LOCK), `1\nold-container\ntoken\n`)
     const bus = await fileBus(dir, { breakLock: true })
-    expect(readFileSync(join(dir, LOCK), 'utf8').split('\n').slice(0, 2)).toEqual([String(process.pid), hostname()])
+    expect(readFileSync(join(dir, LOCK), 'utf8').split('\n').slice(0, 2)).toEqual([
+      String(process.pid),
+      hostname(),
+    ])
     expect(bus.topic(topic).partition(0).logEndOffset).toBe(2)
     await bus.close()
     expect(existsSync(join(dir, LOCK))).toBe(false)

@@ -36,8 +36,8 @@ describe('FileStorage: what a handler changes stays with it', () => {
       const [batch] = await partition.readBatches(0)
       // The bytes kept for the wire and later readers decode to what was sent.
       const columns = decodeColumns(batch!.encoded!)
-      expect(columns.values.map((v) => v?.toString())).toEqual(['original-1', 'original-2'])
-      expect(columns.keys.map((k) => k?.toString())).toEqual(['k1', 'k2'])
+      expect(Array.from(columns.values, (v) => String(v))).toEqual(['original-1', 'original-2'])
+      expect(Array.from(columns.keys, (k) => String(k))).toEqual(['k1', 'k2'])
       // And so does the file.
       const file = readFileSync(logPath(dir, topic, 0))
       expect(file.includes('original-1')).toBe(true)
@@ -47,7 +47,7 @@ describe('FileStorage: what a handler changes stays with it', () => {
         const again = await partition.read(0)
         expect(again.map((r) => r.value?.toString())).toEqual(['original-1', 'original-2'])
         expect(
-          (await partition.readBatches(0))[0]!.valuesIn(RAW).items.map((v) => (v as Buffer).toString()),
+          Array.from((await partition.readBatches(0))[0]!.valuesIn(RAW).items, (v) => String(v)),
         ).toEqual(['original-1', 'original-2'])
       }
       await bus.close()

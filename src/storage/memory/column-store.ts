@@ -1,0 +1,97 @@
+import type { RecordHeaders } from '../../record/log-record'
+import type { BatchColumns, RecordBatch } from '../../record/record-batch'
+
+/**
+ * The largest segment. Below V8's 16k-element limit so that `new Array(n)` gets fast elements, and small
+ * enough to be allocated in the young generation (a large-object allocation costs milliseconds): V8
+ * pretenures an allocation site whose objects survive, so long-lived segments end up in old space.
+ */
+const MAX_SLOTS = 8192
+/** A partition's first segment; each next one doubles, so a quiet partition stays small. */
+const FIRST_SLOTS = 64
+
+/** Shared columns that many batches are windows of. */
+class ColumnSegment {
+  readonly keys: unknown[]
+  readonly values: unknown[]
+  headers: Array<RecordHeaders | undefined> | null = null
+  timestamps: Float64Array | null = null
+  offsetDeltas: Int32Array | null = null
+  used = 0
+
+  constructor(readonly slots: number) {
+    // Preallocated at full size: the arrays never grow, and a batch kept is a window of them.
+    this.keys = new Array<unknown>(slots)
+    this.values = new Array<unknown>(slots)
+  }
+}
+
+/**
+ * Where memory storage keeps records: the columns of every appended batch are copied (one pointer per
+ * key and value) into large shared arrays, and the batch kept is a window of them. Retained records
+ * then cost a few slots each, and the garbage collector's young generation does not copy them again
+ * and again: its work does not grow with what is retained.
+ */
+export class ColumnStore {
+  #segment: ColumnSegment | undefined
+
+  /** The batch over this store's columns (same meta, base offset and form). */
+  keep(batch: RecordBatch): RecordBatch {
+    const count = batch.count
+    const source = batch.columns
+    let segment = this.#segment
+    if (segment === undefined || segment.used + count > segment.slots) {
+      const slots = Math.max(
+        count,
+        Math.min(segment === undefined ? FIRST_SLOTS : segment.slots * 2, MAX_SLOTS),
+      )
+      segment = new ColumnSegment(slots)
+      this.#segment = segment
+    }
+    const start = segment.used
+    segment.used += count
+    const from = source.start
+    const keys = source.keys
+    const values = source.values
+    for (let i = 0; i < count; i++) {
+      segment.keys[start + i] = keys[from + i]
+      segment.values[start + i] = values[from + i]
+    }
+    let headers: ArrayLike<RecordHeaders | undefined> | null = null
+    if (source.headers !== null) {
+      segment.headers ??= new Array<RecordHeaders | undefined>(segment.slots)
+      for (let i = 0; i < count; i++) segment.headers[start + i] = source.headers[from + i]
+      headers = segment.headers
+    }
+    let timestamps: ArrayLike<number> | null = null
+    if (source.timestamps !== null) {
+      segment.timestamps ??= new Float64Array(segment.slots)
+      for (let i = 0; i < count; i++) segment.timestamps[start + i] = source.timestamps[from + i]!
+      timestamps = segment.timestamps
+    }
+    let offsetDeltas: ArrayLike<number> | null = null
+    if (source.offsetDeltas !== null) {
+      segment.offsetDeltas ??= new Int32Array(segment.slots)
+      for (let i = 0; i < count; i++) segment.offsetDeltas[start + i] = source.offsetDeltas[from + i]!
+      offsetDeltas = segment.offsetDeltas
+    }
+    const columns: BatchColumns = {
+      keys: segment.keys,
+      values: segment.values,
+      headers,
+      timestamps,
+      offsetDeltas,
+      start,
+    }
+    return batch.withColumns(columns)
+  }
+
+  /** Lets go of a dropped batch's keys and values at once, not when its whole segment goes. */
+  release(batch: RecordBatch): void {
+    const { keys, values, headers, start } = batch.columns
+    const end = start + batch.count
+    ;(keys as unknown[]).fill(undefined, start, end)
+    ;(values as unknown[]).fill(undefined, start, end)
+    if (headers !== null) (headers as unknown[]).fill(undefined, start, end)
+  }
+}

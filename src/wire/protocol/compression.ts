@@ -1,0 +1,198 @@
+import { promisify } from 'node:util'
+import { gunzip, gzip } from 'node:zlib'
+import { LogbusError } from '../../errors'
+import { lz4Compress, lz4Decompress } from './lz4'
+
+/**
+ * Kafka's compression codec ids, the low three bits of a RecordBatch's attributes.
+ *
+ * @example
+ * ```ts
+ * const codec = attributes & 0x07 // CompressionCodec.Zstd === 4
+ * ```
+ */
+export const CompressionCodec = { None: 0, Gzip: 1, Snappy: 2, Lz4: 3, Zstd: 4 } as const
+
+/**
+ * A compression codec id.
+ *
+ * @example
+ * ```ts
+ * const id: CompressionCodecId = CompressionCodec.Lz4
+ * ```
+ */
+export type CompressionCodecId = (typeof CompressionCodec)[keyof typeof CompressionCodec]
+
+/**
+ * Options of `decompress`.
+ *
+ * @example
+ * ```ts
+ * const options: DecompressOptions = { maxBytes: 1 << 20 }
+ * ```
+ */
+export interface DecompressOptions {
+  /** The largest output accepted (a guard against decompression bombs); default 100 MiB. */
+  readonly maxBytes?: number
+}
+
+const DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+const gzipAsync = promisify(gzip)
+const gunzipAsync = promisify(gunzip)
+
+/** snappy-java's stream header: the magic, then version 1 and minimum compatible version 1. */
+const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
+const XERIAL_HEADER_BYTES = 16
+const XERIAL_BLOCK = 32 * 1024
+
+function corrupt(codec: number, cause: unknown): LogbusError {
+  const reason = cause instanceof Error ? cause.message : String(cause)
+  return new LogbusError('CORRUPT_MESSAGE', `Cannot decompress codec ${codec} data: ${reason}`, { cause })
+}
+
+function unknownCodec(codec: number): LogbusError {
+  return new LogbusError('CORRUPT_MESSAGE', `Unknown compression codec ${codec}`)
+}
+
+/**
+ * Compresses a RecordBatch's records section as Kafka's Java producer does: gzip, snappy in
+ * snappy-java's (xerial) framing, the LZ4 frame format, or a zstd frame. Codec 0 returns the input.
+ *
+ * @example
+ * ```ts
+ * const compressed = await compress(CompressionCodec.Gzip, records)
+ * ```
+ */
+export async function compress(codec: number, data: Buffer): Promise<Buffer> {
+  switch (codec) {
+    case CompressionCodec.None:
+      return data
+    case CompressionCodec.Gzip:
+      return gzipAsync(data)
+    case CompressionCodec.Snappy:
+      return xerialCompress(data, (await import('snappyjs')).compress)
+    case CompressionCodec.Lz4:
+      return toBuffer(lz4Compress(data))
+    case CompressionCodec.Zstd:
+      return toBuffer((await zstdWasm()).compress(data, 3))
+    default:
+      throw unknownCodec(codec)
+  }
+}
+
+/**
+ * Decompresses a RecordBatch's records section. Snappy accepts both xerial-framed (Java clients) and
+ * raw (librdkafka, KafkaJS codecs) data; gzip and LZ4 accept concatenated members/frames. Corrupt data
+ * throws `LogbusError('CORRUPT_MESSAGE')`, output past `maxBytes` `LogbusError('MESSAGE_TOO_LARGE')`.
+ *
+ * @example
+ * ```ts
+ * const records = await decompress(attributes & 0x07, batch.subarray(61), { maxBytes: 1 << 20 })
+ * ```
+ */
+export async function decompress(
+  codec: number,
+  data: Buffer,
+  options: DecompressOptions = {},
+): Promise<Buffer> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
+  try {
+    switch (codec) {
+      case CompressionCodec.None:
+        return data
+      case CompressionCodec.Gzip:
+        return await gunzipAsync(data, { maxOutputLength: maxBytes })
+      case CompressionCodec.Snappy:
+        return snappyDecompress(data, maxBytes, (await import('snappyjs')).uncompress)
+      case CompressionCodec.Lz4:
+        return toBuffer(lz4Decompress(data, maxBytes))
+      case CompressionCodec.Zstd:
+        return zstdDecompress(data, maxBytes, await import('fzstd'))
+      default:
+        throw unknownCodec(codec)
+    }
+  } catch (err) {
+    if (err instanceof LogbusError) throw err
+    if (isTooLarge(err)) {
+      throw new LogbusError('MESSAGE_TOO_LARGE', `Decompressed data exceeds ${maxBytes} bytes`, {
+        cause: err,
+      })
+    }
+    throw corrupt(codec, err)
+  }
+}
+
+function isTooLarge(err: unknown): boolean {
+  return (
+    (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ||
+    (err instanceof Error && /exceeds \d+ bytes|too big/.test(err.message))
+  )
+}
+
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length)
+}
+
+function xerialCompress(data: Buffer, block: (input: Uint8Array) => Uint8Array): Buffer {
+  const parts: Buffer[] = [XERIAL_MAGIC, Buffer.from([0, 0, 0, 1, 0, 0, 0, 1])]
+  for (let at = 0; at < data.length; at += XERIAL_BLOCK) {
+    const compressed = block(data.subarray(at, at + XERIAL_BLOCK))
+    const size = Buffer.alloc(4)
+    size.writeInt32BE(compressed.length)
+    parts.push(size, toBuffer(compressed))
+  }
+  return Buffer.concat(parts)
+}
+
+function snappyDecompress(
+  data: Buffer,
+  maxBytes: number,
+  block: (input: Uint8Array, maxLength?: number) => Uint8Array,
+): Buffer {
+  if (data.length < XERIAL_HEADER_BYTES || !data.subarray(0, 8).equals(XERIAL_MAGIC)) {
+    return toBuffer(block(data, maxBytes))
+  }
+  const parts: Buffer[] = []
+  let total = 0
+  for (let at = XERIAL_HEADER_BYTES; at < data.length; ) {
+    if (data.length - at < 4) throw new RangeError('truncated xerial block size')
+    const size = data.readInt32BE(at)
+    at += 4
+    if (size < 0 || size > data.length - at) throw new RangeError('xerial block past the end')
+    const part = block(data.subarray(at, at + size), maxBytes - total)
+    total += part.length
+    parts.push(toBuffer(part))
+    at += size
+  }
+  return Buffer.concat(parts, total)
+}
+
+interface Fzstd {
+  Decompress: new (
+    ondata: (chunk: Uint8Array, final?: boolean) => void,
+  ) => { push(chunk: Uint8Array, final?: boolean): void }
+}
+
+/** Streams through fzstd so a bomb stops at `maxBytes` instead of after it has been inflated. */
+function zstdDecompress(data: Buffer, maxBytes: number, fzstd: Fzstd): Buffer {
+  const parts: Buffer[] = []
+  let total = 0
+  const stream = new fzstd.Decompress((chunk) => {
+    total += chunk.length
+    if (total > maxBytes) throw new RangeError(`zstd output exceeds ${maxBytes} bytes`)
+    parts.push(Buffer.from(chunk))
+  })
+  stream.push(data, true)
+  return Buffer.concat(parts, total)
+}
+
+let zstdReady: Promise<typeof import('@bokuweb/zstd-wasm')> | undefined
+
+/** The WASM build of the reference zstd library, loaded on first use. */
+function zstdWasm(): Promise<typeof import('@bokuweb/zstd-wasm')> {
+  zstdReady ??= import('@bokuweb/zstd-wasm').then(async (zstd) => {
+    await zstd.init()
+    return zstd
+  })
+  return zstdReady
+}

@@ -1,0 +1,90 @@
+import type { MessageSchema } from '../schema'
+
+const topicPartitions = [
+  { name: 'topicId', type: 'uuid', versions: '0+' },
+  { name: 'partitions', type: '[]int32', versions: '0+' },
+] as const
+
+/**
+ * ConsumerGroupHeartbeat (key 68), KIP-848's consumer group protocol: members heartbeat their
+ * subscription and owned partitions, and the coordinator computes the assignment. Flexible from v0;
+ * v1 adds regex subscriptions.
+ *
+ * @example
+ * ```ts
+ * messageCodec(ConsumerGroupHeartbeatRequestSchema, 0)
+ * ```
+ */
+export const ConsumerGroupHeartbeatRequestSchema = {
+  apiKey: 68,
+  type: 'request',
+  name: 'ConsumerGroupHeartbeatRequest',
+  validVersions: '0-1',
+  flexibleVersions: '0+',
+  fields: [
+    { name: 'groupId', type: 'string', versions: '0+' },
+    { name: 'memberId', type: 'string', versions: '0+' },
+    { name: 'memberEpoch', type: 'int32', versions: '0+' },
+    { name: 'instanceId', type: 'string', versions: '0+', nullableVersions: '0+', default: null },
+    { name: 'rackId', type: 'string', versions: '0+', nullableVersions: '0+', default: null },
+    { name: 'rebalanceTimeoutMs', type: 'int32', versions: '0+', default: -1 },
+    {
+      name: 'subscribedTopicNames',
+      type: '[]string',
+      versions: '0+',
+      nullableVersions: '0+',
+      default: null,
+    },
+    {
+      name: 'subscribedTopicRegex',
+      type: 'string',
+      versions: '1+',
+      nullableVersions: '1+',
+      default: null,
+    },
+    { name: 'serverAssignor', type: 'string', versions: '0+', nullableVersions: '0+', default: null },
+    {
+      name: 'topicPartitions',
+      type: '[]TopicPartitions',
+      versions: '0+',
+      nullableVersions: '0+',
+      default: null,
+      fields: topicPartitions,
+    },
+  ],
+} as const satisfies MessageSchema
+
+/**
+ * The ConsumerGroupHeartbeat response: the member id and epoch, the heartbeat interval and, when it
+ * changed, the member's assignment.
+ *
+ * @example
+ * ```ts
+ * messageCodec(ConsumerGroupHeartbeatResponseSchema, 0)
+ * ```
+ */
+export const ConsumerGroupHeartbeatResponseSchema = {
+  apiKey: 68,
+  type: 'response',
+  name: 'ConsumerGroupHeartbeatResponse',
+  validVersions: '0-1',
+  flexibleVersions: '0+',
+  fields: [
+    { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
+    { name: 'errorCode', type: 'int16', versions: '0+' },
+    { name: 'errorMessage', type: 'string', versions: '0+', nullableVersions: '0+', default: null },
+    { name: 'memberId', type: 'string', versions: '0+', nullableVersions: '0+', default: null },
+    { name: 'memberEpoch', type: 'int32', versions: '0+' },
+    { name: 'heartbeatIntervalMs', type: 'int32', versions: '0+' },
+    {
+      name: 'assignment',
+      type: 'Assignment',
+      versions: '0+',
+      nullableVersions: '0+',
+      default: null,
+      fields: [
+        { name: 'topicPartitions', type: '[]TopicPartitions', versions: '0+', fields: topicPartitions },
+      ],
+    },
+  ],
+} as const satisfies MessageSchema

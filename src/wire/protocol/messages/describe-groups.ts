@@ -1,0 +1,89 @@
+import type { MessageSchema } from '../schema'
+
+/**
+ * DescribeGroups (key 15). v3 adds authorized operations, v4 the static instance id, v5 is flexible,
+ * v6 adds an error message.
+ *
+ * @example
+ * ```ts
+ * messageCodec(DescribeGroupsRequestSchema, 5)
+ * ```
+ */
+export const DescribeGroupsRequestSchema = {
+  apiKey: 15,
+  type: 'request',
+  name: 'DescribeGroupsRequest',
+  validVersions: '0-6',
+  flexibleVersions: '5+',
+  fields: [
+    { name: 'groups', type: '[]string', versions: '0+' },
+    { name: 'includeAuthorizedOperations', type: 'bool', versions: '3+' },
+  ],
+} as const satisfies MessageSchema
+
+/**
+ * The DescribeGroups response: per group its state, protocol and members with their metadata and
+ * assignment bytes.
+ *
+ * @example
+ * ```ts
+ * messageCodec(DescribeGroupsResponseSchema, 5)
+ * ```
+ */
+export const DescribeGroupsResponseSchema = {
+  apiKey: 15,
+  type: 'response',
+  name: 'DescribeGroupsResponse',
+  validVersions: '0-6',
+  flexibleVersions: '5+',
+  fields: [
+    { name: 'throttleTimeMs', type: 'int32', versions: '1+', ignorable: true },
+    {
+      name: 'groups',
+      type: '[]DescribedGroup',
+      versions: '0+',
+      fields: [
+        { name: 'errorCode', type: 'int16', versions: '0+' },
+        {
+          name: 'errorMessage',
+          type: 'string',
+          versions: '6+',
+          nullableVersions: '6+',
+          default: null,
+          ignorable: true,
+        },
+        { name: 'groupId', type: 'string', versions: '0+' },
+        { name: 'groupState', type: 'string', versions: '0+' },
+        { name: 'protocolType', type: 'string', versions: '0+' },
+        { name: 'protocolData', type: 'string', versions: '0+' },
+        {
+          name: 'members',
+          type: '[]DescribedGroupMember',
+          versions: '0+',
+          fields: [
+            { name: 'memberId', type: 'string', versions: '0+' },
+            {
+              name: 'groupInstanceId',
+              type: 'string',
+              versions: '4+',
+              nullableVersions: '4+',
+              default: null,
+              ignorable: true,
+            },
+            { name: 'clientId', type: 'string', versions: '0+' },
+            { name: 'clientHost', type: 'string', versions: '0+' },
+            { name: 'memberMetadata', type: 'bytes', versions: '0+' },
+            { name: 'memberAssignment', type: 'bytes', versions: '0+' },
+          ],
+        },
+        {
+          name: 'authorizedOperations',
+          type: 'int32',
+          versions: '3+',
+          default: -2147483648,
+          ignorable: true,
+        },
+      ],
+    },
+  ],
+} as const satisfies MessageSchema

@@ -1,0 +1,94 @@
+import type { MessageSchema } from '../schema'
+
+/**
+ * JoinGroup (key 11), the classic group protocol. v1 adds the rebalance timeout, v5 the static instance
+ * id, v6 is flexible, v7 returns the protocol type, v8 adds a reason, v9 `skipAssignment`.
+ *
+ * @example
+ * ```ts
+ * messageCodec(JoinGroupRequestSchema, 6)
+ * ```
+ */
+export const JoinGroupRequestSchema = {
+  apiKey: 11,
+  type: 'request',
+  name: 'JoinGroupRequest',
+  validVersions: '0-9',
+  flexibleVersions: '6+',
+  fields: [
+    { name: 'groupId', type: 'string', versions: '0+' },
+    { name: 'sessionTimeoutMs', type: 'int32', versions: '0+' },
+    { name: 'rebalanceTimeoutMs', type: 'int32', versions: '1+', default: -1, ignorable: true },
+    { name: 'memberId', type: 'string', versions: '0+' },
+    { name: 'groupInstanceId', type: 'string', versions: '5+', nullableVersions: '5+', default: null },
+    { name: 'protocolType', type: 'string', versions: '0+' },
+    {
+      name: 'protocols',
+      type: '[]JoinGroupRequestProtocol',
+      versions: '0+',
+      fields: [
+        { name: 'name', type: 'string', versions: '0+' },
+        { name: 'metadata', type: 'bytes', versions: '0+' },
+      ],
+    },
+    {
+      name: 'reason',
+      type: 'string',
+      versions: '8+',
+      nullableVersions: '8+',
+      default: null,
+      ignorable: true,
+    },
+  ],
+} as const satisfies MessageSchema
+
+/**
+ * The JoinGroup response: the generation, the chosen protocol, the leader, and (for the leader) the
+ * members with their subscription metadata.
+ *
+ * @example
+ * ```ts
+ * messageCodec(JoinGroupResponseSchema, 6)
+ * ```
+ */
+export const JoinGroupResponseSchema = {
+  apiKey: 11,
+  type: 'response',
+  name: 'JoinGroupResponse',
+  validVersions: '0-9',
+  flexibleVersions: '6+',
+  fields: [
+    { name: 'throttleTimeMs', type: 'int32', versions: '2+', ignorable: true },
+    { name: 'errorCode', type: 'int16', versions: '0+' },
+    { name: 'generationId', type: 'int32', versions: '0+', default: -1 },
+    {
+      name: 'protocolType',
+      type: 'string',
+      versions: '7+',
+      nullableVersions: '7+',
+      default: null,
+      ignorable: true,
+    },
+    { name: 'protocolName', type: 'string', versions: '0+', nullableVersions: '7+' },
+    { name: 'leader', type: 'string', versions: '0+' },
+    { name: 'skipAssignment', type: 'bool', versions: '9+', default: false },
+    { name: 'memberId', type: 'string', versions: '0+' },
+    {
+      name: 'members',
+      type: '[]JoinGroupResponseMember',
+      versions: '0+',
+      fields: [
+        { name: 'memberId', type: 'string', versions: '0+' },
+        {
+          name: 'groupInstanceId',
+          type: 'string',
+          versions: '5+',
+          nullableVersions: '5+',
+          default: null,
+          ignorable: true,
+        },
+        { name: 'metadata', type: 'bytes', versions: '0+' },
+      ],
+    },
+  ],
+} as const satisfies MessageSchema
