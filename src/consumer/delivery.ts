@@ -131,7 +131,12 @@ export class Delivery {
   ): readonly RecordBatch[] {
     let plain = true
     for (const batch of batches) {
-      if (batch.control || batch.baseOffset >= readableEnd || this.#aborted(state, batch)) {
+      if (
+        batch.control ||
+        batch.count === 0 ||
+        batch.baseOffset >= readableEnd ||
+        this.#aborted(state, batch)
+      ) {
         plain = false
         break
       }
@@ -140,7 +145,8 @@ export class Delivery {
     const out: RecordBatch[] = []
     for (const batch of batches) {
       if (batch.baseOffset >= readableEnd) break
-      if (batch.control || this.#aborted(state, batch)) {
+      // Markers, aborted batches and batches compaction emptied hold nothing to deliver.
+      if (batch.control || batch.count === 0 || this.#aborted(state, batch)) {
         // Deliver what came before first; as far as this consumer goes, these offsets are processed.
         if (out.length > 0) break
         if (state.position < batch.nextOffset) state.position = state.processed = batch.nextOffset

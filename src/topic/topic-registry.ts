@@ -157,11 +157,16 @@ export class TopicRegistry {
     }
   }
 
-  /** Closes every partition (the bus is closing). */
+  /**
+   * Closes every partition (the bus is closing), all at once: each log's closing flush runs while the
+   * others' do. Every partition is closed even when one fails; the first failure is rethrown.
+   */
   async closeAll(): Promise<void> {
-    for (const entry of this.#entries.values()) {
-      for (const partition of entry.partitions) await partition.close('closed')
-    }
+    const results = await Promise.allSettled(
+      [...this.partitions()].map((partition) => partition.close('closed')),
+    )
+    const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected')
+    if (failed !== undefined) throw failed.reason
   }
 }
 
