@@ -71,7 +71,8 @@ export {
   partitionForKey,
   roundRobinPartitioner,
 } from './producer/partitioner'
-export { type MessageFor, Producer, type ProducerEvents, type TopicMessages } from './producer/producer'
+export { Producer, type ProducerEvents } from './producer/producer'
+export type { MessageFor, TopicMessages } from './producer/send-types'
 export { Transaction } from './producer/transaction'
 export {
   buffer,

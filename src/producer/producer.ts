@@ -11,6 +11,7 @@ import { SendBuffer } from './backpressure'
 import { BatchBuilder } from './batch-builder'
 import { type ProducerOptions, producerOptionsSchema, type ResolvedProducerOptions } from './options'
 import { partitionChooser } from './partitioner'
+import type { MessageFor, TopicMessages } from './send-types'
 import { type PartitionChooser, Staging, stageMessage } from './stage'
 import { Transaction, type TransactionHandle, type TransactionHost } from './transaction'
 
@@ -60,30 +61,6 @@ export interface ProducerEvents {
   /** A batch was stored. Emitted only when someone listens, so it costs nothing otherwise. */
   batch: { topic: string; partition: number; baseOffset: number; count: number; bytes: number }
   close: Record<string, never>
-}
-
-/**
- * The message type `send` takes for a topic named `N` on a bus with declarations `D`.
- *
- * @example
- * ```ts
- * const message: MessageFor<{ orders: { value: Codec<Order> } }, 'orders'> = { key: 'o1', value: order }
- * ```
- */
-export type MessageFor<D, N extends string> =
-  TopicNamed<D, N> extends Topic<infer _K, infer _V, infer KIn, infer VIn> ? Message<KIn, VIn> : never
-
-/**
- * One topic's part of `sendBatch`.
- *
- * @example
- * ```ts
- * const entry: TopicMessages = { topic: 'orders', messages: [{ value: 'a' }] }
- * ```
- */
-export interface TopicMessages {
-  topic: string | AnyTopic
-  messages: readonly Message<unknown, unknown>[]
 }
 
 /** Drains in a row on the microtask queue before one yields to the event loop. */
