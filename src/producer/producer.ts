@@ -8,7 +8,7 @@ import type { TopicNamed } from '../topic/topic-options'
 import type { Clock, ClockTimer } from '../util/clock'
 import { parseOptions } from '../util/options'
 import { SendBuffer } from './backpressure'
-import { BatchBuilder } from './batch-builder'
+import { BatchBuilder, BatchWaiter } from './batch-builder'
 import { type ProducerOptions, producerOptionsSchema, type ResolvedProducerOptions } from './options'
 import { partitionChooser } from './partitioner'
 import type { MessageFor, TopicMessages } from './send-types'
@@ -69,6 +69,8 @@ const MICROTASK_DRAINS_PER_TURN = 256
 /** What one producer keeps per topic it sends to: the open batch of each partition, a round-robin count. */
 interface TopicLane {
   readonly open: Array<BatchBuilder | undefined>
+  /** The size of each partition's last batch: the next one's columns start that long. */
+  readonly lastCount: number[]
   roundRobin: number
 }
 
@@ -292,7 +294,11 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     if (lastWait !== undefined) await lastWait.catch(() => undefined)
     this.#drainAll()
     if (this.#inFlight.size > 0) {
-      await Promise.allSettled(Array.from(this.#inFlight, (batch) => batch.done))
+      await new Promise<void>((resolve) => {
+        const waiter = new BatchWaiter(resolve, () => resolve(), true)
+        for (const builder of this.#inFlight) waiter.add(builder)
+        waiter.ready()
+      })
     }
   }
 
@@ -429,12 +435,18 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     const builder = this.#builderFor(topic, this.#lane(topic), staging, 0)
     const index = builder.push(staging, 0)
     if (builder.bytes >= this.#options.batchBytes) this.#dispatch(builder)
-    return builder.done.then(() => ({
-      topic: builder.core.topic,
-      partition: builder.core.partition,
-      offset: builder.baseOffset + index,
-      timestamp: builder.timestampAt(index),
-    }))
+    return new Promise<RecordMetadata>((resolve, reject) => {
+      const metadata = (): void =>
+        resolve({
+          topic: builder.core.topic,
+          partition: builder.core.partition,
+          offset: builder.baseOffset + index,
+          timestamp: builder.timestampAt(index),
+        })
+      const waiter = new BatchWaiter(metadata, reject)
+      waiter.add(builder)
+      waiter.ready()
+    })
   }
 
   #enqueueAll(topic: AnyTopic, staging: Staging): Promise<RecordMetadata[]> {
@@ -470,8 +482,11 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
       }
       return out
     }
-    if (waitFor.length === 1) return waitFor[0]!.done.then(metadata)
-    return Promise.all(waitFor.map((b) => b.done)).then(metadata)
+    return new Promise<RecordMetadata[]>((resolve, reject) => {
+      const waiter = new BatchWaiter(() => resolve(metadata()), reject)
+      for (const builder of waitFor) waiter.add(builder)
+      waiter.ready()
+    })
   }
 
   /** The open batch record `i` joins: its partition's, unless that one is full or holds another form. */
@@ -489,11 +504,12 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
       this.#dispatch(builder)
     }
     builder = new BatchBuilder(
-      lane.open,
+      lane,
       topic.entry.partitions[partition]!,
       topic.keyCodec,
       topic.valueCodec,
       this.#identity,
+      lane.lastCount[partition] ?? 0,
     )
     lane.open[partition] = builder
     this.#openList.push(builder)
@@ -505,7 +521,7 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
   #lane(topic: AnyTopic): TopicLane {
     let lane = this.#lanes.get(topic.entry)
     if (lane === undefined) {
-      lane = { open: [], roundRobin: 0 }
+      lane = { open: [], lastCount: [], roundRobin: 0 }
       this.#lanes.set(topic.entry, lane)
     }
     return lane
@@ -551,9 +567,10 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
 
   /** Appends a sealed batch; the partition log keeps appends in call order. */
   #dispatch(builder: BatchBuilder): void {
-    const slots = builder.slots
-    if (slots[builder.core.partition] !== builder) return
-    slots[builder.core.partition] = undefined
+    const { lane, core } = builder
+    if (lane.open[core.partition] !== builder) return
+    lane.open[core.partition] = undefined
+    lane.lastCount[core.partition] = builder.count
     let result: number | Promise<number>
     try {
       result = builder.core.append(builder.toBatch(this.#nextSequence(builder)))
