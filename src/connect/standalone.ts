@@ -114,8 +114,8 @@ export async function loadStandaloneConfig(path: string): Promise<StandaloneConf
  * await bus.close()
  * ```
  */
-export async function runStandalone(
-  bus: Bus<TopicDeclarations>,
+export async function runStandalone<D extends TopicDeclarations>(
+  bus: Bus<D>,
   config: StandaloneConfig,
   options: Omit<
     ConnectWorkerOptions,

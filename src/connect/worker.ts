@@ -158,7 +158,12 @@ export class ConnectWorker extends TypedEmitter<ConnectEvents> {
    * const worker = await ConnectWorker.open(bus, { offsetFlushIntervalMs: 1000 })
    * ```
    */
-  static async open(bus: Bus<TopicDeclarations>, options: ConnectWorkerOptions = {}): Promise<ConnectWorker> {
+  static async open<D extends TopicDeclarations>(
+    typedBus: Bus<D>,
+    options: ConnectWorkerOptions = {},
+  ): Promise<ConnectWorker> {
+    // Connectors name topics at run time: the bus's per-name typing does not apply to them.
+    const bus = typedBus as unknown as Bus<TopicDeclarations>
     const offsets = await OffsetStore.open(
       bus,
       options.offsetStorageTopic ?? DEFAULT_OFFSET_TOPIC,

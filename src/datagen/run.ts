@@ -87,10 +87,12 @@ export interface RunDatagenOptions<Q extends QuickstartName | Quickstart<object>
  * const { records } = await runDatagen(bus, { quickstart: 'orders', topic: 'orders', seed: 1, iterations: 1000 })
  * ```
  */
-export async function runDatagen<const Q extends QuickstartName | Quickstart<object>>(
-  bus: Bus<TopicDeclarations>,
-  options: RunDatagenOptions<Q>,
-): Promise<DatagenSummary> {
+export async function runDatagen<
+  const Q extends QuickstartName | Quickstart<object>,
+  D extends TopicDeclarations = TopicDeclarations,
+>(typedBus: Bus<D>, options: RunDatagenOptions<Q>): Promise<DatagenSummary> {
+  // Topics are named at run time here: the bus's per-name typing does not apply.
+  const bus = typedBus as unknown as Bus<TopicDeclarations>
   const { topic, rate, maxInterval, signal, onProgress } = options
   const batchSize = checkedCount(options.batchSize ?? 1000, 'batchSize')
   const progressIntervalMs = options.progressIntervalMs ?? 1000

@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { Bus, json, MemoryStorage, nullable } from 'logbus'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { z } from 'zod'
 import { openBus } from '../support/bus'
 import { openWorker, tempDir } from './support'
@@ -37,7 +37,8 @@ function rows(path: string, sql: string): unknown[] {
 describe('SQLite sink', () => {
   it('upserts by key into a table it creates, deletes on a tombstone, stores objects as JSON', async () => {
     const path = join(tempDir(), 'db.sqlite')
-    const bus = await openBus({ topics: { users: { partitions: 2, value: nullable(json(User)) } } })
+    const bus = await Bus.open({ topics: { users: { partitions: 2, value: nullable(json(User)) } } })
+    onTestFinished(() => bus.close())
     const { worker, until } = await openWorker(bus)
     await worker.createConnector(
       sqlite(path, {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { onTestFinished } from 'vitest'
 import { type ConnectEvents, ConnectWorker, type ConnectWorkerOptions } from '../../src/connect'
-import type { Bus } from '../../src/index'
+import type { Bus, TopicDeclarations } from '../../src/index'
 import { waitUntil } from '../support/bus'
 
 /** A directory removed when the test finishes. */
@@ -14,7 +14,10 @@ export function tempDir(): string {
 }
 
 /** A worker closed when the test finishes (before its bus: registered after the bus's cleanup runs first). */
-export async function openWorker(bus: Bus, options: ConnectWorkerOptions = {}): Promise<Watched> {
+export async function openWorker<D extends TopicDeclarations>(
+  bus: Bus<D>,
+  options: ConnectWorkerOptions = {},
+): Promise<Watched> {
   const worker = await ConnectWorker.open(bus, { logger: () => undefined, ...options })
   onTestFinished(() => worker.close())
   return watch(worker)

@@ -166,9 +166,10 @@ describe('ExtractField and HoistField', () => {
 })
 
 describe('TimestampRouter and RegexRouter', () => {
-  it('TimestampRouter formats the topic from the record timestamp in UTC (default ${topic}-${timestamp}, yyyyMMdd)', () => {
+  it('TimestampRouter formats the topic from the record timestamp in UTC (default topic-yyyyMMdd)', () => {
     expect(chain('TimestampRouter').apply(sink({}))!.topic).toBe('orders-20240630')
     const t = chain('TimestampRouter', {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Kafka's placeholder syntax
       'topic.format': 'archive.${topic}.${timestamp}',
       'timestamp.format': "yyyy-MM-dd'T'HH:mm:ss.SSS",
     })
@@ -185,6 +186,7 @@ describe('TimestampRouter and RegexRouter', () => {
     expect(t.apply(sink({}, null, { topic: 'orders-raw' }))!.topic).toBe('clean-orders')
     expect(t.apply(sink({}, null, { topic: 'orders-raw-2' }))!.topic).toBe('orders-raw-2')
     expect(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Kafka's placeholder syntax
       chain('RegexRouter', { regex: '(?<name>[a-z]+)\\.v1', replacement: '${name}' }).apply(
         sink({}, null, { topic: 'users.v1' }),
       )!.topic,
