@@ -54,7 +54,7 @@ export function watch(worker: ConnectWorker): Watched {
     until: (connector, count, timeoutMs = 10_000) =>
       waitUntil(() => (totals.get(connector) ?? 0) >= count, {
         timeoutMs,
-        message: `${count} records through ${connector} (have ${totals.get(connector) ?? 0})`,
+        message: `${count} records through ${connector}`,
       }),
   }
 }

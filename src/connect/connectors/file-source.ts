@@ -121,6 +121,21 @@ class FileStreamSourceTask implements SourceTask {
     return records
   }
 
+  /** Reads the rest of the open file into the pending bytes. */
+  async #drain(): Promise<void> {
+    const chunk = Buffer.allocUnsafe(CHUNK_BYTES)
+    for (;;) {
+      const { bytesRead } = await this.#handle!.read(
+        chunk,
+        0,
+        CHUNK_BYTES,
+        this.#position + this.#pending.length,
+      )
+      if (bytesRead === 0) return
+      this.#pending = Buffer.concat([this.#pending, chunk.subarray(0, bytesRead)])
+    }
+  }
+
   /** A record of the line `[start, end)` of `buffer`, whose next line starts at `next`. */
   #record(buffer: Buffer, start: number, end: number, next: number): SourceRecord {
     const last = end > start && buffer[end - 1] === CARRIAGE_RETURN ? end - 1 : end
@@ -149,17 +164,27 @@ class FileStreamSourceTask implements SourceTask {
     }
     const end = BigInt(this.#position + this.#pending.length)
     if (String(info.ino) !== this.#ino) {
-      // Rotated, and the old file is read to its end: its unfinished line will never be finished.
-      const tail =
-        this.#pending.length > 0
-          ? [this.#record(this.#pending, 0, this.#pending.length, this.#pending.length)]
-          : []
+      // Rotated. The writer may have added to the old file after our last read: read it to its end,
+      // then its lines, and an unfinished last line (which will never be finished), go out first.
+      await this.#drain()
+      const records: SourceRecord[] = []
+      let start = 0
+      for (let end = this.#pending.indexOf(NEWLINE); end >= 0; end = this.#pending.indexOf(NEWLINE, start)) {
+        records.push(this.#record(this.#pending, start, end, end + 1))
+        start = end + 1
+      }
+      if (start < this.#pending.length) {
+        records.push(this.#record(this.#pending, start, this.#pending.length, this.#pending.length))
+      }
       await this.#handle!.close()
       this.#handle = undefined
       this.#position = 0
       this.#ino = String(info.ino)
-      if (tail.length > 0) tail[0] = { ...tail[0]!, sourceOffset: { position: 0, ino: this.#ino } }
-      return tail
+      const last = records.at(-1)
+      // Once these are written, the place to resume is the start of the new file.
+      if (last !== undefined)
+        records[records.length - 1] = { ...last, sourceOffset: { position: 0, ino: this.#ino } }
+      return records
     }
     if (info.size < end) {
       // Truncated in place: what was read past the new end is gone; read the file again from its start.
