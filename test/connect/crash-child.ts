@@ -14,9 +14,11 @@ import { join } from 'node:path'
 import { runStandalone } from '../../src/connect'
 import { Bus } from '../../src/index'
 
-const [dataDir, workDir] = process.argv.slice(2)
-if (dataDir === undefined || workDir === undefined)
+const [dataArg, workArg] = process.argv.slice(2)
+if (dataArg === undefined || workArg === undefined)
   throw new Error('usage: crash-child.ts <data dir> <work dir>')
+const dataDir = dataArg
+const workDir = workArg
 const input = join(workDir, 'in.txt')
 const db = `jdbc:sqlite:${join(workDir, 'lines.db')}`
 
