@@ -78,7 +78,8 @@ export interface ConnectorStatus {
   connectorClass: string
   delivery: DeliveryGuarantee
   state: 'RUNNING' | 'FAILED'
-  tasks: { id: number; state: TaskState; error?: string }[]
+  /** Each task's state, records written (source) or put (sink) since it started, and its error. */
+  tasks: { id: number; state: TaskState; records: number; error?: string }[]
 }
 
 type Runner = SourceTaskRunner | SinkTaskRunner
@@ -277,6 +278,7 @@ export class ConnectWorker extends TypedEmitter<ConnectEvents> {
     const tasks = runners.map((r) => ({
       id: r.id,
       state: r.state,
+      records: r.total,
       ...(r.error === undefined ? {} : { error: r.error.message }),
     }))
     return {
