@@ -31,6 +31,7 @@ export class SourceTaskRunner {
   readonly #errors: ErrorHandler
   readonly #pending = new Map<string, { partition: SourcePartition; offset: SourceOffset }>()
   readonly #rawTopics = new Map<string, boolean>()
+  readonly #partitionKeys = new WeakMap<SourcePartition, string>()
   #producer: Producer<TopicDeclarations> | undefined
   #flushing: Promise<void> = Promise.resolve()
   #flushTimer: ReturnType<RunnerHost['clock']['setTimeout']> | undefined
@@ -217,7 +218,7 @@ export class SourceTaskRunner {
     // Every record of this poll is written or dropped: their offsets may be stored, in poll order.
     for (const record of records) {
       if (record.sourceOffset !== null && record.sourceOffset !== undefined) {
-        this.#pending.set(canonicalJson(record.sourcePartition), {
+        this.#pending.set(this.#partitionKey(record.sourcePartition), {
           partition: record.sourcePartition,
           offset: record.sourceOffset,
         })
@@ -290,6 +291,16 @@ export class SourceTaskRunner {
       }),
     )
     return result
+  }
+
+  /** The canonical key of a source partition; tasks usually reuse one object per partition, so it is cached. */
+  #partitionKey(partition: SourcePartition): string {
+    let key = this.#partitionKeys.get(partition)
+    if (key === undefined) {
+      key = canonicalJson(partition)
+      this.#partitionKeys.set(partition, key)
+    }
+    return key
   }
 
   /** Whether a topic stores bytes (a raw topic, or one not created yet): then the converters apply. */
