@@ -85,6 +85,11 @@ async function main(): Promise<void> {
   worker.on('taskState', ({ connector, state, error }) => {
     if (state === 'FAILED') fail(new Error(`${connector} failed: ${error?.message}`))
   })
+  // A task that failed while the worker started did so before the listener was there.
+  for (const name of worker.connectors()) {
+    const failed = worker.status(name).tasks.find((t) => t.state === 'FAILED')
+    if (failed !== undefined) fail(new Error(`${name} failed: ${failed.error}`))
+  }
   let sunk = 0
   worker.on('records', ({ type, count }) => {
     if (type !== 'sink') return
@@ -115,5 +120,5 @@ async function main(): Promise<void> {
   process.stdin.resume()
 }
 
-setTimeout(() => process.exit(3), 120_000).unref()
+setTimeout(() => process.exit(3), 60_000).unref()
 main().catch(fail)
