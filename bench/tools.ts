@@ -52,7 +52,10 @@ await median('file source → memory topic', 'lines', async () => {
   const worker = await ConnectWorker.open(bus, { offsetStoragePartitions: 1 })
   const done = new Promise<void>((resolve) => {
     const off = worker.on('records', ({ total }) => {
-      if (total >= LINES) off(), resolve()
+      if (total >= LINES) {
+        off()
+        resolve()
+      }
     })
   })
   const started = performance.now()

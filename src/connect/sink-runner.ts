@@ -10,11 +10,11 @@ import type {
 import { configReader } from './config'
 import { DeadLetterQueue } from './dead-letter'
 import { ErrorHandler, SKIPPED } from './error-handler'
-import { asError, ConnectTaskError, isRetriable } from './errors'
-import type { TaskState } from './events'
+import { ConnectTaskError, isRetriable } from './errors'
 import type { ConnectHeaders, SinkRecord } from './record'
 import { type ConnectorSetup, Lane, type RunnerHost, sleep } from './runner-host'
 import type { SinkTask, SinkTaskContext } from './task'
+import { TaskRunner } from './task-runner'
 
 const FIRST_RETRY_DELAY_MS = 300
 type AnyRecord = LogRecord<unknown, unknown>
@@ -29,10 +29,7 @@ const tpKey = (topic: string, partition: number): string => `${partition}:${topi
  * offsets, so nothing that was not flushed is committed: at-least-once, or exactly-once for a task that
  * stores offsets with its data and seeks to them in `open`.
  */
-export class SinkTaskRunner {
-  state: TaskState = 'UNASSIGNED'
-  error: Error | undefined
-  total = 0
+export class SinkTaskRunner extends TaskRunner {
   readonly #abort = new AbortController()
   readonly #lane = new Lane()
   readonly #errors: ErrorHandler
@@ -54,14 +51,15 @@ export class SinkTaskRunner {
   #shutdown: Promise<void> | undefined
 
   constructor(
-    private readonly host: RunnerHost,
-    private readonly connector: ConnectorSetup,
-    readonly id: number,
+    host: RunnerHost,
+    connector: ConnectorSetup,
+    id: number,
     private readonly config: ConnectorSetup['config'],
     private readonly task: SinkTask,
     private readonly subscription: readonly string[] | RegExp,
     deadLetterTopic: { topic: string; contextHeaders: boolean } | undefined,
   ) {
+    super(host, connector, id)
     let deadLetters: DeadLetterQueue | undefined
     if (deadLetterTopic !== undefined) {
       this.#producer = host.bus.producer()
@@ -141,7 +139,7 @@ export class SinkTaskRunner {
       )
       this.#nextCommitAt = host.clock.now() + host.offsetFlushIntervalMs
       await consumer.run({ eachBatch: (batch) => this.#handle(batch) })
-      if (this.state === 'UNASSIGNED') this.#setState('RUNNING')
+      if (this.state === 'UNASSIGNED') this.setState('RUNNING')
       this.#scheduleCommit()
     } catch (error) {
       this.#fail(
@@ -177,21 +175,9 @@ export class SinkTaskRunner {
       this.#closingConsumer = true
       await this.#consumer?.close().catch(() => undefined)
       await this.#lane.idle()
-      if (this.#started) {
-        try {
-          await this.task.stop()
-        } catch (error) {
-          this.host.log({
-            level: 'warn',
-            message: 'Task stop failed',
-            connector: this.connector.name,
-            task: this.id,
-            error: asError(error),
-          })
-        }
-      }
+      if (this.#started) await this.stopTask(this.task)
       await this.#producer?.close().catch(() => undefined)
-      if (this.state !== 'FAILED') this.#setState('STOPPED')
+      if (this.state !== 'FAILED') this.setState('STOPPED')
     })()
     return this.#shutdown
   }
@@ -211,16 +197,7 @@ export class SinkTaskRunner {
             offset: last.offset + 1,
           })
         }
-        if (records.length > 0) {
-          this.total += records.length
-          this.host.emit('records', {
-            connector: this.connector.name,
-            task: this.id,
-            type: 'sink',
-            count: records.length,
-            total: this.total,
-          })
-        }
+        if (records.length > 0) this.counted('sink', records.length)
         if (this.#commitRequested || this.host.clock.now() >= this.#nextCommitAt)
           await this.#commit(undefined)
       })
@@ -296,13 +273,7 @@ export class SinkTaskRunner {
       } catch (error) {
         if (error instanceof ConnectTaskError || !isRetriable(error) || this.#abort.signal.aborted)
           throw error
-        this.host.log({
-          level: 'warn',
-          message: 'put failed, retrying',
-          connector: this.connector.name,
-          task: this.id,
-          error: asError(error),
-        })
+        this.log('warn', 'put failed, retrying', error)
         const wait = this.#putTimeoutMs ?? delay
         this.#putTimeoutMs = undefined
         await sleep(this.host.clock, wait, this.#abort.signal)
@@ -326,13 +297,7 @@ export class SinkTaskRunner {
         offsets = current
       }
     } catch (error) {
-      this.host.log({
-        level: 'error',
-        message: 'flush failed: rewinding to the last committed offsets',
-        connector: this.connector.name,
-        task: this.id,
-        error: asError(error),
-      })
+      this.log('error', 'flush failed: rewinding to the last committed offsets', error)
       this.#rewind()
       return
     }
@@ -347,13 +312,7 @@ export class SinkTaskRunner {
       await consumer.commit(changed)
     } catch (error) {
       // A rebalance is running: the next owner starts from the last committed offsets.
-      this.host.log({
-        level: 'warn',
-        message: 'offset commit failed',
-        connector: this.connector.name,
-        task: this.id,
-        error: asError(error),
-      })
+      this.log('warn', 'offset commit failed', error)
       return
     }
     for (const o of changed) this.#committed.set(tpKey(o.topic, o.partition), o.offset)
@@ -407,13 +366,7 @@ export class SinkTaskRunner {
     try {
       await this.task.close?.(partitions)
     } catch (error) {
-      this.host.log({
-        level: 'warn',
-        message: 'Task close failed',
-        connector: this.connector.name,
-        task: this.id,
-        error: asError(error),
-      })
+      this.log('warn', 'Task close failed', error)
     }
     for (const tp of partitions) this.#current.delete(tpKey(tp.topic, tp.partition))
   }
@@ -436,24 +389,10 @@ export class SinkTaskRunner {
   }
 
   #fail(error: Error): void {
-    if (this.state === 'FAILED') return
-    this.error = error
-    this.#setState('FAILED', error)
-    this.host.log({
-      level: 'error',
-      message: error.message,
-      connector: this.connector.name,
-      task: this.id,
-      error,
-    })
+    if (!this.markFailed(error)) return
     this.#abort.abort()
     // Out of the handler first: a consumer cannot close from inside its own handler.
     setImmediate(() => void this.#stopAll())
-  }
-
-  #setState(state: TaskState, error?: Error): void {
-    this.state = state
-    this.host.emit('taskState', { connector: this.connector.name, task: this.id, state, error })
   }
 }
 

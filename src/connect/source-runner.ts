@@ -3,10 +3,10 @@ import { configReader } from './config'
 import type { DeadLetterQueue } from './dead-letter'
 import { ErrorHandler, SKIPPED } from './error-handler'
 import { asError, ConnectTaskError, isRetriable } from './errors'
-import type { TaskState } from './events'
 import { canonicalJson, type SourceOffset, type SourcePartition, type SourceRecord } from './record'
 import { type ConnectorSetup, type RunnerHost, sleep } from './runner-host'
 import type { SourceTask, SourceTaskContext } from './task'
+import { TaskRunner } from './task-runner'
 
 const FIRST_RETRY_DELAY_MS = 300
 
@@ -23,10 +23,7 @@ interface Outgoing {
  * written, so a restart never skips a record: delivery is at-least-once (what came after the last
  * stored offset is read again).
  */
-export class SourceTaskRunner {
-  state: TaskState = 'UNASSIGNED'
-  error: Error | undefined
-  total = 0
+export class SourceTaskRunner extends TaskRunner {
   readonly #abort = new AbortController()
   readonly #errors: ErrorHandler
   readonly #pending = new Map<string, { partition: SourcePartition; offset: SourceOffset }>()
@@ -39,12 +36,13 @@ export class SourceTaskRunner {
   #started = false
 
   constructor(
-    private readonly host: RunnerHost,
-    private readonly connector: ConnectorSetup,
-    readonly id: number,
+    host: RunnerHost,
+    connector: ConnectorSetup,
+    id: number,
     private readonly config: ConnectorSetup['config'],
     private readonly task: SourceTask,
   ) {
+    super(host, connector, id)
     this.#errors = new ErrorHandler(
       connector.name,
       id,
@@ -72,9 +70,9 @@ export class SourceTaskRunner {
       await this.task.start(context)
       this.#started = true
       this.#producer = host.bus.producer()
-      this.#setState('RUNNING')
+      this.setState('RUNNING')
     } catch (error) {
-      this.#fail(new ConnectTaskError(connector.name, this.id, 'TASK_POLL', error))
+      this.markFailed(new ConnectTaskError(connector.name, this.id, 'TASK_POLL', error))
       await this.#close()
       return
     }
@@ -91,15 +89,7 @@ export class SourceTaskRunner {
   /** Stores the offsets of the records written so far (and tells the task). */
   flush(): Promise<void> {
     const run = this.#flushing.then(() => this.#flushNow())
-    this.#flushing = run.catch((error: unknown) =>
-      this.host.log({
-        level: 'error',
-        message: 'Could not store source offsets',
-        connector: this.connector.name,
-        task: this.id,
-        error: asError(error),
-      }),
-    )
+    this.#flushing = run.catch((error: unknown) => this.log('error', 'Could not store source offsets', error))
     return run
   }
 
@@ -115,7 +105,7 @@ export class SourceTaskRunner {
         await this.#process(records)
       }
     } catch (error) {
-      this.#fail(
+      this.markFailed(
         error instanceof ConnectTaskError
           ? error
           : new ConnectTaskError(this.connector.name, this.id, 'TASK_POLL', error),
@@ -127,21 +117,9 @@ export class SourceTaskRunner {
   async #close(): Promise<void> {
     if (this.#flushTimer !== undefined) this.host.clock.clearTimeout(this.#flushTimer)
     await this.flush().catch(() => undefined)
-    if (this.#started) {
-      try {
-        await this.task.stop()
-      } catch (error) {
-        this.host.log({
-          level: 'warn',
-          message: 'Task stop failed',
-          connector: this.connector.name,
-          task: this.id,
-          error: asError(error),
-        })
-      }
-    }
+    if (this.#started) await this.stopTask(this.task)
     await this.#producer?.close().catch(() => undefined)
-    if (this.state !== 'FAILED') this.#setState('STOPPED')
+    if (this.state !== 'FAILED') this.setState('STOPPED')
   }
 
   async #poll(): Promise<SourceRecord[] | null> {
@@ -154,13 +132,7 @@ export class SourceTaskRunner {
         if (!isRetriable(error) || this.#abort.signal.aborted) {
           throw new ConnectTaskError(this.connector.name, this.id, 'TASK_POLL', error)
         }
-        this.host.log({
-          level: 'warn',
-          message: 'poll failed, retrying',
-          connector: this.connector.name,
-          task: this.id,
-          error: asError(error),
-        })
+        this.log('warn', 'poll failed, retrying', error)
         await sleep(this.host.clock, delay, this.#abort.signal)
         delay = Math.min(delay * 2, this.connector.errors.retryDelayMaxMs)
       }
@@ -225,17 +197,7 @@ export class SourceTaskRunner {
       }
       this.task.commitRecord?.(record, metadata.get(record) ?? null)
     }
-    const written = outgoing.length
-    this.total += written
-    if (written > 0) {
-      this.host.emit('records', {
-        connector: this.connector.name,
-        task: this.id,
-        type: 'source',
-        count: written,
-        total: this.total,
-      })
-    }
+    if (outgoing.length > 0) this.counted('source', outgoing.length)
   }
 
   /** Writes records, grouped by topic in order; failures go through the error policy. */
@@ -347,22 +309,5 @@ export class SourceTaskRunner {
       this.host.offsetFlushIntervalMs,
       { unref: true },
     )
-  }
-
-  #fail(error: Error): void {
-    this.error = error
-    this.#setState('FAILED', error)
-    this.host.log({
-      level: 'error',
-      message: error.message,
-      connector: this.connector.name,
-      task: this.id,
-      error,
-    })
-  }
-
-  #setState(state: TaskState, error?: Error): void {
-    this.state = state
-    this.host.emit('taskState', { connector: this.connector.name, task: this.id, state, error })
   }
 }
