@@ -22,13 +22,13 @@ process.chdir(dir) // the configuration names its files relative to the working 
 
 writeFileSync(
   'cities.jsonl',
-  [
+  `${[
     { city: 'Lyon', country: 'FR', population: 513275 },
     { city: 'Porto', country: 'PT', population: 231800 },
     { city: 'Ghent', country: 'BE', population: 262219 },
   ]
     .map((c) => JSON.stringify(c))
-    .join('\n') + '\n',
+    .join('\n')}\n`,
 )
 
 const bus = await Bus.open({ dir: 'data', autoCreateTopics: true }) // durable: offsets survive a restart

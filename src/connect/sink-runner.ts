@@ -7,7 +7,6 @@ import type {
   TopicDeclarations,
   TopicPartition,
 } from '../index'
-import { configReader } from './config'
 import { DeadLetterQueue } from './dead-letter'
 import { ErrorHandler, SKIPPED } from './error-handler'
 import { ConnectTaskError, isRetriable } from './errors'
@@ -90,12 +89,7 @@ export class SinkTaskRunner extends TaskRunner {
   async start(): Promise<void> {
     const { host, connector } = this
     const context: SinkTaskContext = {
-      connector: connector.name,
-      taskId: this.id,
-      config: this.config,
-      read: configReader(this.config, `connector.${connector.name}.task.${this.id}`),
-      clock: host.clock,
-      signal: this.#abort.signal,
+      ...this.taskContext(this.config, this.#abort.signal),
       offset: (offsets) => {
         for (const o of offsets) this.#seek(o)
       },

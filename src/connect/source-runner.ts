@@ -1,5 +1,4 @@
 import type { Message, Producer, RecordMetadata, TopicDeclarations } from '../index'
-import { configReader } from './config'
 import type { DeadLetterQueue } from './dead-letter'
 import { ErrorHandler, SKIPPED } from './error-handler'
 import { asError, ConnectTaskError, isRetriable } from './errors'
@@ -58,12 +57,7 @@ export class SourceTaskRunner extends TaskRunner {
   async start(): Promise<void> {
     const { host, connector } = this
     const context: SourceTaskContext = {
-      connector: connector.name,
-      taskId: this.id,
-      config: this.config,
-      read: configReader(this.config, `connector.${connector.name}.task.${this.id}`),
-      clock: host.clock,
-      signal: this.#abort.signal,
+      ...this.taskContext(this.config, this.#abort.signal),
       offset: (partition) => host.offsets.get(connector.name, partition),
     }
     try {

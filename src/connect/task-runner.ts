@@ -1,6 +1,8 @@
+import { configReader } from './config'
 import { asError } from './errors'
 import type { TaskState } from './events'
 import type { ConnectLogEntry, ConnectorSetup, RunnerHost } from './runner-host'
+import type { TaskContext } from './task'
 
 /** What source and sink task runners share: state, progress, events and logging. */
 export abstract class TaskRunner {
@@ -17,6 +19,19 @@ export abstract class TaskRunner {
 
   abstract start(): Promise<void>
   abstract stop(): Promise<void>
+
+  /** What every task's context holds: who it is, its configuration, the clock, its stop signal. */
+  protected taskContext(config: ConnectorSetup['config'], signal: AbortSignal): TaskContext {
+    const name = this.connector.name
+    return {
+      connector: name,
+      taskId: this.id,
+      config,
+      read: configReader(config, `connector.${name}.task.${this.id}`),
+      clock: this.host.clock,
+      signal,
+    }
+  }
 
   protected log(level: ConnectLogEntry['level'], message: string, error?: unknown): void {
     this.host.log({

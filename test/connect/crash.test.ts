@@ -13,6 +13,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Database from 'better-sqlite3'
 import { afterEach, describe, expect, it } from 'vitest'
+import { SeededRandom } from '../../src/datagen'
 import { Bus } from '../../src/index'
 import { tempDir } from './support'
 
@@ -20,17 +21,6 @@ const CHILD_SCRIPT = fileURLToPath(new URL('./crash-child.ts', import.meta.url))
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const LINES = 6000
 const SEED = Number(process.env.LOGBUS_CONNECT_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31))
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const live = new Set<ChildProcessWithoutNullStreams>()
 afterEach(() => {
@@ -76,7 +66,7 @@ function run(dataDir: string, workDir: string, until: (line: string) => boolean,
 
 describe(`Connect killed mid-stream (seed ${SEED})`, () => {
   it('loses no line; the SQLite sink applies every record exactly once', { timeout: 120_000 }, async () => {
-    const random = mulberry32(SEED)
+    const random = new SeededRandom(SEED)
     const dataDir = tempDir()
     const workDir = tempDir()
     const lines = Array.from(
@@ -86,7 +76,7 @@ describe(`Connect killed mid-stream (seed ${SEED})`, () => {
     writeFileSync(join(workDir, 'in.txt'), `${lines.join('\n')}\n`)
 
     // Each sink record counts once per sink (four sinks of the same lines): kill somewhere in the stream.
-    for (const fraction of [random() * 0.4, 0.4 + random() * 0.4]) {
+    for (const fraction of [random.next() * 0.4, 0.4 + random.next() * 0.4]) {
       const killAt = Math.floor(fraction * LINES * 3)
       await run(
         dataDir,
