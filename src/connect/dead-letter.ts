@@ -1,7 +1,14 @@
 import type { Bus, LogRecord, MessageHeaders, Producer, TopicDeclarations } from '../index'
 import type { ErrorStage } from './errors'
 
-/** Kafka Connect's header prefix for the error context of a dead-lettered record. */
+/**
+ * Kafka Connect's header prefix for the error context of a dead-lettered record.
+ *
+ * @example
+ * ```ts
+ * const stage = record.headers[`${ERROR_HEADER_PREFIX}stage`]?.toString() // 'TRANSFORMATION'
+ * ```
+ */
 export const ERROR_HEADER_PREFIX = '__connect.errors.'
 
 /**

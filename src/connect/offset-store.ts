@@ -1,9 +1,23 @@
 import { type Bus, nullable, type Producer, string, type Topic, type TopicDeclarations } from '../index'
 import { canonicalJson, isMap, type SourceOffset, type SourcePartition } from './record'
 
-/** Kafka Connect's default `offset.storage.topic`. */
+/**
+ * Kafka Connect's default `offset.storage.topic`.
+ *
+ * @example
+ * ```ts
+ * await bus.topic(DEFAULT_OFFSET_TOPIC).partition(0).read(0)
+ * ```
+ */
 export const DEFAULT_OFFSET_TOPIC = 'connect-offsets'
-/** Kafka Connect's default `offset.storage.partitions`. */
+/**
+ * Kafka Connect's default `offset.storage.partitions`.
+ *
+ * @example
+ * ```ts
+ * await ConnectWorker.open(bus, { offsetStoragePartitions: DEFAULT_OFFSET_PARTITIONS })
+ * ```
+ */
 export const DEFAULT_OFFSET_PARTITIONS = 25
 
 type OffsetTopic = Topic<string, string | null, string, string | null>

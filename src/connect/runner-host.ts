@@ -6,7 +6,14 @@ import type { ConnectEvents } from './events'
 import type { OffsetStore } from './offset-store'
 import type { TransformChain } from './transforms/registry'
 
-/** A log line of the runtime (what Kafka Connect writes to its log). */
+/**
+ * A log line of the runtime (what Kafka Connect writes to its log), given to the worker's `logger`.
+ *
+ * @example
+ * ```ts
+ * const logger = (entry: ConnectLogEntry) => console.error(entry.level, entry.connector, entry.message)
+ * ```
+ */
 export interface ConnectLogEntry {
   level: 'info' | 'warn' | 'error'
   message: string

@@ -20,7 +20,14 @@ import type { ConnectorPlugin, DeliveryGuarantee } from './task'
 import { buildTransformChain } from './transforms/registry'
 import type { PredicateFactory, TransformationFactory } from './transforms/transform'
 
-/** Kafka Connect's default `offset.flush.interval.ms`. */
+/**
+ * Kafka Connect's default `offset.flush.interval.ms`.
+ *
+ * @example
+ * ```ts
+ * await ConnectWorker.open(bus, { offsetFlushIntervalMs: DEFAULT_OFFSET_FLUSH_INTERVAL_MS / 12 })
+ * ```
+ */
 export const DEFAULT_OFFSET_FLUSH_INTERVAL_MS = 60_000
 
 /**

@@ -1,7 +1,14 @@
 import { InvalidConfigError } from '../index'
 import type { SeededRandom } from './random'
 
-/** How many repetitions an open-ended quantifier (`*`, `+`, `{n,}`) may add to its minimum. */
+/**
+ * How many repetitions an open-ended quantifier (`*`, `+`, `{n,}`) may add to its minimum.
+ *
+ * @example
+ * ```ts
+ * compileRegex('a+').generate(random).length <= 1 + OPEN_REPEAT_LIMIT // true
+ * ```
+ */
 export const OPEN_REPEAT_LIMIT = 8
 
 /** Printable ASCII (space to tilde): what `.` and negated classes draw from. */

@@ -5,7 +5,14 @@ import { fileStreamSource } from './file-source'
 import { httpSink } from './http-sink'
 import { sqliteSink } from './sqlite-sink'
 
-/** The built-in connectors by `connector.class`: logbus's names, and Kafka's and Confluent's class names. */
+/**
+ * The built-in connectors by `connector.class`: logbus's names, and Kafka's and Confluent's class names.
+ *
+ * @example
+ * ```ts
+ * Object.keys(BUILT_IN_CONNECTORS) // ['FileStreamSource', …, 'SqliteSink']
+ * ```
+ */
 export const BUILT_IN_CONNECTORS: Readonly<Record<string, ConnectorPlugin>> = Object.freeze({
   FileStreamSource: fileStreamSource,
   FileStreamSourceConnector: fileStreamSource,

@@ -12,7 +12,14 @@ import { valueToKey } from './value-to-key'
 const TRANSFORMS_PACKAGE = 'org.apache.kafka.connect.transforms.'
 const PREDICATES_PACKAGE = 'org.apache.kafka.connect.transforms.predicates.'
 
-/** The built-in transformations, by Kafka's class names without the package. */
+/**
+ * The built-in transformations, by Kafka's class names without the package.
+ *
+ * @example
+ * ```ts
+ * Object.keys(BUILT_IN_TRANSFORMS) // ['InsertField$Key', 'InsertField$Value', …, 'Filter']
+ * ```
+ */
 export const BUILT_IN_TRANSFORMS: Readonly<Record<string, TransformationFactory>> = {
   InsertField$Key: insertField('key'),
   InsertField$Value: insertField('value'),
@@ -30,7 +37,14 @@ export const BUILT_IN_TRANSFORMS: Readonly<Record<string, TransformationFactory>
   Filter: filter,
 }
 
-/** The built-in predicates, by Kafka's class names without the package. */
+/**
+ * The built-in predicates, by Kafka's class names without the package.
+ *
+ * @example
+ * ```ts
+ * Object.keys(BUILT_IN_PREDICATES) // ['TopicNameMatches', 'HasHeaderKey', 'RecordIsTombstone']
+ * ```
+ */
 export const BUILT_IN_PREDICATES: Readonly<Record<string, PredicateFactory>> = {
   TopicNameMatches: topicNameMatches,
   HasHeaderKey: hasHeaderKey,
