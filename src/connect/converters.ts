@@ -19,7 +19,12 @@ export interface Converter {
   toConnectData(bytes: Buffer | null): unknown
 }
 
-/** Kafka's JsonConverter with `schemas.enable=false`: JSON text; Buffers become base64 strings, as there. */
+/** Kafka's JsonConverter with `schemas.enable=false`: JSON text; Buffers become base64 strings, as there. *
+ * @example
+ * ```ts
+ * JSON_CONVERTER.toConnectData(Buffer.from('{"a":1}')) // { a: 1 }
+ * ```
+ */
 export const JSON_CONVERTER: Converter = Object.freeze({
   name: 'json',
   fromConnectData(data: unknown): string | null {
@@ -45,7 +50,12 @@ function isBufferJson(value: unknown): value is { type: 'Buffer'; data: number[]
   return isMap(value) && value.type === 'Buffer' && Array.isArray(value.data)
 }
 
-/** Kafka's StringConverter: UTF-8 text; non-text data becomes its JSON text. */
+/** Kafka's StringConverter: UTF-8 text; non-text data becomes its JSON text. *
+ * @example
+ * ```ts
+ * STRING_CONVERTER.fromConnectData('line') // 'line'
+ * ```
+ */
 export const STRING_CONVERTER: Converter = Object.freeze({
   name: 'string',
   fromConnectData(data: unknown): string | Buffer | null {
@@ -58,7 +68,12 @@ export const STRING_CONVERTER: Converter = Object.freeze({
   },
 })
 
-/** Kafka's ByteArrayConverter: bytes as they are; anything else is a data error. */
+/** Kafka's ByteArrayConverter: bytes as they are; anything else is a data error. *
+ * @example
+ * ```ts
+ * BYTES_CONVERTER.fromConnectData(Buffer.from([1, 2])) // <Buffer 01 02>
+ * ```
+ */
 export const BYTES_CONVERTER: Converter = Object.freeze({
   name: 'bytes',
   fromConnectData(data: unknown): Buffer | null {

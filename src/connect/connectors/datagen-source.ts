@@ -107,6 +107,11 @@ function seedOf(text: string): number | string {
  * `iterations` (default 1000000; below 1: unlimited), `schema.keyfield`, `random.seed`, `tasks.max`
  * (each task its own stream; task 0's is `datagen({ seed })`'s). Delivery: at-least-once — after a crash
  * the records since the last stored offset are made again, identical.
+ *
+ * @example
+ * ```ts
+ * await worker.createConnector({ name: 'gen', config: { 'connector.class': 'DatagenSource', quickstart: 'orders', 'kafka.topic': 'orders' } })
+ * ```
  */
 export const datagenSource = Object.freeze<SourceConnectorPlugin>({
   type: 'source',

@@ -42,6 +42,11 @@ class FileStreamSinkTask implements SinkTask {
  * (required) and `topics` or `topics.regex`. Every task appends to the same file, as in Kafka.
  * Delivery: at-least-once — lines appended after the last committed offsets are appended again after a
  * crash.
+ *
+ * @example
+ * ```ts
+ * const plugins = { Append: fileStreamSink }
+ * ```
  */
 export const fileStreamSink = Object.freeze<SinkConnectorPlugin>({
   type: 'sink',

@@ -200,6 +200,11 @@ class FileStreamSourceTask implements SourceTask {
  * `file` (required), `topic` (required), `batch.size` (lines per poll, default 2000), and logbus's
  * `poll.interval.ms` (how often an idle file is checked, default 250). One task. Delivery:
  * at-least-once — the lines after the last stored offset are read again after a crash.
+ *
+ * @example
+ * ```ts
+ * const plugins = { Tail: fileStreamSource } // the same connector under another name
+ * ```
  */
 export const fileStreamSource = Object.freeze<SourceConnectorPlugin>({
   type: 'source',

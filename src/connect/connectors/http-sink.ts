@@ -165,6 +165,11 @@ class HttpSinkTask implements SinkTask {
  * (default 10), `retry.backoff.ms` (default 3000), `retry.on.status.codes` (default 408, 429, 5xx),
  * `request.timeout.ms` (default 30000). Delivery: at-least-once — a batch whose response was lost, or
  * that was sent before a crash and not committed, is sent again.
+ *
+ * @example
+ * ```ts
+ * await worker.createConnector({ name: 'hook', config: { 'connector.class': 'HttpSink', topics: 'orders', 'http.api.url': 'http://127.0.0.1:8080/orders' } })
+ * ```
  */
 export const httpSink = Object.freeze<SinkConnectorPlugin>({
   type: 'sink',

@@ -328,6 +328,14 @@ class SqliteSinkTask implements SinkTask {
  * and `offsets.table.name` (default `__connect_offsets`). Needs better-sqlite3 (an optional peer
  * dependency). Delivery: exactly-once — the consumed offsets are stored in the same SQLite transaction
  * as the rows, and a restart resumes from them.
+ *
+ * @example
+ * ```ts
+ * await worker.createConnector({
+ *   name: 'db',
+ *   config: { 'connector.class': 'SqliteSink', topics: 'users', 'connection.url': 'jdbc:sqlite:users.db', 'auto.create': true },
+ * })
+ * ```
  */
 export const sqliteSink = Object.freeze<SinkConnectorPlugin>({
   type: 'sink',
