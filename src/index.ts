@@ -42,7 +42,7 @@ export {
   UnknownMemberError,
   UnknownTopicError,
 } from './errors'
-export type { EventMap, TypedEmitter, Unsubscribe } from './events/typed-emitter'
+export { type EventMap, TypedEmitter, type Unsubscribe } from './events/typed-emitter'
 export {
   type Assignment,
   type Assignor,
