@@ -81,6 +81,7 @@ export {
   json,
   nullable,
   type RawInput,
+  raw,
   string,
 } from './record/codec'
 export { ControlType, controlType } from './record/control'
