@@ -77,6 +77,8 @@ export async function compressThrough(
 /** The batch a producer would write for `messages`, as Kafka's bytes. */
 function batchOf(messages: readonly CoreMessage[], now: number): RecordBatch {
   const timestamps = messages.map((m) => m.timestamp ?? now)
+  let maxTimestamp = timestamps[0] ?? now
+  for (const t of timestamps) if (t > maxTimestamp) maxTimestamp = t
   return RecordBatch.fromColumns(
     { keyCodec: raw(), valueCodec: raw() },
     {
@@ -90,7 +92,7 @@ function batchOf(messages: readonly CoreMessage[], now: number): RecordBatch {
     {
       count: messages.length,
       firstTimestamp: timestamps[0] ?? now,
-      maxTimestamp: Math.max(...timestamps),
+      maxTimestamp,
       sizeBytes: 0,
     },
   )
