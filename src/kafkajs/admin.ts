@@ -308,6 +308,11 @@ export class KafkaJSAdmin implements Admin {
     let first: Error | undefined
     for (const { topic, count } of [...topicPartitions].sort((a, b) => a.topic.localeCompare(b.topic))) {
       try {
+        if (!validateOnly) {
+          await bus.createPartitions(topic, count)
+          continue
+        }
+        // Kafka's validateOnly: the core's checks, without growing the topic.
         const found = requireTopic(bus, topic)
         if (!Number.isInteger(count) || count <= found.partitionCount) {
           throw protocolError(
@@ -315,7 +320,6 @@ export class KafkaJSAdmin implements Admin {
             `topic "${topic}" has ${found.partitionCount} partitions; the new count must be larger, got ${String(count)}`,
           )
         }
-        if (!validateOnly) await bus.createPartitions(topic, count)
       } catch (error) {
         first ??= toKafkaJSError(error)
       }
