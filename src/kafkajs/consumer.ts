@@ -839,8 +839,9 @@ export class KafkaJSConsumer implements Consumer {
   #applySeek(run: RunState, topic: string, partition: number, offset: number): void {
     const p = findTopic(run.bus, topic)?.partitions[partition]
     if (p === undefined) return
-    const target =
-      offset === EARLIEST_OFFSET ? p.logStartOffset : offset === LATEST_OFFSET ? p.logEndOffset : offset
+    // KafkaJS resolves -1 with ListOffsets at its isolation level: the last stable offset for read_committed.
+    const latest = this.#isolation === 'read_committed' ? p.lastStableOffset : p.logEndOffset
+    const target = offset === EARLIEST_OFFSET ? p.logStartOffset : offset === LATEST_OFFSET ? latest : offset
     run.core.seek({ topic, partition, offset: target })
     const key = tpKey(topic, partition)
     run.attempts.delete(key)

@@ -7,7 +7,7 @@ import {
   type KafkaMessage,
 } from '../../src/kafkajs/index'
 import { FakeClock } from '../support/fake-clock'
-import { testKafka, uniqueName, values, waitUntil } from './harness'
+import { testKafka, topicWith, uniqueName, values, waitUntil } from './harness'
 
 /** Each partition's high watermark: records and, as in Kafka, one offset per transaction marker. */
 async function highs(client: ReturnType<typeof testKafka>, topic: string): Promise<string[]> {
@@ -103,6 +103,35 @@ describe('transactions', () => {
     expect(batches[0]!.highWatermark).toBe('2')
     expect(batches[0]!.offsetLag()).toBe('1')
     await tx.abort()
+  })
+
+  it('starts a read_committed consumer at the latest offset, or a seek to -1, at the last stable offset', async () => {
+    const client = testKafka()
+    const topic = await topicWith(client, 1, [{ value: 'old' }])
+    const producer = client.producer({ transactionalId: uniqueName('tx') })
+    await producer.connect()
+    const tx = await producer.transaction()
+    await tx.send({ topic, messages: [{ value: 'in-tx' }] })
+    const latest = client.consumer({ groupId: uniqueName('g') })
+    const seeking = client.consumer({ groupId: uniqueName('g') })
+    const seen = new Map<object, string[]>([
+      [latest, []],
+      [seeking, []],
+    ])
+    await latest.subscribe({ topic })
+    await seeking.subscribe({ topic, fromBeginning: true })
+    for (const consumer of [latest, seeking]) {
+      void consumer.run({
+        eachMessage: async ({ message }) => void seen.get(consumer)!.push(values([message])[0]!),
+      })
+    }
+    seeking.seek({ topic, partition: 0, offset: '-1' })
+    await Promise.all(
+      [latest, seeking].map((c) => new Promise((joined) => c.on(c.events.GROUP_JOIN, joined))),
+    )
+    await tx.commit()
+    await waitUntil(() => seen.get(latest)!.length === 1 && seen.get(seeking)!.length === 1)
+    expect([...seen.values()]).toEqual([['in-tx'], ['in-tx']])
   })
 
   it('commits the offsets given to sendOffsets with the transaction (consume-transform-produce)', async () => {
