@@ -82,9 +82,11 @@ export {
   json,
   nullable,
   type RawInput,
+  raw,
   string,
 } from './record/codec'
 export { ControlType, controlType } from './record/control'
+export { encodeRecordBatch } from './record/encode-public'
 export { EMPTY_HEADERS, type LogRecord, type RecordHeaders, type TopicPartition } from './record/log-record'
 export type { Message, MessageHeaders, RecordMetadata } from './record/message'
 export {
