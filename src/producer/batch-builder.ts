@@ -22,7 +22,10 @@ export class BatchWaiter {
   /** Waits for one more batch (one already stored counts at once, one that failed fails this). */
   add(builder: BatchBuilder): void {
     if (builder.outcome === 'stored') return
-    if (builder.outcome === 'failed') return this.failed(builder.error)
+    if (builder.outcome === 'failed') {
+      this.failed(builder.error)
+      return
+    }
     this.#remaining++
     builder.waiters.push(this)
   }
@@ -43,7 +46,10 @@ export class BatchWaiter {
   }
 
   failed(error: unknown): void {
-    if (this.settleAll) return this.stored()
+    if (this.settleAll) {
+      this.stored()
+      return
+    }
     if (this.#settled) return
     this.#settled = true
     this.reject(error)
