@@ -208,7 +208,21 @@ interface RunState {
 }
 
 /** KafkaJS's message: string offset and timestamp, and a header map of its own (arrays for repeated keys). */
-function toMessage(record: LogRecord): KafkaMessage {
+/** The records of a batch mostly share one timestamp: its string is made once. */
+class TimestampText {
+  #last = Number.NaN
+  #text = ''
+
+  of(timestamp: number): string {
+    if (timestamp !== this.#last) {
+      this.#last = timestamp
+      this.#text = String(timestamp)
+    }
+    return this.#text
+  }
+}
+
+function toMessage(record: LogRecord, timestamps: TimestampText): KafkaMessage {
   const headers: IHeaders = {}
   for (const name in record.headers) {
     const value = record.headers[name]!
@@ -220,7 +234,7 @@ function toMessage(record: LogRecord): KafkaMessage {
   return {
     key: record.key,
     value: record.value,
-    timestamp: String(record.timestamp),
+    timestamp: timestamps.of(record.timestamp),
     attributes: 0,
     offset: String(record.offset),
     headers,
@@ -233,7 +247,8 @@ function toBatch(
   highWatermark: number,
   records: readonly LogRecord[],
 ): Batch {
-  const messages = records.map(toMessage)
+  const timestamps = new TimestampText()
+  const messages = records.map((record) => toMessage(record, timestamps))
   const first = messages[0]?.offset ?? null
   const last = messages.at(-1)?.offset ?? String(highWatermark - 1)
   return {
