@@ -5,6 +5,7 @@ export {
   type ConsumerEvents,
   type RunOptions,
 } from './consumer/consumer'
+export { DEAD_LETTER_HEADERS } from './consumer/dead-letter'
 export type { BatchPayload, EachBatchHandler, EachMessageHandler } from './consumer/delivery'
 export type {
   AssignedPartition,
