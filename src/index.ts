@@ -110,6 +110,8 @@ export { BatchList } from './storage/batch-list'
 export { MemoryStorage } from './storage/memory/memory-storage'
 export type {
   CommittedOffset,
+  CompactionRequest,
+  CompactionResult,
   MaybePromise,
   PartitionLog,
   SegmentInfo,
@@ -123,6 +125,7 @@ export { type RetentionPolicy, retentionCut } from './topic/retention'
 export { Topic } from './topic/topic'
 export { validateTopicName } from './topic/topic-name'
 export type {
+  CleanupPolicy,
   KeyCodecOf,
   TopicDeclarations,
   TopicNamed,
