@@ -125,6 +125,7 @@ export { type RetentionPolicy, retentionCut } from './topic/retention'
 export { Topic } from './topic/topic'
 export { validateTopicName } from './topic/topic-name'
 export type {
+  AlterableConfig,
   CleanupPolicy,
   KeyCodecOf,
   TopicDeclarations,

@@ -1,4 +1,4 @@
-import type { CleanupPolicy, Topic, TopicConfig, TopicOptions } from '../index'
+import type { AlterableConfig, CleanupPolicy, Topic, TopicConfig, TopicOptions } from '../index'
 import { ConfigSource } from './constants'
 import { protocolError } from './errors'
 import type { ConfigEntries, IResourceConfigEntry } from './types'
@@ -193,16 +193,7 @@ export function describeTopicConfigs(
 export function replacementConfig(
   topic: Topic,
   parsed: ParsedTopicConfigs,
-): Pick<
-  TopicConfig,
-  | 'retentionMs'
-  | 'retentionBytes'
-  | 'maxMessageBytes'
-  | 'cleanupPolicy'
-  | 'deleteRetentionMs'
-  | 'minCleanableDirtyRatio'
-  | 'minCompactionLagMs'
-> {
+): Pick<TopicConfig, AlterableConfig> {
   const { options } = parsed
   if (options.segmentBytes !== undefined && options.segmentBytes !== topic.config.segmentBytes) {
     throw protocolError('INVALID_CONFIG', 'logbus cannot change segment.bytes of an existing topic')

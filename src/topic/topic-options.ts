@@ -210,7 +210,15 @@ export function resolveTopicOptions(options: unknown, scope = 'topic'): Resolved
   return { config, keyCodec: keyCodec as Codec<unknown, unknown>, valueCodec, ifNotExists }
 }
 
-/** The topic configs `bus.alterTopicConfig` changes. */
+/**
+ * The topic configs `bus.alterTopicConfig` changes (partitions and segment size are fixed).
+ *
+ * @example
+ * ```ts
+ * const change: Partial<Pick<TopicConfig, AlterableConfig>> = { cleanupPolicy: 'compact' }
+ * await bus.alterTopicConfig('users', change)
+ * ```
+ */
 export type AlterableConfig =
   | 'retentionMs'
   | 'retentionBytes'

@@ -78,6 +78,41 @@ describe('restart', () => {
     await cleanRestart({ storage: new MemoryStorage() })
   })
 
+  it('from compacted changelogs: the restore replays one record per key, the state is the same', async () => {
+    const storage = new MemoryStorage()
+    const first = await openBus({ storage })
+    const one = counterApp(first)
+    await one.app.start()
+    // Ten commits, each writing the new count of a and b to the counts changelog.
+    for (let round = 0; round < 10; round++) {
+      await first.producer().send('events', [...events('a', 3, 1_000), ...events('b', 1, 1_000)])
+      await one.app.caughtUp()
+      await one.app.commit()
+    }
+    await one.app.close()
+    const changelog = 'counter-counts-changelog'
+    expect(first.topic(changelog).config.cleanupPolicy).toBe('compact')
+    expect(first.topic('counter-per-minute-changelog').config.cleanupPolicy).toBe('compact,delete')
+    const written = await readTopic(first, changelog)
+    await first.compact(changelog)
+    const kept = await readTopic(first, changelog)
+    expect(kept.length).toBeLessThan(written.length)
+    await first.close()
+
+    const second = await openBus({ storage })
+    const two = counterApp(second)
+    let restored = 0
+    two.app.on('restored', ({ store, records }) => {
+      if (store === 'counts') restored += records
+    })
+    await two.app.start()
+    await two.app.caughtUp()
+    expect(restored).toBe(kept.length)
+    expect([two.counts.get('a'), two.counts.get('b')]).toEqual([30, 10])
+    await two.app.close()
+    await second.close()
+  })
+
   it('over the durable file log (a temp dir): the same', async () => {
     await cleanRestart({ dir: tempDir() })
   })

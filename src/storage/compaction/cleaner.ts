@@ -36,6 +36,8 @@ export class Cleaner {
   #out: RecordBatch[] = []
   #cursor = 0
   #gapTimestamp = -1
+  /** An empty batch at the start of the current gap: the filler, if the gap ends where it does. */
+  #reusable: RecordBatch | undefined
 
   constructor(request: CompactionRequest) {
     this.#request = request
@@ -73,10 +75,14 @@ export class Cleaner {
     this.#out = []
     this.#cursor = from
     this.#gapTimestamp = -1
+    this.#reusable = undefined
     for (const batch of batches) {
       if (batch.nextOffset <= from || batch.baseOffset >= to) continue
-      if (batch.count === 0) this.#gap(batch)
-      else if (batch.control) this.#marker(batch)
+      if (batch.count === 0) {
+        // An empty batch an earlier pass left is reused when the gap turns out to be exactly it.
+        if (batch.baseOffset === this.#cursor) this.#reusable = batch
+        this.#gap(batch)
+      } else if (batch.control) this.#marker(batch)
       else if (batch.transactional && this.#request.aborted(batch.producerId, batch.baseOffset)) {
         this.#transactionKept.set(batch.producerId, this.#transactionKept.get(batch.producerId) ?? false)
         this.#removed += batch.count
@@ -138,9 +144,10 @@ export class Cleaner {
       this.#gap(batch)
       return
     }
-    const stamp = tombstones && batch.deleteHorizonMs < 0
-    if (kept === null && !stamp) this.#emit(batch)
-    else this.#emit(rebuild(batch, kept, stamp ? this.#horizon() : batch.deleteHorizonMs))
+    // The horizon stays with the batch while it holds tombstones; a batch without any needs none.
+    const horizon = !tombstones ? -1 : batch.deleteHorizonMs >= 0 ? batch.deleteHorizonMs : this.#horizon()
+    if (kept === null && horizon === batch.deleteHorizonMs) this.#emit(batch)
+    else this.#emit(rebuild(batch, kept, horizon))
   }
 
   #horizonPassed(batch: RecordBatch): boolean {
@@ -165,6 +172,14 @@ export class Cleaner {
 
   /** One empty batch over the offsets from the cursor to `to`, as old as the records it replaces. */
   #fill(to: number): void {
+    const reusable = this.#reusable
+    this.#reusable = undefined
+    if (reusable !== undefined && reusable.baseOffset === this.#cursor && reusable.nextOffset === to) {
+      this.#out.push(reusable)
+      this.#cursor = to
+      this.#gapTimestamp = -1
+      return
+    }
     const filler = RecordBatch.fromColumns({ keyCodec: RAW, valueCodec: RAW }, EMPTY_COLUMNS, {
       count: 0,
       firstTimestamp: this.#gapTimestamp,
