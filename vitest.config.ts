@@ -9,6 +9,7 @@ export default defineConfig({
       'logbus/file': fileURLToPath(new URL('./src/file.ts', import.meta.url)),
       'logbus/datagen': fileURLToPath(new URL('./src/datagen.ts', import.meta.url)),
       'logbus/connect': fileURLToPath(new URL('./src/connect.ts', import.meta.url)),
+      'logbus/streams': fileURLToPath(new URL('./src/streams.ts', import.meta.url)),
       logbus: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
     },
   },

@@ -5,6 +5,7 @@ export {
   type ConsumerEvents,
   type RunOptions,
 } from './consumer/consumer'
+export { DEAD_LETTER_HEADERS } from './consumer/dead-letter'
 export type { BatchPayload, EachBatchHandler, EachMessageHandler } from './consumer/delivery'
 export type {
   AssignedPartition,
@@ -109,6 +110,8 @@ export { BatchList } from './storage/batch-list'
 export { MemoryStorage } from './storage/memory/memory-storage'
 export type {
   CommittedOffset,
+  CompactionRequest,
+  CompactionResult,
   MaybePromise,
   PartitionLog,
   SegmentInfo,
@@ -122,6 +125,8 @@ export { type RetentionPolicy, retentionCut } from './topic/retention'
 export { Topic } from './topic/topic'
 export { validateTopicName } from './topic/topic-name'
 export type {
+  AlterableConfig,
+  CleanupPolicy,
   KeyCodecOf,
   TopicDeclarations,
   TopicNamed,

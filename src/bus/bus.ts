@@ -7,10 +7,11 @@ import type { ProducerOptions } from '../producer/options'
 import { Producer, type ProducerHost } from '../producer/producer'
 import { RAW } from '../record/codec'
 import { MemoryStorage } from '../storage/memory/memory-storage'
-import type { CommittedOffset, Storage, TopicConfig } from '../storage/storage'
+import type { CommittedOffset, CompactionResult, Storage, TopicConfig } from '../storage/storage'
 import { Topic, type TopicEntry } from '../topic/topic'
 import { validateTopicName } from '../topic/topic-name'
 import {
+  type AlterableConfig,
   alterableConfigSchema,
   type ResolvedTopicOptions,
   resolveTopicOptions,
@@ -331,25 +332,25 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   }
 
   /**
-   * Changes a topic's retention and size limits (Kafka's IncrementalAlterConfigs for `retention.ms`,
-   * `retention.bytes`, `max.message.bytes`); the change is persisted. Partitions and segment size are
-   * fixed after creation (use `createPartitions` to grow).
+   * Changes a topic's retention, compaction and size limits (Kafka's IncrementalAlterConfigs for
+   * `retention.ms`, `retention.bytes`, `max.message.bytes`, `cleanup.policy`, `delete.retention.ms`,
+   * `min.cleanable.dirty.ratio`, `min.compaction.lag.ms`); the change is persisted. Partitions and
+   * segment size are fixed after creation (use `createPartitions` to grow).
    *
    * @example
    * ```ts
    * await bus.alterTopicConfig('orders', { retentionMs: 3_600_000 })
    * ```
    */
-  alterTopicConfig(
-    name: string,
-    changes: Partial<Pick<TopicConfig, 'retentionMs' | 'retentionBytes' | 'maxMessageBytes'>>,
-  ): Promise<TopicConfig> {
+  alterTopicConfig(name: string, changes: Partial<Pick<TopicConfig, AlterableConfig>>): Promise<TopicConfig> {
     return this.#adminTask(async () => {
       const parsed = parseOptions(alterableConfigSchema, changes, 'topic')
+      if (parsed.cleanupPolicy !== undefined && parsed.cleanupPolicy !== 'delete')
+        this.#topics.assertCompactable(name)
       const config = await this.#topics.reconfigure(name, (config) => {
-        if (parsed.retentionMs !== undefined) config.retentionMs = parsed.retentionMs
-        if (parsed.retentionBytes !== undefined) config.retentionBytes = parsed.retentionBytes
-        if (parsed.maxMessageBytes !== undefined) config.maxMessageBytes = parsed.maxMessageBytes
+        for (const [field, value] of Object.entries(parsed)) {
+          if (value !== undefined) (config as unknown as Record<string, unknown>)[field] = value
+        }
         return config
       })
       return { ...config }
@@ -467,6 +468,24 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    */
   applyRetention(): Promise<void> {
     return this.#adminTask(() => this.#topics.applyRetention(this.#clock.now()))
+  }
+
+  /**
+   * Compacts a compacted topic now, whatever its dirty ratio (`minCleanableDirtyRatio`): every
+   * partition's segments before the active one, up to the last stable offset and past
+   * `minCompactionLagMs`, keep the last record per key (see the README's "Log compaction"). The bus
+   * also compacts on its own, every `retentionCheckIntervalMs`, once a topic's dirty ratio is reached.
+   * Kafka has no client API for this: its log cleaner threads run on their own schedule. Rejects with
+   * InvalidConfigError for a topic that is not compacted.
+   *
+   * @example
+   * ```ts
+   * const [result] = await bus.compact('users')
+   * console.log(result?.removedRecords)
+   * ```
+   */
+  compact(topic: string): Promise<CompactionResult[]> {
+    return this.#adminTask(() => this.#topics.compact(topic, this.#clock.now(), true))
   }
 
   /**

@@ -27,7 +27,7 @@ type OffsetTopic = Topic<string, string | null, string, string | null>
  * `[connector, sourcePartition]`, the value the JSON of the source offset, or null (a tombstone) once
  * it is reset. Keys and offsets are written with sorted object keys, so one partition always has the
  * same key bytes. Reading the topic back keeps the last value of each key, which is what compaction
- * would leave: the topic is ready for `cleanup.policy=compact` once the core has it.
+ * leaves: a topic the store creates is compacted (`cleanupPolicy: 'compact'`), as Kafka Connect's is.
  */
 export class OffsetStore {
   readonly #offsets = new Map<string, SourceOffset>()
@@ -44,7 +44,8 @@ export class OffsetStore {
     topic = DEFAULT_OFFSET_TOPIC,
     partitions = DEFAULT_OFFSET_PARTITIONS,
   ): Promise<OffsetStore> {
-    await bus.createTopic(topic, { partitions, ifNotExists: true })
+    // Kafka Connect's offset.storage.topic is compacted: the last offset of each source partition.
+    await bus.createTopic(topic, { partitions, cleanupPolicy: 'compact', ifNotExists: true })
     const view = bus.topic(topic, { key: string(), value: nullable(string()) }) as OffsetTopic
     const store = new OffsetStore(bus, view)
     await store.#load()

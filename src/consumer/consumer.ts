@@ -150,6 +150,8 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
   #running = false
   #started = false
   #closing: Promise<void> | undefined
+  /** close() is revoking the partitions: onRevoke may still commit, as in Kafka's close. */
+  #revokingOnClose = false
   #delivery: Delivery | undefined
   #channel: RecordChannel<R> | undefined
   #crashError: Error | undefined
@@ -343,7 +345,7 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
    * ```
    */
   async commit(offsets?: CommittedOffset[]): Promise<void> {
-    this.#assertOpen()
+    if (!this.#revokingOnClose) this.#assertOpen()
     const membership = this.#membership
     if (this.#group === undefined) {
       throw new InvalidStateError('A consumer without a groupId has no group to commit to: give it a groupId')
@@ -689,7 +691,14 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
     await this.#loopDone
     const membership = this.#membership
     // As Kafka's close: the partitions are revoked (commit with auto-commit, onRevoke), then the member leaves.
-    if (membership.member) await membership.revoke(membership.assignment())
+    if (membership.member) {
+      this.#revokingOnClose = true
+      try {
+        await membership.revoke(membership.assignment())
+      } finally {
+        this.#revokingOnClose = false
+      }
+    }
     membership.leave()
     this.emit('stop', { groupId: this.groupId })
     this.removeAllListeners()

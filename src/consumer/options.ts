@@ -124,7 +124,9 @@ export interface ConsumerOptions {
   /** Called with newly assigned partitions before they are fetched (a `seek` here is honoured). */
   onAssign?: (partitions: TopicPartition[]) => Promise<void> | void
   /** Called with revoked partitions after the handler in flight returned and (with auto-commit)
-   * their offsets were committed, before they move to another member. */
+   * their offsets were committed, before they move to another member. `consumer.commit()` works here,
+   * also when the revoke is `close()`'s (as a Kafka consumer may commit from onPartitionsRevoked while
+   * it closes). */
   onRevoke?: (partitions: TopicPartition[]) => Promise<void> | void
   /** How many partitions are handled at the same time, each in order (KafkaJS's option). Default 1. */
   partitionsConsumedConcurrently?: number

@@ -1,4 +1,4 @@
-import type { Topic, TopicConfig, TopicOptions } from '../index'
+import type { AlterableConfig, CleanupPolicy, Topic, TopicConfig, TopicOptions } from '../index'
 import { ConfigSource } from './constants'
 import { protocolError } from './errors'
 import type { ConfigEntries, IResourceConfigEntry } from './types'
@@ -13,6 +13,9 @@ const CORE_DEFAULTS = {
   'segment.bytes': String(1024 * 1024 * 1024),
   'max.message.bytes': String(1024 * 1024),
   'cleanup.policy': 'delete',
+  'delete.retention.ms': String(DAY_MS),
+  'min.cleanable.dirty.ratio': '0.5',
+  'min.compaction.lag.ms': '0',
 } as const
 
 type CoreConfigName = keyof typeof CORE_DEFAULTS
@@ -23,7 +26,6 @@ type CoreConfigName = keyof typeof CORE_DEFAULTS
  */
 const OTHER_DEFAULTS: Readonly<Record<string, string>> = {
   'compression.type': 'producer',
-  'delete.retention.ms': String(DAY_MS),
   'file.delete.delay.ms': '60000',
   'flush.messages': LONG_MAX,
   'flush.ms': LONG_MAX,
@@ -38,8 +40,6 @@ const OTHER_DEFAULTS: Readonly<Record<string, string>> = {
   'message.timestamp.before.max.ms': LONG_MAX,
   'message.timestamp.difference.max.ms': LONG_MAX,
   'message.timestamp.type': 'CreateTime',
-  'min.cleanable.dirty.ratio': '0.5',
-  'min.compaction.lag.ms': '0',
   'min.insync.replicas': '1',
   preallocate: 'false',
   'remote.storage.enable': 'false',
@@ -66,18 +66,48 @@ function limit(name: string, value: string): number | null {
   return n
 }
 
+function nonNegative(name: string, value: string): number {
+  const n = integer(name, value)
+  if (n < 0) throw protocolError('INVALID_CONFIG', `${name} must not be negative, got ${value}`)
+  return n
+}
+
+function ratio(name: string, value: string): number {
+  const n = Number(value.trim())
+  if (value.trim() === '' || !(n >= 0 && n <= 1))
+    throw protocolError('INVALID_CONFIG', `${name}=${value} is not a ratio between 0 and 1`)
+  return n
+}
+
+function cleanupPolicy(value: string): CleanupPolicy {
+  const policies = new Set(value.split(',').map((p) => p.trim()))
+  const compact = policies.delete('compact')
+  const remove = policies.delete('delete')
+  if (policies.size > 0 || (!compact && !remove)) {
+    throw protocolError('INVALID_CONFIG', `cleanup.policy=${value}: expected delete, compact or both`)
+  }
+  return compact ? (remove ? 'compact,delete' : 'compact') : 'delete'
+}
+
 /** What a set of Kafka topic configs means for a logbus topic: its options, and the other configs. */
 export interface ParsedTopicConfigs {
-  options: Pick<TopicOptions, 'retentionMs' | 'retentionBytes' | 'segmentBytes' | 'maxMessageBytes'>
+  options: Pick<
+    TopicOptions,
+    | 'retentionMs'
+    | 'retentionBytes'
+    | 'segmentBytes'
+    | 'maxMessageBytes'
+    | 'cleanupPolicy'
+    | 'deleteRetentionMs'
+    | 'minCleanableDirtyRatio'
+    | 'minCompactionLagMs'
+  >
   /** Which logbus-backed configs were given. */
   given: Set<CoreConfigName>
   extras: Map<string, string>
 }
 
-/**
- * Parses Kafka topic configs. Unknown names are rejected (INVALID_CONFIG) as Kafka does, and so is
- * `cleanup.policy=compact`: logbus does not implement compaction, and says so rather than pretend.
- */
+/** Parses Kafka topic configs. Unknown names are rejected (INVALID_CONFIG) as Kafka does. */
 export function parseTopicConfigs(entries: readonly IResourceConfigEntry[] | undefined): ParsedTopicConfigs {
   const parsed: ParsedTopicConfigs = { options: {}, given: new Set(), extras: new Map() }
   for (const { name, value } of entries ?? []) {
@@ -87,12 +117,10 @@ export function parseTopicConfigs(entries: readonly IResourceConfigEntry[] | und
       else if (name === 'retention.bytes') parsed.options.retentionBytes = limit(name, value)
       else if (name === 'segment.bytes') parsed.options.segmentBytes = integer(name, value)
       else if (name === 'max.message.bytes') parsed.options.maxMessageBytes = integer(name, value)
-      else if (value.trim() !== 'delete') {
-        throw protocolError(
-          'INVALID_CONFIG',
-          `cleanup.policy=${value}: logbus implements "delete" only, not compaction`,
-        )
-      }
+      else if (name === 'cleanup.policy') parsed.options.cleanupPolicy = cleanupPolicy(value)
+      else if (name === 'delete.retention.ms') parsed.options.deleteRetentionMs = nonNegative(name, value)
+      else if (name === 'min.compaction.lag.ms') parsed.options.minCompactionLagMs = nonNegative(name, value)
+      else parsed.options.minCleanableDirtyRatio = ratio(name, value)
     } else if (Object.hasOwn(OTHER_DEFAULTS, name)) {
       parsed.extras.set(name, value)
     } else {
@@ -114,6 +142,12 @@ function coreValue(name: CoreConfigName, config: Readonly<TopicConfig>): string 
       return String(config.maxMessageBytes)
     case 'cleanup.policy':
       return config.cleanupPolicy
+    case 'delete.retention.ms':
+      return String(config.deleteRetentionMs)
+    case 'min.cleanable.dirty.ratio':
+      return String(config.minCleanableDirtyRatio)
+    case 'min.compaction.lag.ms':
+      return String(config.minCompactionLagMs)
   }
 }
 
@@ -159,7 +193,7 @@ export function describeTopicConfigs(
 export function replacementConfig(
   topic: Topic,
   parsed: ParsedTopicConfigs,
-): Pick<TopicConfig, 'retentionMs' | 'retentionBytes' | 'maxMessageBytes'> {
+): Pick<TopicConfig, AlterableConfig> {
   const { options } = parsed
   if (options.segmentBytes !== undefined && options.segmentBytes !== topic.config.segmentBytes) {
     throw protocolError('INVALID_CONFIG', 'logbus cannot change segment.bytes of an existing topic')
@@ -168,5 +202,9 @@ export function replacementConfig(
     retentionMs: options.retentionMs === undefined ? 7 * DAY_MS : options.retentionMs,
     retentionBytes: options.retentionBytes === undefined ? null : options.retentionBytes,
     maxMessageBytes: options.maxMessageBytes ?? 1024 * 1024,
+    cleanupPolicy: options.cleanupPolicy ?? 'delete',
+    deleteRetentionMs: options.deleteRetentionMs ?? DAY_MS,
+    minCleanableDirtyRatio: options.minCleanableDirtyRatio ?? 0.5,
+    minCompactionLagMs: options.minCompactionLagMs ?? 0,
   }
 }

@@ -4,7 +4,9 @@ import { describeType } from '../record/codec'
 import type { RecordHeaders } from '../record/log-record'
 import { EMPTY_HEADERS } from '../record/log-record'
 import { type Message, toRecordHeaders } from '../record/message'
+import { keylessRecord } from '../topic/partition-core'
 import type { Topic } from '../topic/topic'
+import { compacts } from '../topic/topic-options'
 
 /**
  * Kafka's per-record overhead in a RecordBatch v2 is a handful of varints; 16 bytes is a fair upper
@@ -79,6 +81,7 @@ export function stageMessage(
   const keyCodec = topic.keyCodec
   const valueCodec = topic.valueCodec
   const key = rawKey === undefined || rawKey === null ? null : parseWith(topic, keyCodec, rawKey, 'key')
+  if (key === null && compacts(topic.entry.config)) throw keylessRecord(topic.name)
   let value: unknown = null
   if (rawValue !== null) value = parseWith(topic, valueCodec, rawValue, 'value')
   else if (!valueCodec.nullable) {

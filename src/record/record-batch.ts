@@ -68,6 +68,11 @@ export interface BatchMeta {
   baseSequence?: number
   transactional?: boolean
   control?: boolean
+  /**
+   * Set by compaction (Kafka's KIP-534 delete horizon): once this time has passed, the batch's
+   * tombstones and its transaction marker may be removed. -1 (the default) when compaction never set it.
+   */
+  deleteHorizonMs?: number
 }
 
 /** The codecs whose form a batch's keys and values are held in. */
@@ -104,6 +109,8 @@ export class RecordBatch {
   readonly baseSequence: number
   readonly transactional: boolean
   readonly control: boolean
+  /** When compaction may remove the batch's tombstones and marker; -1 when it set no horizon. */
+  readonly deleteHorizonMs: number
   /** The codecs whose form `keys` and `values` hold: RAW for a batch read from bytes. */
   readonly keyCodec: Codec<unknown, unknown>
   readonly valueCodec: Codec<unknown, unknown>
@@ -127,6 +134,7 @@ export class RecordBatch {
     this.baseSequence = meta.baseSequence ?? -1
     this.transactional = meta.transactional ?? false
     this.control = meta.control ?? false
+    this.deleteHorizonMs = meta.deleteHorizonMs ?? -1
     this.keyCodec = form.keyCodec
     this.valueCodec = form.valueCodec
     this.#columns = columns

@@ -79,6 +79,14 @@ export class BatchList {
     }
   }
 
+  /** Replaces the `count` oldest batches with `batches` (what compaction made of them). */
+  replaceFirst(count: number, batches: readonly RecordBatch[]): void {
+    for (let i = 0; i < count; i++) this.#bytes -= this.#batches[this.#head + i]!.sizeBytes
+    for (const batch of batches) this.#bytes += batch.sizeBytes
+    this.#batches = [...batches, ...this.#batches.slice(this.#head + count)]
+    this.#head = 0
+  }
+
   /** True when the list holds the batch containing `offset`. */
   covers(offset: number): boolean {
     const first = this.#batches[this.#head]

@@ -17,7 +17,13 @@ export interface TopicConfig {
   retentionMs: number | null
   retentionBytes: number | null
   segmentBytes: number
-  cleanupPolicy: 'delete'
+  cleanupPolicy: 'delete' | 'compact' | 'compact,delete'
+  /** How long compaction keeps a tombstone (and a transaction marker) after it first kept it. */
+  deleteRetentionMs: number
+  /** The dirty share of the cleanable log from which compaction runs (0..1). */
+  minCleanableDirtyRatio: number
+  /** A record stays uncompacted at least this long after its timestamp. */
+  minCompactionLagMs: number
   maxMessageBytes: number
 }
 
@@ -80,6 +86,51 @@ export interface SegmentInfo {
 }
 
 /**
+ * What the core asks of a log's compaction (Kafka's log cleaner for one partition): the topic's
+ * settings as of `now`, and the transaction state only the core knows.
+ *
+ * @example
+ * ```ts
+ * const request: CompactionRequest = {
+ *   now: Date.now(), deleteRetentionMs: 86_400_000, minCleanableDirtyRatio: 0.5, minCompactionLagMs: 0,
+ *   lastStableOffset: log.logEndOffset, aborted: () => false,
+ * }
+ * ```
+ */
+export interface CompactionRequest {
+  now: number
+  /** A tombstone or transaction marker goes this long after compaction first kept it. */
+  deleteRetentionMs: number
+  /** Compact only once the dirty part is at least this share of the cleanable log (0..1). */
+  minCleanableDirtyRatio: number
+  /** Segments holding a record newer than `now - minCompactionLagMs` are not compacted. */
+  minCompactionLagMs: number
+  /** Nothing from here on is compacted: an open transaction's records may still be aborted. */
+  lastStableOffset: number
+  /** Whether the transactional batch of `producerId` at `offset` belongs to an aborted transaction. */
+  aborted(producerId: number, offset: number): boolean
+  /** Compact whatever the dirty ratio (an explicit `bus.compact()`). */
+  force?: boolean
+}
+
+/**
+ * What one compaction pass did.
+ *
+ * @example
+ * ```ts
+ * const result = await log.compact!(request)
+ * if (result !== null) console.log(result.removedRecords, result.bytesBefore - result.bytesAfter)
+ * ```
+ */
+export interface CompactionResult {
+  /** One past the last offset compacted: the dirty part starts here next time. */
+  cleanedTo: number
+  removedRecords: number
+  bytesBefore: number
+  bytesAfter: number
+}
+
+/**
  * The log of one partition: batches appended in call order, read back from an offset.
  *
  * **Contract** (every backend passes the shared conformance suite, `test/storage/conformance.ts`):
@@ -122,6 +173,15 @@ export interface PartitionLog {
    * `logStartOffset` becomes `offset`, and whole segments below it are deleted.
    */
   truncateBefore(offset: number): MaybePromise<void>
+  /**
+   * Kafka's log compaction of the segments before the active one (see `CompactionRequest`): keeps the
+   * last record of every key, removes tombstones and markers past their delete horizon and aborted
+   * transactions' records, and preserves every surviving record's offset (the removed ones leave gaps,
+   * covered by empty batches so that batches still follow on from each other). Reads and appends go on
+   * meanwhile; readers see the old or the compacted batches, never a mix within a segment. Resolves
+   * with null when nothing was due. A backend without it cannot hold compacted topics.
+   */
+  compact?(request: CompactionRequest): MaybePromise<CompactionResult | null>
   close(): MaybePromise<void>
 }
 

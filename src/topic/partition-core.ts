@@ -1,6 +1,6 @@
-import { ClosedError, UnknownTopicError } from '../errors'
+import { ClosedError, InvalidRecordError, UnknownTopicError } from '../errors'
 import type { RecordBatch } from '../record/record-batch'
-import type { MaybePromise, PartitionLog } from '../storage/storage'
+import type { CompactionResult, MaybePromise, PartitionLog, TopicConfig } from '../storage/storage'
 import { type RetentionPolicy, retentionCut } from './retention'
 import { TransactionIndex } from './transaction-index'
 
@@ -15,6 +15,8 @@ export class PartitionCore {
   readonly #log: PartitionLog
   #listeners: PartitionListener[] = []
   #state: 'live' | 'deleted' | 'closed' = 'live'
+  /** The topic is compacted: every record must have a key (transaction markers have theirs). */
+  requireKeys = false
   /** Open and aborted transactions, for read_committed readers. */
   readonly transactions = new TransactionIndex()
 
@@ -71,6 +73,7 @@ export class PartitionCore {
   /** Appends one batch; the log assigns offsets synchronously, so appends keep the order of the calls. */
   append(batch: RecordBatch): number | Promise<number> {
     this.assertLive()
+    if (this.requireKeys && !batch.control) this.#assertKeyed(batch)
     const result = this.#log.append(batch)
     // The base offset is assigned by now: the transaction state follows appends in call order.
     if (batch.transactional) this.transactions.observe(batch)
@@ -96,6 +99,30 @@ export class PartitionCore {
     if (this.#state !== 'live') return
     const cut = retentionCut(this.#log.segments(), this.#log.sizeBytes, policy)
     if (cut !== undefined && cut > this.#log.logStartOffset) await this.truncateBefore(cut)
+  }
+
+  /** Whether the log can compact (every built-in storage's can). */
+  get compactable(): boolean {
+    return typeof this.#log.compact === 'function'
+  }
+
+  /**
+   * One compaction pass under the topic's settings (see `PartitionLog.compact`), up to the last
+   * stable offset: what an open transaction wrote may still be aborted. Readers parked at the log end
+   * are not woken: compaction never changes what the log ends with.
+   */
+  async compact(config: TopicConfig, now: number, force: boolean): Promise<CompactionResult | null> {
+    if (this.#state !== 'live' || this.#log.compact === undefined) return null
+    const transactions = this.transactions
+    return this.#log.compact({
+      now,
+      deleteRetentionMs: config.deleteRetentionMs,
+      minCleanableDirtyRatio: config.minCleanableDirtyRatio,
+      minCompactionLagMs: config.minCompactionLagMs,
+      lastStableOffset: this.lastStableOffset,
+      aborted: (producerId, offset) => transactions.aborted(producerId, offset),
+      force,
+    })
   }
 
   /**
@@ -138,8 +165,28 @@ export class PartitionCore {
     throw new UnknownTopicError(this.topic, this.partition)
   }
 
+  /** Kafka refuses the whole batch when one record has no key (INVALID_RECORD); so does logbus. */
+  #assertKeyed(batch: RecordBatch): void {
+    const keys = batch.keys
+    const at = batch.columnStart
+    for (let i = 0; i < batch.count; i++) {
+      const key = keys[at + i]
+      if (key === null || key === undefined) throw keylessRecord(this.topic)
+    }
+  }
+
   #notify(): void {
     const listeners = this.#listeners
     for (let i = 0; i < listeners.length; i++) listeners[i]!()
   }
+}
+
+/**
+ * The error for a record without a key sent to a compacted topic: compaction keeps the last record of
+ * each key, so a record without one could never be kept or replaced.
+ */
+export function keylessRecord(topic: string): InvalidRecordError {
+  return new InvalidRecordError(
+    `Topic "${topic}" is compacted (cleanupPolicy 'compact'): every record needs a key, and this one has none`,
+  )
 }

@@ -8,8 +8,10 @@ import type { PartitionCore } from './partition-core'
 const DEFAULT_READ_BYTES = 1 << 20
 
 /**
- * One partition of a topic: an ordered, append-only log with dense offsets from 0, seen through the
- * topic's codecs (records come back with the keys and values a consumer of that topic gets).
+ * One partition of a topic: an ordered, append-only log with offsets from 0, seen through the topic's
+ * codecs (records come back with the keys and values a consumer of that topic gets). Offsets are dense
+ * unless the topic is compacted: compaction removes records and leaves their offsets unused (gaps, as
+ * in Kafka); `read` from a removed offset starts at the next record kept.
  *
  * @example
  * ```ts

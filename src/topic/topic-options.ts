@@ -22,8 +22,23 @@ export interface TopicOptions {
   retentionBytes?: number | null
   /** Roll to a new segment file at this size (file storage). Default 1 GiB (Kafka's segment.bytes). */
   segmentBytes?: number
-  /** Only `'delete'` for now: compaction is not implemented, and logbus refuses rather than pretend. */
-  cleanupPolicy?: 'delete'
+  /**
+   * Kafka's cleanup.policy. `'delete'` (the default) drops old segments by `retentionMs`/`retentionBytes`;
+   * `'compact'` keeps the last record of every key (a `null` value is a tombstone, itself removed
+   * `deleteRetentionMs` after compaction first kept it) and ignores time and size retention;
+   * `'compact,delete'` does both. Records of a compacted topic must have a key. See the README's
+   * "Log compaction".
+   */
+  cleanupPolicy?: CleanupPolicy
+  /** How long a compacted tombstone (and a transaction marker) stays readable after compaction first
+   * kept it, so that consumers see the delete. Default 1 day (Kafka's delete.retention.ms). */
+  deleteRetentionMs?: number
+  /** Compaction runs once the uncompacted ("dirty") bytes are at least this share of the cleanable
+   * log, between 0 and 1. Default 0.5 (Kafka's min.cleanable.dirty.ratio). */
+  minCleanableDirtyRatio?: number
+  /** A record stays uncompacted at least this long after its timestamp. Default 0 (Kafka's
+   * min.compaction.lag.ms). */
+  minCompactionLagMs?: number
   /** The largest record accepted, in bytes. Default 1 MiB. */
   maxMessageBytes?: number
   /** How keys are held and delivered. Default: `string()` on a topic with a `value` codec, else raw. */
@@ -33,6 +48,16 @@ export interface TopicOptions {
   /** Return the existing topic instead of rejecting with TopicExistsError (Kafka's --if-not-exists). */
   ifNotExists?: boolean
 }
+
+/**
+ * Kafka's cleanup.policy values: delete old segments, keep the last record per key, or both.
+ *
+ * @example
+ * ```ts
+ * await bus.createTopic('users', { cleanupPolicy: 'compact' satisfies CleanupPolicy })
+ * ```
+ */
+export type CleanupPolicy = 'delete' | 'compact' | 'compact,delete'
 
 /**
  * The codec a topic's keys get from its options.
@@ -109,6 +134,37 @@ const codecSchema = z.custom<Codec<unknown, unknown>>(
   'must be a codec (json(), string(), buffer(), or an object with parse, encode, decode and sizeOf)',
 )
 
+const cleanupPolicySchema = z
+  .enum(['delete', 'compact', 'compact,delete', 'delete,compact'], {
+    error: "must be 'delete', 'compact' or 'compact,delete'",
+  })
+  .transform((policy): CleanupPolicy => (policy === 'delete,compact' ? 'compact,delete' : policy))
+
+/** The compaction settings a topic stored before logbus had compaction gets: Kafka's defaults. */
+const COMPACTION_DEFAULTS = {
+  deleteRetentionMs: DAY_MS,
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
+} as const
+
+/**
+ * A stored topic config with every field present: one saved by an older logbus lacks the compaction
+ * settings, and gets Kafka's defaults for them.
+ */
+export function completeTopicConfig(config: TopicConfig): TopicConfig {
+  return { ...COMPACTION_DEFAULTS, ...config, cleanupPolicy: config.cleanupPolicy ?? 'delete' }
+}
+
+/** Whether a topic's policy compacts (`'compact'` or `'compact,delete'`). */
+export function compacts(config: Pick<TopicConfig, 'cleanupPolicy'>): boolean {
+  return config.cleanupPolicy !== 'delete'
+}
+
+/** Whether a topic's policy deletes by time and size (`'delete'` or `'compact,delete'`). */
+export function deletes(config: Pick<TopicConfig, 'cleanupPolicy'>): boolean {
+  return config.cleanupPolicy !== 'compact'
+}
+
 const topicOptionsSchema = z.strictObject({
   partitions: z.number().int().max(100_000).default(1),
   retentionMs: z
@@ -124,9 +180,10 @@ const topicOptionsSchema = z.strictObject({
     .min(1024)
     .max(0x7fffffff)
     .default(1024 * 1024 * 1024),
-  cleanupPolicy: z
-    .literal('delete', { error: "only 'delete' is supported (compaction is not implemented)" })
-    .default('delete'),
+  cleanupPolicy: cleanupPolicySchema.default('delete'),
+  deleteRetentionMs: z.number().int().min(0).default(DAY_MS),
+  minCleanableDirtyRatio: z.number().min(0).max(1).default(0.5),
+  minCompactionLagMs: z.number().int().min(0).default(0),
   maxMessageBytes: z
     .number()
     .int()
@@ -153,8 +210,30 @@ export function resolveTopicOptions(options: unknown, scope = 'topic'): Resolved
   return { config, keyCodec: keyCodec as Codec<unknown, unknown>, valueCodec, ifNotExists }
 }
 
+/**
+ * The topic configs `bus.alterTopicConfig` changes (partitions and segment size are fixed).
+ *
+ * @example
+ * ```ts
+ * const change: Partial<Pick<TopicConfig, AlterableConfig>> = { cleanupPolicy: 'compact' }
+ * await bus.alterTopicConfig('users', change)
+ * ```
+ */
+export type AlterableConfig =
+  | 'retentionMs'
+  | 'retentionBytes'
+  | 'maxMessageBytes'
+  | 'cleanupPolicy'
+  | 'deleteRetentionMs'
+  | 'minCleanableDirtyRatio'
+  | 'minCompactionLagMs'
+
 export const alterableConfigSchema = z.strictObject({
+  cleanupPolicy: cleanupPolicySchema.optional(),
   retentionMs: z.number().int().min(1).nullable().optional(),
   retentionBytes: z.number().int().min(1).nullable().optional(),
   maxMessageBytes: z.number().int().min(1).optional(),
+  deleteRetentionMs: z.number().int().min(0).optional(),
+  minCleanableDirtyRatio: z.number().min(0).max(1).optional(),
+  minCompactionLagMs: z.number().int().min(0).optional(),
 })

@@ -1,9 +1,14 @@
-import { InvalidPartitionsError, OffsetOutOfRangeError, UnknownTopicError } from '../errors'
+import {
+  InvalidConfigError,
+  InvalidPartitionsError,
+  OffsetOutOfRangeError,
+  UnknownTopicError,
+} from '../errors'
 import { type Codec, RAW } from '../record/codec'
-import type { Storage, TopicConfig, TopicMetadata } from '../storage/storage'
+import type { CompactionResult, Storage, TopicConfig, TopicMetadata } from '../storage/storage'
 import { PartitionCore } from './partition-core'
 import { TopicEntry } from './topic'
-import type { ResolvedTopicOptions } from './topic-options'
+import { compacts, completeTopicConfig, deletes, type ResolvedTopicOptions } from './topic-options'
 
 /**
  * The topics of one bus over its storage: what creating, growing, truncating, reconfiguring and
@@ -41,13 +46,14 @@ export class TopicRegistry {
 
   /** Opens the logs of a topic storage already holds, typed by the codecs declared for it (raw if none). */
   async load(meta: TopicMetadata, declared: ResolvedTopicOptions | undefined): Promise<void> {
+    const config = completeTopicConfig(meta.config)
     const partitions: PartitionCore[] = []
-    for (let p = 0; p < meta.config.partitions; p++) {
-      partitions.push(new PartitionCore(meta.name, p, await this.storage.openLog(meta.name, p, meta.config)))
+    for (let p = 0; p < config.partitions; p++) {
+      partitions.push(new PartitionCore(meta.name, p, await this.storage.openLog(meta.name, p, config)))
     }
     const entry = new TopicEntry(
       meta.name,
-      meta.config,
+      config,
       partitions,
       declared?.keyCodec ?? RAW,
       declared?.valueCodec ?? RAW,
@@ -67,6 +73,9 @@ export class TopicRegistry {
     try {
       for (let p = 0; p < config.partitions; p++) {
         partitions.push(new PartitionCore(name, p, await this.storage.openLog(name, p, config)))
+      }
+      if (compacts(config) && !partitions.every((partition) => partition.compactable)) {
+        throw uncompactable()
       }
       await this.storage.saveTopic({ name, config })
     } catch (error) {
@@ -147,14 +156,41 @@ export class TopicRegistry {
     await this.storage.deleteTopic(name)
   }
 
-  /** Runs every topic's retention (`retentionMs`, `retentionBytes`) as of `now`. */
+  /**
+   * Runs every topic's cleanup policy as of `now`: retention (`retentionMs`, `retentionBytes`) for
+   * `delete`, compaction for `compact`, both (compaction first, as Kafka's cleaner) for `compact,delete`.
+   */
   async applyRetention(now: number): Promise<void> {
     for (const entry of this.#entries.values()) {
+      if (compacts(entry.config)) await this.compact(entry.name, now, false)
+      if (!deletes(entry.config)) continue
       const { retentionMs, retentionBytes } = entry.config
       if (retentionMs === null && retentionBytes === null) continue
       for (const partition of entry.partitions)
         await partition.applyRetention({ now, retentionMs, retentionBytes })
     }
+  }
+
+  /** Compacts every partition of a compacted topic; `force` ignores the dirty ratio. */
+  async compact(name: string, now: number, force: boolean): Promise<CompactionResult[]> {
+    const entry = this.require(name)
+    if (!compacts(entry.config)) {
+      throw new InvalidConfigError(
+        'cleanupPolicy',
+        `topic "${name}" is not compacted (its cleanupPolicy is '${entry.config.cleanupPolicy}')`,
+      )
+    }
+    const results: CompactionResult[] = []
+    for (const partition of entry.partitions) {
+      const result = await partition.compact(entry.config, now, force)
+      if (result !== null) results.push(result)
+    }
+    return results
+  }
+
+  /** Throws InvalidConfigError when the storage cannot compact the topic's logs. */
+  assertCompactable(name: string): void {
+    if (!this.require(name).partitions.every((partition) => partition.compactable)) throw uncompactable()
   }
 
   /**
@@ -168,6 +204,13 @@ export class TopicRegistry {
     const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected')
     if (failed !== undefined) throw failed.reason
   }
+}
+
+function uncompactable(): InvalidConfigError {
+  return new InvalidConfigError(
+    'topic.cleanupPolicy',
+    'this storage does not implement compaction (its PartitionLog has no compact method)',
+  )
 }
 
 /** Kafka's INVALID_PARTITIONS for a count below 1. */

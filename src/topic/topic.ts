@@ -3,13 +3,14 @@ import type { Codec, RawInput } from '../record/codec'
 import type { TopicConfig } from '../storage/storage'
 import { Partition } from './partition'
 import type { PartitionCore } from './partition-core'
+import { compacts } from './topic-options'
 
 /**
  * The one shared state of a topic behind its typed views: configuration, partitions, and the codecs
  * it was declared with (what sends by name use). Not public.
  */
 export class TopicEntry {
-  config: Readonly<TopicConfig>
+  #config!: Readonly<TopicConfig>
   readonly partitions: PartitionCore[]
   /** The view with the declared codecs: `bus.topic(name)` and sends by name. */
   readonly defaultView: Topic<unknown, unknown, unknown, unknown>
@@ -21,9 +22,20 @@ export class TopicEntry {
     keyCodec: Codec<unknown, unknown>,
     valueCodec: Codec<unknown, unknown>,
   ) {
-    this.config = config
     this.partitions = partitions
+    this.config = config
     this.defaultView = new Topic(this, keyCodec, valueCodec)
+  }
+
+  get config(): Readonly<TopicConfig> {
+    return this.#config
+  }
+
+  /** Set after the partitions change too: a compacted topic's partitions refuse keyless records. */
+  set config(config: Readonly<TopicConfig>) {
+    this.#config = config
+    const keyed = compacts(config)
+    for (const partition of this.partitions) partition.requireKeys = keyed
   }
 }
 

@@ -300,3 +300,35 @@ describe('idle()', () => {
     await closing
   })
 })
+
+describe('onRevoke during close()', () => {
+  it('may commit, as a Kafka consumer commits from onPartitionsRevoked while it closes', async () => {
+    const bus = await openBus()
+    const topic = uniqueName()
+    const groupId = uniqueName('g')
+    await bus.createTopic(topic, { partitions: 1 })
+    const producer = bus.producer()
+    await producer.send(topic, [{ value: 'a' }, { value: 'b' }, { value: 'c' }])
+    let commitError: unknown = 'not called'
+    const consumer = bus.consumer({
+      groupId,
+      topics: [topic],
+      fromBeginning: true,
+      autoCommit: false,
+      onRevoke: async () => {
+        commitError = await consumer.commit().then(
+          () => undefined,
+          (error: unknown) => error,
+        )
+      },
+    })
+    await consumer.run({ eachMessage: () => undefined })
+    await consumer.caughtUp()
+    await consumer.close()
+    expect(commitError).toBeUndefined()
+    expect(await bus.group(groupId).lag()).toEqual([
+      expect.objectContaining({ topic, partition: 0, committedOffset: 3, lag: 0 }),
+    ])
+    await expect(consumer.commit()).rejects.toBeInstanceOf(ClosedError)
+  })
+})

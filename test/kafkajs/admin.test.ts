@@ -102,11 +102,38 @@ describe('admin: topics', () => {
           {
             type: ConfigResourceTypes.TOPIC,
             name: topic,
-            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+            configEntries: [{ name: 'cleanup.policy', value: 'compact,gzip' }],
           },
         ],
       }),
     ).rejects.toMatchObject({ type: 'INVALID_CONFIG' })
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: topic,
+          configEntries: [
+            { name: 'cleanup.policy', value: 'delete,compact' },
+            { name: 'min.cleanable.dirty.ratio', value: '0.25' },
+          ],
+        },
+      ],
+    })
+    const compaction = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: topic,
+          configNames: ['cleanup.policy', 'min.cleanable.dirty.ratio'],
+        },
+      ],
+    })
+    expect(compaction.resources[0]!.configEntries.map((e) => [e.configName, e.configValue])).toEqual([
+      ['cleanup.policy', 'compact,delete'],
+      ['min.cleanable.dirty.ratio', '0.25'],
+    ])
     await expect(
       admin.describeConfigs({
         includeSynonyms: false,

@@ -1,4 +1,5 @@
 import { describe } from 'vitest'
+import { compactionContract } from './conformance/compaction-contract'
 import type { StorageFactory } from './conformance/harness'
 import { logContract } from './conformance/log-contract'
 import { storageContract } from './conformance/storage-contract'
@@ -21,6 +22,10 @@ export type { StorageFactory, StorageUnderTest } from './conformance/harness'
  *   deletes whole segments; the core's `retentionCut` over them gives Kafka's retention.
  * - A damaged batch throws CorruptLogError naming its offset; the batches before and after it stay
  *   readable (checked when the backend can be damaged: `corrupt` in the factory).
+ * - `compact` (Kafka's log cleaner) keeps the last record per key below the active segment and the
+ *   last stable offset, past `minCompactionLagMs`, once the dirty ratio is reached; tombstones and
+ *   markers go `deleteRetentionMs` after compaction first kept them; aborted transactions' records go;
+ *   offsets never change and batches still follow on from each other; the result is durable.
  * - Failures of the medium are StorageError; nothing else leaves a backend (backend-specific tests
  *   inject those).
  *
@@ -31,5 +36,6 @@ export function storageConformance(name: string, factory: StorageFactory): void 
   describe(`${name}: storage conformance`, () => {
     storageContract(factory)
     logContract(factory)
+    compactionContract(factory)
   })
 }

@@ -8,6 +8,7 @@ import {
   type BatchHeader,
   COMPRESSION_MASK,
   CONTROL_FLAG,
+  DELETE_HORIZON_FLAG,
   int16At,
   int32At,
   int64At,
@@ -66,6 +67,7 @@ export function batchMeta(header: BatchHeader, size: number): BatchMeta {
     baseSequence: header.baseSequence,
     transactional: (header.attributes & TRANSACTIONAL_FLAG) !== 0,
     control: (header.attributes & CONTROL_FLAG) !== 0,
+    deleteHorizonMs: (header.attributes & DELETE_HORIZON_FLAG) !== 0 ? header.baseTimestamp : -1,
   }
 }
 

@@ -9,6 +9,7 @@ import {
   BATCH_HEADER_BYTES,
   CONTROL_FLAG,
   CRC_OFFSET,
+  DELETE_HORIZON_FLAG,
   LAST_OFFSET_DELTA_OFFSET,
   LENGTH_OFFSET,
   LOG_OVERHEAD,
@@ -77,7 +78,11 @@ export function encodeBatch(batch: RecordBatch, baseOffset: number): Buffer {
   if (!Number.isSafeInteger(baseOffset) || baseOffset < 0) {
     throw new RangeError(`Invalid base offset ${baseOffset}: not a non-negative safe integer`)
   }
-  const first = n === 0 ? NO_TIMESTAMP : batch.firstTimestamp
+  // An empty batch (what compaction leaves where records went) may carry the time of what it replaced.
+  const firstRecord = n === 0 ? Math.max(batch.firstTimestamp, NO_TIMESTAMP) : batch.firstTimestamp
+  // With a delete horizon, baseTimestamp holds it and record timestamps are deltas from it (KIP-534).
+  const horizon = batch.deleteHorizonMs >= 0
+  const first = horizon ? batch.deleteHorizonMs : firstRecord
   if (!Number.isSafeInteger(first))
     throw new RangeError(`Invalid record timestamp ${first}: not a safe integer`)
   const keyCodec = batch.keyCodec
@@ -87,10 +92,10 @@ export function encodeBatch(batch: RecordBatch, baseOffset: number): Buffer {
   if (lengths.length < 2 * n) lengths = new Int32Array(Math.max(2 * n, lengths.length * 2))
   if (bodySizes.length < n) bodySizes = new Int32Array(Math.max(n, bodySizes.length * 2))
   try {
-    let maxTimestamp = first
+    let maxTimestamp = n === 0 ? Math.max(batch.maxTimestamp, NO_TIMESTAMP) : firstRecord
     let size = BATCH_HEADER_BYTES
     for (let i = 0; i < n; i++) {
-      const timestamp = timestamps === null ? first : timestamps[at + i]!
+      const timestamp = timestamps === null ? firstRecord : timestamps[at + i]!
       const timestampDelta = timestamp - first
       // Checked here, before anything is written, rather than by writeVarlong mid-batch.
       if (!Number.isSafeInteger(timestampDelta)) {
@@ -123,7 +128,9 @@ export function encodeBatch(batch: RecordBatch, baseOffset: number): Buffer {
     writeInt16(
       buf,
       ATTRIBUTES_OFFSET,
-      (batch.transactional ? TRANSACTIONAL_FLAG : 0) | (batch.control ? CONTROL_FLAG : 0),
+      (batch.transactional ? TRANSACTIONAL_FLAG : 0) |
+        (batch.control ? CONTROL_FLAG : 0) |
+        (horizon ? DELETE_HORIZON_FLAG : 0),
     )
     writeInt32(buf, LAST_OFFSET_DELTA_OFFSET, batch.lastOffsetDelta)
     writeInt64(buf, BASE_TIMESTAMP_OFFSET, first)
@@ -137,7 +144,7 @@ export function encodeBatch(batch: RecordBatch, baseOffset: number): Buffer {
     for (let i = 0; i < n; i++) {
       pos = writeVarint(buf, pos, bodySizes[i]!)
       buf[pos++] = 0
-      pos = writeVarlong(buf, pos, (timestamps === null ? first : timestamps[at + i]!) - first)
+      pos = writeVarlong(buf, pos, (timestamps === null ? firstRecord : timestamps[at + i]!) - first)
       pos = writeVarint(buf, pos, deltas === null ? i : deltas[at + i]!)
       pos = writeField(buf, pos, fields[2 * i]!, lengths[2 * i]!)
       pos = writeField(buf, pos, fields[2 * i + 1]!, lengths[2 * i + 1]!)

@@ -65,6 +65,11 @@ export const LOG_APPEND_TIME_FLAG = 0x08
 export const TRANSACTIONAL_FLAG = 0x10
 /** attributes bit 5: a control batch (a transaction marker). */
 export const CONTROL_FLAG = 0x20
+/**
+ * attributes bit 6: the log cleaner set the batch's delete horizon, held in baseTimestamp (Kafka's
+ * KIP-534): its tombstones and its transaction marker may go once that time has passed.
+ */
+export const DELETE_HORIZON_FLAG = 0x40
 
 /** Kafka's RecordBatch.NO_TIMESTAMP, for the timestamps of a batch without records. */
 export const NO_TIMESTAMP = -1

@@ -2,12 +2,13 @@ import { ClosedError, InvalidRecordError, LogbusError, OffsetOutOfRangeError } f
 import type { RecordBatch } from '../../record/record-batch'
 import { encodeBatch } from '../../record/v2/encode'
 import { BatchList } from '../batch-list'
-import type { PartitionLog, SegmentInfo } from '../storage'
+import type { CompactionRequest, CompactionResult, PartitionLog, SegmentInfo } from '../storage'
 import type { DamageListener } from './damage'
 import type { DescriptorCache } from './descriptor-cache'
 import { type FileSystem, isCode, writeFileAtomic } from './file-system'
 import { toStorageError } from './fs-errors'
 import type { GroupCommit, SyncJob, SyncSource } from './group-commit'
+import { LogCompaction } from './log-compaction'
 import { LOG_START_FILE } from './paths'
 import type { PartitionState, RecoveryContext } from './recovery'
 import type { Segment } from './segment'
@@ -88,6 +89,9 @@ export class FilePartitionLog implements PartitionLog, SyncSource {
   #closed = false
   #closing: Promise<void> | undefined
   readonly #source: ReadSource
+  readonly #compaction: LogCompaction
+  /** The compaction pass under way: one at a time, and close waits for it to stop. */
+  #compacting: Promise<CompactionResult | null> | undefined
 
   private constructor(
     services: LogServices,
@@ -113,6 +117,18 @@ export class FilePartitionLog implements PartitionLog, SyncSource {
         return log.#next
       },
     }
+    this.#compaction = new LogCompaction({
+      fs: services.fs,
+      files: services.files,
+      ctx,
+      source: this.#source,
+      dir: options.dir,
+      flush: options.fsync !== 'never',
+      closed: () => this.#closed,
+      segmentInfos: () => [...this.segments()],
+      sizeBytes: () => this.sizeBytes,
+      dropCachedBefore: (offset) => this.#cache.dropBefore(offset),
+    })
   }
 
   /**
@@ -265,6 +281,23 @@ export class FilePartitionLog implements PartitionLog, SyncSource {
   }
 
   /**
+   * Compaction in the background (see `PartitionLog.compact`): segment by segment, each read and its
+   * cleaned copy written in steps that yield to the event loop, so appends and reads go on meanwhile
+   * (they see the old segment until the cleaned one is swapped in, in one synchronous step). A segment
+   * that retention deleted meanwhile, or that holds damage, is left alone; close stops the pass between
+   * two steps. Crash-safe as Kafka's cleaner: see `swapIn` and `settleCleaning`.
+   */
+  compact(request: CompactionRequest): Promise<CompactionResult | null> {
+    this.#assertOpen()
+    if (this.#failed !== undefined) return Promise.reject(this.#failed)
+    const run = (this.#compacting ?? Promise.resolve(null))
+      .catch(() => null)
+      .then(() => this.#compaction.run(request))
+    this.#compacting = run
+    return run
+  }
+
+  /**
    * Waits for the flush running on this log, makes everything written durable, writes the indexes and
    * closes the files. Idempotent: every call settles as the first one did (a failure included).
    */
@@ -324,6 +357,8 @@ export class FilePartitionLog implements PartitionLog, SyncSource {
 
   async #close(): Promise<void> {
     this.#closed = true
+    // A compaction pass stops at its next step; what it swapped in already is complete.
+    await this.#compacting?.catch(() => undefined)
     while (this.#syncing !== undefined) await this.#syncing
     // A log that failed before reported it then (to the appends it failed); closing it releases it all the same.
     const failedBefore = this.#failed !== undefined

@@ -6,6 +6,7 @@ import { toStorageError } from './fs-errors'
 import { LOG_START_FILE } from './paths'
 import { type PartitionState, type RecoveryContext, recoverSegments } from './recovery'
 import { Segment, segmentBases } from './segment'
+import { settleCleaning } from './segment-cleaning'
 
 /** A partition directory, opened and recovered. */
 export interface OpenedSegments {
@@ -36,7 +37,9 @@ export function openSegments(
   try {
     const createdDir = !fs.existsSync(dir)
     fs.mkdirSync(dir)
-    const bases = segmentBases(fs.readdirSync(dir))
+    let entries = fs.readdirSync(dir)
+    if (settleCleaning(fs, dir, entries)) entries = fs.readdirSync(dir)
+    const bases = segmentBases(entries)
     const start = readLogStart(fs, dir)
     const created = bases.length === 0
     if (created) bases.push(start ?? 0)

@@ -2,8 +2,12 @@ import { ClosedError, OffsetOutOfRangeError } from '../../errors'
 import type { RecordBatch } from '../../record/record-batch'
 import { BaseStorage } from '../base-storage'
 import { BatchList } from '../batch-list'
+import { cleanableRange } from '../compaction/cleanable'
+import { Cleaner } from '../compaction/cleaner'
 import type {
   CommittedOffset,
+  CompactionRequest,
+  CompactionResult,
   PartitionLog,
   SegmentInfo,
   StorageSnapshot,
@@ -18,6 +22,10 @@ interface MemoryLogData {
   readonly columns: ColumnStore
   start: number
   end: number
+  /** Where compaction's dirty part starts: what it has not compacted yet. */
+  firstDirty: number
+  /** The earliest delete horizon compaction left on a batch; -1 for none. */
+  nextHorizon: number
 }
 
 /** Batches are kept as producers made them: nothing is serialised, nothing copied. */
@@ -88,14 +96,7 @@ class MemoryPartitionLog implements PartitionLog {
 
   *segments(): IterableIterator<SegmentInfo> {
     this.#assertOpen()
-    for (const batch of this.data.batches) {
-      yield {
-        baseOffset: batch.baseOffset,
-        nextOffset: batch.nextOffset,
-        sizeBytes: batch.sizeBytes,
-        maxTimestamp: batch.maxTimestamp,
-      }
-    }
+    for (const batch of this.data.batches) yield segmentOf(batch)
   }
 
   truncateBefore(offset: number): void {
@@ -109,12 +110,47 @@ class MemoryPartitionLog implements PartitionLog {
     }
   }
 
+  /** Compaction over the batches before the newest (each batch is a segment here), synchronously. */
+  compact(request: CompactionRequest): CompactionResult | null {
+    this.#assertOpen()
+    const data = this.data
+    const batches = [...data.batches]
+    const range = cleanableRange(batches.map(segmentOf), data.firstDirty, data.nextHorizon, request)
+    if (range === null) return null
+    const cleanable = batches.slice(0, range.segments)
+    const cleaner = new Cleaner(request)
+    for (const batch of cleanable) if (batch.baseOffset >= range.firstDirty) cleaner.index(batch)
+    const cleaned = cleaner.clean(cleanable, cleanable[0]!.baseOffset, range.end)
+    const bytesBefore = data.batches.bytes
+    data.batches.replaceFirst(cleanable.length, cleaned)
+    const kept = new Set(cleaned)
+    for (const batch of cleanable) if (!kept.has(batch)) data.columns.release(batch)
+    data.firstDirty = range.end
+    data.nextHorizon = cleaner.nextHorizon
+    return {
+      cleanedTo: range.end,
+      removedRecords: cleaner.removedRecords,
+      bytesBefore,
+      bytesAfter: data.batches.bytes,
+    }
+  }
+
   close(): void {
     this.#closed = true
   }
 
   #assertOpen(): void {
     if (this.#closed) throw new ClosedError(`The log of ${this.topic}-${this.partition}`)
+  }
+}
+
+/** A batch as a segment: memory storage has no files, each batch is one. */
+function segmentOf(batch: RecordBatch): SegmentInfo {
+  return {
+    baseOffset: batch.baseOffset,
+    nextOffset: batch.nextOffset,
+    sizeBytes: batch.sizeBytes,
+    maxTimestamp: batch.maxTimestamp,
   }
 }
 
@@ -164,7 +200,14 @@ export class MemoryStorage extends BaseStorage {
     }
     let data = partitions.get(partition)
     if (data === undefined) {
-      data = { batches: new BatchList(), columns: new ColumnStore(), start: 0, end: 0 }
+      data = {
+        batches: new BatchList(),
+        columns: new ColumnStore(),
+        start: 0,
+        end: 0,
+        firstDirty: 0,
+        nextHorizon: -1,
+      }
       partitions.set(partition, data)
     }
     const log = new MemoryPartitionLog(topic, partition, data)

@@ -38,6 +38,9 @@ export function topicConfig(overrides: Partial<TopicConfig> = {}): TopicConfig {
     retentionBytes: null,
     segmentBytes: SEGMENT_BYTES,
     cleanupPolicy: 'delete',
+    deleteRetentionMs: 86_400_000,
+    minCleanableDirtyRatio: 0.5,
+    minCompactionLagMs: 0,
     maxMessageBytes: 1 << 20,
     ...overrides,
   }

@@ -1,0 +1,120 @@
+import type { LogRecord, RecordHeaders } from '../../index'
+import type { StateStore, StoreSpec } from '../state/store'
+import type { AnyTopic, Forward, NodeSpec, TaskContext } from '../topology/node'
+import type { Subtopology } from '../topology/plan'
+import { TableSourceNode } from '../topology/sources'
+
+/** What a task needs from the application running it. */
+export interface TaskHost {
+  readonly applicationId: string
+  send(
+    topic: string | AnyTopic,
+    key: unknown,
+    value: unknown,
+    timestamp: number,
+    headers: RecordHeaders,
+  ): void
+  late(task: Task, processor: string, key: unknown, timestamp: number, streamTime: number): void
+}
+
+/**
+ * One task: a sub-topology over one partition number (Kafka's `StreamTask`). It owns the processors
+ * and stores for that partition; it moves between instances whole, with its state (restored on the
+ * new owner before it processes, dropped on the old one).
+ */
+export class Task {
+  readonly id: string
+  readonly stores = new Map<StoreSpec, StateStore>()
+  /** Source topic → the next offset to process (one past the last record processed). */
+  readonly positions = new Map<string, number>()
+  /** Positions already committed (or where processing started): what a commit can skip. */
+  readonly committed = new Map<string, number>()
+  /** The record being processed: for errors and late-record events. */
+  current: LogRecord<unknown, unknown> | undefined
+  readonly #entries = new Map<string, Forward>()
+  readonly #tables = new Set<string>()
+  readonly ctx: TaskContext
+
+  constructor(
+    host: TaskHost,
+    readonly sub: Subtopology,
+    readonly partition: number,
+  ) {
+    this.id = `${sub.id}_${partition}`
+    const task = this
+    this.ctx = {
+      applicationId: host.applicationId,
+      taskId: this.id,
+      partition,
+      store<S extends StateStore>(spec: StoreSpec<S>): S {
+        let store = task.stores.get(spec) as S | undefined
+        if (store === undefined) {
+          store = spec.create()
+          task.stores.set(spec, store)
+        }
+        return store
+      },
+      send: (topic, key, value, timestamp, headers) => host.send(topic, key, value, timestamp, headers),
+      late: (processor, key, timestamp, streamTime) => host.late(task, processor, key, timestamp, streamTime),
+    }
+    // Every store of the sub-topology exists from the start, so all are restored before processing.
+    for (const spec of sub.stores) this.ctx.store(spec)
+    const built = new Map<NodeSpec, Forward>()
+    const build = (node: NodeSpec): Forward => {
+      let processor = built.get(node)
+      if (processor === undefined) {
+        processor = node.processor(this.ctx, node.children.map(build))
+        built.set(node, processor)
+      }
+      return processor
+    }
+    for (const [topic, { node }] of sub.sources) {
+      if (partition < sub.partitions.get(topic)!) this.#entries.set(topic, build(node))
+      if (node instanceof TableSourceNode) this.#tables.add(topic)
+    }
+  }
+
+  /** The source topics this task reads (those with a partition of this number). */
+  get topics(): string[] {
+    return [...this.#entries.keys()]
+  }
+
+  /** Whether this task reads more than one partition (its records are merged by timestamp). */
+  get merges(): boolean {
+    return this.#entries.size > 1
+  }
+
+  /** Whether a source topic is read as a table. */
+  isTable(topic: string): boolean {
+    return this.#tables.has(topic)
+  }
+
+  /** Processes one record of a source topic; throws what a processor threw. */
+  process(record: LogRecord<unknown, unknown>): void {
+    this.current = record
+    this.#entries.get(record.topic)!(record.key, record.value, record.timestamp, record.headers, undefined)
+  }
+
+  /**
+   * Processes records of one source topic from `from` on, until one throws: returns the index of the
+   * record that threw (its error in `failure`), or `records.length`.
+   */
+  processRun(
+    records: readonly LogRecord<unknown, unknown>[],
+    from: number,
+    failure: { error?: unknown },
+  ): number {
+    const entry = this.#entries.get(records[from]!.topic)!
+    let i = from
+    try {
+      for (; i < records.length; i++) {
+        const record = records[i]!
+        this.current = record
+        entry(record.key, record.value, record.timestamp, record.headers, undefined)
+      }
+    } catch (error) {
+      failure.error = error
+    }
+    return i
+  }
+}
