@@ -48,3 +48,17 @@ export class Progress {
     )
   }
 }
+
+/** Runs `work` with a rate line that is cleared however it ends. */
+export async function withProgress<T>(
+  stream: OutStream,
+  unit: string,
+  work: (progress: Progress) => Promise<T>,
+): Promise<T> {
+  const progress = new Progress(stream, unit)
+  try {
+    return await work(progress)
+  } finally {
+    progress.done()
+  }
+}

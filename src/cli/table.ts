@@ -9,3 +9,8 @@ export function table(
     .map((row) => `${row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')}\n`)
     .join('')
 }
+
+/** `1 partition`, `3 partitions`. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`
+}

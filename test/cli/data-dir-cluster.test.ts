@@ -56,3 +56,11 @@ describe('the data-directory backend', () => {
     expect(summary).toEqual({ records: 3, committed: [{ topic: 't', partition: 0, offset: 5 }] })
   })
 })
+
+describe('datagen command', () => {
+  it('names every quickstart of logbus/datagen (it lists them without loading the generators)', async () => {
+    const { QUICKSTART_NAMES } = await import('../../src/cli/datagen/datagen')
+    const { quickstarts } = await import('../../src/datagen')
+    expect([...QUICKSTART_NAMES].sort()).toEqual(Object.keys(quickstarts).sort())
+  })
+})

@@ -1,4 +1,3 @@
-import { loadStandaloneConfig, runStandalone } from '../../connect'
 import { DIR_OPTIONS } from '../args'
 import type { Command } from '../context'
 import { untilAborted } from '../until-aborted'
@@ -23,6 +22,8 @@ export const connect: Command = {
     examples: ['logbus connect --dir ./data examples/connect/file-to-sqlite.json'],
   },
   async run(ctx) {
+    // Loaded here, not with every command.
+    const { loadStandaloneConfig, runStandalone } = await import('../../connect')
     const config = await loadStandaloneConfig(ctx.parsed.positionals[0]!)
     const bus = await ctx.bus({ autoCreateTopics: true })
     const worker = await runStandalone(bus, config)

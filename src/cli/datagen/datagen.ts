@@ -1,10 +1,17 @@
-import { quickstarts, runDatagen } from '../../datagen'
 import { DIR_OPTIONS, int, JSON_OPTION, oneOf, required, str } from '../args'
 import { UsageError } from '../cli-error'
 import type { Command } from '../context'
 import { Progress } from '../progress'
 
-const NAMES = Object.keys(quickstarts) as (keyof typeof quickstarts)[]
+/** Confluent's quickstart names (logbus/datagen's `quickstarts`, loaded only when the command runs). */
+export const QUICKSTART_NAMES = [
+  'users',
+  'pageviews',
+  'orders',
+  'stock_trades',
+  'clickstream',
+  'transactions',
+] as const
 
 export const datagen: Command = {
   spec: {
@@ -13,7 +20,7 @@ export const datagen: Command = {
     options: {
       ...DIR_OPTIONS,
       ...JSON_OPTION,
-      quickstart: { type: 'string', value: '<name>', help: `${NAMES.join(', ')}. Required.` },
+      quickstart: { type: 'string', value: '<name>', help: `${QUICKSTART_NAMES.join(', ')}. Required.` },
       topic: { type: 'string', value: '<name>', help: 'The topic (it must exist). Required.' },
       rate: { type: 'string', value: '<n>', help: 'Records per second (default: as fast as possible).' },
       'max-interval': {
@@ -37,7 +44,7 @@ export const datagen: Command = {
   },
   async run(ctx) {
     const { values } = ctx.parsed
-    const quickstart = oneOf(values, 'quickstart', 'datagen', NAMES)
+    const quickstart = oneOf(values, 'quickstart', 'datagen', QUICKSTART_NAMES)
     if (quickstart === undefined) throw new UsageError('datagen: --quickstart is required')
     const topic = required(values, 'topic', 'datagen')
     const rateText = str(values, 'rate')
@@ -51,6 +58,8 @@ export const datagen: Command = {
     const iterations = int(values, 'iterations', 'datagen', 1)
     const seedText = str(values, 'seed')
     const seed = seedText === undefined ? undefined : /^-?\d+$/.test(seedText) ? Number(seedText) : seedText
+    // Loaded here: the generators compile their patterns on load, which no other command needs.
+    const { runDatagen } = await import('../../datagen')
     const bus = await ctx.bus()
     bus.topic(topic)
     const progress = new Progress(ctx.io.stderr, 'records')

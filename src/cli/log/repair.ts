@@ -2,7 +2,7 @@ import { repairLog } from '../../file'
 import { DIR_OPTIONS, JSON_OPTION, oneOf } from '../args'
 import { UsageError } from '../cli-error'
 import type { Command } from '../context'
-import { Progress } from '../progress'
+import { withProgress } from '../progress'
 import { dataDir } from './log-dir'
 
 export const repair: Command = {
@@ -31,19 +31,15 @@ export const repair: Command = {
     const mode = oneOf(values, 'mode', 'repair', ['truncate', 'skip'] as const)
     if (mode === undefined) throw new UsageError('repair: --mode is required (truncate or skip)')
     const dir = dataDir(values, 'repair')
-    const progress = new Progress(ctx.io.stderr, 'bytes')
-    let report: Awaited<ReturnType<typeof repairLog>>
-    try {
-      report = await repairLog({
+    const report = await withProgress(ctx.io.stderr, 'bytes', (progress) =>
+      repairLog({
         dir,
         mode,
         dryRun: values.execute !== true,
         breakLock: values['break-lock'] === true,
         onProgress: (p) => progress.set(p.bytesChecked),
-      })
-    } finally {
-      progress.done()
-    }
+      }),
+    )
     if (values.json === true) {
       ctx.out.text(`${JSON.stringify(report)}\n`)
       return undefined

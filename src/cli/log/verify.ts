@@ -4,7 +4,7 @@ import { DIR_OPTIONS, JSON_OPTION } from '../args'
 import { ExitCode } from '../cli-error'
 import type { Command } from '../context'
 import type { Output } from '../output'
-import { Progress } from '../progress'
+import { withProgress } from '../progress'
 import { dataDir } from './log-dir'
 
 export const verify: Command = {
@@ -21,17 +21,13 @@ export const verify: Command = {
   async run(ctx) {
     const { values } = ctx.parsed
     const dir = dataDir(values, 'verify')
-    const progress = new Progress(ctx.io.stderr, 'bytes')
-    let report: Awaited<ReturnType<typeof verifyLog>>
-    try {
-      report = await verifyLog({
+    const report = await withProgress(ctx.io.stderr, 'bytes', (progress) =>
+      verifyLog({
         dir,
         breakLock: values['break-lock'] === true,
         onProgress: (p) => progress.set(p.bytesChecked),
-      })
-    } finally {
-      progress.done()
-    }
+      }),
+    )
     if (values.json === true) ctx.out.text(`${JSON.stringify(report)}\n`)
     else {
       for (const p of report.partitions) printPartition(ctx.out, p)

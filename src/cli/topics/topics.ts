@@ -2,7 +2,7 @@ import { DIR_OPTIONS, int, JSON_OPTION, list, pairs, required } from '../args'
 import { UsageError } from '../cli-error'
 import type { TopicDescription } from '../cluster/cluster'
 import type { Command, CommandGroup } from '../context'
-import { table } from '../table'
+import { plural, table } from '../table'
 
 const TOPIC = { topic: { type: 'string', value: '<name>', help: 'The topic.' } } as const
 const CONFIG = {
@@ -80,7 +80,7 @@ const createTopic: Command = {
       ifNotExists: values['if-not-exists'] === true,
     })
     if (values.json === true) ctx.out.text(`${JSON.stringify(topic)}\n`)
-    else ctx.out.text(`Created topic ${name} (${topic.partitions.length} partitions)\n`)
+    else ctx.out.text(`Created topic ${name} (${plural(topic.partitions.length, 'partition')})\n`)
     return undefined
   },
 }
