@@ -3,8 +3,8 @@
  * - datagen: generating records only, and `runDatagen` into a memory topic through the quickstart's
  *   codec (zod checks every value at send);
  * - Connect: a file source tailing a 200,000-line file into a memory topic;
- * - the `logbus` CLI (the built bin, run as users run it) over a data directory: `produce` of a file of
- *   CLI_LINES 60-byte lines (3,000,000 by default: a 183 MB file, a 222 MB log), `consume --from-beginning`
+ * - (`npx tsx bench/tools.ts --cli` runs only this part) the `logbus` CLI (the built bin, run as users run it) over a data directory: `produce` of a file of
+ *   CLI_LINES 60-byte lines (3,000,000 by default: a 183 MB file, a 208 MB log), `consume --from-beginning`
  *   to /dev/null, and `verify` of that log against a plain sequential read of its files. Each line says
  *   the wall-clock rate and, where /usr/bin/time exists, the rate per CPU-second of the process (on a
  *   shared machine, the wall clock measures the neighbours as much as the code).
@@ -43,7 +43,9 @@ function perSecond(count: number, started: number): number {
   return count / ((performance.now() - started) / 1000)
 }
 
-for (const quickstart of ['pageviews', 'orders'] as const) {
+const cliOnly = process.argv.includes('--cli')
+
+for (const quickstart of cliOnly ? [] : (['pageviews', 'orders'] as const)) {
   await median(`datagen() ${quickstart}, generation only`, 'records', async () => {
     const started = performance.now()
     let keys = 0
@@ -64,28 +66,29 @@ const LINES = 200_000
 const dir = mkdtempSync(join(tmpdir(), 'logbus-bench-'))
 const file = join(dir, 'in.txt')
 writeFileSync(file, Array.from({ length: LINES }, (_, i) => `${i} ${'x'.repeat(60)}\n`).join(''))
-await median('file source → memory topic', 'lines', async () => {
-  const bus = await Bus.open({ autoCreateTopics: true })
-  const worker = await ConnectWorker.open(bus, { offsetStoragePartitions: 1 })
-  const done = new Promise<void>((resolve) => {
-    const off = worker.on('records', ({ total }) => {
-      if (total >= LINES) {
-        off()
-        resolve()
-      }
+if (!cliOnly)
+  await median('file source → memory topic', 'lines', async () => {
+    const bus = await Bus.open({ autoCreateTopics: true })
+    const worker = await ConnectWorker.open(bus, { offsetStoragePartitions: 1 })
+    const done = new Promise<void>((resolve) => {
+      const off = worker.on('records', ({ total }) => {
+        if (total >= LINES) {
+          off()
+          resolve()
+        }
+      })
     })
+    const started = performance.now()
+    await worker.createConnector({
+      name: 'in',
+      config: { 'connector.class': 'FileStreamSource', file, topic: 'lines', 'value.converter': 'string' },
+    })
+    await done
+    const rate = perSecond(LINES, started)
+    await worker.close()
+    await bus.close()
+    return rate
   })
-  const started = performance.now()
-  await worker.createConnector({
-    name: 'in',
-    config: { 'connector.class': 'FileStreamSource', file, topic: 'lines', 'value.converter': 'string' },
-  })
-  await done
-  const rate = perSecond(LINES, started)
-  await worker.close()
-  await bus.close()
-  return rate
-})
 rmSync(dir, { recursive: true, force: true })
 
 const CLI_LINES = Number(process.env.CLI_LINES ?? 3_000_000)
@@ -171,7 +174,7 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`
 console.log(
   `sequential read of the log (${mb(logBytes)}): ${mb(readRates[1]!)}/s (runs: ${readRates.map(mb).join(', ')})`,
 )
-await cliMedian(`logbus verify (${mb(logBytes)} log)`, 'bytes', logBytes, () =>
+await cliMedian(`logbus verify (${mb(logBytes)} log)`, 'MB', logBytes / 1e6, () =>
   runCli(['verify', '--dir', data]),
 )
 rmSync(work, { recursive: true, force: true })
