@@ -1,14 +1,17 @@
 import { defineConfig } from 'tsup'
 import { entryPoints } from './scripts/entry-points'
 
+const entries = Object.fromEntries(entryPoints('.').map(({ name, source }) => [name, source]))
+
 export default defineConfig({
-  entry: Object.fromEntries(entryPoints('.').map(({ name, source }) => [name, source])),
+  // The `logbus` bin (package.json `bin`) is built with the entry points, sharing their chunks; it has no types.
+  entry: { ...entries, cli: 'src/cli/main.ts' },
   format: ['esm', 'cjs'],
   // CommonJS shares its chunks between entry points too (esbuild splits ESM only; tsup converts the split
   // ESM to CommonJS), so each class exists once per module system: what require('logbus/kafkajs') builds is
   // an instance of require('logbus')'s classes, and its errors are instances of its LogbusError.
   splitting: true,
-  dts: { compilerOptions: { stripInternal: true } },
+  dts: { entry: entries, compilerOptions: { stripInternal: true } },
   sourcemap: true,
   clean: true,
   target: 'node20',

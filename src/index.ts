@@ -87,6 +87,7 @@ export {
   string,
 } from './record/codec'
 export { ControlType, controlType } from './record/control'
+export { decodeRecordBatch } from './record/decode-record-batch'
 export { encodeRecordBatch } from './record/encode-record-batch'
 export { EMPTY_HEADERS, type LogRecord, type RecordHeaders, type TopicPartition } from './record/log-record'
 export type { Message, MessageHeaders, RecordMetadata } from './record/message'

@@ -43,6 +43,11 @@ export interface ResetOffsetsOptions {
   to: 'earliest' | 'latest' | { timestamp: number } | { offset: number } | { shiftBy: number }
   /** Topics to reset; default: every topic the group has committed offsets for. */
   topics?: string[]
+  /**
+   * Compute the new offsets and change nothing (`kafka-consumer-groups --reset-offsets --dry-run`).
+   * Refused all the same while the group has members, as Kafka refuses it. Default false.
+   */
+  dryRun?: boolean
 }
 
 const offsetListSchema = z.array(
@@ -61,6 +66,7 @@ const resetOffsetsSchema = z.strictObject({
     z.strictObject({ shiftBy: z.number().int() }),
   ]),
   topics: z.array(z.string().min(1)).optional(),
+  dryRun: z.boolean().optional(),
 })
 
 /**
@@ -219,16 +225,18 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
   /**
    * Moves the committed offsets of an empty group: to the earliest or latest offset, to the first
    * offset at a timestamp, to an offset, or shifted by N (clamped to the log). As in Kafka, only while
-   * the group has no members: GroupNotEmptyError otherwise. Resolves with the new offsets.
+   * the group has no members: GroupNotEmptyError otherwise. Resolves with the new offsets; with
+   * `dryRun`, with the offsets it would set, changing nothing.
    *
    * @example
    * ```ts
+   * const plan = await bus.group('billing').resetOffsets({ to: 'earliest', topics: ['orders'], dryRun: true })
    * const moved = await bus.group('billing').resetOffsets({ to: 'earliest', topics: ['orders'] })
    * ```
    */
   async resetOffsets(options: ResetOffsetsOptions): Promise<CommittedOffset[]> {
     this.#assertOpen()
-    const { to, topics: only } = parseOptions(resetOffsetsSchema, options, 'resetOffsets')
+    const { to, topics: only, dryRun } = parseOptions(resetOffsetsSchema, options, 'resetOffsets')
     return this.#coordinator.whileEmpty(async () => {
       const topics = only ?? this.#offsets.topics()
       const list: CommittedOffset[] = []
@@ -249,7 +257,7 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
           list.push({ topic: name, partition: p.partition, offset: Math.min(Math.max(offset, start), end) })
         }
       }
-      await this.#offsets.store(list)
+      if (dryRun !== true) await this.#offsets.store(list)
       return list
     })
   }

@@ -240,3 +240,31 @@ describe('Partition.logStartOffset', () => {
     expect(await producer.send(name, { value: 'new4' })).toMatchObject({ offset: 4 })
   })
 })
+
+describe('Partition sizeBytes', () => {
+  it('grows with appends and counts the segment bytes of a file log', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const dir = mkdtempSync(join(tmpdir(), 'logbus-size-'))
+    try {
+      const bus = await openBus({ dir })
+      const partition = (await bus.createTopic('sized')).partition(0)
+      expect(partition.sizeBytes).toBe(0)
+      await bus.producer().send('sized', { value: 'x'.repeat(100) })
+      const afterOne = partition.sizeBytes
+      expect(afterOne).toBeGreaterThan(100)
+      await bus.producer().send('sized', { value: 'y'.repeat(100) })
+      expect(partition.sizeBytes).toBeGreaterThan(afterOne)
+      await bus.close()
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('is held in memory storage too', async () => {
+    const bus = await openBus()
+    const name = await topicWithBatches(bus, [['abc', 'def']])
+    expect(bus.topic(name).partition(0).sizeBytes).toBeGreaterThan(0)
+  })
+})

@@ -243,6 +243,18 @@ describe('resetting offsets', () => {
     expect(group.committedOffsets()).toEqual(both(5, 5))
   })
 
+  it('with dryRun, says where it would move the offsets and changes nothing', async () => {
+    const { topic, group } = await emptyGroupWithOffsets()
+    expect(await group.resetOffsets({ to: 'latest', dryRun: true })).toEqual([
+      { topic, partition: 0, offset: 5 },
+      { topic, partition: 1, offset: 5 },
+    ])
+    expect(group.committedOffsets()).toEqual([
+      { topic, partition: 0, offset: 2 },
+      { topic, partition: 1, offset: 3 },
+    ])
+  })
+
   it('limits a reset to the topics given, and shifts only partitions that have an offset', async () => {
     const { bus, topic, group } = await emptyGroupWithOffsets()
     const other = await filledTopic(bus, 2, 3)

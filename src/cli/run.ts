@@ -1,0 +1,191 @@
+import { describeDamage } from '../file'
+import { LockedError } from '../index'
+import { type CommandSpec, helpText, parse, str } from './args'
+import { CliError, ExitCode, exitCodeOf, oneLine, UsageError } from './cli-error'
+import type { Cluster } from './cluster/cluster'
+import { DataDirCluster, type DataDirOptions } from './cluster/data-dir-cluster'
+import { connect } from './connect/connect'
+import { consume } from './consume/consume'
+import type { CliIo, Command, CommandContext, CommandGroup } from './context'
+import { datagen } from './datagen/datagen'
+import { groups } from './groups/groups'
+import { dumpLog } from './log/dump-log'
+import { repair } from './log/repair'
+import { verify } from './log/verify'
+import { Output } from './output'
+import { produce } from './produce/produce'
+import { topics } from './topics/topics'
+
+const COMMANDS: Record<string, Command | CommandGroup> = {
+  topics,
+  produce,
+  consume,
+  groups,
+  'dump-log': dumpLog,
+  verify,
+  repair,
+  datagen,
+  connect,
+}
+
+const EXIT_CODES = `Exit codes:
+  0  done
+  1  the work failed (I/O error, failed send, anything unexpected)
+  2  usage error: unknown command or flag, bad or missing value (nothing was done)
+  3  not found: the directory, a topic, a partition or a group does not exist
+  4  the data directory is locked by another process (its host and pid are named)
+  5  refused in this state: the topic exists, the group has members, the change is not allowed
+  6  verify / dump-log found corrupt data
+  7  produce: an input line could not be read in the requested format (the lines before it were written)`
+
+function mainHelp(): string {
+  const lines = [
+    'Usage: logbus <command> [options]',
+    '',
+    'Kafka-style tools over a logbus data directory.',
+    '',
+    'Commands:',
+  ]
+  for (const [name, entry] of Object.entries(COMMANDS)) {
+    if ('commands' in entry) {
+      lines.push(`  ${`${name} ${Object.keys(entry.commands).join('|')}`.padEnd(48)}${entry.summary}`)
+    } else lines.push(`  ${name.padEnd(48)}${entry.spec.summary}`)
+  }
+  lines.push('', 'Run `logbus <command> --help` for the options of a command.', '', EXIT_CODES, '')
+  return lines.join('\n')
+}
+
+function groupHelp(group: CommandGroup): string {
+  const lines = [
+    `Usage: logbus ${group.name} <${Object.keys(group.commands).join('|')}> [options]`,
+    '',
+    group.summary,
+    '',
+    'Commands:',
+  ]
+  for (const [name, command] of Object.entries(group.commands)) {
+    lines.push(`  ${name.padEnd(16)}${command.spec.summary}`)
+  }
+  lines.push('', `Run \`logbus ${group.name} <command> --help\` for its options.`, '')
+  return lines.join('\n')
+}
+
+/** Finds the command `argv` names; the rest of argv is its arguments. A string result is help to print. */
+function resolve(argv: readonly string[]): { command: Command; args: string[] } | string {
+  const [first, second, ...rest] = argv
+  if (first === undefined || first === '--help' || first === '-h' || first === 'help') return mainHelp()
+  const entry = COMMANDS[first]
+  if (entry === undefined) throw new UsageError(`unknown command "${first}" (run logbus --help)`)
+  if (!('commands' in entry)) return { command: entry, args: argv.slice(1) }
+  if (second === undefined || second === '--help' || second === '-h') return groupHelp(entry)
+  const command = entry.commands[second]
+  if (command === undefined) {
+    throw new UsageError(
+      `unknown command "${first} ${second}" (one of: ${Object.keys(entry.commands).join(', ')})`,
+    )
+  }
+  return { command, args: rest }
+}
+
+/**
+ * Runs one `logbus` command line; resolves with the exit code. Errors are reported as one line on
+ * stderr (`logbus: …`); the data directory, if the command opened it, is closed before it resolves.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const out = new Output(io.stdout)
+  let opened: DataDirCluster | undefined
+  try {
+    const found = resolve(argv)
+    if (typeof found === 'string') {
+      out.text(found)
+      await out.flush()
+      return ExitCode.ok
+    }
+    const { command, args } = found
+    const parsed = parse(command.spec, normalise(command.spec, args))
+    if (parsed.help) {
+      out.text(helpText(command.spec))
+      await out.flush()
+      return ExitCode.ok
+    }
+    const open = async (options: Partial<DataDirOptions>): Promise<DataDirCluster> => {
+      if (opened !== undefined) return opened
+      const dir = str(parsed.values, 'dir')
+      if (dir === undefined) throw new UsageError(`${command.spec.name}: --dir is required`)
+      opened = await DataDirCluster.open({
+        dir,
+        breakLock: parsed.values['break-lock'] === true,
+        onDamage: (damage) => note(io, `warning: ${describeDamage(damage)}`),
+        ...options,
+      })
+      return opened
+    }
+    const ctx: CommandContext = {
+      io,
+      out,
+      parsed,
+      cluster: (options): Promise<Cluster> => open({ create: options?.create ?? false }),
+      bus: async (options) => (await open({ autoCreateTopics: options?.autoCreateTopics ?? false })).bus,
+      note: (message) => note(io, message),
+    }
+    const code = (await command.run(ctx)) ?? ExitCode.ok
+    await out.flush()
+    await opened?.close()
+    opened = undefined
+    return code
+  } catch (error) {
+    await out.flush().catch(() => undefined)
+    if (opened !== undefined) await opened.close().catch(() => undefined)
+    if (isBrokenPipe(error)) return ExitCode.ok
+    const code = exitCodeOf(error)
+    note(io, error instanceof LockedError ? lockedMessage(error) : oneLine(error))
+    if (code === ExitCode.failure && !(error instanceof CliError) && process.env.LOGBUS_DEBUG !== undefined) {
+      io.stderr.write(`${(error as Error).stack}\n`)
+    }
+    return code
+  }
+}
+
+/** Who holds the directory, in the CLI's words (`--break-lock`, not the API's `breakLock`). */
+function lockedMessage(error: LockedError): string {
+  const holder = [
+    error.ownerPid === undefined ? undefined : `pid ${error.ownerPid}`,
+    error.ownerHost === undefined ? undefined : `on host ${error.ownerHost}`,
+  ].filter((part) => part !== undefined)
+  return (
+    `Directory ${error.dir} is locked by another logbus${holder.length === 0 ? '' : ` (${holder.join(' ')})`}; ` +
+    'if that process is not a logbus using this directory, run again with --break-lock'
+  )
+}
+
+function note(io: CliIo, message: string): void {
+  io.stderr.write(`logbus: ${message}\n`)
+}
+
+/** A reader that went away (`| head`) is not an error of ours. */
+function isBrokenPipe(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE'
+}
+
+/**
+ * `--shift-by -5` as Kafka's tools take it: node's parser reads a value that starts with a dash as a
+ * flag, so a negative number after a flag that takes a value is joined to it (`--shift-by=-5`).
+ */
+function normalise(spec: CommandSpec, args: readonly string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    const next = args[i + 1]
+    const name = arg.startsWith('--') ? arg.slice(2) : undefined
+    if (
+      name !== undefined &&
+      spec.options[name]?.type === 'string' &&
+      next !== undefined &&
+      /^-\d/.test(next)
+    ) {
+      out.push(`${arg}=${next}`)
+      i++
+    } else out.push(arg)
+  }
+  return out
+}
