@@ -21,6 +21,8 @@ export class BatchBuilder {
   baseOffset = -1
   /** The producer's number of the last send that waits for this batch. */
   countedBy = 0
+  /** When the batch opened (`performance.now()`): the produce latency runs from here to stored. */
+  readonly openedAt = performance.now()
   readonly done: Promise<void>
   #resolve!: () => void
   #reject!: (error: unknown) => void

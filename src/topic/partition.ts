@@ -79,6 +79,19 @@ export class Partition<K = Buffer, V = Buffer | null> {
   }
 
   /**
+   * Bytes this partition's log holds in storage (what `retentionBytes` limits): the segment files of
+   * the file log, the batches' sizes in memory.
+   *
+   * @example
+   * ```ts
+   * const bytes = bus.topic('orders').partitions.reduce((n, p) => n + p.sizeBytes, 0)
+   * ```
+   */
+  get sizeBytes(): number {
+    return this.#core.sizeBytes
+  }
+
+  /**
    * Records from `offset` on, up to about `maxBytes` (at least one batch). Rejects with
    * OffsetOutOfRangeError outside `[logStartOffset, logEndOffset]`.
    *
