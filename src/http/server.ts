@@ -31,10 +31,15 @@ export class HttpServer {
   readonly #sockets = new Set<Socket>()
   readonly #cleanups: Array<() => Promise<void> | void> = []
   #closing: Promise<void> | undefined
+  /** Kept from when it listened: `address()` is null once closed, and the URL still names it. */
+  #address: AddressInfo | undefined
 
   /** @internal Use `serveHttp`. */
   constructor(server: Server) {
     this.#server = server
+    server.once('listening', () => {
+      this.#address = server.address() as AddressInfo
+    })
     server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket)
       socket.once('close', () => this.#sockets.delete(socket))
@@ -50,7 +55,7 @@ export class HttpServer {
    * ```
    */
   get port(): number {
-    return (this.#server.address() as AddressInfo).port
+    return this.#address?.port ?? 0
   }
 
   /**
@@ -62,7 +67,7 @@ export class HttpServer {
    * ```
    */
   get host(): string {
-    return (this.#server.address() as AddressInfo).address
+    return this.#address?.address ?? ''
   }
 
   /**
