@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { busExposition } from '../../src/http'
 import { Bus } from '../../src/index'
-import { parsePrometheus, valueOf } from './prometheus-parser'
+import { parsePrometheus, sampleValue } from './prometheus-parser'
 import { serve } from './serve'
 
 async function scrape(url: string) {
@@ -16,7 +16,7 @@ describe('GET /metrics', () => {
     const { url, bus } = await serve()
     await bus.createTopic('orders', { partitions: 2 })
     const before = await scrape(url)
-    expect(valueOf(before, 'logbus_topic_records_in_total', { topic: 'orders' })).toBe(0)
+    expect(sampleValue(before, 'logbus_topic_records_in_total', { topic: 'orders' })).toBe(0)
     expect(before.get('logbus_topic_records_in_total')?.type).toBe('counter')
     expect(before.get('logbus_produce_latency_seconds')?.type).toBe('histogram')
     expect(before.has('logbus_fsync_latency_seconds')).toBe(false)
@@ -35,20 +35,24 @@ describe('GET /metrics', () => {
     await consumer.caughtUp()
     await consumer.commit([{ topic: 'orders', partition: 0, offset: 2 }])
     const after = await scrape(url)
-    expect(valueOf(after, 'logbus_topic_records_in_total', { topic: 'orders' })).toBe(10)
-    expect(valueOf(after, 'logbus_topic_records_out_total', { topic: 'orders' })).toBe(10)
-    expect(valueOf(after, 'logbus_topic_bytes_in_total', { topic: 'orders' })).toBeGreaterThan(0)
-    expect(valueOf(after, 'logbus_partition_log_end_offset', { topic: 'orders', partition: '1' })).toBe(5)
-    expect(valueOf(after, 'logbus_group_lag', { group: 'billing', topic: 'orders', partition: '0' })).toBe(3)
-    expect(valueOf(after, 'logbus_group_lag', { group: 'billing', topic: 'orders', partition: '1' })).toBe(5)
-    expect(valueOf(after, 'logbus_group_lag_sum', { group: 'billing' })).toBe(8)
-    expect(valueOf(after, 'logbus_group_members', { group: 'billing' })).toBe(1)
-    expect(valueOf(after, 'logbus_group_rebalances_total', { group: 'billing' })).toBe(1)
-    expect(valueOf(after, 'logbus_group_state', { group: 'billing', state: 'Stable' })).toBe(1)
-    expect(valueOf(after, 'logbus_produce_latency_seconds_count')).toBeGreaterThanOrEqual(1)
-    expect(valueOf(after, 'logbus_fetch_latency_seconds_count')).toBeGreaterThanOrEqual(1)
-    expect(valueOf(after, 'logbus_storage_bytes')).toBeGreaterThan(0)
-    expect(valueOf(after, 'logbus_open_connections', { listener: 'http' })).toBeGreaterThanOrEqual(1)
+    expect(sampleValue(after, 'logbus_topic_records_in_total', { topic: 'orders' })).toBe(10)
+    expect(sampleValue(after, 'logbus_topic_records_out_total', { topic: 'orders' })).toBe(10)
+    expect(sampleValue(after, 'logbus_topic_bytes_in_total', { topic: 'orders' })).toBeGreaterThan(0)
+    expect(sampleValue(after, 'logbus_partition_log_end_offset', { topic: 'orders', partition: '1' })).toBe(5)
+    expect(
+      sampleValue(after, 'logbus_group_lag', { group: 'billing', topic: 'orders', partition: '0' }),
+    ).toBe(3)
+    expect(
+      sampleValue(after, 'logbus_group_lag', { group: 'billing', topic: 'orders', partition: '1' }),
+    ).toBe(5)
+    expect(sampleValue(after, 'logbus_group_lag_sum', { group: 'billing' })).toBe(8)
+    expect(sampleValue(after, 'logbus_group_members', { group: 'billing' })).toBe(1)
+    expect(sampleValue(after, 'logbus_group_rebalances_total', { group: 'billing' })).toBe(1)
+    expect(sampleValue(after, 'logbus_group_state', { group: 'billing', state: 'Stable' })).toBe(1)
+    expect(sampleValue(after, 'logbus_produce_latency_seconds_count')).toBeGreaterThanOrEqual(1)
+    expect(sampleValue(after, 'logbus_fetch_latency_seconds_count')).toBeGreaterThanOrEqual(1)
+    expect(sampleValue(after, 'logbus_storage_bytes')).toBeGreaterThan(0)
+    expect(sampleValue(after, 'logbus_open_connections', { listener: 'http' })).toBeGreaterThanOrEqual(1)
   })
 
   it('escapes label values', async () => {
@@ -59,7 +63,7 @@ describe('GET /metrics', () => {
       const text = busExposition(bus.metrics()).toString()
       expect(text).toContain('group="we\\"ird\\\\group\\nname"')
       const families = parsePrometheus(text)
-      expect(valueOf(families, 'logbus_group_lag', { group: 'we"ird\\group\nname' })).toBe(0)
+      expect(sampleValue(families, 'logbus_group_lag', { group: 'we"ird\\group\nname' })).toBe(0)
     } finally {
       await bus.close()
     }

@@ -109,7 +109,7 @@ export function parsePrometheus(text: string): Map<string, Family> {
 }
 
 /** The value of one sample, by family and labels. */
-export function valueOf(
+export function sampleValue(
   families: Map<string, Family>,
   name: string,
   labels: Record<string, string> = {},

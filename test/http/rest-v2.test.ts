@@ -1,7 +1,7 @@
 import { request } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import { waitUntil } from '../support/bus'
-import { call, type Json, serve } from './serve'
+import { type Json, serve } from './serve'
 
 const V2 = { 'content-type': 'application/vnd.kafka.v2+json' }
 const JSON_V2 = { 'content-type': 'application/vnd.kafka.json.v2+json' }
