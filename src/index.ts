@@ -42,7 +42,7 @@ export {
   UnknownMemberError,
   UnknownTopicError,
 } from './errors'
-export type { EventMap, TypedEmitter, Unsubscribe } from './events/typed-emitter'
+export { type EventMap, TypedEmitter, type Unsubscribe } from './events/typed-emitter'
 export {
   type Assignment,
   type Assignor,
@@ -74,7 +74,8 @@ export {
   partitionForKey,
   roundRobinPartitioner,
 } from './producer/partitioner'
-export { type MessageFor, Producer, type ProducerEvents, type TopicMessages } from './producer/producer'
+export { Producer, type ProducerEvents } from './producer/producer'
+export type { MessageFor, TopicMessages } from './producer/send-types'
 export { Transaction } from './producer/transaction'
 export {
   buffer,
@@ -84,9 +85,11 @@ export {
   json,
   nullable,
   type RawInput,
+  raw,
   string,
 } from './record/codec'
 export { ControlType, controlType } from './record/control'
+export { encodeRecordBatch } from './record/encode-record-batch'
 export { EMPTY_HEADERS, type LogRecord, type RecordHeaders, type TopicPartition } from './record/log-record'
 export type { Message, MessageHeaders, RecordMetadata } from './record/message'
 export {

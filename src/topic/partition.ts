@@ -92,6 +92,20 @@ export class Partition<K = Buffer, V = Buffer | null> {
   }
 
   /**
+   * Kafka's last stable offset: where `isolation: 'read_committed'` consumers read up to — the first
+   * offset of the earliest transaction still open on the partition, or the log end when none is.
+   *
+   * @example
+   * ```ts
+   * const p = bus.topic('orders').partition(0)
+   * const undecided = p.logEndOffset - p.lastStableOffset // offsets held back by open transactions
+   * ```
+   */
+  get lastStableOffset(): number {
+    return this.#core.lastStableOffset
+  }
+
+  /**
    * Records from `offset` on, up to about `maxBytes` (at least one batch). Rejects with
    * OffsetOutOfRangeError outside `[logStartOffset, logEndOffset]`.
    *

@@ -1,6 +1,6 @@
 import { promisify } from 'node:util'
 import { gunzip, gzip } from 'node:zlib'
-import { LogbusError } from '../../errors'
+import { LogbusError } from '../../index'
 import { lz4Compress, lz4Decompress } from './lz4'
 
 /**
