@@ -10,6 +10,7 @@ export default defineConfig({
       'logbus/http': fileURLToPath(new URL('./src/http.ts', import.meta.url)),
       'logbus/datagen': fileURLToPath(new URL('./src/datagen.ts', import.meta.url)),
       'logbus/connect': fileURLToPath(new URL('./src/connect.ts', import.meta.url)),
+      'logbus/otel': fileURLToPath(new URL('./src/otel.ts', import.meta.url)),
       logbus: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
     },
   },

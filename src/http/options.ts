@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { ConnectWorker } from '../connect'
 
 /**
  * Who may use the server: a bearer token (`Authorization: Bearer <token>`, or the console's cookie,
@@ -43,6 +44,11 @@ export interface HttpOptions {
   consumerInstanceTimeoutMs?: number
   /** Origins, besides the server's own, whose pages may send mutating requests (`https://admin.example.com`). */
   allowedOrigins?: string[]
+  /**
+   * A Connect worker (`logbus/connect`) whose connectors and tasks the console shows, read-only, on its
+   * Connectors page. Default: none.
+   */
+  connect?: Pick<ConnectWorker, 'connectors' | 'status'>
 }
 
 export const httpOptionsSchema = z.strictObject({
@@ -79,6 +85,16 @@ export const httpOptionsSchema = z.strictObject({
     .default(16 << 10),
   consumerInstanceTimeoutMs: z.number().int().min(1).default(300_000),
   allowedOrigins: z.array(z.string().url()).default([]),
+  connect: z
+    .custom<Pick<ConnectWorker, 'connectors' | 'status'>>(
+      (value) =>
+        typeof value === 'object' &&
+        value !== null &&
+        typeof (value as { connectors?: unknown }).connectors === 'function' &&
+        typeof (value as { status?: unknown }).status === 'function',
+      'must be a ConnectWorker (with connectors() and status(name))',
+    )
+    .optional(),
 })
 
 export type ResolvedHttpOptions = z.output<typeof httpOptionsSchema>

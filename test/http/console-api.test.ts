@@ -1,4 +1,10 @@
-import { describe, expect, it } from 'vitest'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, expect, it, onTestFinished } from 'vitest'
+import { ConnectWorker } from '../../src/connect'
+import { serveHttp } from '../../src/http'
+import { openBus } from '../support/bus'
 import { call, serve } from './serve'
 
 const text = (b64: string | null): string | null =>
@@ -98,12 +104,11 @@ describe('console API', () => {
       }
     }
     await until(/event: ready/)
-    // The tail reads from the end once its consumer is in place: send until a record shows up.
-    const sendUntilSeen = setInterval(() => void bus.producer().send('live', { value: 'now' }), 50)
+    // The tail's positions are fixed before `ready`: one record sent now is seen.
+    await bus.producer().send('live', { value: 'now' })
     try {
       await until(/event: records\ndata: .*"value":"bm93"/)
     } finally {
-      clearInterval(sendUntilSeen)
       controller.abort()
     }
     expect(received).not.toContain(Buffer.from('before').toString('base64'))
@@ -137,5 +142,38 @@ describe('console API', () => {
       intervalMs: 2000,
       in: { times: expect.any(Array), values: expect.any(Array) },
     })
+  })
+})
+
+describe('console API: connectors', () => {
+  it('shows the status of the Connect worker it was given, read-only', async () => {
+    const bus = await openBus({ autoCreateTopics: true })
+    const dir = mkdtempSync(join(tmpdir(), 'logbus-console-'))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    const worker = await ConnectWorker.open(bus, { logger: () => undefined })
+    onTestFinished(() => worker.close())
+    await worker.createConnector({
+      name: 'lines-out',
+      config: { 'connector.class': 'FileStreamSink', file: join(dir, 'out.txt'), topics: 'lines' },
+    })
+    const { url } = await serve({ connect: worker }, bus)
+    const { body } = await call(`${url}/api/console/connectors`, 'GET')
+    expect(body).toMatchObject({
+      enabled: true,
+      connectors: [{ name: 'lines-out', type: 'sink', connectorClass: 'FileStreamSink', state: 'RUNNING' }],
+    })
+    expect(body.connectors[0].tasks).toEqual([{ id: 0, state: 'RUNNING', records: 0 }])
+    expect((await call(`${url}/api/console/connectors`, 'POST', {})).status).toBe(405)
+  })
+
+  it('says when no worker was given, and refuses something that is not one', async () => {
+    const { url, bus } = await serve()
+    expect((await call(`${url}/api/console/connectors`, 'GET')).body).toEqual({
+      enabled: false,
+      connectors: [],
+    })
+    await expect(serveHttp(bus, { port: 0, connect: {} as never })).rejects.toThrow(
+      /http\.connect.*ConnectWorker/,
+    )
   })
 })

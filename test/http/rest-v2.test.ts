@@ -1,6 +1,7 @@
 import { request } from 'node:http'
 import { describe, expect, it } from 'vitest'
-import { waitUntil } from '../support/bus'
+import { openBus, waitUntil } from '../support/bus'
+import { FakeClock } from '../support/fake-clock'
 import { type Json, serve } from './serve'
 
 const V2 = { 'content-type': 'application/vnd.kafka.v2+json' }
@@ -243,15 +244,20 @@ describe('REST v2: consumer instances', () => {
     expect(bad.status).toBe(415)
   })
 
-  it('closes an instance left idle past consumerInstanceTimeoutMs', async () => {
-    const { url, bus } = await serve({ consumerInstanceTimeoutMs: 50 })
+  it('closes an instance left idle past consumerInstanceTimeoutMs, on the bus clock; use keeps it', async () => {
+    const clock = new FakeClock()
+    const { url, bus } = await serve({ consumerInstanceTimeoutMs: 60_000 }, await openBus({ clock }))
     await bus.createTopic('t')
     const created = await v2(`${url}/consumers/idle`, 'POST', { name: 'sleepy' })
     await v2(`${created.body.base_uri}/subscription`, 'POST', { topics: ['t'] })
     await bus.group('idle').settled()
+    await clock.advance(45_000)
+    expect((await v2(`${created.body.base_uri}/subscription`, 'GET')).body).toEqual({ topics: ['t'] })
+    await clock.advance(45_000) // 45 s since that use: not idle long enough
+    expect(bus.group('idle').describe().members).toHaveLength(1)
+    await clock.advance(30_000)
     await waitUntil(() => bus.group('idle').describe().members.length === 0, {
-      message: 'the idle instance to expire',
-      timeoutMs: 10_000,
+      message: 'the idle instance to leave its group',
     })
     expect((await v2(`${created.body.base_uri}/subscription`, 'GET')).body).toMatchObject({
       error_code: 40403,

@@ -210,6 +210,18 @@ export class ConsoleService {
         throw restErrorOf(error, 'v3')
       }
     })
+    router.add('GET', '/api/console/connectors', ({ res }) => {
+      const worker = this.options.connect
+      // A connector deleted between the two calls is left out.
+      const connectors = (worker?.connectors() ?? []).flatMap((name) => {
+        try {
+          return [worker!.status(name)]
+        } catch {
+          return []
+        }
+      })
+      sendJson(res, 200, { enabled: worker !== undefined, connectors })
+    })
     router.add('GET', '/api/console/throughput', ({ res, url }) => {
       const topic = url.searchParams.get('topic') ?? undefined
       sendJson(res, 200, { intervalMs: this.history.intervalMs, ...this.history.rates(topic) })

@@ -9,8 +9,8 @@ const MAX_PER_FLUSH = 200
 const KEEPALIVE_MS = 15_000
 
 /**
- * A live tail over server-sent events. A consumer without a group reads the topic (or one partition)
- * from its end; arrivals are coalesced every FLUSH_MS into one `records` event with at most
+ * A live tail over server-sent events. A consumer without a group reads the topic's partitions (or one)
+ * from their ends as they were when the tail opened (partitions added later are not followed); arrivals are coalesced every FLUSH_MS into one `records` event with at most
  * MAX_PER_FLUSH records (the newest) and the count of those left out, so that 10k records/s cost the
  * page ten small messages a second. While the client reads slower than that (the socket's buffer is
  * full), records are counted, not queued: memory stays bounded whatever the rate.
@@ -38,10 +38,11 @@ export class LiveTail {
       'x-accel-buffering': 'no',
     })
     res.write(`retry: 2000\nevent: ready\ndata: ${JSON.stringify({ topic: topic.name, partition })}\n\n`)
-    this.#consumer =
-      partition === undefined
-        ? bus.consumer({ topics: [topic] })
-        : bus.consumer({ assign: [{ topic, partition, offset: topic.partition(partition).logEndOffset }] })
+    // Positions are fixed now, at each partition's end: whatever is sent once `ready` went out is seen.
+    const partitions = partition === undefined ? topic.partitions : [topic.partition(partition)]
+    this.#consumer = bus.consumer({
+      assign: partitions.map((p) => ({ topic, partition: p.partition, offset: p.logEndOffset })),
+    })
     void this.#consumer
       .run({
         eachBatch: ({ records }) => this.#take(records as readonly LogRecord<Buffer | null, Buffer | null>[]),

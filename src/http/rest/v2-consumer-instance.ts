@@ -48,7 +48,8 @@ export class RestConsumerInstance {
   #joining: Promise<void> = Promise.resolve()
   readonly #queue: Pending[] = []
   #wake: (() => void) | undefined
-  lastUsed = Date.now()
+  /** When a request last used it, on the bus's clock (what idle expiry measures). */
+  lastUsed: number
   #closed = false
 
   constructor(
@@ -56,10 +57,12 @@ export class RestConsumerInstance {
     readonly group: string,
     readonly name: string,
     readonly config: InstanceConfig,
-  ) {}
+  ) {
+    this.lastUsed = bus.clock.now()
+  }
 
   touch(): void {
-    this.lastUsed = Date.now()
+    this.lastUsed = this.bus.clock.now()
   }
 
   subscription(): string[] {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
-import type { TopicPartition } from '../../index'
+import type { ClockTimer, TopicPartition } from '../../index'
 import { integerParam, isJsonType, mediaType, objectBody, readJson, sendJson, V2_JSON } from '../http-io'
 import { RestError } from '../rest-error'
 import type { Router } from '../router'
@@ -17,16 +17,30 @@ const FORMATS: Record<string, EmbeddedFormat> = { binary: 'binary', json: 'json'
 
 /**
  * Confluent's v2 consumer instances, `/consumers/{group}/instances/{name}/…`, and their expiry: an
- * instance not used for `consumerInstanceTimeoutMs` is closed, as the REST Proxy does.
+ * instance not used for `consumerInstanceTimeoutMs` is closed, as the REST Proxy does. Expiry runs on
+ * the bus's clock, so a test's fake clock decides when an instance is idle.
  */
 export class V2Consumers {
   readonly #instances = new Map<string, RestConsumerInstance>()
-  readonly #timer: NodeJS.Timeout
+  readonly #sweepMs: number
+  #timer: ClockTimer | undefined
+  #closed = false
 
   constructor(private readonly context: RestContext) {
-    const timeout = context.options.consumerInstanceTimeoutMs
-    this.#timer = setInterval(() => this.expire(Date.now()), Math.max(10, Math.min(timeout / 2, 30_000)))
-    this.#timer.unref()
+    this.#sweepMs = Math.max(10, Math.min(context.options.consumerInstanceTimeoutMs / 2, 30_000))
+    this.#arm()
+  }
+
+  #arm(): void {
+    if (this.#closed) return
+    this.#timer = this.context.bus.clock.setTimeout(
+      () => {
+        void this.expire(this.context.bus.clock.now())
+        this.#arm()
+      },
+      this.#sweepMs,
+      { unref: true },
+    )
   }
 
   get size(): number {
@@ -42,7 +56,8 @@ export class V2Consumers {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.#timer)
+    this.#closed = true
+    if (this.#timer !== undefined) this.context.bus.clock.clearTimeout(this.#timer)
     const instances = [...this.#instances.values()]
     this.#instances.clear()
     await Promise.all(instances.map((instance) => instance.close()))

@@ -76,6 +76,24 @@ export function field(
   )
 }
 
+/** A table's header row; the columns named in `numeric` are aligned right, as their cells are. */
+export function headRow(columns: readonly string[], numeric: readonly string[] = []): HTMLElement {
+  return h(
+    'thead',
+    {},
+    h(
+      'tr',
+      {},
+      ...columns.map((c) => h('th', { scope: 'col', class: numeric.includes(c) ? 'num' : null }, c)),
+    ),
+  )
+}
+
+/** "1 record", "2 records". */
+export function count(n: number, noun: string): string {
+  return `${formatNumber(n)} ${noun}${n === 1 ? '' : 's'}`
+}
+
 export function formatNumber(n: number): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: n < 10 ? 1 : 0 })
 }

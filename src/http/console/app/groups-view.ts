@@ -1,6 +1,6 @@
 import { api, enc, type GroupDetail, type Overview } from './api'
 import { sparkline } from './chart'
-import { field, formatNumber, h, toast } from './dom'
+import { field, formatNumber, h, headRow, toast } from './dom'
 
 /** The list of consumer groups. */
 export async function groupsView(main: HTMLElement): Promise<void> {
@@ -13,16 +13,9 @@ export async function groupsView(main: HTMLElement): Promise<void> {
           'table',
           { class: 'grid-table' },
           h('caption', { class: 'sr-only' }, 'Consumer groups'),
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ...['Group', 'State', 'Members', 'Generation', 'Total lag'].map((c) =>
-                h('th', { scope: 'col' }, c),
-              ),
-            ),
+          headRow(
+            ['Group', 'State', 'Members', 'Generation', 'Total lag'],
+            ['Members', 'Generation', 'Total lag'],
           ),
           h(
             'tbody',
@@ -118,8 +111,12 @@ export async function groupView(main: HTMLElement, groupId: string, refresh: () 
       h('dd', {}, group.protocol || '—'),
       h('dt', {}, 'Total lag'),
       h('dd', { id: 'total-lag' }, formatNumber(total)),
-      h('dt', {}, 'Lag, last minutes'),
-      h('dd', {}, sparkline(group.history, `Lag of ${groupId}`)),
+    ),
+    h(
+      'p',
+      { class: 'row' },
+      h('span', { class: 'muted' }, 'Lag, last minutes'),
+      sparkline(group.history, `Lag of ${groupId}`),
     ),
     h('h2', {}, 'Members'),
     group.members.length === 0
@@ -127,15 +124,7 @@ export async function groupView(main: HTMLElement, groupId: string, refresh: () 
       : h(
           'table',
           { class: 'grid-table' },
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ...['Member', 'Client', 'Instance', 'Partitions'].map((c) => h('th', { scope: 'col' }, c)),
-            ),
-          ),
+          headRow(['Member', 'Client', 'Instance', 'Partitions']),
           h(
             'tbody',
             {},
@@ -155,16 +144,9 @@ export async function groupView(main: HTMLElement, groupId: string, refresh: () 
     h(
       'table',
       { class: 'grid-table', id: 'lag-table' },
-      h(
-        'thead',
-        {},
-        h(
-          'tr',
-          {},
-          ...['Topic', 'Partition', 'Committed', 'Log end', 'Lag', 'Owner'].map((c) =>
-            h('th', { scope: 'col' }, c),
-          ),
-        ),
+      headRow(
+        ['Topic', 'Partition', 'Committed', 'Log end', 'Lag', 'Owner'],
+        ['Partition', 'Committed', 'Log end', 'Lag'],
       ),
       h(
         'tbody',

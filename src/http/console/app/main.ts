@@ -1,3 +1,4 @@
+import { connectorsView } from './connectors-view'
 import { h, toast } from './dom'
 import { groupsView, groupView } from './groups-view'
 import { throughputView } from './throughput-view'
@@ -6,7 +7,7 @@ import { topicsView } from './topics-view'
 
 /**
  * The console's entry: a hash router over the views (#/topics, #/topics/<name>, #/groups,
- * #/groups/<id>, #/throughput) and the light/dark switch.
+ * #/groups/<id>, #/throughput, #/connectors) and the light/dark switch.
  */
 const main = document.getElementById('main') as HTMLElement
 let current: Page | undefined
@@ -36,6 +37,7 @@ async function render(): Promise<void> {
       await groupView(main, parts[1], () => void render())
     } else if (section === 'groups') await groupsView(main)
     else if (section === 'throughput') await throughputView(main)
+    else if (section === 'connectors') await connectorsView(main)
     else await topicsView(main, navigate)
     document.title = `${parts[1] ?? section} · logbus console`
   } catch (error) {

@@ -25,7 +25,7 @@ export async function throughputView(main: HTMLElement): Promise<void> {
         { label: 'in', series: all.in, className: 'in' },
         { label: 'out', series: all.out, className: 'out' },
       ],
-      { unit: '/s' },
+      { width: 1200, height: 240, unit: '/s' },
     ),
     h(
       'div',

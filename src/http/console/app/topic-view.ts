@@ -1,6 +1,17 @@
 import { api, enc, type Series, type TopicDetail, type WireRecord } from './api'
 import { lineChart } from './chart'
-import { field, formatBytes, formatDuration, formatNumber, formatTime, h, replace, toast } from './dom'
+import {
+  count,
+  field,
+  formatBytes,
+  formatDuration,
+  formatNumber,
+  formatTime,
+  h,
+  headRow,
+  replace,
+  toast,
+} from './dom'
 import { asText, fromBase64, renderBytes, type ViewMode } from './record-view'
 import { VirtualList } from './virtual-list'
 
@@ -159,7 +170,7 @@ function tail(topic: TopicDetail, page: { streams: EventSource[] }): HTMLElement
     source = undefined
     button.textContent = 'Start live tail'
     button.setAttribute('aria-pressed', 'false')
-    status.textContent = `Stopped: ${formatNumber(received)} records seen, ${formatNumber(list.size)} kept.`
+    status.textContent = `Stopped: ${count(received, 'record')} seen, ${formatNumber(list.size)} kept.`
   }
   button.addEventListener('click', () => {
     if (source !== undefined) return stop()
@@ -177,7 +188,7 @@ function tail(topic: TopicDetail, page: { streams: EventSource[] }): HTMLElement
       received += message.records.length + message.skipped
       skipped += message.skipped
       list.prepend(message.records)
-      status.textContent = `Live: ${formatNumber(received)} records${skipped > 0 ? `, ${formatNumber(skipped)} summarised (the page shows at most 2,000 a second)` : ''}.`
+      status.textContent = `Live: ${count(received, 'record')}${skipped > 0 ? `, ${formatNumber(skipped)} summarised (the page shows at most 2,000 a second)` : ''}.`
     })
     source.addEventListener('error', () => (status.textContent = 'Connection lost; retrying…'))
   })
@@ -295,16 +306,9 @@ export async function topicView(
     'table',
     { class: 'grid-table', id: 'partitions' },
     h('caption', {}, 'Partitions'),
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        ...['Partition', 'Start offset', 'End offset', 'Records', 'Size'].map((c) =>
-          h('th', { scope: 'col' }, c),
-        ),
-      ),
+    headRow(
+      ['Partition', 'Start offset', 'End offset', 'Records', 'Size'],
+      ['Start offset', 'End offset', 'Records', 'Size'],
     ),
     h(
       'tbody',

@@ -1,5 +1,5 @@
 import { api, enc, type Overview } from './api'
-import { field, formatBytes, formatDuration, formatNumber, h, toast } from './dom'
+import { field, formatBytes, formatDuration, formatNumber, h, headRow, toast } from './dom'
 
 /** The list of topics, with a form to create one. */
 export async function topicsView(main: HTMLElement, navigate: (hash: string) => void): Promise<void> {
@@ -63,16 +63,9 @@ export async function topicsView(main: HTMLElement, navigate: (hash: string) => 
           'table',
           { class: 'grid-table' },
           h('caption', { class: 'sr-only' }, 'Topics'),
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              ...['Topic', 'Partitions', 'Records', 'Size', 'Retention', 'Cleanup', 'In', 'Out'].map((c) =>
-                h('th', { scope: 'col' }, c),
-              ),
-            ),
+          headRow(
+            ['Topic', 'Partitions', 'Records', 'Size', 'Retention', 'Cleanup', 'In', 'Out'],
+            ['Partitions', 'Records', 'Size', 'In', 'Out'],
           ),
           h('tbody', {}, ...rows),
         ),
