@@ -16,5 +16,7 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   platform: 'node',
+  // import.meta.url in the CommonJS build too: logbus/http finds the console's files beside its modules.
+  shims: true,
   treeshake: true,
 })

@@ -7,14 +7,18 @@ export default defineConfig({
     alias: {
       'logbus/kafkajs': fileURLToPath(new URL('./src/kafkajs/index.ts', import.meta.url)),
       'logbus/file': fileURLToPath(new URL('./src/file.ts', import.meta.url)),
+      'logbus/http': fileURLToPath(new URL('./src/http.ts', import.meta.url)),
       'logbus/datagen': fileURLToPath(new URL('./src/datagen.ts', import.meta.url)),
       'logbus/connect': fileURLToPath(new URL('./src/connect.ts', import.meta.url)),
       'logbus/streams': fileURLToPath(new URL('./src/streams.ts', import.meta.url)),
+      'logbus/otel': fileURLToPath(new URL('./src/otel.ts', import.meta.url)),
       logbus: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
     },
   },
   test: {
     include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
+    // Browser tests drive Chromium: their own script, `npm run test:browser`.
+    exclude: ['test/browser/**', 'node_modules/**'],
     pool: 'forks',
     testTimeout: 20_000,
     hookTimeout: 20_000,

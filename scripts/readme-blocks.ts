@@ -48,10 +48,11 @@ const RUN_AS: Record<string, 'mts' | 'mjs' | 'cjs'> = {
 }
 /**
  * Packages the README assumes a reader's project has beside logbus: the facade's section is for code
- * written against KafkaJS, which such a project installs. They are linked from this repository's dev
+ * written against KafkaJS, which such a project installs, and tracing needs the OpenTelemetry API, the
+ * optional peer dependency of logbus/otel. They are linked from this repository's dev
  * dependencies (CI installs them beside the tarball).
  */
-export const READER_PACKAGES = ['kafkajs'] as const
+export const READER_PACKAGES = ['kafkajs', '@opentelemetry/api'] as const
 const BLOCK_TIMEOUT_MS = 30_000
 const TYPECHECK_TIMEOUT_MS = 300_000
 

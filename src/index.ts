@@ -63,6 +63,9 @@ export {
   type PartitionLag,
   type ResetOffsetsOptions,
 } from './group/consumer-group'
+export type { BusMetrics, GroupMetrics, PartitionMetrics, TopicMetrics } from './metrics/bus-metrics'
+export type { HistogramSnapshot } from './metrics/histogram'
+export type { Instrumentation, ProcessContext, SendContext, SendScope } from './metrics/instrumentation'
 export { murmur2, murmur2String } from './producer/murmur2'
 export type { ProducerOptions } from './producer/options'
 export {
@@ -117,6 +120,7 @@ export type {
   PartitionLog,
   SegmentInfo,
   Storage,
+  StorageMetrics,
   StorageSnapshot,
   TopicConfig,
   TopicMetadata,

@@ -1,8 +1,21 @@
 import { Consumer, type ConsumerHost } from '../consumer/consumer'
 import type { ConsumerOptions } from '../consumer/options'
-import { ClosedError, InvalidConfigError, TopicExistsError, UnknownTopicError } from '../errors'
-import { TypedEmitter } from '../events/typed-emitter'
+import {
+  ClosedError,
+  InvalidConfigError,
+  InvalidStateError,
+  TopicExistsError,
+  UnknownTopicError,
+} from '../errors'
+import { TypedEmitter, type Unsubscribe } from '../events/typed-emitter'
 import { ConsumerGroup, type GroupHost } from '../group/consumer-group'
+import {
+  type BusMetrics,
+  type GroupMetrics,
+  MetricsRecorder,
+  type TopicMetrics,
+} from '../metrics/bus-metrics'
+import type { Instrumentation } from '../metrics/instrumentation'
 import type { ProducerOptions } from '../producer/options'
 import { Producer, type ProducerHost } from '../producer/producer'
 import { RAW } from '../record/codec'
@@ -73,6 +86,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   #internalProducer: Producer<D> | undefined
 
   readonly #transactions: TransactionCoordinator
+  readonly #metrics = new MetricsRecorder()
   readonly #producerHost: ProducerHost
   readonly #consumerHost: ConsumerHost
   readonly #groupHost: GroupHost
@@ -177,6 +191,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
         if (this.#autoCreatePartitions === undefined) throw new UnknownTopicError(name)
         return this.#autoCreate(name)
       },
+      metrics: this.#metrics,
       producerClosed: (producer) => this.#producers.delete(producer as Producer<D>),
     }
     this.#consumerHost = {
@@ -198,6 +213,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
         this.#internalProducer ??= this.producer()
         return this.#internalProducer.send(topic, message as never)
       },
+      metrics: this.#metrics,
       consumerClosed: (consumer) => this.#consumers.delete(consumer as Consumer<unknown>),
     }
     this.#groupHost = {
@@ -453,6 +469,128 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
       .filter(([, group]) => group.state !== 'Dead')
       .map(([id]) => id)
       .sort()
+  }
+
+  /**
+   * A snapshot of the bus's counters: records and bytes in and out per partition and topic, storage
+   * bytes, groups with their lag and rebalances, produce and fetch latency histograms, the file log's
+   * fsync latency and the connections servers report. Counters are kept per batch, not per record,
+   * and start at zero when the bus opens. `logbus/http` serves this as Prometheus metrics.
+   *
+   * @example
+   * ```ts
+   * const { topics, groups, produceLatency } = bus.metrics()
+   * for (const t of topics) console.log(t.topic, t.recordsIn, t.recordsOut, t.sizeBytes)
+   * for (const g of groups) console.log(g.groupId, g.state, g.totalLag)
+   * console.log(produceLatency.count, produceLatency.sum / produceLatency.count)
+   * ```
+   */
+  metrics(): BusMetrics {
+    this.#assertOpen()
+    const topics: TopicMetrics[] = []
+    let storageBytes = 0
+    for (const name of this.listTopics()) {
+      const entry = this.#topics.get(name)
+      if (entry === undefined) continue
+      const topic = { topic: name, partitions: [] as TopicMetrics['partitions'][number][] }
+      let recordsIn = 0
+      let bytesIn = 0
+      let recordsOut = 0
+      let bytesOut = 0
+      let sizeBytes = 0
+      for (const core of entry.partitions) {
+        if (!core.live) continue
+        const p = {
+          partition: core.partition,
+          logStartOffset: core.logStartOffset,
+          logEndOffset: core.logEndOffset,
+          sizeBytes: core.sizeBytes,
+          recordsIn: core.recordsIn,
+          bytesIn: core.bytesIn,
+          recordsOut: core.recordsOut,
+          bytesOut: core.bytesOut,
+        }
+        recordsIn += p.recordsIn
+        bytesIn += p.bytesIn
+        recordsOut += p.recordsOut
+        bytesOut += p.bytesOut
+        sizeBytes += p.sizeBytes
+        topic.partitions.push(p)
+      }
+      storageBytes += sizeBytes
+      topics.push({ ...topic, recordsIn, bytesIn, recordsOut, bytesOut, sizeBytes })
+    }
+    const groups: GroupMetrics[] = []
+    for (const groupId of this.listGroups()) {
+      const group = this.#groups.get(groupId)!
+      const lag = group.lagNow()
+      const { state, generation, members } = group.describe()
+      groups.push({
+        groupId,
+        state,
+        generation,
+        members: members.length,
+        rebalances: group.rebalances,
+        lag,
+        totalLag: lag.reduce((sum, p) => sum + p.lag, 0),
+      })
+    }
+    return {
+      time: this.#clock.now(),
+      topics,
+      groups,
+      produceLatency: this.#metrics.produceLatency.snapshot(),
+      fetchLatency: this.#metrics.fetchLatency.snapshot(),
+      storage: { bytes: storageBytes, fsyncLatency: this.#storage.metrics?.().fsyncLatency ?? null },
+      connections: this.#metrics.connections(),
+    }
+  }
+
+  /**
+   * Lets a server that serves this bus (the Kafka wire listener, `logbus/http`) report its open
+   * connections: `count` is called at every `metrics()`, and the counts of one `listener` name add up.
+   * Returns the function that stops the reporting (call it when the server closes).
+   *
+   * @example
+   * ```ts
+   * const sockets = new Set<unknown>()
+   * const stop = bus.reportConnections('kafka', () => sockets.size)
+   * console.log(bus.metrics().connections) // { kafka: 0 }
+   * stop()
+   * ```
+   */
+  reportConnections(listener: string, count: () => number): Unsubscribe {
+    this.#assertOpen()
+    if (typeof listener !== 'string' || listener === '') {
+      throw new InvalidConfigError('listener', 'must be a non-empty string')
+    }
+    if (typeof count !== 'function') throw new InvalidConfigError('count', 'must be a function')
+    return this.#metrics.addConnections(listener, count)
+  }
+
+  /**
+   * Installs an instrumentation (tracing hooks around sends and handler calls; see `Instrumentation`
+   * and `logbus/otel`). One at a time: InvalidStateError while another is installed. Returns the
+   * function that removes it. Without one, sends and deliveries call nothing.
+   *
+   * @example
+   * ```ts
+   * const stop = bus.instrument({ process: (context, run) => run() })
+   * stop()
+   * ```
+   */
+  instrument(instrumentation: Instrumentation): Unsubscribe {
+    this.#assertOpen()
+    if (instrumentation === null || typeof instrumentation !== 'object') {
+      throw new InvalidConfigError('instrumentation', 'expected an object with send and/or process')
+    }
+    if (this.#metrics.instrumentation !== undefined) {
+      throw new InvalidStateError('An instrumentation is already installed on this bus: remove it first')
+    }
+    this.#metrics.instrumentation = instrumentation
+    return () => {
+      if (this.#metrics.instrumentation === instrumentation) this.#metrics.instrumentation = undefined
+    }
   }
 
   /**

@@ -10,6 +10,7 @@ import { TypedEmitter } from '../events/typed-emitter'
 import type { Assignor } from '../group/assignor'
 import { assignorByName } from '../group/assignors'
 import type { ConsumerGroup } from '../group/consumer-group'
+import type { MetricsRecorder } from '../metrics/bus-metrics'
 import type { LogRecord, TopicPartition } from '../record/log-record'
 import type { Message } from '../record/message'
 import type { CommittedOffset } from '../storage/storage'
@@ -116,6 +117,8 @@ export interface ConsumerHost {
   watchTopics(listener: () => void): () => void
   /** Sends one message to a topic by name, through its declared codecs (the dead-letter topic). */
   send(topic: string, message: Message<unknown, unknown>): Promise<unknown>
+  /** The bus's latency histograms and instrumentation. */
+  readonly metrics: MetricsRecorder
   consumerClosed(consumer: object): void
 }
 
@@ -186,6 +189,7 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
       signal: this.#signal,
       progress: this.#progress,
       maxBytesPerPartition: this.#options.maxBytesPerPartition,
+      fetchLatency: host.metrics.fetchLatency,
       running: () => this.#running,
       crash,
       resetPosition,
@@ -594,6 +598,8 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
         retry: (payload) => this.emit('retry', { groupId: this.groupId, ...payload }),
         exhausted: (state, record, error) => applyFailurePolicy(this.#failureHost, state, record, error),
         commit: () => this.commit(),
+        groupId: this.groupId,
+        instrumentation: () => this.#host.metrics.instrumentation,
       },
       eachMessage,
       eachBatch,

@@ -1,4 +1,5 @@
 import { InvalidRecordError } from '../errors'
+import type { Instrumentation } from '../metrics/instrumentation'
 import { EMPTY_HEADERS, type LogRecord } from '../record/log-record'
 import type { RecordBatch } from '../record/record-batch'
 import type { Clock } from '../util/clock'
@@ -80,6 +81,9 @@ export interface DeliveryHost {
   /** A record failed past its retries: the consumer's failure policy decides. */
   exhausted(state: PartitionState, record: LogRecord<unknown, unknown>, error: unknown): Promise<void>
   commit(): Promise<void>
+  readonly groupId: string | undefined
+  /** The bus's instrumentation, looked up once per batch: handler calls go through its `process`. */
+  instrumentation(): Instrumentation | undefined
 }
 
 /** Records delivered before a delivery yields to the event loop, so timers and I/O keep their turn. */
@@ -187,9 +191,9 @@ export class Delivery {
     b: number,
     i: number,
   ): Promise<number> | number {
-    const handler = this.eachMessage!
     const topic = state.topic
     const partition = state.core.partition
+    const handler = this.#instrumented(this.eachMessage!, topic, partition)
     let delivered = 0
     for (; b < batches.length; b++, i = 0) {
       const batch = batches[b]!
@@ -340,9 +344,23 @@ export class Delivery {
     const seeksBefore = this.#starting(state)
     const positionBefore = state.position
     let failure: { error: unknown } | undefined
+    const process = this.host.instrumentation()?.process
     try {
       this.inHandler = true
-      const result = this.eachBatch!(payload)
+      const result =
+        process === undefined
+          ? this.eachBatch!(payload)
+          : this.#process(
+              process,
+              {
+                groupId: this.host.groupId,
+                topic: state.topic,
+                partition: state.core.partition,
+                kind: 'batch',
+                records,
+              },
+              () => this.eachBatch!(payload),
+            )
       this.inHandler = false
       await result
       if (this.autoResolve && state.seeks === seeksBefore) resolveOffset(last)
@@ -364,6 +382,40 @@ export class Delivery {
       await yieldTurn()
     }
     return records.length
+  }
+
+  /** The message handler, through the instrumentation's `process` when there is one. */
+  #instrumented(
+    handler: EachMessageHandler<LogRecord<unknown, unknown>>,
+    topic: string,
+    partition: number,
+  ): EachMessageHandler<LogRecord<unknown, unknown>> {
+    const process = this.host.instrumentation()?.process
+    if (process === undefined) return handler
+    const groupId = this.host.groupId
+    return (record) =>
+      this.#process(process, { groupId, topic, partition, kind: 'message', records: [record] }, () =>
+        handler(record),
+      )
+  }
+
+  /** Runs a handler through `process`; an instrumentation that throws before running it is skipped. */
+  #process(
+    process: NonNullable<Instrumentation['process']>,
+    context: Parameters<NonNullable<Instrumentation['process']>>[0],
+    run: () => Promise<void> | void,
+  ): Promise<void> | void {
+    let ran = false
+    const once = (): Promise<void> | void => {
+      ran = true
+      return run()
+    }
+    try {
+      return process(context, once)
+    } catch (error) {
+      if (ran) throw error
+      return run()
+    }
   }
 
   /** A handler call on `state` starts; returns the seek count, to tell whether the handler seeked. */

@@ -1,4 +1,5 @@
 import { OffsetOutOfRangeError, UnknownTopicError } from '../errors'
+import type { LatencyHistogram } from '../metrics/histogram'
 import type { RecordBatch } from '../record/record-batch'
 import type { PartitionCore } from '../topic/partition-core'
 import type { Signal } from '../util/signal'
@@ -12,6 +13,8 @@ export interface FetcherHost {
   readonly signal: Signal
   readonly progress: ProgressWaits
   readonly maxBytesPerPartition: number
+  /** The bus's histogram of storage reads. */
+  readonly fetchLatency: LatencyHistogram
   running(): boolean
   crash(error: Error): void
   /** Where to start on a partition without a valid position: NaN when the reset policy is 'none'. */
@@ -135,6 +138,7 @@ export class Fetcher {
     }
     state.interrupted = false
     let read: readonly RecordBatch[] | Promise<readonly RecordBatch[]>
+    const startedAt = performance.now()
     try {
       read = core.read(state.position, this.host.maxBytesPerPartition)
     } catch (error) {
@@ -142,10 +146,14 @@ export class Fetcher {
     }
     if (read instanceof Promise) {
       return read.then(
-        (batches) => this.#deliverRead(state, batches, delivery),
+        (batches) => {
+          this.host.fetchLatency.observeSince(startedAt)
+          return this.#deliverRead(state, batches, delivery)
+        },
         (error: unknown) => this.#readFailed(error),
       )
     }
+    this.host.fetchLatency.observeSince(startedAt)
     return this.#deliverRead(state, read, delivery)
   }
 
@@ -155,7 +163,17 @@ export class Fetcher {
     delivery: Delivery,
   ): Promise<number> | number {
     if (state.interrupted || batches.length === 0) return 0
-    return delivery.deliver(state, batches, readableEnd(state))
+    const core = state.core
+    for (let i = 0; i < batches.length; i++) core.bytesOut += batches[i]!.sizeBytes
+    const delivered = delivery.deliver(state, batches, readableEnd(state))
+    if (typeof delivered === 'number') {
+      core.recordsOut += delivered
+      return delivered
+    }
+    return delivered.then((count) => {
+      core.recordsOut += count
+      return count
+    })
   }
 
   #readFailed(error: unknown): number {

@@ -91,6 +91,7 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
   readonly #coordinator: GroupCoordinator
   /** The bus closed: the handle answers nothing any more. */
   #closed = false
+  #rebalances = 0
 
   /** @internal Use `bus.group(groupId)`. */
   constructor(
@@ -101,9 +102,10 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
     super()
     this.#host = host
     this.#offsets = new OffsetStore(groupId, host, committed)
-    this.#coordinator = new GroupCoordinator(groupId, host, this.#offsets, (event, payload) =>
-      this.emit(event, payload),
-    )
+    this.#coordinator = new GroupCoordinator(groupId, host, this.#offsets, (event, payload) => {
+      if (event === 'rebalance') this.#rebalances++
+      this.emit(event, payload)
+    })
   }
 
   /**
@@ -155,6 +157,11 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
    * ```
    */
   async lag(): Promise<PartitionLag[]> {
+    return this.lagNow()
+  }
+
+  /** @internal The lag, synchronously: what `bus.metrics()` reports. */
+  lagNow(): PartitionLag[] {
     this.#assertOpen()
     const result: PartitionLag[] = []
     const topics = new Set([...this.#coordinator.subscribedTopics(), ...this.#offsets.topics()])
@@ -300,6 +307,11 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
    */
   remove(member: GroupMember, reason: LogbusError): void {
     this.#coordinator.remove(member, reason)
+  }
+
+  /** @internal Rebalances completed since the bus opened. */
+  get rebalances(): number {
+    return this.#rebalances
   }
 
   /** @internal True while a rebalance runs or is queued. */

@@ -73,6 +73,8 @@ export class BatchBuilder {
   baseOffset = -1
   /** The producer's number of the last send that waits for this batch. */
   countedBy = 0
+  /** When the batch opened (`performance.now()`): the produce latency runs from here to stored. */
+  readonly openedAt = performance.now()
   readonly waiters: BatchWaiter[] = []
   outcome: 'pending' | 'stored' | 'failed' = 'pending'
   error: unknown

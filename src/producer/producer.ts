@@ -1,5 +1,7 @@
 import { ClosedError, InvalidRecordError, InvalidTransactionStateError } from '../errors'
 import { TypedEmitter } from '../events/typed-emitter'
+import type { MetricsRecorder } from '../metrics/bus-metrics'
+import type { Instrumentation, SendScope } from '../metrics/instrumentation'
 import type { Message, RecordMetadata } from '../record/message'
 import type { CommittedOffset } from '../storage/storage'
 import type { PartitionCore } from '../topic/partition-core'
@@ -23,6 +25,8 @@ export interface ProducerHost {
   topic(name: string): AnyTopic | Promise<AnyTopic>
   /** The bus's transaction coordinator (transactional producers only). */
   readonly transactions: TransactionCoordinatorLike
+  /** The bus's latency histograms and instrumentation. */
+  readonly metrics: MetricsRecorder
   producerClosed(producer: object): void
 }
 
@@ -219,6 +223,60 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     topicOrName: string | AnyTopic,
     input: Message<unknown, unknown> | readonly Message<unknown, unknown>[],
   ): Promise<RecordMetadata | RecordMetadata[]> {
+    const instrumentation = this.#host.metrics.instrumentation
+    if (instrumentation?.send !== undefined && this.#closing === undefined) {
+      return this.#sendInstrumented(instrumentation, topicOrName, input)
+    }
+    return this.#sendResolved(topicOrName, input)
+  }
+
+  /** A send seen by the instrumentation: it may add headers, and hears how the send ended. */
+  #sendInstrumented(
+    instrumentation: Instrumentation,
+    topicOrName: string | AnyTopic,
+    input: Message<unknown, unknown> | readonly Message<unknown, unknown>[],
+  ): Promise<RecordMetadata | RecordMetadata[]> {
+    const single = !Array.isArray(input)
+    const messages = single ? [input as Message<unknown, unknown>] : (input as Message<unknown, unknown>[])
+    const scope = this.#openScope(
+      instrumentation,
+      typeof topicOrName === 'string' ? topicOrName : topicOrName.name,
+      messages,
+    )
+    const given =
+      scope?.messages !== undefined && scope.messages.length === messages.length ? scope.messages : messages
+    const sent = this.#sendResolved(topicOrName, single ? given[0]! : given)
+    const end = scope?.end
+    if (end === undefined) return sent
+    return sent.then(
+      (metadata) => {
+        safely(() => end.call(scope, undefined, Array.isArray(metadata) ? metadata : [metadata]))
+        return metadata
+      },
+      (error: unknown) => {
+        safely(() => end.call(scope, error, undefined))
+        throw error
+      },
+    )
+  }
+
+  #openScope(
+    instrumentation: Instrumentation,
+    topic: string,
+    messages: readonly Message<unknown, unknown>[],
+  ): SendScope | undefined {
+    try {
+      return instrumentation.send?.({ topic, messages, transactionalId: this.#options.transactionalId })
+    } catch {
+      // An instrumentation that fails never fails a send.
+      return undefined
+    }
+  }
+
+  #sendResolved(
+    topicOrName: string | AnyTopic,
+    input: Message<unknown, unknown> | readonly Message<unknown, unknown>[],
+  ): Promise<RecordMetadata | RecordMetadata[]> {
     if (this.#closing !== undefined) return Promise.reject(new ClosedError('Producer'))
     let topic: AnyTopic | Promise<AnyTopic>
     try {
@@ -249,6 +307,39 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
   }
 
   async #sendBatch(entries: readonly TopicMessages[]): Promise<RecordMetadata[][]> {
+    const instrumentation = this.#host.metrics.instrumentation
+    if (instrumentation?.send === undefined || !Array.isArray(entries) || this.#closing !== undefined) {
+      return this.#sendBatchResolved(entries)
+    }
+    const scopes = entries.map((entry) =>
+      entry !== null && typeof entry === 'object' && Array.isArray(entry.messages)
+        ? this.#openScope(
+            instrumentation,
+            typeof entry.topic === 'string' ? entry.topic : entry.topic.name,
+            entry.messages,
+          )
+        : undefined,
+    )
+    const given = entries.map((entry, i) => {
+      const messages = scopes[i]?.messages
+      return messages !== undefined && messages.length === entry.messages.length
+        ? { topic: entry.topic, messages }
+        : entry
+    })
+    let result: RecordMetadata[][]
+    try {
+      result = await this.#sendBatchResolved(given)
+    } catch (error) {
+      for (const scope of scopes) if (scope?.end !== undefined) safely(() => scope.end!(error, undefined))
+      throw error
+    }
+    scopes.forEach((scope, i) => {
+      if (scope?.end !== undefined) safely(() => scope.end!(undefined, result[i]))
+    })
+    return result
+  }
+
+  async #sendBatchResolved(entries: readonly TopicMessages[]): Promise<RecordMetadata[][]> {
     if (this.#closing !== undefined) throw new ClosedError('Producer')
     if (!Array.isArray(entries))
       throw new InvalidRecordError('sendBatch takes an array of { topic, messages }')
@@ -598,6 +689,7 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
   #settle(builder: BatchBuilder, error: unknown, baseOffset = -1): void {
     this.#inFlight.delete(builder)
     if (error === undefined) {
+      this.#host.metrics.produceLatency.observeSince(builder.openedAt)
       builder.stored(baseOffset)
       if (this.hasListeners('batch')) {
         this.emit('batch', {
@@ -612,6 +704,14 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
       builder.failed(error)
     }
     this.#buffer.release(builder.bytes)
+  }
+}
+
+function safely(call: () => void): void {
+  try {
+    call()
+  } catch {
+    // An instrumentation that fails never fails a send.
   }
 }
 

@@ -1,3 +1,4 @@
+import type { HistogramSnapshot } from '../metrics/histogram'
 import type { RecordBatch } from '../record/record-batch'
 
 /** A value or a promise of it: memory storage answers synchronously, file storage may not. */
@@ -213,4 +214,19 @@ export interface Storage {
   saveOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void>
   deleteGroup(groupId: string): Promise<void>
   close(): Promise<void>
+  /** Optional: the storage's own numbers for `bus.metrics()` (the file log's fsync latency). */
+  metrics?(): StorageMetrics
+}
+
+/**
+ * What a storage may report to `bus.metrics()`.
+ *
+ * @example
+ * ```ts
+ * const fsync = new FileStorage({ dir: './data' }).metrics().fsyncLatency
+ * ```
+ */
+export interface StorageMetrics {
+  /** Per flush of a file (fdatasync), in seconds. */
+  fsyncLatency?: HistogramSnapshot
 }

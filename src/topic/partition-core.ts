@@ -19,6 +19,12 @@ export class PartitionCore {
   requireKeys = false
   /** Open and aborted transactions, for read_committed readers. */
   readonly transactions = new TransactionIndex()
+  /** Counters of `bus.metrics()`, added to once per batch: appended records and bytes… */
+  recordsIn = 0
+  bytesIn = 0
+  /** …and records handed to consumers, bytes of the batches they read. */
+  recordsOut = 0
+  bytesOut = 0
 
   constructor(
     readonly topic: string,
@@ -77,6 +83,10 @@ export class PartitionCore {
     const result = this.#log.append(batch)
     // The base offset is assigned by now: the transaction state follows appends in call order.
     if (batch.transactional) this.transactions.observe(batch)
+    if (!batch.control) {
+      this.recordsIn += batch.count
+      this.bytesIn += batch.sizeBytes
+    }
     if (typeof result === 'number') {
       this.#notify()
       return result

@@ -81,6 +81,19 @@ export class Partition<K = Buffer, V = Buffer | null> {
   }
 
   /**
+   * Bytes this partition's log holds in storage (what `retentionBytes` limits): the segment files of
+   * the file log, the batches' sizes in memory.
+   *
+   * @example
+   * ```ts
+   * const bytes = bus.topic('orders').partitions.reduce((n, p) => n + p.sizeBytes, 0)
+   * ```
+   */
+  get sizeBytes(): number {
+    return this.#core.sizeBytes
+  }
+
+  /**
    * Kafka's last stable offset: where `isolation: 'read_committed'` consumers read up to — the first
    * offset of the earliest transaction still open on the partition, or the log end when none is.
    *

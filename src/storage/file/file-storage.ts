@@ -3,7 +3,14 @@ import { z } from 'zod'
 import { CorruptLogError, type LogbusError } from '../../errors'
 import { parseOptions } from '../../util/options'
 import { BaseStorage } from '../base-storage'
-import type { CommittedOffset, PartitionLog, StorageSnapshot, TopicConfig, TopicMetadata } from '../storage'
+import type {
+  CommittedOffset,
+  PartitionLog,
+  StorageMetrics,
+  StorageSnapshot,
+  TopicConfig,
+  TopicMetadata,
+} from '../storage'
 import { type DamageListener, type LogDamage, warnDamage } from './damage'
 import { DescriptorCache } from './descriptor-cache'
 import { FilePartitionLog, type FsyncPolicy, type LogServices } from './file-partition-log'
@@ -144,6 +151,21 @@ export class FileStorage extends BaseStorage {
    */
   get dir(): string {
     return this.#dir
+  }
+
+  /**
+   * The file log's numbers for `bus.metrics()`: the latency of its file flushes (fdatasync), in
+   * seconds, since it opened.
+   *
+   * @example
+   * ```ts
+   * const { fsyncLatency } = storage.metrics()
+   * console.log(fsyncLatency?.count, fsyncLatency?.sum)
+   * ```
+   */
+  metrics(): StorageMetrics {
+    const session = this.#session
+    return session === undefined ? {} : { fsyncLatency: session.commit.fsyncLatency.snapshot() }
   }
 
   protected async doOpen(): Promise<StorageSnapshot> {

@@ -1,3 +1,4 @@
+import { LatencyHistogram } from '../../metrics/histogram'
 import type { CachedFile, DescriptorCache } from './descriptor-cache'
 import { type FileSystem, fsyncDirectoryAsync } from './file-system'
 
@@ -49,6 +50,8 @@ export class GroupCommit {
   readonly #parallelism: number
   #inFlight = 0
   readonly #queue: Array<() => void> = []
+  /** Every file flush of the storage, for `bus.metrics()`. */
+  readonly fsyncLatency = new LatencyHistogram()
 
   constructor(
     private readonly fs: FileSystem,
@@ -165,7 +168,9 @@ export class GroupCommit {
   async #flush(file: CachedFile): Promise<void> {
     const fd = this.files.pin(file)
     try {
+      const startedAt = performance.now()
       await this.fs.fdatasync(fd)
+      this.fsyncLatency.observeSince(startedAt)
     } finally {
       this.files.unpin(file)
     }

@@ -1,0 +1,74 @@
+import { buffer, type Codec, nullable, type Topic } from '../../index'
+import { RestError } from '../rest-error'
+
+/** A view of any topic that takes and gives bytes, whatever its codecs: what HTTP carries. */
+export const BYTES: { key: Codec<Buffer | null>; value: Codec<Buffer | null> } = {
+  key: nullable(buffer()),
+  value: nullable(buffer()),
+}
+
+export type BytesTopic = Topic<Buffer | null, Buffer | null, Buffer | null, Buffer | null>
+
+/** The formats of a v3 record's key or value (schema formats need Schema Registry, which logbus has not). */
+export type V3DataType = 'BINARY' | 'JSON' | 'STRING'
+
+/** A v3 key or value (`{ type, data }`) as bytes; null or absent data is Kafka's null. */
+export function v3Data(
+  spec: unknown,
+  what: 'key' | 'value',
+): { bytes: Buffer | null; type: V3DataType } | undefined {
+  if (spec === undefined || spec === null) return undefined
+  if (typeof spec !== 'object' || Array.isArray(spec)) {
+    throw new RestError(400, 400, `${what} must be an object { type, data }`)
+  }
+  const { type = 'JSON', data, ...rest } = spec as { type?: unknown; data?: unknown }
+  for (const field of Object.keys(rest)) {
+    if (/schema|subject/.test(field)) {
+      throw new RestError(
+        400,
+        400,
+        `${what}.${field}: schemas need Schema Registry; use BINARY, JSON or STRING`,
+      )
+    }
+  }
+  if (type !== 'BINARY' && type !== 'JSON' && type !== 'STRING') {
+    throw new RestError(400, 400, `${what}.type must be BINARY, JSON or STRING, got ${JSON.stringify(type)}`)
+  }
+  if (data === undefined || data === null) return { bytes: null, type }
+  if (type === 'JSON') return { bytes: Buffer.from(JSON.stringify(data)), type }
+  if (typeof data !== 'string') throw new RestError(400, 400, `${what}.data must be a string for ${type}`)
+  if (type === 'STRING') return { bytes: Buffer.from(data), type }
+  return { bytes: base64(data, `${what}.data`), type }
+}
+
+/** Strict base64: Buffer.from would skip what is not base64 and produce other bytes silently. */
+export function base64(text: string, what: string): Buffer {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 === 1) {
+    throw new RestError(400, 400, `${what} is not valid base64`)
+  }
+  return Buffer.from(text, 'base64')
+}
+
+/** The v2 embedded formats a consumer or a produce request uses. */
+export type EmbeddedFormat = 'binary' | 'json' | 'string'
+
+/** Encodes a v2 key or value in the embedded format. */
+export function v2Encode(value: unknown, format: EmbeddedFormat, what: string): Buffer | null {
+  if (value === null || value === undefined) return null
+  if (format === 'json') return Buffer.from(JSON.stringify(value))
+  if (typeof value !== 'string')
+    throw new RestError(422, 42201, `${what} must be a string in the ${format} format`)
+  return format === 'binary' ? base64(value, what) : Buffer.from(value)
+}
+
+/** Decodes bytes for a v2 response in the embedded format; JSON that does not parse is a 500 as in Confluent. */
+export function v2Decode(bytes: Buffer | null, format: EmbeddedFormat): unknown {
+  if (bytes === null) return null
+  if (format === 'binary') return bytes.toString('base64')
+  if (format === 'string') return bytes.toString('utf8')
+  try {
+    return JSON.parse(bytes.toString('utf8'))
+  } catch (error) {
+    throw new RestError(500, 50002, `Kafka error: a record is not JSON (${(error as Error).message})`)
+  }
+}
