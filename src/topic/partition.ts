@@ -108,19 +108,6 @@ export class Partition<K = Buffer, V = Buffer | null> {
   }
 
   /**
-   * Bytes the partition holds (what `retentionBytes` limits): the size of its segment files on disk
-   * with file storage, an estimate of the records' size in memory.
-   *
-   * @example
-   * ```ts
-   * const bytes = bus.topic('orders').partitions.reduce((n, p) => n + p.sizeBytes, 0)
-   * ```
-   */
-  get sizeBytes(): number {
-    return this.#core.sizeBytes
-  }
-
-  /**
    * Records from `offset` on, up to about `maxBytes` (at least one batch). Rejects with
    * OffsetOutOfRangeError outside `[logStartOffset, logEndOffset]`.
    *
