@@ -425,6 +425,8 @@ describe('produce and consume', () => {
 describe('groups', () => {
   it('consume --group commits; reset-offsets is a dry run unless --execute; the group resumes from the reset', async () => {
     const dir = await dirWithTopic('events', 2)
+    const reset = (...args: string[]) =>
+      logbus(['groups', 'reset-offsets', '--dir', dir, '--group', 'billing', ...args])
     const input = Array.from({ length: 20 }, (_, i) => `k${i % 5}=v${i}\n`).join('')
     await logbus(['produce', '--dir', dir, '--topic', 'events', '--key-separator', '='], { input })
     const first = await logbus([
@@ -458,18 +460,7 @@ describe('groups', () => {
     expect(described.partitions.map((p: { lag: number }) => p.lag)).toEqual([0, 0])
     const ends = described.partitions.map((p: { logEndOffset: number }) => p.logEndOffset)
 
-    const dry = await logbus([
-      'groups',
-      'reset-offsets',
-      '--dir',
-      dir,
-      '--group',
-      'billing',
-      '--topic',
-      'events',
-      '--shift-by',
-      '-3',
-    ])
+    const dry = await reset('--topic', 'events', '--shift-by', '-3')
     expect(dry.code).toBe(0)
     expect(dry.stderr).toContain('Dry run')
     expect(dry.out).toMatch(new RegExp(`billing +events +0 +${ends[0]} +${ends[0] - 3}`))
@@ -478,35 +469,12 @@ describe('groups', () => {
     )
     expect(unchanged.partitions.map((p: { lag: number }) => p.lag)).toEqual([0, 0])
 
-    const applied = await logbus([
-      'groups',
-      'reset-offsets',
-      '--dir',
-      dir,
-      '--group',
-      'billing',
-      '--all-topics',
-      '--shift-by',
-      '-3',
-      '--execute',
-      '--json',
-    ])
+    const applied = await reset('--all-topics', '--shift-by', '-3', '--execute', '--json')
     expect(JSON.parse(applied.out)).toMatchObject({ groupId: 'billing', dryRun: false })
     const resumed = await logbus(['consume', '--dir', dir, '--topic', 'events', '--group', 'billing'])
     expect(resumed.out.trim().split('\n')).toHaveLength(6)
 
-    await logbus([
-      'groups',
-      'reset-offsets',
-      '--dir',
-      dir,
-      '--group',
-      'billing',
-      '--topic',
-      'events',
-      '--to-earliest',
-      '--execute',
-    ])
+    await reset('--topic', 'events', '--to-earliest', '--execute')
     const max = await logbus([
       'consume',
       '--dir',
@@ -524,34 +492,16 @@ describe('groups', () => {
     )
     expect(lag.partitions.reduce((n: number, p: { lag: number }) => n + p.lag, 0)).toBe(16)
 
-    const future = await logbus([
-      'groups',
-      'reset-offsets',
-      '--dir',
-      dir,
-      '--group',
-      'billing',
+    const future = await reset(
       '--topic',
       'events',
       '--to-datetime',
       '2999-01-01T00:00:00Z',
       '--execute',
       '--json',
-    ])
+    )
     expect(JSON.parse(future.out).offsets.map((o: { offset: number }) => o.offset)).toEqual(ends)
-    await logbus([
-      'groups',
-      'reset-offsets',
-      '--dir',
-      dir,
-      '--group',
-      'billing',
-      '--topic',
-      'events',
-      '--to-offset',
-      '1',
-      '--execute',
-    ])
+    await reset('--topic', 'events', '--to-offset', '1', '--execute')
     expect(
       JSON.parse(
         (await logbus(['groups', 'describe', '--dir', dir, '--group', 'billing', '--json'])).out,
