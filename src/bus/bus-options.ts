@@ -25,7 +25,8 @@ export interface BusOptions<D extends TopicDeclarations = Record<never, never>> 
   breakLock?: boolean
   /** The source of time and timers; tests inject a fake one so timeouts need no real waiting. */
   clock?: Clock
-  /** How often retention runs in the background (Kafka's log.retention.check.interval.ms). Default 300000. */
+  /** How often retention and compaction run in the background (Kafka's log.retention.check.interval.ms;
+   * Kafka's cleaner threads check for compaction on their own, every 15 s). Default 300000. */
   retentionCheckIntervalMs?: number
   /**
    * Topics this bus works with, typed by name: created when missing (an existing topic keeps the

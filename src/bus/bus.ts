@@ -596,7 +596,8 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   /**
    * Applies every topic's retention now (`retentionMs`, `retentionBytes`): whole old segments are
    * deleted and `logStartOffset` advances; consumers whose position fell below it follow their
-   * `autoOffsetReset`. The bus also runs this every `retentionCheckIntervalMs`. Kafka has no client API
+   * `autoOffsetReset`. Compacted topics are compacted first, where their dirty ratio (or a passed
+   * delete horizon) says so. The bus also runs this every `retentionCheckIntervalMs`. Kafka has no client API
    * for this: its brokers run it on their own schedule only.
    *
    * @example
