@@ -83,6 +83,16 @@ export {
   type RawInput,
   string,
 } from './record/codec'
+export {
+  CompressionCodec,
+  type CompressionCodecId,
+  compress,
+  type DecompressOptions,
+  decompress,
+  decompressSync,
+  loadCodec,
+  loadCodecs,
+} from './record/compression'
 export { ControlType, controlType } from './record/control'
 export { EMPTY_HEADERS, type LogRecord, type RecordHeaders, type TopicPartition } from './record/log-record'
 export type { Message, MessageHeaders, RecordMetadata } from './record/message'
