@@ -27,6 +27,7 @@ export {
   InconsistentGroupProtocolError,
   InvalidConfigError,
   InvalidPartitionsError,
+  InvalidProducerEpochError,
   InvalidRecordError,
   InvalidStateError,
   InvalidTopicError,
@@ -34,6 +35,7 @@ export {
   LockedError,
   LogbusError,
   OffsetOutOfRangeError,
+  OutOfOrderSequenceError,
   ProducerFencedError,
   RecordTooLargeError,
   StorageError,
@@ -124,7 +126,12 @@ export type {
   TopicConfig,
   TopicMetadata,
 } from './storage/storage'
-export { Partition } from './topic/partition'
+export {
+  type AbortedTransaction,
+  type EncodedAppendResult,
+  Partition,
+  type ReadEncodedOptions,
+} from './topic/partition'
 export { type RetentionPolicy, retentionCut } from './topic/retention'
 export { Topic } from './topic/topic'
 export { validateTopicName } from './topic/topic-name'
@@ -136,4 +143,9 @@ export type {
   TopicOptions,
   ValueCodecOf,
 } from './topic/topic-options'
+export {
+  type InitProducerIdOptions,
+  type ProducerIdentity,
+  Transactions,
+} from './transaction/transactions'
 export type { Clock, ClockTimer } from './util/clock'

@@ -25,6 +25,7 @@ import {
   type CoordinatorHost as TransactionCoordinatorHost,
 } from '../transaction/coordinator'
 import { isInternalTopic, TRANSACTION_STATE_TOPIC } from '../transaction/state-log'
+import { Transactions } from '../transaction/transactions'
 import { type Clock, type ClockTimer, systemClock } from '../util/clock'
 import { parseOptions } from '../util/options'
 import { SerialQueue } from '../util/serial-queue'
@@ -72,6 +73,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   #internalProducer: Producer<D> | undefined
 
   readonly #transactions: TransactionCoordinator
+  readonly #transactionsHandle: Transactions
   readonly #producerHost: ProducerHost
   readonly #consumerHost: ConsumerHost
   readonly #groupHost: GroupHost
@@ -147,7 +149,9 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   ) {
     super()
     this.#storage = storage
-    this.#topics = new TopicRegistry(storage)
+    this.#topics = new TopicRegistry(storage, (batch, partition) =>
+      this.#transactions.checkWrite(batch, partition),
+    )
     this.#clock = clock
     this.#retentionCheckIntervalMs = retentionCheckIntervalMs
     this.#autoCreatePartitions = autoCreatePartitions
@@ -166,6 +170,11 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
       partition: (topic, partition) => this.#topics.get(topic)?.partitions[partition],
       partitions: () => this.#topics.partitions(),
       commitOffsets: (groupId, offsets) => this.group(groupId).commitTransactional(offsets),
+    })
+    this.#transactionsHandle = new Transactions({
+      coordinator: this.#transactions,
+      partition: (topic, partition) => this.#topics.get(topic)?.partitions[partition],
+      assertOpen: () => this.#assertOpen(),
     })
     this.#producerHost = {
       clock,
@@ -222,6 +231,20 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    */
   get clock(): Clock {
     return this.#clock
+  }
+
+  /**
+   * The transaction coordinator, for producers outside the process (the wire protocol's
+   * InitProducerId and transaction APIs); in-process producers use it through `bus.producer()`.
+   *
+   * @example
+   * ```ts
+   * const { producerId, epoch } = await bus.transactions.initProducerId()
+   * ```
+   */
+  get transactions(): Transactions {
+    this.#assertOpen()
+    return this.#transactionsHandle
   }
 
   /**

@@ -2,7 +2,7 @@ import { InvalidPartitionsError, OffsetOutOfRangeError, UnknownTopicError } from
 import { type Codec, RAW } from '../record/codec'
 import type { Storage, TopicConfig, TopicMetadata } from '../storage/storage'
 import { PartitionCore } from './partition-core'
-import { TopicEntry } from './topic'
+import { TopicEntry, type TransactionalWriteCheck } from './topic'
 import type { ResolvedTopicOptions } from './topic-options'
 
 /**
@@ -13,7 +13,10 @@ import type { ResolvedTopicOptions } from './topic-options'
 export class TopicRegistry {
   readonly #entries = new Map<string, TopicEntry>()
 
-  constructor(private readonly storage: Storage) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly checkTransactionalWrite: TransactionalWriteCheck,
+  ) {}
 
   get(name: string): TopicEntry | undefined {
     return this.#entries.get(name)
@@ -51,6 +54,7 @@ export class TopicRegistry {
       partitions,
       declared?.keyCodec ?? RAW,
       declared?.valueCodec ?? RAW,
+      this.checkTransactionalWrite,
     )
     this.#entries.set(meta.name, entry)
   }
@@ -74,7 +78,7 @@ export class TopicRegistry {
       await this.storage.deleteTopic(name).catch(() => undefined)
       throw error
     }
-    const entry = new TopicEntry(name, config, partitions, keyCodec, valueCodec)
+    const entry = new TopicEntry(name, config, partitions, keyCodec, valueCodec, this.checkTransactionalWrite)
     this.#entries.set(name, entry)
     return entry
   }

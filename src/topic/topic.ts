@@ -1,8 +1,12 @@
 import { UnknownTopicError } from '../errors'
 import type { Codec, RawInput } from '../record/codec'
+import type { RecordBatch } from '../record/record-batch'
 import type { TopicConfig } from '../storage/storage'
 import { Partition } from './partition'
 import type { PartitionCore } from './partition-core'
+
+/** Checks a transactional batch a client sent against the transaction coordinator, before it is written. */
+export type TransactionalWriteCheck = (batch: RecordBatch, partition: PartitionCore) => void
 
 /**
  * The one shared state of a topic behind its typed views: configuration, partitions, and the codecs
@@ -20,6 +24,7 @@ export class TopicEntry {
     partitions: PartitionCore[],
     keyCodec: Codec<unknown, unknown>,
     valueCodec: Codec<unknown, unknown>,
+    readonly checkTransactionalWrite: TransactionalWriteCheck,
   ) {
     this.config = config
     this.partitions = partitions
@@ -132,7 +137,7 @@ export class Topic<K = Buffer, V = Buffer | null, KIn = RawInput, VIn = RawInput
     const core = this.entry.partitions[index]
     if (core === undefined) throw new UnknownTopicError(this.entry.name, index)
     for (let i = this.#views.length; i <= index; i++) {
-      this.#views.push(new Partition(this.entry.partitions[i]!, this.keyCodec, this.valueCodec))
+      this.#views.push(new Partition(this.entry, this.entry.partitions[i]!, this.keyCodec, this.valueCodec))
     }
     return this.#views[index]!
   }

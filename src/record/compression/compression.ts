@@ -112,6 +112,23 @@ export function loadCodec(codec: number): Promise<void> {
   return pending
 }
 
+/** Whether `decompressSync` can decode `codec` now, without `loadCodec`. */
+export function codecLoaded(codec: number): boolean {
+  switch (codec) {
+    case CompressionCodec.None:
+    case CompressionCodec.Lz4:
+      return true
+    case CompressionCodec.Gzip:
+      return loaded.zlib !== undefined
+    case CompressionCodec.Snappy:
+      return loaded.snappy !== undefined
+    case CompressionCodec.Zstd:
+      return loaded.fzstd !== undefined
+    default:
+      return false
+  }
+}
+
 /**
  * Loads every codec `decompressSync` knows, at once (what a reader of stored batches that may be
  * compressed does when it opens).
