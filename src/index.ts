@@ -54,6 +54,7 @@ export {
   assignorProtocol,
   type SyncAssignor,
 } from './group/assignor'
+export type { ExternalMember, ExternalMemberOptions, ExternalProtocol } from './group/external-member'
 export { cooperativeStickyAssignor, rangeAssignor, roundRobinAssignor } from './group/assignors'
 export {
   ConsumerGroup,
