@@ -7,6 +7,8 @@ export default defineConfig({
     alias: {
       'logbus/kafkajs': fileURLToPath(new URL('./src/kafkajs/index.ts', import.meta.url)),
       'logbus/file': fileURLToPath(new URL('./src/file.ts', import.meta.url)),
+      'logbus/datagen': fileURLToPath(new URL('./src/datagen.ts', import.meta.url)),
+      'logbus/connect': fileURLToPath(new URL('./src/connect.ts', import.meta.url)),
       logbus: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
     },
   },

@@ -46,6 +46,12 @@ const RUN_AS: Record<string, 'mts' | 'mjs' | 'cjs'> = {
   mjs: 'mjs',
   cjs: 'cjs',
 }
+/**
+ * Packages the README assumes a reader's project has beside logbus: the facade's section is for code
+ * written against KafkaJS, which such a project installs. They are linked from this repository's dev
+ * dependencies (CI installs them beside the tarball).
+ */
+export const READER_PACKAGES = ['kafkajs'] as const
 const BLOCK_TIMEOUT_MS = 30_000
 const TYPECHECK_TIMEOUT_MS = 300_000
 
@@ -145,7 +151,7 @@ export function linkSources(): ModulesRoot {
   const { dependencies } = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')) as {
     dependencies: Record<string, string>
   }
-  for (const name of Object.keys(dependencies)) {
+  for (const name of [...Object.keys(dependencies), ...READER_PACKAGES]) {
     const target = join(dir, 'node_modules', name)
     mkdirSync(dirname(target), { recursive: true })
     symlinkSync(join(repo, 'node_modules', name), target, 'dir')

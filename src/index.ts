@@ -44,7 +44,7 @@ export {
   UnknownMemberError,
   UnknownTopicError,
 } from './errors'
-export type { EventMap, TypedEmitter, Unsubscribe } from './events/typed-emitter'
+export { type EventMap, TypedEmitter, type Unsubscribe } from './events/typed-emitter'
 export {
   type Assignment,
   type Assignor,
@@ -54,7 +54,6 @@ export {
   assignorProtocol,
   type SyncAssignor,
 } from './group/assignor'
-export type { ExternalMember, ExternalMemberOptions, ExternalProtocol } from './group/external-member'
 export { cooperativeStickyAssignor, rangeAssignor, roundRobinAssignor } from './group/assignors'
 export {
   ConsumerGroup,
@@ -65,6 +64,7 @@ export {
   type PartitionLag,
   type ResetOffsetsOptions,
 } from './group/consumer-group'
+export type { ExternalMember, ExternalMemberOptions, ExternalProtocol } from './group/external-member'
 export { murmur2, murmur2String } from './producer/murmur2'
 export type { ProducerOptions } from './producer/options'
 export {
@@ -74,7 +74,8 @@ export {
   partitionForKey,
   roundRobinPartitioner,
 } from './producer/partitioner'
-export { type MessageFor, Producer, type ProducerEvents, type TopicMessages } from './producer/producer'
+export { Producer, type ProducerEvents } from './producer/producer'
+export type { MessageFor, TopicMessages } from './producer/send-types'
 export { Transaction } from './producer/transaction'
 export {
   buffer,
@@ -84,6 +85,7 @@ export {
   json,
   nullable,
   type RawInput,
+  raw,
   string,
 } from './record/codec'
 export {
@@ -97,6 +99,7 @@ export {
   loadCodecs,
 } from './record/compression'
 export { ControlType, controlType } from './record/control'
+export { encodeRecordBatch } from './record/encode-record-batch'
 export { EMPTY_HEADERS, type LogRecord, type RecordHeaders, type TopicPartition } from './record/log-record'
 export type { Message, MessageHeaders, RecordMetadata } from './record/message'
 export {

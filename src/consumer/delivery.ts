@@ -338,6 +338,7 @@ export class Delivery {
       isStale: () => state.interrupted,
     }
     const seeksBefore = this.#starting(state)
+    const positionBefore = state.position
     let failure: { error: unknown } | undefined
     try {
       this.inHandler = true
@@ -357,6 +358,10 @@ export class Delivery {
       await this.#failed(state, record, failure.error)
     } else if (failedAt !== undefined && state.processed > failedAt.record.offset - 1) {
       await this.#failed(state, failedAt.record, failedAt.error)
+    } else if (state.position === positionBefore && !state.interrupted && this.host.running()) {
+      // The handler resolved nothing: the same records come again, but on the next turn of the event
+      // loop, so that timers and I/O (what the handler may be waiting for) are not starved.
+      await yieldTurn()
     }
     return records.length
   }

@@ -48,13 +48,17 @@ export class Subscription {
     return wanted.filter((name) => existing.includes(name))
   }
 
-  /** Where to start on a partition without a valid position: the reset policy (NaN for 'none'). */
+  /**
+   * Where to start on a partition without a valid position: the reset policy (NaN for 'none'). The
+   * latest offset of a read_committed consumer is the last stable offset, as Kafka's ListOffsets
+   * answers for that isolation: a transaction open at the start still reaches it when it commits.
+   */
   resetPosition(core: PartitionCore): number {
     switch (this.#reset) {
       case 'earliest':
         return core.logStartOffset
       case 'latest':
-        return core.logEndOffset
+        return this.options.isolation === 'read_committed' ? core.lastStableOffset : core.logEndOffset
       case 'none':
         return Number.NaN
     }

@@ -17,7 +17,8 @@ export type EventMap = { [event: string]: unknown }
 /**
  * Typed events over eventemitter3. `on` and `once` return an unsubscribe function. A listener that
  * throws does not break the emitting component: its error is rethrown on the next tick, where it
- * surfaces as an uncaught exception like any other bug in application code.
+ * surfaces as an uncaught exception like any other bug in application code. Exported as a class so that
+ * layers over the core (connectors, datagen) give their components the same kind of events by extending it.
  *
  * @example
  * ```ts

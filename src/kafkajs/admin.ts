@@ -1,5 +1,4 @@
-import type { Bus } from '../bus/bus'
-import { validateTopicName } from '../bus/topic-name'
+import { type Bus, validateTopicName } from '../index'
 import { describeBrokerConfigs } from './broker-configs'
 import {
   type ClientContext,
@@ -161,16 +160,23 @@ export class KafkaJSAdmin implements Admin {
   readonly #emitter: Instrumentation<AdminEventPayloads>
   readonly #retry: ResolvedRetry
   readonly #alive = new KeepAlive()
+  /** The bus, once known: its clock times retries and events. */
+  #bus: Bus | undefined
 
   constructor(ctx: ClientContext, config: AdminConfig) {
     this.#ctx = ctx
     this.#logger = ctx.logger.namespace('Admin')
-    this.#emitter = new Instrumentation<AdminEventPayloads>(ADMIN_EVENTS, 'admin', this.#logger)
+    this.#emitter = new Instrumentation<AdminEventPayloads>(
+      ADMIN_EVENTS,
+      'admin',
+      this.#logger,
+      () => this.#bus?.clock.now() ?? Date.now(),
+    )
     this.#retry = resolveRetry(ctx.retry, config?.retry)
   }
 
   async connect(): Promise<void> {
-    this.#alive.hold(await this.#ctx.bus())
+    this.#alive.hold(await this.#busOf())
     this.#emitter.emit('admin.connect', null)
   }
 
@@ -191,7 +197,7 @@ export class KafkaJSAdmin implements Admin {
   }
 
   async listTopics(): Promise<string[]> {
-    return (await this.#ctx.bus()).listTopics()
+    return (await this.#busOf()).listTopics()
   }
 
   async createTopics({
@@ -233,7 +239,7 @@ export class KafkaJSAdmin implements Admin {
         }
       })
     }
-    const bus = await this.#ctx.bus()
+    const bus = await this.#busOf()
     const errors: KafkaJSCreateTopicError[] = []
     for (const spec of topics) {
       try {
@@ -257,10 +263,10 @@ export class KafkaJSAdmin implements Admin {
     if (topics.some((topic) => typeof topic !== 'string')) {
       throw new KafkaJSNonRetriableError('Invalid topics array, the names must be a valid string')
     }
-    const bus = await this.#ctx.bus()
+    const bus = await this.#busOf()
     const deleted = new Set<string>()
     // KafkaJS retries UNKNOWN_TOPIC_OR_PARTITION (another client may be creating the topic).
-    await withRetries(this.#retry, async () => {
+    await withRetries(bus.clock, this.#retry, async () => {
       let unknown: string | undefined
       for (const topic of topics) {
         if (deleted.has(topic)) continue
@@ -298,10 +304,15 @@ export class KafkaJSAdmin implements Admin {
         'Invalid topic partitions array, it cannot have multiple entries for the same topic',
       )
     }
-    const bus = await this.#ctx.bus()
+    const bus = await this.#busOf()
     let first: Error | undefined
     for (const { topic, count } of [...topicPartitions].sort((a, b) => a.topic.localeCompare(b.topic))) {
       try {
+        if (!validateOnly) {
+          await bus.createPartitions(topic, count)
+          continue
+        }
+        // Kafka's validateOnly: the core's checks, without growing the topic.
         const found = requireTopic(bus, topic)
         if (!Number.isInteger(count) || count <= found.partitionCount) {
           throw protocolError(
@@ -309,7 +320,6 @@ export class KafkaJSAdmin implements Admin {
             `topic "${topic}" has ${found.partitionCount} partitions; the new count must be larger, got ${String(count)}`,
           )
         }
-        if (!validateOnly) await bus.createPartitions(topic, count)
       } catch (error) {
         first ??= toKafkaJSError(error)
       }
@@ -325,7 +335,7 @@ export class KafkaJSAdmin implements Admin {
       if (!topic || typeof topic !== 'string')
         throw new KafkaJSNonRetriableError(`Invalid topic ${String(topic)}`)
     }
-    const bus = await this.#ctx.bus()
+    const bus = await this.#busOf()
     const names = topics && topics.length > 0 ? topics : bus.listTopics()
     return {
       topics: names.map((name) => ({
@@ -338,8 +348,8 @@ export class KafkaJSAdmin implements Admin {
   async fetchTopicOffsets(topic: string): Promise<Array<SeekEntry & { high: string; low: string }>> {
     if (!topic || typeof topic !== 'string')
       throw new KafkaJSNonRetriableError(`Invalid topic ${String(topic)}`)
-    const bus = await this.#ctx.bus()
-    return withRetries(this.#retry, async () =>
+    const bus = await this.#busOf()
+    return withRetries(bus.clock, this.#retry, async () =>
       requireTopic(bus, topic).partitions.map((p) => ({
         partition: p.partition,
         offset: String(p.logEndOffset),
@@ -352,8 +362,8 @@ export class KafkaJSAdmin implements Admin {
   async fetchTopicOffsetsByTimestamp(topic: string, timestamp?: number): Promise<Array<SeekEntry>> {
     if (!topic || typeof topic !== 'string')
       throw new KafkaJSNonRetriableError(`Invalid topic ${String(topic)}`)
-    const bus = await this.#ctx.bus()
-    return withRetries(this.#retry, async () => {
+    const bus = await this.#busOf()
+    return withRetries(bus.clock, this.#retry, async () => {
       const found = requireTopic(bus, topic)
       const result: SeekEntry[] = []
       for (const p of found.partitions) {
@@ -376,7 +386,7 @@ export class KafkaJSAdmin implements Admin {
     if (!groupId) throw new KafkaJSNonRetriableError(`Invalid groupId ${groupId}`)
     const wanted = topics ?? []
     if (!Array.isArray(wanted)) throw new KafkaJSNonRetriableError('Expected topics array to be set')
-    const bus = await this.#ctx.bus()
+    const bus = await this.#busOf()
     const group = bus.group(groupId)
     let result: Array<{ topic: string; partitions: FetchOffsetsPartition[] }>
     if (wanted.length === 0) {
@@ -430,7 +440,7 @@ export class KafkaJSAdmin implements Admin {
     if (!groupId) throw new KafkaJSNonRetriableError(`Invalid groupId ${groupId}`)
     if (!topic) throw new KafkaJSNonRetriableError(`Invalid topic ${topic}`)
     if (!partitions || partitions.length === 0) throw new KafkaJSNonRetriableError('Invalid partitions')
-    const bus = await this.#ctx.bus()
+    const bus = await this.#busOf()
     const group = this.#idleGroup(bus, groupId)
     const found = requireTopic(bus, topic)
     const offsets = partitions.map(({ partition, offset }) => {
@@ -457,7 +467,7 @@ export class KafkaJSAdmin implements Admin {
   }): Promise<void> {
     if (!groupId) throw new KafkaJSNonRetriableError(`Invalid groupId ${groupId}`)
     if (!topic) throw new KafkaJSNonRetriableError(`Invalid topic ${topic}`)
-    const bus = await this.#ctx.bus()
+    const bus = await this.#busOf()
     const found = requireTopic(bus, topic)
     await this.setOffsets({
       groupId,
@@ -483,7 +493,7 @@ export class KafkaJSAdmin implements Admin {
         `Invalid resource configNames ${String(invalidConfigs.configNames)}: ${JSON.stringify(invalidConfigs)}`,
       )
     }
-    const bus = await this.#ctx.bus()
+    const bus = await this.#busOf()
     const brokers = await this.#ctx.brokers()
     const extras = clusterState(bus).extraTopicConfigs
     return {
@@ -532,7 +542,7 @@ export class KafkaJSAdmin implements Admin {
     if (invalidValue !== undefined) {
       throw new KafkaJSNonRetriableError(`Invalid resource config value: ${JSON.stringify(invalidValue)}`)
     }
-    const bus = await this.#ctx.bus()
+    const bus = await this.#busOf()
     const extras = clusterState(bus).extraTopicConfigs
     // Everything is checked before anything changes.
     const changes = resources.map(({ type, name, configEntries }) => {
@@ -561,12 +571,12 @@ export class KafkaJSAdmin implements Admin {
   }
 
   async listGroups(): Promise<{ groups: GroupOverview[] }> {
-    const bus = await this.#ctx.bus()
+    const bus = await this.#busOf()
     return { groups: bus.listGroups().map((groupId) => ({ groupId, protocolType: 'consumer' })) }
   }
 
   async describeGroups(groupIds: string[]): Promise<GroupDescriptions> {
-    const bus = await this.#ctx.bus()
+    const bus = await this.#busOf()
     return { groups: (groupIds ?? []).map((groupId) => describeGroupOf(bus, groupId)) }
   }
 
@@ -577,7 +587,7 @@ export class KafkaJSAdmin implements Admin {
     if (groupIds.some((g) => typeof g !== 'string')) {
       throw new KafkaJSNonRetriableError(`Invalid groupId name: ${JSON.stringify(groupIds)}`)
     }
-    const bus = await this.#ctx.bus()
+    const bus = await this.#busOf()
     const results: DeleteGroupsResult[] = []
     const failures: Array<{ groupId: string; errorCode: number; error: KafkaJSProtocolError }> = []
     for (const groupId of groupIds) {
@@ -598,7 +608,7 @@ export class KafkaJSAdmin implements Admin {
   async deleteTopicRecords({ topic, partitions }: { topic: string; partitions: SeekEntry[] }): Promise<void> {
     if (!topic || typeof topic !== 'string') throw new KafkaJSNonRetriableError(`Invalid topic "${topic}"`)
     if (!partitions || partitions.length === 0) throw new KafkaJSNonRetriableError('Invalid partitions')
-    const bus = await this.#ctx.bus()
+    const bus = await this.#busOf()
     const found = requireTopic(bus, topic)
     const missing: KafkaJSDeleteTopicRecordsErrorPartition[] = []
     const failed: KafkaJSDeleteTopicRecordsErrorPartition[] = []
@@ -651,7 +661,7 @@ export class KafkaJSAdmin implements Admin {
     controller: number | null
     clusterId: string
   }> {
-    const bus = await this.#ctx.bus()
+    const bus = await this.#busOf()
     const [first] = await this.#ctx.brokers()
     const match = /^(.*?)(?::(\d+))?$/.exec(first ?? '')
     const host = match?.[1] || 'localhost'
@@ -663,7 +673,7 @@ export class KafkaJSAdmin implements Admin {
     if (!acl || !Array.isArray(acl)) throw new KafkaJSNonRetriableError(`Invalid ACL array ${String(acl)}`)
     if (acl.length === 0) throw new KafkaJSNonRetriableError('Empty ACL array')
     checkAclFields(acl, true, 'ACL array')
-    const acls = clusterState(await this.#ctx.bus()).acls
+    const acls = clusterState(await this.#busOf()).acls
     for (const entry of acl) {
       const exists = acls.some((a) => JSON.stringify(a) === JSON.stringify(entry))
       if (!exists) acls.push({ ...entry })
@@ -673,7 +683,7 @@ export class KafkaJSAdmin implements Admin {
 
   async describeAcls(filter: AclFilter): Promise<DescribeAclResponse> {
     checkAclFields([filter ?? ({} as AclFilter)], false, 'ACL filter')
-    const acls = clusterState(await this.#ctx.bus()).acls.filter((acl) => aclMatches(acl, filter))
+    const acls = clusterState(await this.#busOf()).acls.filter((acl) => aclMatches(acl, filter))
     const resources = new Map<string, DescribeAclResource>()
     for (const { principal, host, operation, permissionType, ...resource } of acls) {
       const key = JSON.stringify(resource)
@@ -693,7 +703,7 @@ export class KafkaJSAdmin implements Admin {
     }
     if (filters.length === 0) throw new KafkaJSNonRetriableError('Empty ACL Filter array')
     checkAclFields(filters, false, 'ACL Filter array')
-    const acls = clusterState(await this.#ctx.bus()).acls
+    const acls = clusterState(await this.#busOf()).acls
     const filterResponses = filters.map((filter) => {
       const matching = acls.filter((acl) => aclMatches(acl, filter))
       for (const acl of matching) acls.splice(acls.indexOf(acl), 1)
@@ -721,7 +731,7 @@ export class KafkaJSAdmin implements Admin {
         'Invalid topics array, it cannot have multiple entries for the same topic',
       )
     }
-    const bus = await this.#ctx.bus()
+    const bus = await this.#busOf()
     for (const { topic, partitionAssignment } of topics) {
       if (!partitionAssignment || !Array.isArray(partitionAssignment)) {
         throw new KafkaJSNonRetriableError(
@@ -769,21 +779,29 @@ export class KafkaJSAdmin implements Admin {
     return { topics: [] }
   }
 
+  async #busOf(): Promise<Bus> {
+    this.#bus = await this.#ctx.bus()
+    return this.#bus
+  }
+
   async #createTopic(bus: Bus, spec: ITopicConfig, validateOnly: boolean): Promise<void> {
     const { topic, numPartitions, replicationFactor, replicaAssignment, configEntries } = spec
-    validateTopicName(topic)
-    if (findTopic(bus, topic) !== undefined) throw protocolError('TOPIC_ALREADY_EXISTS', `topic "${topic}"`)
     if (replicationFactor !== undefined && replicationFactor !== -1 && replicationFactor < 1) {
       throw protocolError('INVALID_REPLICATION_FACTOR', `replication factor ${replicationFactor}`)
     }
     let partitions = this.#ctx.numPartitions
     if (replicaAssignment !== undefined && replicaAssignment.length > 0) partitions = replicaAssignment.length
     else if (numPartitions !== undefined && numPartitions !== -1) partitions = numPartitions
-    if (!Number.isInteger(partitions) || partitions < 1) {
-      throw protocolError('INVALID_PARTITIONS', `number of partitions ${String(numPartitions)}`)
-    }
     const parsed = parseTopicConfigs(configEntries)
-    if (validateOnly) return
+    if (validateOnly) {
+      // Kafka's validateOnly: the checks the core makes when it creates a topic, without creating it.
+      validateTopicName(topic)
+      if (findTopic(bus, topic) !== undefined) throw protocolError('TOPIC_ALREADY_EXISTS', `topic "${topic}"`)
+      if (!Number.isInteger(partitions) || partitions < 1) {
+        throw protocolError('INVALID_PARTITIONS', `number of partitions ${String(numPartitions)}`)
+      }
+      return
+    }
     await bus.createTopic(topic, { partitions, ...parsed.options })
     if (parsed.extras.size > 0) clusterState(bus).extraTopicConfigs.set(topic, parsed.extras)
   }

@@ -1,5 +1,4 @@
-import type { Assignor, AssignorInput, Assignment as CoreAssignment } from '../group/assignor'
-import type { TopicPartition } from '../record/log-record'
+import type { Assignor, AssignorInput, Assignment as CoreAssignment, TopicPartition } from '../index'
 import { KafkaJSNonRetriableError } from './errors'
 import type {
   Assigner,

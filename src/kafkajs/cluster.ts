@@ -1,18 +1,13 @@
 import { randomUUID } from 'node:crypto'
-import type { Bus } from '../bus/bus'
-import type { Topic } from '../bus/topic'
-import type { Consumer as CoreConsumer } from '../consumer/consumer'
-import type { RawValue } from '../producer/message'
+import { type Bus, type Clock, type Consumer as CoreConsumer, raw, type Topic } from '../index'
 import { coreCode, KafkaJSNumberOfRetriesExceeded, protocolError, toKafkaJSError } from './errors'
 import type { AclEntry, Logger, PartitionMetadata, RetryOptions } from './types'
 
 /** What the facade keeps per bus, shared by every Kafka instance on it: the broker-side state logbus lacks. */
 export interface ClusterState {
   readonly clusterId: string
-  /** Live facade consumers (members), for transactional offset commits and group descriptions. */
+  /** Live facade consumers (members), for group descriptions. */
   readonly members: Set<MemberHandle>
-  /** transactionalId → the epoch of its current producer (a newer producer fences older ones). */
-  readonly producerEpochs: Map<string, number>
   /** Topic configs logbus has no field for (e.g. `compression.type`): accepted, stored, not enforced. */
   readonly extraTopicConfigs: Map<string, Map<string, string>>
   readonly acls: AclEntry[]
@@ -39,7 +34,6 @@ export function clusterState(bus: Bus): ClusterState {
     state = {
       clusterId: `logbus-${randomUUID()}`,
       members: new Set(),
-      producerEpochs: new Map(),
       extraTopicConfigs: new Map(),
       acls: [],
       assignments: new Map(),
@@ -59,14 +53,29 @@ export interface ClientContext {
   brokers(): Promise<string[]>
 }
 
-/** The topic, or undefined if it does not exist. */
-export function findTopic(bus: Bus, name: string): Topic<RawValue> | undefined {
+/** Raw views of topics declared with codecs, by their declared view (a recreated topic gets a new one). */
+const rawViews = new WeakMap<object, Topic>()
+
+/**
+ * The topic as Kafka's bytes, or undefined if it does not exist. A topic without codecs is its own
+ * view; one declared with codecs (on a bus given in `logbus: { bus }`) is seen through `raw()`, so
+ * facade clients always send and receive bytes, as KafkaJS clients do.
+ */
+export function findTopic(bus: Bus, name: string): Topic | undefined {
+  let declared: Topic
   try {
-    return bus.topic(name)
+    declared = bus.topic(name)
   } catch (error) {
     if (coreCode(error) === 'UNKNOWN_TOPIC_OR_PARTITION') return undefined
     throw toKafkaJSError(error)
   }
+  if (declared.keyCodec === raw() && declared.valueCodec === raw()) return declared
+  let view = rawViews.get(declared)
+  if (view === undefined) {
+    view = bus.topic(name, { key: raw(), value: raw() }) as unknown as Topic
+    rawViews.set(declared, view)
+  }
+  return view
 }
 
 /**
@@ -79,7 +88,7 @@ export async function ensureTopic(
   name: string,
   autoCreate: boolean,
   numPartitions: number,
-): Promise<Topic<RawValue>> {
+): Promise<Topic> {
   const existing = findTopic(bus, name)
   if (existing !== undefined) return existing
   if (!autoCreate) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic "${name}"`)
@@ -88,7 +97,9 @@ export async function ensureTopic(
   } catch (error) {
     throw toKafkaJSError(error)
   }
-  return bus.topic(name)
+  const created = findTopic(bus, name)
+  if (created === undefined) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic "${name}"`)
+  return created
 }
 
 const metadataCache = new Map<number, PartitionMetadata[]>()
@@ -202,7 +213,7 @@ export function isRetriable(error: Error): boolean {
  * `retries`, rejects with KafkaJSNumberOfRetriesExceeded (its cause the last error). A non-retriable
  * error is rethrown at once, as KafkaJS's `bail` does.
  */
-export async function withRetries<T>(retry: ResolvedRetry, fn: () => Promise<T>): Promise<T> {
+export async function withRetries<T>(clock: Clock, retry: ResolvedRetry, fn: () => Promise<T>): Promise<T> {
   const times = new RetryTimes(retry)
   for (;;) {
     try {
@@ -215,7 +226,7 @@ export async function withRetries<T>(retry: ResolvedRetry, fn: () => Promise<T>)
         throw new KafkaJSNumberOfRetriesExceeded(error, { retryCount: times.count, retryTime: wait })
       }
       times.advance()
-      await new Promise<void>((resolve) => setTimeout(resolve, wait))
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, wait))
     }
   }
 }

@@ -1,4 +1,4 @@
-import { Bus } from '../bus/bus'
+import { Bus } from '../index'
 
 /**
  * The in-process clusters of this process, by broker list: KafkaJS clients that name the same

@@ -1,10 +1,15 @@
 import { AsyncLocalStorage } from 'node:async_hooks'
-import type { Bus } from '../bus/bus'
-import type { BatchPayload, Consumer as CoreConsumer } from '../consumer/consumer'
-import { type Assignor, assignorProtocol } from '../group/assignor'
-import type { ConsumerGroup } from '../group/consumer-group'
-import type { TopicPartition as CoreTopicPartition, LogRecord } from '../record/log-record'
-import type { CommittedOffset } from '../storage/storage'
+import {
+  type Assignor,
+  assignorProtocol,
+  type BatchPayload,
+  type Bus,
+  type CommittedOffset,
+  type ConsumerGroup,
+  type Consumer as CoreConsumer,
+  type TopicPartition as CoreTopicPartition,
+  type LogRecord,
+} from '../index'
 import { AssignerProtocol, assignorsFor, toAssignment } from './assigners'
 import {
   type ClientContext,
@@ -42,6 +47,7 @@ import type {
   EachMessageHandler,
   GroupDescription,
   IBatchProcessEvent,
+  IHeaders,
   KafkaMessage,
   Logger,
   Offsets,
@@ -179,14 +185,23 @@ interface RunState {
   crashError: Error | undefined
 }
 
+/** KafkaJS's message: string offset and timestamp, and a header map of its own (arrays for repeated keys). */
 function toMessage(record: LogRecord): KafkaMessage {
+  const headers: IHeaders = {}
+  for (const name in record.headers) {
+    const value = record.headers[name]!
+    const copy = Buffer.isBuffer(value) ? value : [...value]
+    if (name === '__proto__')
+      Object.defineProperty(headers, name, { value: copy, enumerable: true, writable: true })
+    else headers[name] = copy
+  }
   return {
     key: record.key,
     value: record.value,
     timestamp: String(record.timestamp),
     attributes: 0,
     offset: String(record.offset),
-    headers: { ...record.headers },
+    headers,
   }
 }
 
@@ -300,6 +315,7 @@ export class KafkaJSConsumer implements Consumer {
   readonly #rebalanceTimeout: number
   readonly #heartbeatInterval: number
   readonly #maxBytesPerPartition: number
+  readonly #isolation: 'read_committed' | 'read_uncommitted'
   readonly #autoCreate: boolean
   /** Subscribed topic → fromBeginning, in subscription order. */
   readonly #subscriptions = new Map<string, boolean>()
@@ -318,7 +334,12 @@ export class KafkaJSConsumer implements Consumer {
     this.#ctx = ctx
     this.#groupId = groupId
     this.#logger = ctx.logger.namespace('Consumer')
-    this.#emitter = new Instrumentation<ConsumerEventPayloads>(CONSUMER_EVENTS, 'consumer', this.#logger)
+    this.#emitter = new Instrumentation<ConsumerEventPayloads>(
+      CONSUMER_EVENTS,
+      'consumer',
+      this.#logger,
+      () => this.#bus?.clock.now() ?? Date.now(),
+    )
     this.#retry = resolveRetry(ctx.retry, config.retry ?? { retries: 5 })
     this.#assignors = assignorsFor(config.partitionAssigners, {
       groupId,
@@ -337,6 +358,8 @@ export class KafkaJSConsumer implements Consumer {
     this.#rebalanceTimeout = config.rebalanceTimeout ?? 60_000
     this.#heartbeatInterval = config.heartbeatInterval ?? 3_000
     this.#maxBytesPerPartition = config.maxBytesPerPartition ?? 1_048_576
+    // KafkaJS reads committed records only unless told otherwise (Kafka's own default is the opposite).
+    this.#isolation = config.readUncommitted === true ? 'read_uncommitted' : 'read_committed'
     this.#autoCreate = config.allowAutoTopicCreation ?? true
     if (this.#heartbeatInterval >= this.#sessionTimeout) {
       throw new KafkaJSNonRetriableError(
@@ -439,7 +462,8 @@ export class KafkaJSConsumer implements Consumer {
     // Stopped meanwhile.
     if (this.#setup !== setup) return
     this.#connected(bus)
-    const topics = [...this.#subscriptions.keys()]
+    // As bytes, whatever codecs a topic was declared with on a bus of the user's own.
+    const topics = [...this.#subscriptions.keys()].map((name) => findTopic(bus, name) ?? name)
     const fromBeginning = [...this.#subscriptions.values()]
     const allFromBeginning = fromBeginning.length > 0 && fromBeginning.every(Boolean)
     // KafkaJS restarts after the wait its last retry would have had.
@@ -461,6 +485,10 @@ export class KafkaJSConsumer implements Consumer {
         rebalanceTimeoutMs: this.#rebalanceTimeout,
         partitionsConsumedConcurrently,
         maxBytesPerPartition: this.#maxBytesPerPartition,
+        isolation: this.#isolation,
+        // KafkaJS's runner retries a failing handler itself (below); past that, the member crashes and
+        // restarts after the wait KafkaJS's would have had.
+        onFailure: 'crash',
         retry: { retries: 0, initialRetryTimeMs: restartDelay, maxRetryTimeMs: restartDelay, multiplier: 1 },
         // The hooks run once the member joins, after `run` below is set.
         restartOnFailure: (error) => this.#shouldRestart(run, error),
@@ -471,7 +499,7 @@ export class KafkaJSConsumer implements Consumer {
       this.#setup = undefined
       throw toKafkaJSError(error)
     }
-    const now = Date.now()
+    const now = bus.clock.now()
     const run: RunState = {
       core,
       bus,
@@ -642,12 +670,17 @@ export class KafkaJSConsumer implements Consumer {
       this.#run = undefined
       run.running = false
       this.#wake(run)
-      const closing = this.#teardown(run).then(() => this.#emitter.emit('consumer.stop', null))
       if (insideHandler.getStore() === this) {
-        // Called from this consumer's own handler: the close waits for that handler, so do not wait for it.
-        closing.catch((error: unknown) => this.#logger.error('Failed to stop the consumer', { error }))
+        // Called from this consumer's own handler: the close waits for that handler, so do not wait for
+        // it, and start it once the handler's synchronous part has returned (the core refuses a close
+        // from there, which would wait for itself).
+        void Promise.resolve()
+          .then(() => this.#teardown(run))
+          .then(() => this.#emitter.emit('consumer.stop', null))
+          .catch((error: unknown) => this.#logger.error('Failed to stop the consumer', { error }))
       } else {
-        await closing
+        await this.#teardown(run)
+        this.#emitter.emit('consumer.stop', null)
       }
     }
     this.#logger.info('Stopped', { groupId: this.#groupId })
@@ -678,7 +711,7 @@ export class KafkaJSConsumer implements Consumer {
         const memberAssignment = toAssignment(assignment)
         const leaderId = group.describe().members[0]?.memberId ?? memberId
         const payload = {
-          duration: Date.now() - run.joinStartedAt,
+          duration: run.bus.clock.now() - run.joinStartedAt,
           groupId: this.#groupId,
           isLeader: leaderId === memberId,
           leaderId,
@@ -690,7 +723,7 @@ export class KafkaJSConsumer implements Consumer {
         this.#logger.info('Consumer has joined the group', payload)
       }),
       core.on('commit', ({ offsets }) => {
-        run.lastCommit = Date.now()
+        run.lastCommit = run.bus.clock.now()
         this.#emitter.emit('consumer.commit_offsets', {
           groupId: this.#groupId,
           memberId: core.memberId,
@@ -708,7 +741,7 @@ export class KafkaJSConsumer implements Consumer {
         this.#emitter.emit('consumer.crash', { error: e, groupId: this.#groupId, restart })
         if (restart) {
           run.restarting = true
-          run.joinStartedAt = Date.now()
+          run.joinStartedAt = run.bus.clock.now()
           this.#logger.error(`Restarting the consumer in ${run.restartDelay}ms`, {
             groupId: this.#groupId,
           })
@@ -734,7 +767,7 @@ export class KafkaJSConsumer implements Consumer {
         this.#wake(run)
         // Not for the member's own (re)join: KafkaJS reports a rebalance it finds while it is a member.
         if (!run.joinedOnce || !run.running || run.restarting || core.memberId === '') return
-        run.joinStartedAt = Date.now()
+        run.joinStartedAt = run.bus.clock.now()
         this.#emitter.emit('consumer.rebalancing', { groupId: this.#groupId, memberId: core.memberId })
       }),
     )
@@ -806,8 +839,9 @@ export class KafkaJSConsumer implements Consumer {
   #applySeek(run: RunState, topic: string, partition: number, offset: number): void {
     const p = findTopic(run.bus, topic)?.partitions[partition]
     if (p === undefined) return
-    const target =
-      offset === EARLIEST_OFFSET ? p.logStartOffset : offset === LATEST_OFFSET ? p.logEndOffset : offset
+    // KafkaJS resolves -1 with ListOffsets at its isolation level: the last stable offset for read_committed.
+    const latest = this.#isolation === 'read_committed' ? p.lastStableOffset : p.logEndOffset
+    const target = offset === EARLIEST_OFFSET ? p.logStartOffset : offset === LATEST_OFFSET ? latest : offset
     run.core.seek({ topic, partition, offset: target })
     const key = tpKey(topic, partition)
     run.attempts.delete(key)
@@ -851,13 +885,17 @@ export class KafkaJSConsumer implements Consumer {
     const key = tpKey(topic, partition)
     const seekAtStart = run.seeks.get(key) ?? 0
     const seeked = (): boolean => (run.seeks.get(key) ?? 0) !== seekAtStart
-    const positionAtStart = run.core.position({ topic, partition })
-    const fetchStarted = Date.now()
+    const fetchStarted = run.bus.clock.now()
     this.#emitter.emit('consumer.fetch_start', { nodeId: NODE_ID })
-    const batch = toBatch(topic, partition, payload.highWatermark, records)
+    // A read_committed member reads up to the last stable offset; KafkaJS's batch reports the high watermark.
+    const highWatermark =
+      this.#isolation === 'read_committed'
+        ? (findTopic(run.bus, topic)?.partitions[partition]?.logEndOffset ?? payload.highWatermark)
+        : payload.highWatermark
+    const batch = toBatch(topic, partition, highWatermark, records)
     this.#emitter.emit('consumer.fetch', {
       numberOfBatches: 0,
-      duration: Date.now() - fetchStarted,
+      duration: run.bus.clock.now() - fetchStarted,
       nodeId: NODE_ID,
     })
     const info: IBatchProcessEvent = {
@@ -873,12 +911,14 @@ export class KafkaJSConsumer implements Consumer {
     const resolve = (offset: number): void => {
       if (seeked()) return
       payload.resolveOffset(offset)
+      // Stopping: the logbus consumer commits what was resolved as it closes; nothing else needs it.
+      if (!run.running) return
       const position = run.core.position({ topic, partition })
       if (position !== undefined && position > (run.resolved.get(key)?.offset ?? -1)) {
         run.resolved.set(key, { topic, partition, offset: position })
       }
     }
-    const started = Date.now()
+    const started = run.bus.clock.now()
     this.#emitter.emit('consumer.start_batch_process', info)
     // What KafkaJS names in "Error when calling …": the message that failed, or the batch's first.
     const failing = { offset: batch.firstOffset() }
@@ -902,17 +942,13 @@ export class KafkaJSConsumer implements Consumer {
       return
     }
     run.attempts.delete(key)
-    this.#emitter.emit('consumer.end_batch_process', { ...info, duration: Date.now() - started })
+    this.#emitter.emit('consumer.end_batch_process', { ...info, duration: run.bus.clock.now() - started })
     if (run.autoCommit) await this.#commitProcessed(run)
     try {
       await this.#heartbeat(run)
     } catch (error) {
       await this.#failed(run, payload, error, 'heartbeat', null)
       return
-    }
-    if (run.running && !payload.isStale() && run.core.position({ topic, partition }) === positionAtStart) {
-      // Nothing was resolved: the same records come again at once. Let timers and I/O run in between.
-      await new Promise<void>((resolveTick) => setImmediate(resolveTick))
     }
   }
 
@@ -1036,14 +1072,14 @@ export class KafkaJSConsumer implements Consumer {
   #sleep(run: RunState, ms: number, done: () => boolean): Promise<void> {
     return new Promise<void>((resolve) => {
       const finish = (): void => {
-        clearTimeout(timer)
+        run.bus.clock.clearTimeout(timer)
         run.sleepers.delete(check)
         resolve()
       }
       const check = (): void => {
         if (done()) finish()
       }
-      const timer = setTimeout(finish, ms)
+      const timer = run.bus.clock.setTimeout(finish, ms)
       run.sleepers.add(check)
     })
   }
@@ -1059,7 +1095,7 @@ export class KafkaJSConsumer implements Consumer {
       if (run.autoCommit) await this.#commitProcessed(run)
       throw protocolError('REBALANCE_IN_PROGRESS')
     }
-    const now = Date.now()
+    const now = run.bus.clock.now()
     if (now < run.lastHeartbeat + this.#heartbeatInterval || run.core.memberId === '') return
     run.lastHeartbeat = now
     this.#emitter.emit('consumer.heartbeat', {
@@ -1077,7 +1113,7 @@ export class KafkaJSConsumer implements Consumer {
 
   /** KafkaJS's commitOffsetsIfNecessary: commit once `autoCommitInterval` or `autoCommitThreshold` is reached. */
   async #commitIfNecessary(run: RunState): Promise<void> {
-    const now = Date.now()
+    const now = run.bus.clock.now()
     const timeoutReached = run.autoCommitInterval != null && now >= run.lastCommit + run.autoCommitInterval
     const thresholdReached =
       run.autoCommitThreshold != null && this.#resolvedCount(run) >= run.autoCommitThreshold
@@ -1086,9 +1122,11 @@ export class KafkaJSConsumer implements Consumer {
 
   /** Commits every resolved offset; a failure (the member was removed meanwhile) is logged, not thrown. */
   async #commitProcessed(run: RunState): Promise<void> {
+    // Stopping: the logbus consumer commits as it closes (with autoCommit).
+    if (!run.running) return
     try {
       await run.core.commit()
-      run.lastCommit = Date.now()
+      run.lastCommit = run.bus.clock.now()
     } catch (error) {
       this.#logger.warn('Failed to commit offsets', {
         groupId: this.#groupId,

@@ -15,11 +15,14 @@ export class Instrumentation<Payloads extends { [K in keyof Payloads]: Instrumen
   readonly #names: Readonly<Record<string, string>>
   readonly #prefix: string
   readonly #logger: Logger
+  readonly #now: () => number
 
-  constructor(names: object, prefix: string, logger: Logger) {
+  /** `now` gives event timestamps: the client's bus clock once it has a bus. */
+  constructor(names: object, prefix: string, logger: Logger, now: () => number) {
     this.#names = names as Readonly<Record<string, string>>
     this.#prefix = prefix
     this.#logger = logger
+    this.#now = now
   }
 
   on<E extends keyof Payloads & string>(eventName: E, listener: (event: Payloads[E]) => void): () => void {
@@ -47,7 +50,7 @@ export class Instrumentation<Payloads extends { [K in keyof Payloads]: Instrumen
     const event: InstrumentationEvent<unknown> = {
       id: String(nextId++),
       type: eventName,
-      timestamp: Date.now(),
+      timestamp: this.#now(),
       payload,
     }
     for (const listener of [...set]) {

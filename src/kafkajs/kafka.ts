@@ -1,4 +1,4 @@
-import type { Bus } from '../bus/bus'
+import type { Bus } from '../index'
 import { KafkaJSAdmin } from './admin'
 import type { ClientContext } from './cluster'
 import { clusterBus } from './clusters'
@@ -74,8 +74,7 @@ export class Kafka {
   }
 
   /**
-   * A consumer: one member of `groupId` (KafkaJS's `kafka.consumer()`). Throws for a custom partition
-   * assigner: only `PartitionAssigners.roundRobin` (the default) runs in logbus's coordinator.
+   * A consumer: one member of `groupId` (KafkaJS's `kafka.consumer()`).
    *
    * @example
    * ```ts

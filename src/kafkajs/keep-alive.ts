@@ -1,4 +1,4 @@
-import type { Bus } from '../bus/bus'
+import type { Bus } from '../index'
 
 /**
  * What keeps a process alive while a facade client is connected, as KafkaJS's open sockets do: a

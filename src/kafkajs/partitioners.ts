@@ -1,4 +1,4 @@
-import { murmur2 } from '../producer/murmur2'
+import { murmur2 } from '../index'
 import type { ICustomPartitioner, PartitionerArgs } from './types'
 
 const SEED = 0x9747b28c

@@ -1,26 +1,21 @@
-import type { Bus } from '../bus/bus'
-import type { Topic } from '../bus/topic'
-import {
-  buildRecord,
-  type Message as CoreMessage,
-  type RecordMetadata as CoreRecordMetadata,
-  checkedRecordSize,
-  type RawValue,
-} from '../producer/message'
-import type { Producer as CoreProducer } from '../producer/producer'
-import type { CommittedOffset } from '../storage/storage'
+import type {
+  Bus,
+  Message as CoreMessage,
+  Producer as CoreProducer,
+  RecordMetadata as CoreRecordMetadata,
+  Transaction as CoreTransaction,
+  Topic,
+} from '../index'
 import {
   type ClientContext,
-  clusterState,
   ensureTopic,
-  findTopic,
   partitionMetadata,
   type ResolvedRetry,
   resolveRetry,
   withRetries,
 } from './cluster'
 import { codecOf, compressThrough } from './compression'
-import { KafkaJSError, KafkaJSNonRetriableError, protocolError, toKafkaJSError } from './errors'
+import { KafkaJSError, KafkaJSNonRetriableError, toKafkaJSError } from './errors'
 import { Instrumentation } from './instrumentation'
 import { KeepAlive } from './keep-alive'
 import { Partitioners } from './partitioners'
@@ -64,15 +59,10 @@ function warnOfDefaultPartitioner(logger: Logger): void {
   )
 }
 
-/** A message bound for one partition, validated, with its timestamp fixed at send time. */
-interface PlannedMessage {
-  readonly message: CoreMessage<RawValue>
-  readonly partition: number
-}
-
+/** One topic's messages as the core producer takes them, each with the partition KafkaJS's partitioner chose. */
 interface TopicPlan {
-  readonly topic: string
-  readonly messages: PlannedMessage[]
+  readonly topic: Topic
+  readonly messages: CoreMessage[]
 }
 
 /** KafkaJS's argument checks of `sendBatch`, shared by producers and transactions. */
@@ -114,11 +104,7 @@ function mergeByTopic(topicMessages: TopicMessages[]): TopicMessages[] {
 }
 
 /** One entry per partition written, partitions in ascending order, as in KafkaJS's produce response. */
-function toRecordMetadata(
-  topic: Topic<RawValue> | undefined,
-  name: string,
-  metas: CoreRecordMetadata[],
-): RecordMetadata[] {
+function toRecordMetadata(topic: Topic, metas: readonly CoreRecordMetadata[]): RecordMetadata[] {
   const baseByPartition = new Map<number, number>()
   for (const meta of metas) {
     const base = baseByPartition.get(meta.partition)
@@ -127,18 +113,19 @@ function toRecordMetadata(
   return [...baseByPartition]
     .sort(([a], [b]) => a - b)
     .map(([partition, baseOffset]) => ({
-      topicName: name,
+      topicName: topic.name,
       partition,
       errorCode: 0,
       baseOffset: String(baseOffset),
       logAppendTime: '-1',
-      logStartOffset: String(topic?.partitions[partition]?.logStartOffset ?? 0),
+      logStartOffset: String(topic.partitions[partition]?.logStartOffset ?? 0),
     }))
 }
 
 /**
- * The facade's producer: KafkaJS's `Producer` over a logbus producer. `connect()` is required before
- * sending, as in KafkaJS.
+ * The facade's producer: KafkaJS's `Producer` over logbus producers. `connect()` is required before
+ * sending, as in KafkaJS. Plain sends go through one core producer; transactions through a second,
+ * transactional one, made at the first `transaction()` (where KafkaJS initialises its producer id).
  */
 export class KafkaJSProducer implements Producer {
   readonly events: ProducerEvents = PRODUCER_EVENTS
@@ -152,15 +139,19 @@ export class KafkaJSProducer implements Producer {
   readonly #transactionalId: string | undefined
   readonly #transactionTimeout: number
   #status: 'disconnected' | 'connected' | 'disconnecting' = 'disconnected'
-  #connection: { bus: Bus; core: CoreProducer } | undefined
-  #epoch: number | undefined
+  #connection: Connection | undefined
   #transaction: KafkaJSTransaction | undefined
   readonly #alive = new KeepAlive()
 
   constructor(ctx: ClientContext, config: ProducerConfig) {
     this.#ctx = ctx
     this.#logger = ctx.logger.namespace('Producer')
-    this.#emitter = new Instrumentation<ProducerEventPayloads>(PRODUCER_EVENTS, 'producer', this.#logger)
+    this.#emitter = new Instrumentation<ProducerEventPayloads>(
+      PRODUCER_EVENTS,
+      'producer',
+      this.#logger,
+      () => this.#connection?.bus.clock.now() ?? Date.now(),
+    )
     this.#idempotent = config.idempotent ?? false
     const explicit = { ...ctx.retry, ...config.retry }
     if (this.#idempotent && explicit.retries !== undefined && explicit.retries < 1) {
@@ -181,7 +172,7 @@ export class KafkaJSProducer implements Producer {
 
   async connect(): Promise<void> {
     const bus = await this.#ctx.bus()
-    this.#connection ??= { bus, core: bus.producer() }
+    this.#connection ??= { bus, core: bus.producer(), transactional: undefined }
     this.#status = 'connected'
     this.#alive.hold(bus)
     this.#emitter.emit('producer.connect', null)
@@ -189,11 +180,12 @@ export class KafkaJSProducer implements Producer {
 
   async disconnect(): Promise<void> {
     this.#status = 'disconnecting'
-    this.#transaction?.discard()
     const connection = this.#connection
     this.#connection = undefined
     try {
-      await connection?.core.close()
+      // A transaction left open stays open until its timeout or a newer producer with its
+      // transactionalId, as with Kafka: closing flushes what it sent, it does not end it.
+      await Promise.all([connection?.core.close(), connection?.transactional?.close()])
     } finally {
       this.#status = 'disconnected'
       this.#alive.release()
@@ -225,32 +217,36 @@ export class KafkaJSProducer implements Producer {
     return this.#sendBatch(batch)
   }
 
-  async #sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+  #sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    return this.write(batch, this.#idempotent, (entries) => this.#connected().core.sendBatch(entries))
+  }
+
+  /**
+   * @internal KafkaJS's send: its argument checks, then, on KafkaJS's retry schedule, topics resolved
+   * (auto-created if allowed), partitions chosen by KafkaJS's partitioner, the compression codec run,
+   * and one all-or-nothing send through `sendBatch` (the core checks every message before it writes).
+   */
+  async write(
+    batch: ProducerBatch,
+    idempotent: boolean,
+    sendBatch: (entries: Array<{ topic: Topic; messages: CoreMessage[] }>) => Promise<CoreRecordMetadata[][]>,
+  ): Promise<RecordMetadata[]> {
     const { acks = -1, compression, topicMessages = [] } = batch ?? {}
-    checkBatch(topicMessages, this.#idempotent, acks)
-    this.#connected()
+    checkBatch(topicMessages, idempotent, acks)
+    const { bus } = this.#connected()
     const codec = codecOf(compression)
     const merged = mergeByTopic(topicMessages)
-    const written = new Map<string, RecordMetadata[]>()
-    await withRetries(this.#retry, async () => {
-      const { bus, core } = this.#connected()
-      const plans = await this.plan(
-        bus,
-        merged.filter(({ topic }) => !written.has(topic)),
-      )
-      if (codec !== undefined) await compressThrough(codec, bus, plans)
-      // Every topic is resolved and every message validated before anything is written.
-      const results = await Promise.allSettled(plans.map((plan) => this.#write(core, plan)))
-      let failure: unknown
-      results.forEach((result, i) => {
-        const name = plans[i]!.topic
-        if (result.status === 'fulfilled')
-          written.set(name, toRecordMetadata(findTopic(bus, name), name, result.value))
-        else failure ??= result.reason
-      })
-      if (failure !== undefined) throw toKafkaJSError(failure)
+    const written = await withRetries(bus.clock, this.#retry, async () => {
+      const plans = await this.#plan(bus, merged)
+      if (codec !== undefined) await compressThrough(codec, bus.clock, plans)
+      try {
+        return { plans, metas: await sendBatch(plans) }
+      } catch (error) {
+        throw toKafkaJSError(error)
+      }
     })
-    return acks === 0 ? [] : merged.flatMap(({ topic }) => written.get(topic) ?? [])
+    if (acks === 0) return []
+    return written.plans.flatMap((plan, i) => toRecordMetadata(plan.topic, written.metas[i]!))
   }
 
   async transaction(): Promise<Transaction> {
@@ -262,66 +258,33 @@ export class KafkaJSProducer implements Producer {
         'There is already an ongoing transaction for this producer. Please end the transaction before beginning another.',
       )
     }
-    const { bus } = this.#connected()
-    const epochs = clusterState(bus).producerEpochs
-    if (this.#epoch === undefined) {
-      // KafkaJS initialises the producer id once, at its first transaction: a newer producer with the
-      // same transactionalId fences the older ones, as Kafka's InitProducerId does.
-      this.#epoch = (epochs.get(this.#transactionalId) ?? -1) + 1
-      epochs.set(this.#transactionalId, this.#epoch)
+    const connection = this.#connected()
+    connection.transactional ??= connection.bus.producer({
+      transactionalId: this.#transactionalId,
+      transactionTimeoutMs: this.#transactionTimeout,
+    })
+    let core: CoreTransaction
+    try {
+      core = await connection.transactional.transaction()
+    } catch (error) {
+      throw toKafkaJSError(error)
     }
-    this.#transaction = new KafkaJSTransaction(this, this.#transactionTimeout)
+    this.#transaction = new KafkaJSTransaction(this, core)
     return this.#transaction
   }
 
-  /** @internal Resolves topics (auto-creating them if allowed), partitions and validates messages. */
-  async plan(bus: Bus, topicMessages: TopicMessages[]): Promise<TopicPlan[]> {
+  /** Resolves topics (auto-creating them if allowed) and chooses each message's partition. */
+  async #plan(bus: Bus, topicMessages: TopicMessages[]): Promise<TopicPlan[]> {
     const plans: TopicPlan[] = []
     for (const { topic, messages } of topicMessages) {
       const found = await ensureTopic(bus, topic, this.#autoCreate, this.#ctx.numPartitions)
-      plans.push({ topic, messages: this.#planMessages(found, messages) })
+      plans.push({ topic: found, messages: this.#toCoreMessages(found, messages) })
     }
     return plans
   }
 
-  /** @internal Checks the plans still fit the topics (they may have changed since a transactional send). */
-  revalidate(bus: Bus, plans: readonly TopicPlan[]): void {
-    for (const { topic, messages } of plans) {
-      const found = findTopic(bus, topic)
-      if (found === undefined) throw protocolError('UNKNOWN_TOPIC_OR_PARTITION', `topic "${topic}"`)
-      for (const { message } of messages) this.#validate(found, message)
-    }
-  }
-
-  /** @internal */
-  connection(): { bus: Bus; core: CoreProducer } {
-    return this.#connected()
-  }
-
-  /** @internal Whether this producer still holds its transactionalId's newest epoch. */
-  fenced(bus: Bus): boolean {
-    return (
-      this.#transactionalId !== undefined &&
-      this.#epoch !== undefined &&
-      clusterState(bus).producerEpochs.get(this.#transactionalId) !== this.#epoch
-    )
-  }
-
-  /** @internal The current transaction, if it is this one. */
-  isCurrent(transaction: KafkaJSTransaction): boolean {
-    return this.#transaction === transaction
-  }
-
-  async #write(core: CoreProducer, plan: TopicPlan): Promise<CoreRecordMetadata[]> {
-    return core.send(
-      plan.topic,
-      plan.messages.map(({ message }) => message),
-    )
-  }
-
-  #planMessages(topic: Topic<RawValue>, messages: Message[]): PlannedMessage[] {
+  #toCoreMessages(topic: Topic, messages: Message[]): CoreMessage[] {
     const metadata = partitionMetadata(topic.partitionCount)
-    const now = Date.now()
     return messages.map((message) => {
       const partition = this.#partition({ topic: topic.name, partitionMetadata: metadata, message })
       if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitionCount) {
@@ -329,30 +292,15 @@ export class KafkaJSProducer implements Producer {
           `The partitioner chose partition ${String(partition)} of topic "${topic.name}", which has ${topic.partitionCount} partitions`,
         )
       }
-      const planned: CoreMessage<RawValue> = {
-        key: message.key ?? null,
-        value: message.value,
-        headers: message.headers,
-        partition,
-        timestamp:
-          message.timestamp === undefined || message.timestamp === null ? now : Number(message.timestamp),
-      }
-      this.#validate(topic, planned)
-      return { message: planned, partition }
+      const { key = null, value, headers, timestamp } = message
+      // The core checks the rest (types, headers, timestamp, size) when it sends.
+      return timestamp === undefined || timestamp === null
+        ? { key, value, headers, partition }
+        : { key, value, headers, partition, timestamp: Number(timestamp) }
     })
   }
 
-  /** The core's own checks (types, partition, timestamp, size), run without writing anything. */
-  #validate(topic: Topic<RawValue>, message: CoreMessage<RawValue>): void {
-    try {
-      const record = buildRecord(topic as Topic<unknown>, message, Date.now(), () => 0)
-      checkedRecordSize(topic as Topic<unknown>, record)
-    } catch (error) {
-      throw toKafkaJSError(error)
-    }
-  }
-
-  #connected(): { bus: Bus; core: CoreProducer } {
+  #connected(): Connection {
     if (this.#status === 'disconnecting') {
       throw new KafkaJSNonRetriableError(
         "The producer is disconnecting; therefore, it can't safely accept messages anymore",
@@ -365,27 +313,33 @@ export class KafkaJSProducer implements Producer {
   }
 }
 
+/** A connected producer's bus and core producers. */
+interface Connection {
+  readonly bus: Bus
+  readonly core: CoreProducer
+  /** Made at the first transaction. */
+  transactional: CoreProducer | undefined
+}
+
 /**
- * A transaction: sends are validated and held; `commit` writes them all (every topic checked again
- * before the first write), then commits the offsets given to `sendOffsets`. Nothing of an aborted or
- * expired transaction, or of one whose producer was fenced, is ever written.
+ * A transaction: a core transaction behind KafkaJS's API. Its sends are written at once, visible to
+ * read_committed consumers when it commits and never if it aborts; `sendOffsets` commits a group's
+ * offsets with it. A newer producer with the same transactionalId, or the transaction timeout, fences
+ * this one (INVALID_PRODUCER_EPOCH, as Kafka answers KafkaJS).
  */
 class KafkaJSTransaction implements Transaction {
   readonly #producer: KafkaJSProducer
-  readonly #timeoutMs: number
-  readonly #startedAt = Date.now()
-  readonly #plans: TopicPlan[] = []
-  readonly #offsets = new Map<string, Map<string, CommittedOffset>>()
-  #ended = false
-  #committing = false
+  readonly #core: CoreTransaction
+  /** Set once the producer was fenced: nothing of this transaction can succeed any more. */
+  #fenced = false
 
-  constructor(producer: KafkaJSProducer, timeoutMs: number) {
+  constructor(producer: KafkaJSProducer, core: CoreTransaction) {
     this.#producer = producer
-    this.#timeoutMs = timeoutMs
+    this.#core = core
   }
 
   isActive(): boolean {
-    return !this.#ended && this.#producer.isCurrent(this)
+    return !this.#fenced && this.#core.isActive()
   }
 
   send(record: ProducerRecord): Promise<RecordMetadata[]> {
@@ -396,144 +350,48 @@ class KafkaJSTransaction implements Transaction {
     return this.#sendBatch(batch)
   }
 
-  async #sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
-    this.#guard()
-    const { acks = -1, compression, topicMessages = [] } = batch ?? {}
-    checkBatch(topicMessages, true, acks)
-    const { bus } = this.#producer.connection()
-    this.#checkAlive(bus)
-    const codec = codecOf(compression)
-    const plans = await this.#producer.plan(bus, mergeByTopic(topicMessages))
-    if (codec !== undefined) await compressThrough(codec, bus, plans)
-    this.#plans.push(...plans)
-    // The records are written at commit: their offsets are not known yet ('-1').
-    return plans.flatMap(({ topic, messages }) =>
-      [...new Set(messages.map((m) => m.partition))]
-        .sort((a, b) => a - b)
-        .map((partition) => ({
-          topicName: topic,
-          partition,
-          errorCode: 0,
-          baseOffset: '-1',
-          logAppendTime: '-1',
-          logStartOffset: String(findTopic(bus, topic)?.partitions[partition]?.logStartOffset ?? 0),
-        })),
-    )
+  #sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    return this.#guarded(() => this.#producer.write(batch, true, (entries) => this.#core.sendBatch(entries)))
   }
 
-  async sendOffsets({ consumerGroupId, topics }: Offsets & { consumerGroupId: string }): Promise<void> {
-    this.#guard()
-    if (!consumerGroupId) throw new KafkaJSNonRetriableError(`Invalid consumer group id ${consumerGroupId}`)
-    const { bus } = this.#producer.connection()
-    this.#checkAlive(bus)
-    let byPartition = this.#offsets.get(consumerGroupId)
-    if (byPartition === undefined) {
-      byPartition = new Map()
-      this.#offsets.set(consumerGroupId, byPartition)
-    }
-    for (const { topic, partitions } of topics ?? []) {
-      for (const { partition, offset } of partitions) {
-        const value = Number(offset)
-        if (!Number.isSafeInteger(value) || value < 0) {
-          throw new KafkaJSNonRetriableError(`Invalid offset, expected a long received ${offset}`)
-        }
-        byPartition.set(`${topic}\u0000${partition}`, { topic, partition, offset: value })
+  sendOffsets({ consumerGroupId, topics }: Offsets & { consumerGroupId: string }): Promise<void> {
+    return this.#guarded(async () => {
+      if (!consumerGroupId) {
+        throw new KafkaJSNonRetriableError(`Invalid consumer group id ${consumerGroupId}`)
       }
-    }
+      const offsets = (topics ?? []).flatMap(({ topic, partitions }) =>
+        partitions.map(({ partition, offset }) => ({ topic, partition, offset: parseOffset(offset) })),
+      )
+      await this.#core.sendOffsets({ groupId: consumerGroupId, offsets })
+    })
   }
 
-  async commit(): Promise<void> {
-    this.#guard()
-    const { bus, core } = this.#producer.connection()
-    this.#checkAlive(bus)
-    this.#producer.revalidate(bus, this.#plans)
-    const commits = this.#routeOffsets(bus)
-    this.#committing = true
-    try {
-      // Every write is issued in the same tick, after every check passed: all of them or none.
-      await Promise.all(
-        this.#plans.map((plan) =>
-          core.send(
-            plan.topic,
-            plan.messages.map(({ message }) => message),
-          ),
-        ),
-      ).catch((error: unknown) => {
-        throw toKafkaJSError(error)
-      })
-      this.#ended = true
-      for (const commit of commits) await commit()
-    } finally {
-      this.#committing = false
-    }
+  commit(): Promise<void> {
+    return this.#guarded(() => this.#core.commit())
   }
 
-  async abort(): Promise<void> {
-    this.#guard()
-    this.discard()
-    const connection = this.#producer.connection()
-    if (this.#producer.fenced(connection.bus)) {
-      throw protocolError('INVALID_PRODUCER_EPOCH', 'a newer producer uses this transactionalId')
-    }
+  abort(): Promise<void> {
+    return this.#guarded(() => this.#core.abort())
   }
 
-  /** @internal Drops everything (abort, disconnect). */
-  discard(): void {
-    this.#plans.length = 0
-    this.#offsets.clear()
-    this.#ended = true
-  }
-
-  #guard(): void {
+  /** KafkaJS's transactionGuard, and core errors as KafkaJS's; a fenced producer ends the transaction. */
+  async #guarded<T>(fn: () => Promise<T>): Promise<T> {
     if (!this.isActive()) throw new KafkaJSNonRetriableError('Cannot continue to use transaction once ended')
-    if (this.#committing) {
-      throw new KafkaJSNonRetriableError('The transaction is being committed: it cannot be used meanwhile')
+    try {
+      return await fn()
+    } catch (error) {
+      const e = toKafkaJSError(error)
+      if ((e as { type?: unknown }).type === 'INVALID_PRODUCER_EPOCH') this.#fenced = true
+      throw e
     }
   }
+}
 
-  #checkAlive(bus: Bus): void {
-    if (this.#producer.fenced(bus)) {
-      throw protocolError('INVALID_PRODUCER_EPOCH', 'a newer producer uses this transactionalId')
-    }
-    if (Date.now() - this.#startedAt > this.#timeoutMs) {
-      this.discard()
-      throw protocolError('INVALID_PRODUCER_EPOCH', `the transaction expired after ${this.#timeoutMs} ms`)
-    }
+/** A KafkaJS offset (a string, a number or a bigint) as a number, or KafkaJS's error. */
+function parseOffset(offset: unknown): number {
+  const value = typeof offset === 'bigint' ? Number(offset) : Number(String(offset).trim())
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new KafkaJSNonRetriableError(`Invalid offset, expected a long received ${String(offset)}`)
   }
-
-  /**
-   * How each group's offsets get committed: through the member that owns each partition (a commit of
-   * its generation), or, for a group without members, directly. Planned before anything is written.
-   */
-  #routeOffsets(bus: Bus): Array<() => Promise<void>> {
-    const commits: Array<() => Promise<void>> = []
-    for (const [groupId, byPartition] of this.#offsets) {
-      let remaining = [...byPartition.values()]
-      if (remaining.length === 0) continue
-      const members = [...clusterState(bus).members].filter((m) => m.groupId === groupId)
-      for (const member of members) {
-        const core = member.core()
-        if (core === undefined) continue
-        const owned = new Set(core.assignment().map((tp) => `${tp.topic}\u0000${tp.partition}`))
-        const mine = remaining.filter((o) => owned.has(`${o.topic}\u0000${o.partition}`))
-        if (mine.length === 0) continue
-        remaining = remaining.filter((o) => !mine.includes(o))
-        commits.push(() => core.commit(mine).catch((error: unknown) => Promise.reject(toKafkaJSError(error))))
-      }
-      if (remaining.length === 0) continue
-      const group = bus.group(groupId)
-      if (group.describe().members.length > 0) {
-        const tps = remaining.map((o) => `${o.topic}-${o.partition}`).join(', ')
-        throw new KafkaJSNonRetriableError(
-          `logbus/kafkajs cannot commit offsets of ${tps} for group "${groupId}" in a transaction: the group ` +
-            'has members and none of them is a logbus/kafkajs consumer of this bus that owns these partitions',
-        )
-      }
-      const offsets = remaining
-      commits.push(async () => {
-        await group.setOffsets(offsets).catch((error: unknown) => Promise.reject(toKafkaJSError(error)))
-      })
-    }
-    return commits
-  }
+  return value
 }

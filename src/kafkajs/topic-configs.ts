@@ -1,7 +1,4 @@
-import type { TopicOptions } from '../bus/bus'
-import type { Topic } from '../bus/topic'
-import type { RawValue } from '../producer/message'
-import type { TopicConfig } from '../storage/storage'
+import type { Topic, TopicConfig, TopicOptions } from '../index'
 import { ConfigSource } from './constants'
 import { protocolError } from './errors'
 import type { ConfigEntries, IResourceConfigEntry } from './types'
@@ -122,7 +119,7 @@ function coreValue(name: CoreConfigName, config: Readonly<TopicConfig>): string 
 
 /** A topic's configs as DescribeConfigs reports them (a value equal to the default counts as default). */
 export function describeTopicConfigs(
-  topic: Topic<RawValue>,
+  topic: Topic,
   extras: ReadonlyMap<string, string> | undefined,
   configNames: readonly string[] | null | undefined,
   includeSynonyms: boolean,
@@ -160,7 +157,7 @@ export function describeTopicConfigs(
  * config not given goes back to its default. `segment.bytes` is fixed once a logbus topic exists.
  */
 export function replacementConfig(
-  topic: Topic<RawValue>,
+  topic: Topic,
   parsed: ParsedTopicConfigs,
 ): Pick<TopicConfig, 'retentionMs' | 'retentionBytes' | 'maxMessageBytes'> {
   const { options } = parsed

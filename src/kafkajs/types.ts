@@ -4,7 +4,7 @@
  * the facade's objects are assignable to KafkaJS's own types (checked in test/kafkajs/types.test.ts).
  * Where KafkaJS types something as `any`, the facade gives the real shape.
  */
-import type { Bus } from '../bus/bus'
+import type { Bus } from '../index'
 import type {
   AclOperationTypes,
   AclPermissionTypes,
@@ -574,8 +574,10 @@ export interface Sender {
 }
 
 /**
- * A transaction. Its sends are held until `commit`, which writes them all, then commits the offsets
- * given to `sendOffsets`; `abort` drops them, so nothing of an aborted transaction is ever written.
+ * A transaction, as Kafka's: its sends are written at once (with their offsets), visible to
+ * read_committed consumers (KafkaJS's default) when it commits and never if it aborts; the offsets
+ * given to `sendOffsets` are committed with it. A newer producer with the same `transactionalId`, or
+ * `transactionTimeout`, fences it (INVALID_PRODUCER_EPOCH).
  *
  * @example
  * ```ts
@@ -730,10 +732,13 @@ export interface ISerializer<T> {
 }
 
 /**
- * KafkaJS's consumer config. `partitionAssigners` must be `[PartitionAssigners.roundRobin]` (the
- * default); `rebalanceTimeout` is also the time a handler may run before its member is removed.
- * `metadataMaxAge`, `minBytes`, `maxBytes`, `maxWaitTimeInMs`, `maxInFlightRequests`, `rackId` and
- * `readUncommitted` are accepted; nothing uncommitted is ever visible (see the README).
+ * KafkaJS's consumer config. `partitionAssigners` are KafkaJS's round-robin (the default) or
+ * assigners written to KafkaJS's protocol; `rebalanceTimeout` is also the time a handler may run
+ * before its member is removed.
+ * `readUncommitted: true` shows records of open and aborted transactions, as Kafka's read_uncommitted;
+ * by default only committed ones are visible. `metadataMaxAge`, `minBytes`, `maxBytes`,
+ * `maxWaitTimeInMs`, `maxInFlightRequests` and `rackId` are accepted and have no effect (records are
+ * pushed, not polled).
  *
  * @example
  * ```ts

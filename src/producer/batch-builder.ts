@@ -5,12 +5,64 @@ import type { PartitionCore } from '../topic/partition-core'
 import type { Staging } from './stage'
 
 /**
+ * A send (or a flush) waiting for its batches: settles once the last of them is stored, or at the
+ * first failure. One per send, whatever the number of batches, instead of a promise per batch.
+ */
+export class BatchWaiter {
+  #remaining = 0
+  #settled = false
+
+  constructor(
+    private readonly resolve: () => void,
+    private readonly reject: (error: unknown) => void,
+    /** A flush waits for every batch, failed or not. */
+    private readonly settleAll = false,
+  ) {}
+
+  /** Waits for one more batch (one already stored counts at once, one that failed fails this). */
+  add(builder: BatchBuilder): void {
+    if (builder.outcome === 'stored') return
+    if (builder.outcome === 'failed') {
+      this.failed(builder.error)
+      return
+    }
+    this.#remaining++
+    builder.waiters.push(this)
+  }
+
+  /** Called once every batch was added: a send whose batches were all stored already settles now. */
+  ready(): void {
+    if (this.#remaining === 0 && !this.#settled) {
+      this.#settled = true
+      this.resolve()
+    }
+  }
+
+  stored(): void {
+    if (--this.#remaining === 0 && !this.#settled) {
+      this.#settled = true
+      this.resolve()
+    }
+  }
+
+  failed(error: unknown): void {
+    if (this.settleAll) {
+      this.stored()
+      return
+    }
+    if (this.#settled) return
+    this.#settled = true
+    this.reject(error)
+  }
+}
+
+/**
  * The open batch of one partition: columns that grow as sends arrive, appended as one RecordBatch.
- * Every send in it waits on the same promise; its records' offsets come from the base offset.
+ * The sends in it wait through their waiters; their records' offsets come from the base offset.
  */
 export class BatchBuilder {
-  readonly keys: unknown[] = []
-  readonly values: unknown[] = []
+  readonly keys: unknown[]
+  readonly values: unknown[]
   headers: Array<RecordHeaders | undefined> | null = null
   timestamps: number[] | null = null
   firstTimestamp = 0
@@ -21,30 +73,30 @@ export class BatchBuilder {
   baseOffset = -1
   /** The producer's number of the last send that waits for this batch. */
   countedBy = 0
-  readonly done: Promise<void>
-  #resolve!: () => void
-  #reject!: (error: unknown) => void
+  readonly waiters: BatchWaiter[] = []
+  outcome: 'pending' | 'stored' | 'failed' = 'pending'
+  error: unknown
 
   constructor(
     /** The producer's open batches of this topic, by partition: the builder leaves it when sealed. */
-    readonly slots: Array<BatchBuilder | undefined>,
+    readonly lane: { readonly open: Array<BatchBuilder | undefined>; readonly lastCount: number[] },
     readonly core: PartitionCore,
     readonly keyCodec: Codec<unknown, unknown>,
     readonly valueCodec: Codec<unknown, unknown>,
     /** The transactional producer's identity, when it has one. */
     readonly identity: { producerId: number; epoch: number } | undefined,
+    /** About how many records it will hold (the partition's last batch): its columns start that long. */
+    sizeHint: number,
   ) {
-    this.done = new Promise<void>((resolve, reject) => {
-      this.#resolve = resolve
-      this.#reject = reject
-    })
+    this.keys = new Array<unknown>(sizeHint)
+    this.values = new Array<unknown>(sizeHint)
   }
 
   /** Adds record `i` of `staging`; returns its index in the batch. */
   push(staging: Staging, i: number): number {
     const index = this.count++
-    this.keys.push(staging.keys[i])
-    this.values.push(staging.values[i])
+    this.keys[index] = staging.keys[i]
+    this.values[index] = staging.values[i]
     const headers = staging.headers[i]!
     if (headers !== EMPTY_HEADERS) {
       this.headers ??= new Array<RecordHeaders | undefined>(index)
@@ -97,10 +149,15 @@ export class BatchBuilder {
 
   stored(baseOffset: number): void {
     this.baseOffset = baseOffset
-    this.#resolve()
+    this.outcome = 'stored'
+    for (const waiter of this.waiters) waiter.stored()
+    this.waiters.length = 0
   }
 
   failed(error: unknown): void {
-    this.#reject(error)
+    this.outcome = 'failed'
+    this.error = error
+    for (const waiter of this.waiters) waiter.failed(error)
+    this.waiters.length = 0
   }
 }

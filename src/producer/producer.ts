@@ -4,13 +4,13 @@ import type { Message, RecordMetadata } from '../record/message'
 import type { CommittedOffset } from '../storage/storage'
 import type { PartitionCore } from '../topic/partition-core'
 import { Topic } from '../topic/topic'
-import type { TopicNamed } from '../topic/topic-options'
 import type { Clock, ClockTimer } from '../util/clock'
 import { parseOptions } from '../util/options'
 import { SendBuffer } from './backpressure'
-import { BatchBuilder } from './batch-builder'
+import { BatchBuilder, BatchWaiter } from './batch-builder'
 import { type ProducerOptions, producerOptionsSchema, type ResolvedProducerOptions } from './options'
 import { partitionChooser } from './partitioner'
+import type { MessageFor, TopicMessages } from './send-types'
 import { type PartitionChooser, Staging, stageMessage } from './stage'
 import { Transaction, type TransactionHandle, type TransactionHost } from './transaction'
 
@@ -62,36 +62,14 @@ export interface ProducerEvents {
   close: Record<string, never>
 }
 
-/**
- * The message type `send` takes for a topic named `N` on a bus with declarations `D`.
- *
- * @example
- * ```ts
- * const message: MessageFor<{ orders: { value: Codec<Order> } }, 'orders'> = { key: 'o1', value: order }
- * ```
- */
-export type MessageFor<D, N extends string> =
-  TopicNamed<D, N> extends Topic<infer _K, infer _V, infer KIn, infer VIn> ? Message<KIn, VIn> : never
-
-/**
- * One topic's part of `sendBatch`.
- *
- * @example
- * ```ts
- * const entry: TopicMessages = { topic: 'orders', messages: [{ value: 'a' }] }
- * ```
- */
-export interface TopicMessages {
-  topic: string | AnyTopic
-  messages: readonly Message<unknown, unknown>[]
-}
-
 /** Drains in a row on the microtask queue before one yields to the event loop. */
 const MICROTASK_DRAINS_PER_TURN = 256
 
 /** What one producer keeps per topic it sends to: the open batch of each partition, a round-robin count. */
 interface TopicLane {
   readonly open: Array<BatchBuilder | undefined>
+  /** The size of each partition's last batch: the next one's columns start that long. */
+  readonly lastCount: number[]
   roundRobin: number
 }
 
@@ -315,7 +293,11 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     if (lastWait !== undefined) await lastWait.catch(() => undefined)
     this.#drainAll()
     if (this.#inFlight.size > 0) {
-      await Promise.allSettled(Array.from(this.#inFlight, (batch) => batch.done))
+      await new Promise<void>((resolve) => {
+        const waiter = new BatchWaiter(resolve, () => resolve(), true)
+        for (const builder of this.#inFlight) waiter.add(builder)
+        waiter.ready()
+      })
     }
   }
 
@@ -452,12 +434,18 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     const builder = this.#builderFor(topic, this.#lane(topic), staging, 0)
     const index = builder.push(staging, 0)
     if (builder.bytes >= this.#options.batchBytes) this.#dispatch(builder)
-    return builder.done.then(() => ({
-      topic: builder.core.topic,
-      partition: builder.core.partition,
-      offset: builder.baseOffset + index,
-      timestamp: builder.timestampAt(index),
-    }))
+    return new Promise<RecordMetadata>((resolve, reject) => {
+      const metadata = (): void =>
+        resolve({
+          topic: builder.core.topic,
+          partition: builder.core.partition,
+          offset: builder.baseOffset + index,
+          timestamp: builder.timestampAt(index),
+        })
+      const waiter = new BatchWaiter(metadata, reject)
+      waiter.add(builder)
+      waiter.ready()
+    })
   }
 
   #enqueueAll(topic: AnyTopic, staging: Staging): Promise<RecordMetadata[]> {
@@ -493,8 +481,11 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
       }
       return out
     }
-    if (waitFor.length === 1) return waitFor[0]!.done.then(metadata)
-    return Promise.all(waitFor.map((b) => b.done)).then(metadata)
+    return new Promise<RecordMetadata[]>((resolve, reject) => {
+      const waiter = new BatchWaiter(() => resolve(metadata()), reject)
+      for (const builder of waitFor) waiter.add(builder)
+      waiter.ready()
+    })
   }
 
   /** The open batch record `i` joins: its partition's, unless that one is full or holds another form. */
@@ -512,11 +503,12 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
       this.#dispatch(builder)
     }
     builder = new BatchBuilder(
-      lane.open,
+      lane,
       topic.entry.partitions[partition]!,
       topic.keyCodec,
       topic.valueCodec,
       this.#identity,
+      lane.lastCount[partition] ?? 0,
     )
     lane.open[partition] = builder
     this.#openList.push(builder)
@@ -528,7 +520,7 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
   #lane(topic: AnyTopic): TopicLane {
     let lane = this.#lanes.get(topic.entry)
     if (lane === undefined) {
-      lane = { open: [], roundRobin: 0 }
+      lane = { open: [], lastCount: [], roundRobin: 0 }
       this.#lanes.set(topic.entry, lane)
     }
     return lane
@@ -574,9 +566,10 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
 
   /** Appends a sealed batch; the partition log keeps appends in call order. */
   #dispatch(builder: BatchBuilder): void {
-    const slots = builder.slots
-    if (slots[builder.core.partition] !== builder) return
-    slots[builder.core.partition] = undefined
+    const { lane, core } = builder
+    if (lane.open[core.partition] !== builder) return
+    lane.open[core.partition] = undefined
+    lane.lastCount[core.partition] = builder.count
     let result: number | Promise<number>
     try {
       result = builder.core.append(builder.toBatch(this.#nextSequence(builder)))

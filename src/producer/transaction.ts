@@ -2,7 +2,7 @@ import { InvalidConfigError, InvalidTransactionStateError } from '../errors'
 import type { Message, RecordMetadata } from '../record/message'
 import type { CommittedOffset } from '../storage/storage'
 import type { Topic } from '../topic/topic'
-import type { MessageFor, TopicMessages } from './producer'
+import type { MessageFor, TopicMessages } from './send-types'
 
 type AnyTopic = Topic<unknown, unknown, unknown, unknown>
 

@@ -83,6 +83,25 @@ export const RAW: Codec<Buffer | null, RawInput | null> = Object.freeze({
 })
 
 /**
+ * Kafka's bytes: the codec of a topic declared without one. `send` takes a string (made UTF-8 once), a
+ * Buffer (taken by reference) or null; consumers get a Buffer or null. Through `bus.topic(name, { key:
+ * raw(), value: raw() })` any topic, typed or not, can be read and written as bytes, as a Kafka client
+ * sees it: a typed topic's values arrive as the bytes its codec makes (converted once per batch), and
+ * bytes sent through the view are decoded (and checked) by typed readers when they read them.
+ *
+ * @example
+ * ```ts
+ * const bytes = bus.topic('orders', { key: raw(), value: raw() })
+ * const [first] = await bytes.partition(0).read(0)
+ * console.log(first?.value?.toString('utf8')) // the JSON text of a json() topic's value
+ * console.log(bus.topic('logs').valueCodec === raw()) // true for a topic declared without codecs
+ * ```
+ */
+export function raw(): Codec<Buffer | null, RawInput | null> {
+  return RAW
+}
+
+/**
  * UTF-8 strings, kept as strings in memory and written straight into the batch on disk.
  *
  * @example

@@ -134,6 +134,20 @@ export class Partition<K = Buffer, V = Buffer | null> {
   }
 
   /**
+   * Kafka's last stable offset: where `isolation: 'read_committed'` consumers read up to — the first
+   * offset of the earliest transaction still open on the partition, or the log end when none is.
+   *
+   * @example
+   * ```ts
+   * const p = bus.topic('orders').partition(0)
+   * const undecided = p.logEndOffset - p.lastStableOffset // offsets held back by open transactions
+   * ```
+   */
+  get lastStableOffset(): number {
+    return this.#core.lastStableOffset
+  }
+
+  /**
    * Records from `offset` on, up to about `maxBytes` (at least one batch). Rejects with
    * OffsetOutOfRangeError outside `[logStartOffset, logEndOffset]`.
    *
@@ -183,19 +197,6 @@ export class Partition<K = Buffer, V = Buffer | null> {
    */
   async offsetForTimestamp(timestamp: number): Promise<number | null> {
     return this.#core.offsetForTimestamp(timestamp)
-  }
-
-  /**
-   * Kafka's last stable offset: `read_committed` readers see records below it only (the first offset
-   * of the earliest transaction still open here, else `logEndOffset`).
-   *
-   * @example
-   * ```ts
-   * const visible = p.lastStableOffset - p.logStartOffset
-   * ```
-   */
-  get lastStableOffset(): number {
-    return this.#core.lastStableOffset
   }
 
   /**

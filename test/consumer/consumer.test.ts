@@ -364,6 +364,31 @@ describe('Consumer', () => {
       ])
       await waitUntil(() => consumer.position({ topic, partition: 0 }) === 3)
     })
+
+    it('gives a batch that its handler resolved nothing of again on the next turn, never starving timers', async () => {
+      const bus = await openBus()
+      const topic = uniqueName()
+      await bus.createTopic(topic)
+      await bus.producer().send(topic, [{ value: 'a' }, { value: 'b' }])
+      const consumer = bus.consumer({ groupId: uniqueName('g'), topics: [topic], fromBeginning: true })
+      // What a handler waiting for something outside (a timer, I/O) needs: the event loop to turn.
+      let ready = false
+      setImmediate(() => {
+        ready = true
+      })
+      let deliveries = 0
+      await consumer.run({
+        eachBatchAutoResolve: false,
+        eachBatch: ({ records, resolveOffset }) => {
+          deliveries++
+          // Without turns in between, the loop would spin here forever: give up loudly instead.
+          if (ready || deliveries === 10_000) resolveOffset(records.at(-1)!.offset)
+        },
+      })
+      await consumer.caughtUp()
+      expect(deliveries).toBeGreaterThan(1)
+      expect(deliveries).toBeLessThan(10_000)
+    })
   })
 
   describe('failing handlers', () => {

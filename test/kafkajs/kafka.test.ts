@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { Bus } from '../../src/index'
-import { busOf, Kafka, KafkaJSNonRetriableError, logLevel, resetClusters } from '../../src/kafkajs/index'
+import { Bus, json, string } from '../../src/index'
+import {
+  busOf,
+  Kafka,
+  KafkaJSNonRetriableError,
+  type KafkaMessage,
+  logLevel,
+  resetClusters,
+} from '../../src/kafkajs/index'
 import { testKafka, uniqueName, waitUntil } from './harness'
 
 describe('Kafka', () => {
@@ -60,6 +67,37 @@ describe('Kafka', () => {
       expect(seen).toEqual(['from a', 'from logbus'])
       const [record] = await bus.topic(topic).partition(0).read(0)
       expect(record?.value?.toString()).toBe('from a')
+      await consumer.disconnect()
+      await producer.disconnect()
+    } finally {
+      await bus.close()
+    }
+  })
+
+  it('sends and receives bytes on a bus whose topics are typed, as a KafkaJS client of that cluster would', async () => {
+    const bus = await Bus.open({ topics: { orders: { value: json(), key: string() } } })
+    try {
+      // A bus typed by its declarations is not a plain Bus to TypeScript (Bus<D> is invariant in D).
+      const client = testKafka({ logbus: { bus: bus as unknown as Bus } })
+      const consumer = client.consumer({ groupId: uniqueName('g') })
+      await consumer.subscribe({ topic: 'orders', fromBeginning: true })
+      const seen: KafkaMessage[] = []
+      await consumer.run({ eachMessage: async ({ message }) => void seen.push(message) })
+      await bus.producer().send('orders', { key: 'o-1', value: { total: 1 } })
+      const producer = client.producer()
+      await producer.connect()
+      await producer.send({ topic: 'orders', messages: [{ key: 'o-2', value: '{"total":2}' }] })
+      await waitUntil(() => seen.length === 2)
+      expect(seen.map((m) => [m.key, m.value])).toEqual([
+        [Buffer.from('o-1'), Buffer.from('{"total":1}')],
+        [Buffer.from('o-2'), Buffer.from('{"total":2}')],
+      ])
+      // The topic's own readers get its types, whoever wrote the record.
+      const records = await bus.topic('orders').partition(0).read(0)
+      expect(records.map((r) => [r.key, r.value])).toEqual([
+        ['o-1', { total: 1 }],
+        ['o-2', { total: 2 }],
+      ])
       await consumer.disconnect()
       await producer.disconnect()
     } finally {

@@ -14,6 +14,8 @@ import {
   MemoryStorage,
   type Message,
   nullable,
+  type RawInput,
+  raw,
   string,
   type Topic,
 } from '../../src/index'
@@ -416,6 +418,44 @@ describe('string() and buffer()', () => {
     await producer.send(topic, { value: bytes })
     const [record] = await topic.partition(0).read(0)
     expect(record?.value).toBe(bytes)
+  })
+})
+
+describe('raw()', () => {
+  it('is the codec of a topic declared without one', async () => {
+    const bus = await openBus()
+    const topic = await bus.createTopic(uniqueName('plain'))
+    expect(topic.keyCodec).toBe(raw())
+    expect(topic.valueCodec).toBe(raw())
+    expect(raw().parse('caf\u00e9')).toEqual(Buffer.from('caf\u00e9'))
+    const bytes = Buffer.from([1, 2])
+    expect(raw().parse(bytes)).toBe(bytes)
+    expect(() => raw().parse(42 as unknown as string)).toThrow(InvalidRecordError)
+  })
+
+  it('views any topic as bytes, both ways, without changing its typed readers', async () => {
+    const bus = await openBus()
+    const users = await bus.createTopic(uniqueName('users'), { value: nullable(json(Order)) })
+    await bus.producer().send(users, { key: 'u1', value: { id: 1, total: 2 } })
+    const bytes = bus.topic(users.name, { key: raw(), value: raw() })
+    expectTypeOf(bytes).toEqualTypeOf<Topic<Buffer | null, Buffer | null, RawInput | null, RawInput | null>>()
+    await bus.producer().send(bytes, [
+      { key: Buffer.from('u2'), value: '{"id":2,"total":3}' },
+      { key: 'u3', value: null },
+    ])
+    const read = await bytes.partition(0).read(0)
+    expect(read.map((r) => [r.key?.toString(), r.value?.toString() ?? null])).toEqual([
+      ['u1', '{"id":1,"total":2,"items":[]}'],
+      ['u2', '{"id":2,"total":3}'],
+      ['u3', null],
+    ])
+    // Typed readers decode (and check) what the raw view wrote.
+    const typed = await users.partition(0).read(0)
+    expect(typed.map((r) => r.value)).toEqual([
+      { id: 1, total: 2, items: [] },
+      { id: 2, total: 3, items: [] },
+      null,
+    ])
   })
 })
 

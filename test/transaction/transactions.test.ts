@@ -90,6 +90,33 @@ describe('transactions', () => {
     expect(await consumeAll(bus, topic, 'read_committed')).toEqual(['in-tx', 'plain'])
   })
 
+  it('a read_committed consumer starting at the latest offset starts at the last stable offset, as Kafka', async () => {
+    const bus = await openBus()
+    const topic = uniqueName('out')
+    await bus.createTopic(topic)
+    await bus.producer().send(topic, { value: 'old' })
+    const tx = await bus.producer({ transactionalId: uniqueName('tx') }).transaction()
+    await tx.send(topic, { value: 'in-tx' })
+    const partition = bus.topic(topic).partition(0)
+    expect([partition.lastStableOffset, partition.logEndOffset]).toEqual([1, 2])
+    const seen = new Map<string, string[]>()
+    const consumers = (['read_committed', 'read_uncommitted'] as const).map((isolation) => {
+      seen.set(isolation, [])
+      const consumer = bus.consumer({ topics: [topic], isolation })
+      return consumer
+        .run({ eachMessage: (r) => void seen.get(isolation)!.push(r.value!.toString()) })
+        .then(() => consumer)
+    })
+    const [committed, uncommitted] = await Promise.all(consumers)
+    await tx.commit()
+    expect(partition.lastStableOffset).toBe(3)
+    await Promise.all([committed!.caughtUp(), uncommitted!.caughtUp()])
+    // Kafka's ListOffsets(latest) gives a read_committed consumer the last stable offset, and a
+    // read_uncommitted one the high watermark: only the first gets the transaction open at its start.
+    expect(seen.get('read_committed')).toEqual(['in-tx'])
+    expect(seen.get('read_uncommitted')).toEqual([])
+  })
+
   it("sendOffsets commits a group's offsets with the transaction, and not when it aborts", async () => {
     const bus = await openBus()
     const input = uniqueName('in')

@@ -1,3 +1,4 @@
+/// <reference path="./snappyjs.d.ts" />
 import { LogbusError } from '../../errors'
 import { lz4Compress, lz4Decompress } from './lz4'
 

@@ -1,4 +1,4 @@
-import { LogbusError } from '../../errors'
+import { LogbusError } from '../../index'
 
 /**
  * Kafka's numeric error codes by name: the whole `Errors` enum of Kafka 4.x, as clients interpret them.

@@ -1,4 +1,4 @@
-import { LogbusError } from '../../errors'
+import { LogbusError } from '../../index'
 
 /**
  * What went wrong with a frame or a message:
