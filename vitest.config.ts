@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 export default defineConfig({
   resolve: {
@@ -9,11 +9,14 @@ export default defineConfig({
       'logbus/file': fileURLToPath(new URL('./src/file.ts', import.meta.url)),
       'logbus/datagen': fileURLToPath(new URL('./src/datagen.ts', import.meta.url)),
       'logbus/connect': fileURLToPath(new URL('./src/connect.ts', import.meta.url)),
+      'logbus/wire': fileURLToPath(new URL('./src/wire.ts', import.meta.url)),
       logbus: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
     },
   },
   test: {
     include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
+    // Kafka clients in other processes (kcat, kafka-python, …): `npm run test:wire-clients`.
+    exclude: [...configDefaults.exclude, 'test/wire/external/**'],
     pool: 'forks',
     testTimeout: 20_000,
     hookTimeout: 20_000,

@@ -56,8 +56,13 @@ export function receiveBatch(bytes: Uint8Array, topic: string, maxMessageBytes: 
     throw new InvalidRecordError(`Invalid batch timestamps ${header.baseTimestamp}/${header.maxTimestamp}`)
   }
   const transactional = (header.attributes & TRANSACTIONAL_FLAG) !== 0
-  if ((transactional || header.baseSequence >= 0) && (header.producerId < 0 || header.baseSequence < 0)) {
-    throw new InvalidRecordError('A transactional or sequenced batch needs a producer id and a sequence')
+  // A sequence without a producer id means nothing (KafkaJS sends 0 there): Kafka checks sequences
+  // only for batches of a producer id.
+  if (transactional && (header.producerId < 0 || header.baseSequence < 0)) {
+    throw new InvalidRecordError('A transactional batch needs a producer id and a sequence')
+  }
+  if (header.producerId >= 0 && header.baseSequence < 0) {
+    throw new InvalidRecordError('A batch of a producer id needs a sequence')
   }
   const copy = Buffer.allocUnsafe(view.length)
   view.copy(copy)

@@ -66,6 +66,17 @@ describe('Partition.appendEncoded', () => {
     expect(p.logEndOffset).toBe(0)
   })
 
+  it('takes a sequence without a producer id as no sequence at all (KafkaJS writes 0 there), as Kafka does', async () => {
+    const bus = await openBus()
+    const p = (await bus.createTopic(uniqueName(), { partitions: 1 })).partition(0)
+    const batch = await clientBatch({ values: ['a'], baseSequence: 0 })
+    expect((await p.appendEncoded(batch)).baseOffset).toBe(0)
+    expect(await p.appendEncoded(batch)).toMatchObject({ baseOffset: 1, duplicate: false })
+    await expect(p.appendEncoded(await clientBatch({ values: ['b'], producerId: 7 }))).rejects.toBeInstanceOf(
+      InvalidRecordError,
+    )
+  })
+
   it('drops an idempotent producer’s duplicate with the original offset and refuses gaps and old epochs', async () => {
     const bus = await openBus()
     const topic = await bus.createTopic(uniqueName(), { partitions: 1 })
