@@ -40,14 +40,30 @@ const ADVERTISED: Partial<Record<ApiName, readonly [number, number]>> = {
   DescribeCluster: [0, 1],
 }
 
-/** One row of the advertised table. */
+/**
+ * One row of the advertised table: an API key and the versions the server answers.
+ *
+ * @example
+ * ```ts
+ * const produce: AdvertisedApi = { apiKey: 0, minVersion: 3, maxVersion: 9 }
+ * ```
+ */
 export interface AdvertisedApi {
   apiKey: number
   minVersion: number
   maxVersion: number
 }
 
-/** The ApiVersions answer's list, by key. */
+/**
+ * The APIs and versions the server answers (its ApiVersions response), by key.
+ *
+ * @example
+ * ```ts
+ * import { ADVERTISED_APIS, ApiKeys } from 'logbus/wire'
+ *
+ * const fetch = ADVERTISED_APIS.find((api) => api.apiKey === ApiKeys.Fetch) // { apiKey: 1, minVersion: 4, maxVersion: 16 }
+ * ```
+ */
 export const ADVERTISED_APIS: readonly AdvertisedApi[] = Object.entries(ADVERTISED)
   .map(([name, [minVersion, maxVersion]]) => ({ apiKey: ApiKeys[name as ApiName], minVersion, maxVersion }))
   .sort((a, b) => a.apiKey - b.apiKey)

@@ -87,3 +87,27 @@ describe('bus.listen', () => {
     expect(again.errorCode).toBe(0)
   })
 })
+
+describe('closing with requests in flight', () => {
+  it('answers a waiting long-poll Fetch at once, then closes', async () => {
+    const { bus, server } = await serve()
+    await bus.createTopic('quiet')
+    const socket = await rawSocket(server.address.port)
+    const fetched = roundTrip(socket, ApiKeys.Fetch, 11, {
+      maxWaitMs: 600_000,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      isolationLevel: 0,
+      topics: [{ topic: 'quiet', partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] }],
+    })
+    // A round trip on a second connection, opened after the Fetch was sent, lets the server read it first.
+    const other = await rawSocket(server.address.port)
+    expect((await roundTrip(other, ApiKeys.ApiVersions, 3, {})).errorCode).toBe(0)
+    // The Fetch is parked (nothing to read); close must answer it rather than wait out its 10 minutes.
+    const closing = server.close()
+    const response = await fetched
+    expect(response.responses[0]!.partitions[0]!.errorCode).toBe(0)
+    await closing
+    expect(server.connections).toBe(0)
+  })
+})
