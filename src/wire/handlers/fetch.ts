@@ -34,6 +34,9 @@ export const fetch: Handler<1> = async (body, context) => {
       return { errorCode: 0, sessionId: 0, responses }
     }
     await appendToAny(partitions, remaining, context)
+    // A closing server answers with what it had: the bus may be closing under it.
+    if (context.signal.aborted || context.broker.closing.aborted)
+      return { errorCode: 0, sessionId: 0, responses }
   }
 }
 

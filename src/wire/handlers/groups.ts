@@ -115,10 +115,14 @@ export const offsetCommit: Handler<8> = async (body, context) => {
   if (offsets.length > 0) {
     try {
       const generation = context.apiVersion >= 1 ? body.generationIdOrMemberEpoch : -1
-      const member = context.broker.groups.member(body.groupId, body.memberId)
+      const handle = context.broker.groups.member(body.groupId, body.memberId)?.handle
+      const consumers = context.broker.consumerGroups
       if (generation < 0 && body.memberId === '') await bus.group(body.groupId).commitStandalone(offsets)
-      else if (member?.handle === undefined) errorCode = KafkaErrors.UNKNOWN_MEMBER_ID
-      else await member.handle.commit(generation, offsets)
+      else if (handle !== undefined) await handle.commit(generation, offsets)
+      else if (consumers.has(body.groupId, body.memberId)) {
+        // KIP-848: generationIdOrMemberEpoch is the member epoch.
+        errorCode = await consumers.commit(body.groupId, body.memberId, generation, offsets)
+      } else errorCode = KafkaErrors.UNKNOWN_MEMBER_ID
     } catch (error) {
       errorCode = errorCodeOf(error)
     }
@@ -271,4 +275,49 @@ export const deleteGroups: Handler<42> = async (body, context) => {
 
 function protocolOf(context: RequestContext, groupId: string): string {
   return context.broker.bus.group(groupId).describe().protocol
+}
+
+/**
+ * ConsumerGroupHeartbeat (KIP-848): joins, heartbeats, reconciles and leaves in one API; the server
+ * assigns (see groups/consumer-groups.ts).
+ */
+export const consumerGroupHeartbeat: Handler<68> = (body, context) => {
+  const heartbeatIntervalMs = context.broker.options.consumerHeartbeatIntervalMs
+  if (!allowed(context, 'group', body.groupId, 'read')) {
+    return {
+      errorCode: KafkaErrors.GROUP_AUTHORIZATION_FAILED,
+      memberId: body.memberId,
+      memberEpoch: -1,
+      heartbeatIntervalMs,
+    }
+  }
+  if (body.subscribedTopicRegex !== null) {
+    return {
+      errorCode: KafkaErrors.INVALID_REQUEST,
+      errorMessage: 'Subscriptions by regular expression are not supported; name the topics',
+      memberId: body.memberId,
+      memberEpoch: -1,
+      heartbeatIntervalMs,
+    }
+  }
+  const answer = context.broker.consumerGroups.heartbeat({
+    groupId: body.groupId,
+    memberId: body.memberId,
+    memberEpoch: body.memberEpoch,
+    instanceId: body.instanceId,
+    rebalanceTimeoutMs: body.rebalanceTimeoutMs,
+    subscribedTopicNames: body.subscribedTopicNames,
+    serverAssignor: body.serverAssignor,
+    topicPartitions: body.topicPartitions,
+    clientMakesId: context.apiVersion >= 1,
+    clientId: context.header.clientId ?? '',
+  })
+  console.error(
+    'HB',
+    context.header.clientId,
+    JSON.stringify(body.topicPartitions),
+    body.memberEpoch,
+    JSON.stringify(answer),
+  )
+  return { ...answer, heartbeatIntervalMs }
 }

@@ -5,6 +5,7 @@ import { alterConfigs, describeConfigs, incrementalAlterConfigs } from './config
 import { fetch } from './fetch'
 import { findCoordinator } from './find-coordinator'
 import {
+  consumerGroupHeartbeat,
   deleteGroups,
   describeGroups,
   heartbeat,
@@ -55,4 +56,5 @@ export const HANDLERS: ReadonlyMap<number, Handler<never>> = new Map<number, unk
   [ApiKeys.DeleteGroups, deleteGroups],
   [ApiKeys.IncrementalAlterConfigs, incrementalAlterConfigs],
   [ApiKeys.DescribeCluster, describeCluster],
+  [ApiKeys.ConsumerGroupHeartbeat, consumerGroupHeartbeat],
 ]) as ReadonlyMap<number, Handler<never>>

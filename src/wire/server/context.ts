@@ -1,5 +1,6 @@
 import type { Bus } from '../../index'
 import type { ClassicGroups } from '../groups/classic-groups'
+import type { ConsumerGroups } from '../groups/consumer-groups'
 import type { ApiKeyNumber, RequestBody, RequestHeader, ResponseInput } from '../protocol'
 import type { AclOperation, AclResource, Authorizer } from './acl'
 import type { ResolvedListenOptions } from './options'
@@ -17,6 +18,8 @@ export interface Broker {
   readonly clusterId: string
   readonly authorizer: Authorizer
   readonly groups: ClassicGroups
+  /** The consumer group protocol's members (KIP-848). */
+  readonly consumerGroups: ConsumerGroups
   /** Topic ids (KIP-516), derived from names. */
   readonly topicIds: TopicIds
   /** Aborted when the server closes: long polls answer at once. */

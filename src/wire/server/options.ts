@@ -71,6 +71,12 @@ export interface ListenOptions {
   maxConnections?: number
   /** Requests of one connection handled at once; reading pauses past it. Default 16. */
   maxInFlightRequestsPerConnection?: number
+  /**
+   * The heartbeat interval the consumer group protocol (KIP-848) tells members to keep (Kafka's
+   * group.consumer.heartbeat.interval.ms); members learn a new assignment at their next heartbeat.
+   * Default 5000.
+   */
+  consumerHeartbeatIntervalMs?: number
   /** The broker's node id in Metadata. Default 1. */
   nodeId?: number
   /** The cluster id in Metadata and DescribeCluster. Default: one made from the bus's storage. */
@@ -102,6 +108,7 @@ const schema = z.strictObject({
   idleTimeoutMs: z.number().int().min(1).default(600_000),
   maxConnections: z.number().int().min(1).default(10_000),
   maxInFlightRequestsPerConnection: z.number().int().min(1).max(10_000).default(16),
+  consumerHeartbeatIntervalMs: z.number().int().min(1).max(0x7fffffff).default(5000),
   nodeId: z.number().int().min(0).max(0x7fffffff).default(1),
   clusterId: z.string().min(1).optional(),
   sasl: z

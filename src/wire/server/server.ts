@@ -3,6 +3,7 @@ import { createServer as createNetServer, type Server, type Socket } from 'node:
 import { createServer as createTlsServer } from 'node:tls'
 import { type Bus, ClosedError } from '../../index'
 import { ClassicGroups } from '../groups/classic-groups'
+import { ConsumerGroups } from '../groups/consumer-groups'
 import { HANDLERS } from '../handlers'
 import { Authorizer } from './acl'
 import { Connection } from './connection'
@@ -76,6 +77,7 @@ export async function listen(bus: Bus, options?: ListenOptions): Promise<WireSer
   const port = typeof bound === 'object' && bound !== null ? bound.port : resolved.port
   const wildcard = resolved.host === '0.0.0.0' || resolved.host === '::'
   const clusterId = resolved.clusterId ?? clusterIdOf(`${resolved.host}:${port}`)
+  const topicIds = new TopicIds(bus, clusterId)
   const broker: Broker = {
     bus,
     options: resolved,
@@ -83,7 +85,8 @@ export async function listen(bus: Bus, options?: ListenOptions): Promise<WireSer
     host: resolved.advertisedHost ?? (wildcard ? 'localhost' : resolved.host),
     port: resolved.advertisedPort ?? port,
     clusterId,
-    topicIds: new TopicIds(bus, clusterId),
+    topicIds,
+    consumerGroups: new ConsumerGroups(bus, topicIds),
     authorizer: new Authorizer(resolved.acls),
     groups: new ClassicGroups(bus),
     closing: closing.signal,

@@ -12,8 +12,8 @@ const ADVERTISED: Partial<Record<ApiName, readonly [number, number]>> = {
   Fetch: [4, 16],
   ListOffsets: [1, 7],
   Metadata: [0, 12],
-  OffsetCommit: [2, 8],
-  OffsetFetch: [1, 7],
+  OffsetCommit: [2, 9],
+  OffsetFetch: [1, 9],
   FindCoordinator: [0, 4],
   JoinGroup: [0, 9],
   Heartbeat: [0, 4],
@@ -38,6 +38,7 @@ const ADVERTISED: Partial<Record<ApiName, readonly [number, number]>> = {
   DeleteGroups: [0, 2],
   IncrementalAlterConfigs: [0, 1],
   DescribeCluster: [0, 1],
+  ConsumerGroupHeartbeat: [0, 1],
 }
 
 /**

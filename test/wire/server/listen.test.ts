@@ -98,7 +98,9 @@ describe('closing with requests in flight', () => {
       minBytes: 1,
       maxBytes: 1 << 20,
       isolationLevel: 0,
-      topics: [{ topic: 'quiet', partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] }],
+      topics: [
+        { topic: 'quiet', partitions: [{ partition: 0, fetchOffset: 0n, partitionMaxBytes: 1 << 20 }] },
+      ],
     })
     // A round trip on a second connection, opened after the Fetch was sent, lets the server read it first.
     const other = await rawSocket(server.address.port)
