@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url'
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 export default defineConfig({
   resolve: {
@@ -12,13 +12,15 @@ export default defineConfig({
       'logbus/connect': fileURLToPath(new URL('./src/connect.ts', import.meta.url)),
       'logbus/streams': fileURLToPath(new URL('./src/streams.ts', import.meta.url)),
       'logbus/otel': fileURLToPath(new URL('./src/otel.ts', import.meta.url)),
+      'logbus/wire': fileURLToPath(new URL('./src/wire.ts', import.meta.url)),
       logbus: fileURLToPath(new URL('./src/index.ts', import.meta.url)),
     },
   },
   test: {
     include: ['test/**/*.test.ts', 'examples/**/*.test.ts'],
-    // Browser tests drive Chromium: their own script, `npm run test:browser`.
-    exclude: ['test/browser/**', 'node_modules/**'],
+    // Browser tests drive Chromium (`npm run test:browser`); Kafka clients in other processes (kcat,
+    // kafka-python, …) run in `npm run test:wire-clients`.
+    exclude: [...configDefaults.exclude, 'test/browser/**', 'test/wire/external/**'],
     pool: 'forks',
     testTimeout: 20_000,
     hookTimeout: 20_000,

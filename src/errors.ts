@@ -34,6 +34,10 @@ export type ErrorCode =
   | 'PRODUCER_FENCED'
   | 'INVALID_TXN_STATE'
   | 'UNSUPPORTED_VERSION'
+  | 'OUT_OF_ORDER_SEQUENCE_NUMBER'
+  | 'INVALID_PRODUCER_EPOCH'
+  | 'UNKNOWN_PRODUCER_ID'
+  | 'UNSUPPORTED_COMPRESSION_TYPE'
 
 /** Kafka's numeric error codes for the codes that have one (for the wire listener and facade). */
 const KAFKA_NUMERIC_CODES: Partial<Record<ErrorCode, number>> = {
@@ -58,6 +62,10 @@ const KAFKA_NUMERIC_CODES: Partial<Record<ErrorCode, number>> = {
   INVALID_REQUEST: 42,
   INVALID_TXN_STATE: 48,
   PRODUCER_FENCED: 90,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+  INVALID_PRODUCER_EPOCH: 47,
+  UNKNOWN_PRODUCER_ID: 59,
+  UNSUPPORTED_COMPRESSION_TYPE: 76,
 }
 
 /**
@@ -537,5 +545,48 @@ export class InvalidTransactionStateError extends LogbusError {
   override readonly name = 'InvalidTransactionStateError'
   constructor(message: string) {
     super('INVALID_TXN_STATE', message)
+  }
+}
+
+/**
+ * An idempotent producer's batch whose sequence number is not the one after its last batch on that
+ * partition (Kafka's OUT_OF_ORDER_SEQUENCE_NUMBER): a batch was lost in between. Nothing was written.
+ *
+ * @example
+ * ```ts
+ * await expect(partition.appendEncoded(gapped)).rejects.toBeInstanceOf(OutOfOrderSequenceError)
+ * ```
+ */
+export class OutOfOrderSequenceError extends LogbusError {
+  override readonly name = 'OutOfOrderSequenceError'
+  constructor(
+    readonly producerId: number,
+    readonly expected: number,
+    readonly received: number,
+  ) {
+    super(
+      'OUT_OF_ORDER_SEQUENCE_NUMBER',
+      `Producer ${producerId} sent sequence ${received} where ${expected} was expected`,
+    )
+  }
+}
+
+/**
+ * A batch written with an older epoch than its producer id has now (Kafka's INVALID_PRODUCER_EPOCH):
+ * a newer producer with the same id took over. Nothing was written.
+ *
+ * @example
+ * ```ts
+ * await expect(partition.appendEncoded(stale)).rejects.toBeInstanceOf(InvalidProducerEpochError)
+ * ```
+ */
+export class InvalidProducerEpochError extends LogbusError {
+  override readonly name = 'InvalidProducerEpochError'
+  constructor(
+    readonly producerId: number,
+    readonly epoch: number,
+    readonly current: number,
+  ) {
+    super('INVALID_PRODUCER_EPOCH', `Producer ${producerId} wrote with epoch ${epoch}, older than ${current}`)
   }
 }

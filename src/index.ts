@@ -28,6 +28,7 @@ export {
   InconsistentGroupProtocolError,
   InvalidConfigError,
   InvalidPartitionsError,
+  InvalidProducerEpochError,
   InvalidRecordError,
   InvalidStateError,
   InvalidTopicError,
@@ -35,6 +36,7 @@ export {
   LockedError,
   LogbusError,
   OffsetOutOfRangeError,
+  OutOfOrderSequenceError,
   ProducerFencedError,
   RecordTooLargeError,
   StorageError,
@@ -63,6 +65,7 @@ export {
   type PartitionLag,
   type ResetOffsetsOptions,
 } from './group/consumer-group'
+export type { ExternalMember, ExternalMemberOptions, ExternalProtocol } from './group/external-member'
 export type { BusMetrics, GroupMetrics, PartitionMetrics, TopicMetrics } from './metrics/bus-metrics'
 export type { HistogramSnapshot } from './metrics/histogram'
 export type { Instrumentation, ProcessContext, SendContext, SendScope } from './metrics/instrumentation'
@@ -89,6 +92,16 @@ export {
   raw,
   string,
 } from './record/codec'
+export {
+  CompressionCodec,
+  type CompressionCodecId,
+  compress,
+  type DecompressOptions,
+  decompress,
+  decompressSync,
+  loadCodec,
+  loadCodecs,
+} from './record/compression'
 export { ControlType, controlType } from './record/control'
 export { decodeRecordBatch } from './record/decode-record-batch'
 export { encodeRecordBatch } from './record/encode-record-batch'
@@ -125,7 +138,12 @@ export type {
   TopicConfig,
   TopicMetadata,
 } from './storage/storage'
-export { Partition } from './topic/partition'
+export {
+  type AbortedTransaction,
+  type EncodedAppendResult,
+  Partition,
+  type ReadEncodedOptions,
+} from './topic/partition'
 export { type RetentionPolicy, retentionCut } from './topic/retention'
 export { Topic } from './topic/topic'
 export { validateTopicName } from './topic/topic-name'
@@ -139,4 +157,9 @@ export type {
   TopicOptions,
   ValueCodecOf,
 } from './topic/topic-options'
+export {
+  type InitProducerIdOptions,
+  type ProducerIdentity,
+  Transactions,
+} from './transaction/transactions'
 export type { Clock, ClockTimer } from './util/clock'

@@ -39,9 +39,12 @@ import {
   type CoordinatorHost as TransactionCoordinatorHost,
 } from '../transaction/coordinator'
 import { isInternalTopic, TRANSACTION_STATE_TOPIC } from '../transaction/state-log'
+import { Transactions } from '../transaction/transactions'
 import { type Clock, type ClockTimer, systemClock } from '../util/clock'
 import { parseOptions } from '../util/options'
 import { SerialQueue } from '../util/serial-queue'
+import type { ListenOptions } from '../wire/server/options'
+import type { WireServer } from '../wire/server/server'
 import {
   type BusEvents,
   type BusOptions,
@@ -78,6 +81,8 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   readonly #producers = new Set<Producer<D>>()
   readonly #consumers = new Set<Consumer<unknown>>()
   readonly #admin = new SerialQueue()
+  /** Wire servers started by `listen`: closed first when the bus closes. */
+  readonly #servers = new Set<WireServer>()
   #closing: Promise<void> | undefined
   readonly #retentionCheckIntervalMs: number
   readonly #autoCreatePartitions: number | undefined
@@ -87,6 +92,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
 
   readonly #transactions: TransactionCoordinator
   readonly #metrics = new MetricsRecorder()
+  readonly #transactionsHandle: Transactions
   readonly #producerHost: ProducerHost
   readonly #consumerHost: ConsumerHost
   readonly #groupHost: GroupHost
@@ -162,7 +168,9 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   ) {
     super()
     this.#storage = storage
-    this.#topics = new TopicRegistry(storage)
+    this.#topics = new TopicRegistry(storage, (batch, partition) =>
+      this.#transactions.checkWrite(batch, partition),
+    )
     this.#clock = clock
     this.#retentionCheckIntervalMs = retentionCheckIntervalMs
     this.#autoCreatePartitions = autoCreatePartitions
@@ -181,6 +189,11 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
       partition: (topic, partition) => this.#topics.get(topic)?.partitions[partition],
       partitions: () => this.#topics.partitions(),
       commitOffsets: (groupId, offsets) => this.group(groupId).commitTransactional(offsets),
+    })
+    this.#transactionsHandle = new Transactions({
+      coordinator: this.#transactions,
+      partition: (topic, partition) => this.#topics.get(topic)?.partitions[partition],
+      assertOpen: () => this.#assertOpen(),
     })
     this.#producerHost = {
       clock,
@@ -239,6 +252,34 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    */
   get clock(): Clock {
     return this.#clock
+  }
+
+  /**
+   * Kafka's `auto.create.topics.enable` as this bus was opened with: the partition count a topic
+   * created on first use gets, or false when topics are never created implicitly. Servers over the
+   * bus (the wire protocol's Metadata) honour it as Kafka's broker does.
+   *
+   * @example
+   * ```ts
+   * if (bus.autoCreateTopics !== false) await bus.createTopic('new', { partitions: bus.autoCreateTopics.partitions })
+   * ```
+   */
+  get autoCreateTopics(): { partitions: number } | false {
+    return this.#autoCreatePartitions === undefined ? false : { partitions: this.#autoCreatePartitions }
+  }
+
+  /**
+   * The transaction coordinator, for producers outside the process (the wire protocol's
+   * InitProducerId and transaction APIs); in-process producers use it through `bus.producer()`.
+   *
+   * @example
+   * ```ts
+   * const { producerId, epoch } = await bus.transactions.initProducerId()
+   * ```
+   */
+  get transactions(): Transactions {
+    this.#assertOpen()
+    return this.#transactionsHandle
   }
 
   /**
@@ -628,7 +669,30 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   }
 
   /**
-   * Closes in order: consumers (they stop taking records, wait for their handlers, which may still
+   * Serves Kafka's binary protocol on this bus over TCP (`listen` of `logbus/wire`, loaded on first
+   * use): any Kafka client connects with `bootstrap.servers` set to `server.address`, and shares
+   * topics, records, groups and committed offsets with the bus's in-process producers and consumers.
+   * Binds 127.0.0.1 unless `host` says otherwise; port 0 picks a free one. The server closes with the
+   * bus (before its consumers and producers), or earlier by `server.close()`.
+   *
+   * @example
+   * ```ts
+   * const server = await bus.listen({ port: 0 })
+   * console.log(`kcat -b ${server.address.host}:${server.address.port} -L`)
+   * await server.close()
+   * ```
+   */
+  async listen(options?: ListenOptions): Promise<WireServer> {
+    this.#assertOpen()
+    const { listen } = await import('../wire/server/server')
+    const server = await listen(this as unknown as Bus, options)
+    // A server closed by itself stays here: closing it again with the bus is a no-op.
+    this.#servers.add(server)
+    return server
+  }
+
+  /**
+   * Closes in order: wire servers started by `listen`, consumers (they stop taking records, wait for their handlers, which may still
    * produce, commit and leave their groups), then producers (flushing what they accepted), then
    * storage. Idempotent (a failure is every call's failure); leaves no timers or handles behind. Every
    * call on the bus, its producers, consumers, groups and partitions after it throws ClosedError.
@@ -641,6 +705,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   close(): Promise<void> {
     this.#closing ??= (async () => {
       if (this.#retentionTimer !== undefined) this.#clock.clearTimeout(this.#retentionTimer)
+      await Promise.allSettled([...this.#servers].map((server) => server.close()))
       await Promise.allSettled([...this.#consumers].map((c) => c.close()))
       await Promise.allSettled([...this.#producers].map((p) => p.close()))
       await Promise.allSettled([...this.#groups.values()].map((g) => g.settled()))

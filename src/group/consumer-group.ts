@@ -4,6 +4,7 @@ import { TypedEmitter } from '../events/typed-emitter'
 import type { CommittedOffset } from '../storage/storage'
 import { parseOptions } from '../util/options'
 import { GroupCoordinator } from './coordinator'
+import { ExternalGroupMember, type ExternalMember, type ExternalMemberOptions } from './external-member'
 import type { GroupDescription, GroupEvents, GroupState } from './group-description'
 import type { GroupHost } from './group-host'
 import type { GroupMember } from './member'
@@ -281,6 +282,52 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
   delete(): Promise<void> {
     if (this.#closed) return Promise.reject(new ClosedError('Bus'))
     return this.#coordinator.deleteGroup()
+  }
+
+  /**
+   * Adds a member that lives outside the process, such as a Kafka client over the wire (Kafka's
+   * classic JoinGroup): the group drives it through `revoke`/`assign`/`removed`, and it takes part in
+   * rebalances beside in-process consumers. As Kafka's JoinGroup, its protocols must include one that
+   * every current member supports (InconsistentGroupProtocolError otherwise). When it leads the group,
+   * its protocol's `assign` computes everyone's assignment (the leader client assigns, as in Kafka).
+   *
+   * @example
+   * ```ts
+   * const member = bus.group('billing').addMember({
+   *   clientId: 'remote', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000,
+   *   protocols: [{ name: 'range', topics: ['orders'], assign: async (input) => rangeAssignor(input) }],
+   *   revoke: async () => {},
+   *   assign: (partitions, generation) => console.log(generation, partitions),
+   *   removed: (reason) => console.log(reason.message),
+   * })
+   * await member.joined
+   * ```
+   */
+  addMember(options: ExternalMemberOptions): ExternalMember {
+    this.#assertOpen()
+    const member = new ExternalGroupMember(options)
+    const joined = this.#coordinator.join(member)
+    joined.catch(() => undefined)
+    return {
+      memberId: member.memberId,
+      joined,
+      heartbeat: () => {
+        this.#assertOpen()
+        this.#coordinator.heartbeat(member.memberId)
+      },
+      update: (protocols) => {
+        this.#assertOpen()
+        member.setProtocols(protocols)
+        this.#coordinator.topicsChanged()
+      },
+      commit: (generation, offsets) => {
+        if (this.#closed) return Promise.reject(new ClosedError('Bus'))
+        return this.#coordinator.commit(member.memberId, generation, offsets)
+      },
+      leave: () => {
+        if (!this.#closed) this.#coordinator.leave(member)
+      },
+    }
   }
 
   /**

@@ -1,6 +1,9 @@
 import { ClosedError, InvalidRecordError, UnknownTopicError } from '../errors'
+import { codecLoaded, loadCodec } from '../record/compression/compression'
 import type { RecordBatch } from '../record/record-batch'
+import { COMPRESSION_MASK } from '../record/v2/layout'
 import type { CompactionResult, MaybePromise, PartitionLog, TopicConfig } from '../storage/storage'
+import { ProducerStates } from './producer-state'
 import { type RetentionPolicy, retentionCut } from './retention'
 import { TransactionIndex } from './transaction-index'
 
@@ -25,6 +28,11 @@ export class PartitionCore {
   /** …and records handed to consumers, bytes of the batches they read. */
   recordsOut = 0
   bytesOut = 0
+  /** Idempotent producers' last batches; built from the log the first time a sequenced batch comes. */
+  #producers: ProducerStates | undefined
+  /** Received batches waiting for the producer state or a codec to load, in arrival order. */
+  #gate: Promise<unknown> | undefined
+  #gated = 0
 
   constructor(
     readonly topic: string,
@@ -87,6 +95,7 @@ export class PartitionCore {
       this.recordsIn += batch.count
       this.bytesIn += batch.sizeBytes
     }
+    if (batch.producerId >= 0) this.#producers?.observe(batch)
     if (typeof result === 'number') {
       this.#notify()
       return result
@@ -94,6 +103,78 @@ export class PartitionCore {
     return result.then((base) => {
       this.#notify()
       return base
+    })
+  }
+
+  /**
+   * Appends a batch a client sent as bytes (`receiveBatch` validated it), after the idempotence
+   * checks: a duplicate of one of its producer's last batches is not written again and resolves with
+   * the original's base offset. `verify` runs just before the append (the transaction coordinator's
+   * check of a transactional batch). Batches keep their arrival order even when one waits for the
+   * producer state to be rebuilt or for its compression codec to load.
+   */
+  appendReceived(
+    batch: RecordBatch,
+    verify: (batch: RecordBatch) => void,
+  ): Promise<{ baseOffset: number; duplicate: boolean }> {
+    this.assertLive()
+    const codec = batch.encoded![21]! & COMPRESSION_MASK
+    const waits: Promise<unknown>[] = []
+    if (!codecLoaded(codec)) waits.push(loadCodec(codec))
+    if (batch.producerId >= 0 && this.#producers === undefined) waits.push(this.#loadProducers())
+    if (waits.length === 0 && this.#gated === 0) return Promise.resolve(this.#appendChecked(batch, verify))
+    if (this.#gate !== undefined) waits.push(this.#gate)
+    this.#gated++
+    // Wrapped, so that the gate opens once the batch is appended, not once it is durable.
+    const appended = Promise.all(waits)
+      .then(() => ({ result: this.#appendChecked(batch, verify) }))
+      .finally(() => {
+        this.#gated--
+      })
+    this.#gate = appended.catch(() => undefined)
+    return appended.then(({ result }) => result)
+  }
+
+  #appendChecked(
+    batch: RecordBatch,
+    verify: (batch: RecordBatch) => void,
+  ): MaybePromise<{ baseOffset: number; duplicate: boolean }> {
+    this.assertLive()
+    if (batch.producerId >= 0) {
+      const original = this.#producers!.check(batch)
+      if (original !== undefined) return { baseOffset: original, duplicate: true }
+    }
+    verify(batch)
+    const base = this.append(batch)
+    return typeof base === 'number'
+      ? { baseOffset: base, duplicate: false }
+      : base.then((baseOffset) => ({ baseOffset, duplicate: false }))
+  }
+
+  /** Rebuilds the idempotent producers' state from the batch headers of the whole log, once. */
+  #loadProducers(): Promise<void> {
+    const producers = new ProducerStates()
+    // Appends from now on are observed as they come; the scan covers what was there before.
+    this.#producers = producers
+    const end = this.#log.logEndOffset
+    return (async () => {
+      let offset = this.#log.logStartOffset
+      while (offset < end) {
+        const batches = await this.#log.read(offset, 8 << 20)
+        if (batches.length === 0) break
+        for (const batch of batches) {
+          if (batch.baseOffset >= end) {
+            offset = end
+            break
+          }
+          if (batch.nextOffset <= offset) continue
+          producers.observe(batch)
+          offset = batch.nextOffset
+        }
+      }
+    })().catch((error: unknown) => {
+      if (this.#producers === producers) this.#producers = undefined
+      throw error
     })
   }
 

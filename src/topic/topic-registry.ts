@@ -7,7 +7,7 @@ import {
 import { type Codec, RAW } from '../record/codec'
 import type { CompactionResult, Storage, TopicConfig, TopicMetadata } from '../storage/storage'
 import { PartitionCore } from './partition-core'
-import { TopicEntry } from './topic'
+import { TopicEntry, type TransactionalWriteCheck } from './topic'
 import { compacts, completeTopicConfig, deletes, type ResolvedTopicOptions } from './topic-options'
 
 /**
@@ -18,7 +18,10 @@ import { compacts, completeTopicConfig, deletes, type ResolvedTopicOptions } fro
 export class TopicRegistry {
   readonly #entries = new Map<string, TopicEntry>()
 
-  constructor(private readonly storage: Storage) {}
+  constructor(
+    private readonly storage: Storage,
+    private readonly checkTransactionalWrite: TransactionalWriteCheck,
+  ) {}
 
   get(name: string): TopicEntry | undefined {
     return this.#entries.get(name)
@@ -57,6 +60,7 @@ export class TopicRegistry {
       partitions,
       declared?.keyCodec ?? RAW,
       declared?.valueCodec ?? RAW,
+      this.checkTransactionalWrite,
     )
     this.#entries.set(meta.name, entry)
   }
@@ -83,7 +87,7 @@ export class TopicRegistry {
       await this.storage.deleteTopic(name).catch(() => undefined)
       throw error
     }
-    const entry = new TopicEntry(name, config, partitions, keyCodec, valueCodec)
+    const entry = new TopicEntry(name, config, partitions, keyCodec, valueCodec, this.checkTransactionalWrite)
     this.#entries.set(name, entry)
     return entry
   }

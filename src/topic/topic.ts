@@ -1,9 +1,13 @@
 import { UnknownTopicError } from '../errors'
 import type { Codec, RawInput } from '../record/codec'
+import type { RecordBatch } from '../record/record-batch'
 import type { TopicConfig } from '../storage/storage'
 import { Partition } from './partition'
 import type { PartitionCore } from './partition-core'
 import { compacts } from './topic-options'
+
+/** Checks a transactional batch a client sent against the transaction coordinator, before it is written. */
+export type TransactionalWriteCheck = (batch: RecordBatch, partition: PartitionCore) => void
 
 /**
  * The one shared state of a topic behind its typed views: configuration, partitions, and the codecs
@@ -21,6 +25,7 @@ export class TopicEntry {
     partitions: PartitionCore[],
     keyCodec: Codec<unknown, unknown>,
     valueCodec: Codec<unknown, unknown>,
+    readonly checkTransactionalWrite: TransactionalWriteCheck,
   ) {
     this.partitions = partitions
     this.config = config
@@ -144,7 +149,7 @@ export class Topic<K = Buffer, V = Buffer | null, KIn = RawInput, VIn = RawInput
     const core = this.entry.partitions[index]
     if (core === undefined) throw new UnknownTopicError(this.entry.name, index)
     for (let i = this.#views.length; i <= index; i++) {
-      this.#views.push(new Partition(this.entry.partitions[i]!, this.keyCodec, this.valueCodec))
+      this.#views.push(new Partition(this.entry, this.entry.partitions[i]!, this.keyCodec, this.valueCodec))
     }
     return this.#views[index]!
   }

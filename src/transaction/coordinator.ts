@@ -1,5 +1,6 @@
-import { ProducerFencedError } from '../errors'
+import { InvalidProducerEpochError, InvalidTransactionStateError, ProducerFencedError } from '../errors'
 import { ControlType, controlBatch } from '../record/control'
+import type { RecordBatch } from '../record/record-batch'
 import type { CommittedOffset } from '../storage/storage'
 import type { PartitionCore } from '../topic/partition-core'
 import type { Clock, ClockTimer } from '../util/clock'
@@ -10,6 +11,10 @@ import {
   type TransactionStateEntry,
   type TransactionStatus,
 } from './state-log'
+
+/** The state log key under which producer ids are reserved for idempotent producers. */
+const PRODUCER_ID_BLOCK = '\u0000producer-ids'
+const PRODUCER_ID_BLOCK_SIZE = 1000
 
 /** What the coordinator needs from its bus. */
 export interface CoordinatorHost {
@@ -25,7 +30,14 @@ export interface CoordinatorHost {
   commitOffsets(groupId: string, offsets: CommittedOffset[]): Promise<void>
 }
 
-/** The producer id and epoch a transactional producer writes with. */
+/**
+ * The producer id and epoch an idempotent or transactional producer writes with.
+ *
+ * @example
+ * ```ts
+ * const identity: ProducerIdentity = await bus.transactions.initProducerId({ transactionalId: 'etl-1' })
+ * ```
+ */
 export interface ProducerIdentity {
   readonly producerId: number
   readonly epoch: number
@@ -56,7 +68,12 @@ interface IdState {
 export class TransactionCoordinator {
   readonly #ids = new Map<string, IdState>()
   readonly #queues = new Map<string, SerialQueue>()
+  /** The transactional id of each producer id it gave out. */
+  readonly #transactionalIds = new Map<number, string>()
   #nextProducerId = 1
+  /** Producer ids below this one are reserved in the state log (idempotent producers take from there). */
+  #reservedUpTo = 1
+  readonly #reserving = new SerialQueue()
 
   constructor(private readonly host: CoordinatorHost) {}
 
@@ -82,10 +99,18 @@ export class TransactionCoordinator {
         offset = batch.nextOffset
       }
     }
+    const reservation = last.get(PRODUCER_ID_BLOCK)
+    last.delete(PRODUCER_ID_BLOCK)
+    if (reservation !== undefined) {
+      this.#nextProducerId = reservation.producerId + 1
+      this.#reservedUpTo = this.#nextProducerId
+    }
     if (last.size === 0) return
     const epochs = new Map<number, number>()
     for (const entry of last.values()) {
       this.#nextProducerId = Math.max(this.#nextProducerId, entry.producerId + 1)
+      this.#reservedUpTo = Math.max(this.#reservedUpTo, this.#nextProducerId)
+      this.#transactionalIds.set(entry.producerId, entry.transactionalId)
       epochs.set(entry.producerId, entry.epoch)
       this.#ids.set(entry.transactionalId, {
         producerId: entry.producerId,
@@ -121,7 +146,9 @@ export class TransactionCoordinator {
       if (state?.open !== undefined) await this.#end(transactionalId, state, false)
       if (state === undefined) {
         state = { producerId: this.#nextProducerId++, epoch: 0, timeoutMs, open: undefined, expired: false }
+        this.#reservedUpTo = Math.max(this.#reservedUpTo, this.#nextProducerId)
         this.#ids.set(transactionalId, state)
+        this.#transactionalIds.set(state.producerId, transactionalId)
       } else {
         state.epoch++
         state.timeoutMs = timeoutMs
@@ -130,6 +157,51 @@ export class TransactionCoordinator {
       await this.#log(transactionalId, state, 'Empty', undefined)
       return { producerId: state.producerId, epoch: state.epoch }
     })
+  }
+
+  /**
+   * A producer id for an idempotent producer without a transactional id (Kafka's InitProducerId with a
+   * null transactionalId), epoch 0. Ids are reserved in blocks in the state log, so that a bus
+   * reopened later never hands out an id that wrote to a partition before.
+   */
+  allocateProducerId(): Promise<ProducerIdentity> {
+    return this.#reserving.run(async () => {
+      if (this.#nextProducerId >= this.#reservedUpTo) {
+        const upTo = this.#nextProducerId + PRODUCER_ID_BLOCK_SIZE
+        const entry: TransactionStateEntry = {
+          transactionalId: PRODUCER_ID_BLOCK,
+          producerId: upTo - 1,
+          epoch: -1,
+          status: 'Empty',
+          partitions: [],
+          offsets: [],
+        }
+        await (await this.host.stateLog(true)).append(stateRecord(entry, this.host.clock.now()))
+        this.#reservedUpTo = upTo
+      }
+      return { producerId: this.#nextProducerId++, epoch: 0 }
+    })
+  }
+
+  /**
+   * Kafka's check of a transactional batch a client sent (KIP-890): its producer id must belong to a
+   * transactional id at that epoch, with `partition` added to the open transaction.
+   */
+  checkWrite(batch: RecordBatch, partition: PartitionCore): void {
+    const transactionalId = this.#transactionalIds.get(batch.producerId)
+    const state = transactionalId === undefined ? undefined : this.#ids.get(transactionalId)
+    if (state === undefined || transactionalId === undefined) {
+      throw new InvalidTransactionStateError(`Producer ${batch.producerId} has no transactional id`)
+    }
+    if (batch.producerEpoch < state.epoch) {
+      throw new InvalidProducerEpochError(batch.producerId, batch.producerEpoch, state.epoch)
+    }
+    this.check(transactionalId, { producerId: batch.producerId, epoch: batch.producerEpoch })
+    if (state.open === undefined || !state.open.partitions.has(partition)) {
+      throw new InvalidTransactionStateError(
+        `${partition.topic}-${partition.partition} is not in the open transaction of "${transactionalId}"`,
+      )
+    }
   }
 
   /** Throws ProducerFencedError unless `identity` is the transactional id's current one. */

@@ -1,4 +1,5 @@
 import { LogbusError } from '../../errors'
+import { decompressSync } from '../compression'
 import type { RecordHeaders } from '../log-record'
 import { type BatchColumns, type BatchMeta, RecordBatch } from '../record-batch'
 import {
@@ -21,8 +22,8 @@ import { type Cursor, readVarint, readVarlong } from './varint'
 
 /**
  * Turns the compressed records section of a batch into its uncompressed bytes. `codec` is the
- * batch's compression (Kafka's attribute bits 0-2: 1 gzip, 2 snappy, 3 lz4, 4 zstd). The wire protocol
- * plugs its codecs in here; without one, decoding a compressed batch fails.
+ * batch's compression (Kafka's attribute bits 0-2: 1 gzip, 2 snappy, 3 lz4, 4 zstd). By default Kafka's
+ * codecs (`decompressSync`; whoever takes compressed bytes in loads their codec first, `loadCodec`).
  *
  * @example
  * ```ts
@@ -35,12 +36,8 @@ import { type Cursor, readVarint, readVarlong } from './varint'
  */
 export type Decompress = (codec: number, bytes: Buffer) => Buffer
 
-const noDecompression: Decompress = (codec) => {
-  throw new LogbusError(
-    'CORRUPT_MESSAGE',
-    `The record batch is compressed (codec ${codec}) and no decompressor is configured for it`,
-  )
-}
+/** Kafka's codecs, synchronously: a batch decodes lazily, inside a getter. */
+const defaultDecompress: Decompress = (codec, bytes) => decompressSync(codec, bytes)
 
 /** Reused by the decoder: it is synchronous, so nothing else can hold it. */
 const cursor: Cursor = { pos: 0 }
@@ -105,7 +102,7 @@ export function batchFromBytes(bytes: Buffer, header: BatchHeader, decompress?: 
  * const { keys, values } = decodeColumns(bytes)
  * ```
  */
-export function decodeColumns(bytes: Buffer, decompress: Decompress = noDecompression): BatchColumns {
+export function decodeColumns(bytes: Buffer, decompress: Decompress = defaultDecompress): BatchColumns {
   const attributes = int16At(bytes, ATTRIBUTES_OFFSET)
   const compression = attributes & COMPRESSION_MASK
   let buf: Buffer

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { z } from 'zod'
 import { CorruptLogError, type LogbusError } from '../../errors'
+import { loadCodecs } from '../../record/compression'
 import { parseOptions } from '../../util/options'
 import { BaseStorage } from '../base-storage'
 import type {
@@ -171,6 +172,9 @@ export class FileStorage extends BaseStorage {
   protected async doOpen(): Promise<StorageSnapshot> {
     const fs = this.#fs
     const { fsync, fsyncIntervalMs, maxOpenFiles } = this.#options
+    // Batches a wire client compressed are stored as received and decoded lazily, synchronously:
+    // their codecs must be there before the first read. A codec that cannot load fails only its batches.
+    const codecs = loadCodecs().catch(() => undefined)
     try {
       fs.mkdirSync(this.#dir)
     } catch (error) {
@@ -206,6 +210,7 @@ export class FileStorage extends BaseStorage {
         if (state !== undefined) states.set(OFFSETS_KEY, state)
       })
       this.#session = { release, files, commit, services, topics, logs: new Map(), states, offsets }
+      await codecs
       return { topics: [...topics.values()].map((t) => structuredClone(t)), groups: offsets.groups() }
     } catch (error) {
       commit.close()

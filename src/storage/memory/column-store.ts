@@ -34,9 +34,15 @@ class ColumnSegment {
  */
 export class ColumnStore {
   #segment: ColumnSegment | undefined
+  /** The batches that are windows of this store's columns. */
+  readonly #windows = new WeakSet<RecordBatch>()
 
-  /** The batch over this store's columns (same meta, base offset and form). */
+  /**
+   * The batch over this store's columns (same meta, base offset and form). A batch that arrived as
+   * bytes (from the wire) is kept as it is: its records are decoded only if an in-process reader asks.
+   */
   keep(batch: RecordBatch): RecordBatch {
+    if (batch.encoded !== undefined) return batch
     const count = batch.count
     const source = batch.columns
     let segment = this.#segment
@@ -83,11 +89,14 @@ export class ColumnStore {
       offsetDeltas,
       start,
     }
-    return batch.withColumns(columns)
+    const window = batch.withColumns(columns)
+    this.#windows.add(window)
+    return window
   }
 
   /** Lets go of a dropped batch's keys and values at once, not when its whole segment goes. */
   release(batch: RecordBatch): void {
+    if (!this.#windows.has(batch)) return
     const { keys, values, headers, start } = batch.columns
     const end = start + batch.count
     ;(keys as unknown[]).fill(undefined, start, end)

@@ -75,6 +75,8 @@ function scalarCodec(type: string, nullable: boolean, flexible: boolean, name: s
       return { read: (r) => r.uuid(), write: (w, v) => w.uuid(v as string), minSize: 16 }
     case 'string':
       return lengthPrefixedCodec(STRING, nullable, flexible, name)
+    case 'records':
+      return lengthPrefixedCodec(RECORDS, nullable, flexible, name)
     default:
       return lengthPrefixedCodec(BYTES, nullable, flexible, name)
   }
@@ -138,6 +140,22 @@ const BYTES = {
   size: (v: Uint8Array) => v.length,
   read: (r: Reader, n: number) => r.bytes(n),
   write: (w: Writer, v: Uint8Array) => w.raw(v),
+}
+
+/** Records: one buffer, or several batches written back to back (each kept by reference when large). */
+const RECORDS = {
+  wide: true,
+  size: (v: Uint8Array | readonly Uint8Array[]) => {
+    if (!Array.isArray(v)) return (v as Uint8Array).length
+    let n = 0
+    for (const part of v as readonly Uint8Array[]) n += part.length
+    return n
+  },
+  read: (r: Reader, n: number) => r.bytes(n),
+  write: (w: Writer, v: Uint8Array | readonly Uint8Array[]) => {
+    if (!Array.isArray(v)) return w.raw(v as Uint8Array)
+    for (const part of v as readonly Uint8Array[]) w.raw(part)
+  },
 }
 
 function badLength(n: number, name: string): never {

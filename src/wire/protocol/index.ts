@@ -60,6 +60,14 @@
  */
 
 export {
+  CompressionCodec,
+  type CompressionCodecId,
+  compress,
+  type DecompressOptions,
+  decompress,
+  decompressSync,
+} from '../../index'
+export {
   API_TABLE,
   type ApiInfo,
   type ApiKeyNumber,
@@ -72,13 +80,6 @@ export {
   type ResponseInput,
 } from './apis'
 export { decodeMessage, encodeMessage, type MessageCodec, messageCodec } from './codec'
-export {
-  CompressionCodec,
-  type CompressionCodecId,
-  compress,
-  type DecompressOptions,
-  decompress,
-} from './compression'
 export {
   type KafkaErrorInfo,
   type KafkaErrorName,

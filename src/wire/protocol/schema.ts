@@ -137,7 +137,10 @@ type BaseInput<F extends FieldSchema> = F extends { readonly fields: infer Fs ex
   ? F['type'] extends `[]${string}`
     ? StructInput<Fs>[]
     : StructInput<Fs>
-  : BaseValue<F>
+  : F['type'] extends 'records'
+    ? // Stored batches written back to back, each without a copy (a Fetch response's partition).
+      Buffer | readonly Buffer[]
+    : BaseValue<F>
 
 type FieldInput<F extends FieldSchema> = F extends { readonly nullableVersions: string }
   ? BaseInput<F> | null

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { describe, expect, it } from 'vitest'
 import { LogbusError } from '../../../src/errors'
-import { CompressionCodec, compress, decompress } from '../../../src/wire/protocol/compression'
-import { lz4Compress, lz4Decompress, xxhash32 } from '../../../src/wire/protocol/lz4'
-import { prng } from './samples'
+import { CompressionCodec, compress, decompress } from '../../../src/record/compression/compression'
+import { lz4Compress, lz4Decompress, xxhash32 } from '../../../src/record/compression/lz4'
+import { prng } from '../../wire/protocol/samples'
 
 const require = createRequire(import.meta.url)
 

@@ -1,6 +1,5 @@
-import { promisify } from 'node:util'
-import { gunzip, gzip } from 'node:zlib'
-import { LogbusError } from '../../index'
+/// <reference path="./snappyjs.d.ts" />
+import { LogbusError } from '../../errors'
 import { lz4Compress, lz4Decompress } from './lz4'
 
 /**
@@ -24,7 +23,7 @@ export const CompressionCodec = { None: 0, Gzip: 1, Snappy: 2, Lz4: 3, Zstd: 4 }
 export type CompressionCodecId = (typeof CompressionCodec)[keyof typeof CompressionCodec]
 
 /**
- * Options of `decompress`.
+ * Options of `decompress` and `decompressSync`.
  *
  * @example
  * ```ts
@@ -37,13 +36,30 @@ export interface DecompressOptions {
 }
 
 const DEFAULT_MAX_BYTES = 100 * 1024 * 1024
-const gzipAsync = promisify(gzip)
-const gunzipAsync = promisify(gunzip)
 
 /** snappy-java's stream header: the magic, then version 1 and minimum compatible version 1. */
 const XERIAL_MAGIC = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00])
 const XERIAL_HEADER_BYTES = 16
 const XERIAL_BLOCK = 32 * 1024
+
+type Zlib = typeof import('node:zlib')
+type Snappy = typeof import('snappyjs')
+
+interface Fzstd {
+  Decompress: new (
+    ondata: (chunk: Uint8Array, final?: boolean) => void,
+  ) => { push(chunk: Uint8Array, final?: boolean): void }
+}
+
+/**
+ * The codec modules, loaded on first need: the core entry imports neither node:zlib nor a package of a
+ * codec statically, so it loads where they do not exist (a browser build) and pays for a codec only
+ * when a compressed batch shows up. Decoding is synchronous (a batch read from bytes decodes lazily,
+ * inside a getter), so whoever takes in compressed bytes awaits `loadCodec` first; gzip also works
+ * without that wherever `process.getBuiltinModule` exists (Node 20.16+).
+ */
+const loaded: { zlib?: Zlib; snappy?: Snappy; fzstd?: Fzstd } = {}
+const loading = new Map<number, Promise<void>>()
 
 function corrupt(codec: number, cause: unknown): LogbusError {
   const reason = cause instanceof Error ? cause.message : String(cause)
@@ -52,6 +68,79 @@ function corrupt(codec: number, cause: unknown): LogbusError {
 
 function unknownCodec(codec: number): LogbusError {
   return new LogbusError('CORRUPT_MESSAGE', `Unknown compression codec ${codec}`)
+}
+
+/**
+ * Loads what `decompressSync` needs for `codec` (a no-op for none and LZ4, which are built in).
+ * Rejects for an unknown codec id.
+ *
+ * @example
+ * ```ts
+ * await loadCodec(CompressionCodec.Zstd)
+ * const records = decompressSync(CompressionCodec.Zstd, compressed)
+ * ```
+ */
+export function loadCodec(codec: number): Promise<void> {
+  let pending = loading.get(codec)
+  if (pending !== undefined) return pending
+  switch (codec) {
+    case CompressionCodec.None:
+    case CompressionCodec.Lz4:
+      return Promise.resolve()
+    case CompressionCodec.Gzip:
+      pending = import('node:zlib').then((zlib) => {
+        loaded.zlib = zlib
+      })
+      break
+    case CompressionCodec.Snappy:
+      pending = import('snappyjs').then((snappy) => {
+        loaded.snappy = snappy
+      })
+      break
+    case CompressionCodec.Zstd:
+      pending = import('fzstd').then((fzstd) => {
+        loaded.fzstd = fzstd
+      })
+      break
+    default:
+      return Promise.reject(unknownCodec(codec))
+  }
+  pending = pending.catch((cause: unknown) => {
+    loading.delete(codec)
+    throw new LogbusError('CORRUPT_MESSAGE', `Cannot load the codec of compression ${codec}`, { cause })
+  })
+  loading.set(codec, pending)
+  return pending
+}
+
+/** Whether `decompressSync` can decode `codec` now, without `loadCodec`. */
+export function codecLoaded(codec: number): boolean {
+  switch (codec) {
+    case CompressionCodec.None:
+    case CompressionCodec.Lz4:
+      return true
+    case CompressionCodec.Gzip:
+      return loaded.zlib !== undefined
+    case CompressionCodec.Snappy:
+      return loaded.snappy !== undefined
+    case CompressionCodec.Zstd:
+      return loaded.fzstd !== undefined
+    default:
+      return false
+  }
+}
+
+/**
+ * Loads every codec `decompressSync` knows, at once (what a reader of stored batches that may be
+ * compressed does when it opens).
+ *
+ * @example
+ * ```ts
+ * await loadCodecs()
+ * ```
+ */
+export async function loadCodecs(): Promise<void> {
+  await Promise.all([1, 2, 3, 4].map(loadCodec))
 }
 
 /**
@@ -68,9 +157,11 @@ export async function compress(codec: number, data: Buffer): Promise<Buffer> {
     case CompressionCodec.None:
       return data
     case CompressionCodec.Gzip:
-      return gzipAsync(data)
+      await loadCodec(codec)
+      return zlib().gzipSync(data)
     case CompressionCodec.Snappy:
-      return xerialCompress(data, (await import('snappyjs')).compress)
+      await loadCodec(codec)
+      return xerialCompress(data, loaded.snappy!.compress)
     case CompressionCodec.Lz4:
       return toBuffer(lz4Compress(data))
     case CompressionCodec.Zstd:
@@ -81,9 +172,10 @@ export async function compress(codec: number, data: Buffer): Promise<Buffer> {
 }
 
 /**
- * Decompresses a RecordBatch's records section. Snappy accepts both xerial-framed (Java clients) and
- * raw (librdkafka, KafkaJS codecs) data; gzip and LZ4 accept concatenated members/frames. Corrupt data
- * throws `LogbusError('CORRUPT_MESSAGE')`, output past `maxBytes` `LogbusError('MESSAGE_TOO_LARGE')`.
+ * Decompresses a RecordBatch's records section, loading the codec first. Snappy accepts both
+ * xerial-framed (Java clients) and raw (librdkafka, KafkaJS codecs) data; gzip and LZ4 accept
+ * concatenated members/frames. Corrupt data rejects with `LogbusError('CORRUPT_MESSAGE')`, output past
+ * `maxBytes` with `LogbusError('MESSAGE_TOO_LARGE')`.
  *
  * @example
  * ```ts
@@ -95,19 +187,36 @@ export async function decompress(
   data: Buffer,
   options: DecompressOptions = {},
 ): Promise<Buffer> {
+  await loadCodec(codec)
+  return decompressSync(codec, data, options)
+}
+
+/**
+ * `decompress`, synchronously: what decoding a stored batch lazily needs. The codec must have been
+ * loaded (`loadCodec`), except gzip where `process.getBuiltinModule` exists; otherwise, and for
+ * corrupt data, it throws `LogbusError('CORRUPT_MESSAGE')`; output past `maxBytes` throws
+ * `LogbusError('MESSAGE_TOO_LARGE')`.
+ *
+ * @example
+ * ```ts
+ * await loadCodec(codec)
+ * const records = decompressSync(codec, compressedRecords)
+ * ```
+ */
+export function decompressSync(codec: number, data: Buffer, options: DecompressOptions = {}): Buffer {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES
   try {
     switch (codec) {
       case CompressionCodec.None:
         return data
       case CompressionCodec.Gzip:
-        return await gunzipAsync(data, { maxOutputLength: maxBytes })
+        return zlib().gunzipSync(data, { maxOutputLength: maxBytes })
       case CompressionCodec.Snappy:
-        return snappyDecompress(data, maxBytes, (await import('snappyjs')).uncompress)
+        return snappyDecompress(data, maxBytes, required(codec, loaded.snappy).uncompress)
       case CompressionCodec.Lz4:
         return toBuffer(lz4Decompress(data, maxBytes))
       case CompressionCodec.Zstd:
-        return zstdDecompress(data, maxBytes, await import('fzstd'))
+        return zstdDecompress(data, maxBytes, required(codec, loaded.fzstd))
       default:
         throw unknownCodec(codec)
     }
@@ -120,6 +229,26 @@ export async function decompress(
     }
     throw corrupt(codec, err)
   }
+}
+
+function zlib(): Zlib {
+  if (loaded.zlib === undefined) {
+    const builtin = (
+      globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+    ).process?.getBuiltinModule?.('node:zlib') as Zlib | undefined
+    loaded.zlib = required(CompressionCodec.Gzip, builtin)
+  }
+  return loaded.zlib
+}
+
+function required<T>(codec: number, module: T | undefined): T {
+  if (module === undefined) {
+    throw new LogbusError(
+      'CORRUPT_MESSAGE',
+      `The codec of compression ${codec} is not loaded: await loadCodec(${codec}) before decoding synchronously`,
+    )
+  }
+  return module
 }
 
 function isTooLarge(err: unknown): boolean {
@@ -167,12 +296,6 @@ function snappyDecompress(
   return Buffer.concat(parts, total)
 }
 
-interface Fzstd {
-  Decompress: new (
-    ondata: (chunk: Uint8Array, final?: boolean) => void,
-  ) => { push(chunk: Uint8Array, final?: boolean): void }
-}
-
 /** Streams through fzstd so a bomb stops at `maxBytes` instead of after it has been inflated. */
 function zstdDecompress(data: Buffer, maxBytes: number, fzstd: Fzstd): Buffer {
   const parts: Buffer[] = []
@@ -188,7 +311,7 @@ function zstdDecompress(data: Buffer, maxBytes: number, fzstd: Fzstd): Buffer {
 
 let zstdReady: Promise<typeof import('@bokuweb/zstd-wasm')> | undefined
 
-/** The WASM build of the reference zstd library, loaded on first use. */
+/** The WASM build of the reference zstd library, loaded on first use (compression only). */
 function zstdWasm(): Promise<typeof import('@bokuweb/zstd-wasm')> {
   zstdReady ??= import('@bokuweb/zstd-wasm').then(async (zstd) => {
     await zstd.init()

@@ -1,0 +1,291 @@
+/**
+ * `npm run bench:wire`: the wire server against its ceilings, in the same run (median of 3):
+ * - produce: kcat (librdkafka) and KafkaJS sending 100-byte records with acks=1, to logbus (`bus.listen`)
+ *   and to a null sink on the same protocol layer that answers Produce without storing anything (the
+ *   server's own overhead is the difference);
+ * - fetch: stored batches read to the end by a raw Fetch client (1 MiB responses, as Kafka clients'
+ *   per-partition default), after one warm-up read, against raw loopback TCP moving the same bytes.
+ * Needs `kcat` on PATH. `--quick` runs smaller counts; `--fetch-only` only the fetch part. Separate from
+ * `npm run bench` (its sections run the core in process; this one needs external clients).
+ */
+import { spawn } from 'node:child_process'
+import { connect, createServer, type Socket } from 'node:net'
+import { Kafka, logLevel } from 'kafkajs'
+import { Bus } from 'logbus'
+import {
+  ADVERTISED_APIS,
+  ApiKeys,
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+  FrameReader,
+  type WireServer,
+} from 'logbus/wire'
+
+const QUICK = process.argv.includes('--quick')
+const REPS = 3
+const KCAT_RECORDS = QUICK ? 200_000 : 1_000_000
+const KAFKAJS_RECORDS = QUICK ? 50_000 : 200_000
+const VALUE = 'x'.repeat(100)
+
+async function median(run: () => Promise<number>): Promise<{ median: number; runs: number[] }> {
+  const runs: number[] = []
+  for (let i = 0; i < REPS; i++) runs.push(await run())
+  const sorted = [...runs].sort((a, b) => a - b)
+  return { median: sorted[1]!, runs }
+}
+
+function line(name: string, unit: string, { median, runs }: { median: number; runs: number[] }): void {
+  const fmt = (n: number) => Math.round(n).toLocaleString('en')
+  console.log(`${name}: ${fmt(median)} ${unit}/s  (runs: ${runs.map(fmt).join(', ')})`)
+}
+
+/** A broker that answers ApiVersions, Metadata (one topic, one partition) and Produce, storing nothing. */
+async function nullSink(topic: string): Promise<{ port: number; close: () => Promise<void> }> {
+  const offsets = new Map<string, bigint>()
+  const server = createServer((socket) => {
+    socket.setNoDelay(true)
+    const frames = new FrameReader()
+    socket.on('error', () => {})
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of frames.push(chunk)) {
+        const { apiKey, apiVersion, header, body } = decodeRequest(frame)
+        const id = header.correlationId
+        if (apiKey === ApiKeys.ApiVersions) {
+          const apiKeys = ADVERTISED_APIS.filter((a) => [0, 3, 18].includes(a.apiKey))
+          socket.write(encodeResponse(18, apiVersion, id, { errorCode: 0, apiKeys: [...apiKeys] }))
+        } else if (apiKey === ApiKeys.Metadata) {
+          const address = server.address() as { port: number }
+          socket.write(
+            encodeResponse(3, apiVersion, id, {
+              brokers: [{ nodeId: 1, host: '127.0.0.1', port: address.port, rack: null }],
+              clusterId: 'null-sink',
+              controllerId: 1,
+              topics: [
+                {
+                  errorCode: 0,
+                  name: topic,
+                  partitions: [
+                    { errorCode: 0, partitionIndex: 0, leaderId: 1, replicaNodes: [1], isrNodes: [1] },
+                  ],
+                },
+              ],
+            }),
+          )
+        } else if (apiKey === ApiKeys.Produce) {
+          const produce = body as {
+            acks: number
+            topicData: Array<{
+              name: string
+              partitionData: Array<{ index: number; records: Buffer | null }>
+            }>
+          }
+          const responses = produce.topicData.map((t) => ({
+            name: t.name,
+            partitionResponses: t.partitionData.map((p) => {
+              const key = `${t.name}/${p.index}`
+              const base = offsets.get(key) ?? 0n
+              const count = p.records === null ? 0 : p.records.readInt32BE(57)
+              offsets.set(key, base + BigInt(count))
+              return { index: p.index, errorCode: 0, baseOffset: base }
+            }),
+          }))
+          if (produce.acks !== 0) socket.write(encodeResponse(0, apiVersion, id, { responses }))
+        } else socket.destroy()
+      }
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as { port: number }).port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  }
+}
+
+function kcatProduce(port: number, topic: string, input: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now()
+    const child = spawn(
+      'kcat',
+      ['-b', `127.0.0.1:${port}`, '-P', '-t', topic, '-p', '0', '-X', 'acks=1', '-X', 'linger.ms=5'],
+      {
+        stdio: ['pipe', 'ignore', 'pipe'],
+      },
+    )
+    let stderr = ''
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d
+    })
+    child.once('error', reject)
+    child.once('close', (code) => {
+      if (code !== 0) reject(new Error(`kcat exited ${code}: ${stderr}`))
+      else resolve(KCAT_RECORDS / ((performance.now() - started) / 1000))
+    })
+    child.stdin.end(input)
+  })
+}
+
+async function kafkajsProduce(port: number, topic: string): Promise<number> {
+  const kafka = new Kafka({ brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING })
+  const producer = kafka.producer({ allowAutoTopicCreation: false })
+  await producer.connect()
+  const batch = Array.from({ length: 1000 }, () => ({ value: VALUE }))
+  const started = performance.now()
+  const inFlight: Promise<unknown>[] = []
+  for (let sent = 0; sent < KAFKAJS_RECORDS; sent += batch.length) {
+    inFlight.push(producer.send({ topic, acks: 1, messages: batch.map((m) => ({ ...m, partition: 0 })) }))
+    if (inFlight.length >= 8) await inFlight.shift()
+  }
+  await Promise.all(inFlight)
+  const rate = KAFKAJS_RECORDS / ((performance.now() - started) / 1000)
+  await producer.disconnect()
+  return rate
+}
+
+async function withLogbus<T>(run: (server: WireServer, bus: Bus) => Promise<T>): Promise<T> {
+  const bus = await Bus.open()
+  await bus.createTopic('bench')
+  const server = await bus.listen({ port: 0 })
+  try {
+    return await run(server, bus)
+  } finally {
+    await bus.close()
+  }
+}
+
+async function withNullSink<T>(run: (port: number) => Promise<T>): Promise<T> {
+  const sink = await nullSink('bench')
+  try {
+    return await run(sink.port)
+  } finally {
+    await sink.close()
+  }
+}
+
+/** Reads a partition to its end with raw Fetch requests; bytes per second. */
+async function fetchAll(port: number, topic: string, end: number): Promise<number> {
+  const socket = connect({ host: '127.0.0.1', port })
+  await new Promise((resolve) => socket.once('connect', resolve))
+  const frames = new FrameReader({ maxFrameBytes: 256 * 1024 * 1024 })
+  const pending: Array<(frame: Buffer) => void> = []
+  socket.on('data', (chunk: Buffer) => {
+    for (const frame of frames.push(chunk)) pending.shift()!(frame)
+  })
+  let offset = 0n
+  let bytes = 0
+  let id = 0
+  const started = performance.now()
+  while (offset < BigInt(end)) {
+    const response = new Promise<Buffer>((resolve) => pending.push(resolve))
+    socket.write(
+      encodeRequest(
+        { apiKey: ApiKeys.Fetch, apiVersion: 11, correlationId: ++id, clientId: 'bench' },
+        {
+          maxWaitMs: 0,
+          minBytes: 1,
+          maxBytes: 1024 * 1024,
+          isolationLevel: 0,
+          topics: [
+            {
+              topic,
+              partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: 1024 * 1024 }],
+            },
+          ],
+        },
+      ),
+    )
+    const frame = await response
+    bytes += frame.length
+    const { body } = decodeResponse(ApiKeys.Fetch, 11, frame)
+    const records = body.responses[0]!.partitions[0]!.records!
+    // Walk the batches' headers only: base offset + last offset delta + 1 is the next offset.
+    let at = 0
+    while (at + 61 <= records.length) {
+      const size = records.readInt32BE(at + 8) + 12
+      if (at + size > records.length) break
+      offset = records.readBigInt64BE(at) + BigInt(records.readInt32BE(at + 23)) + 1n
+      at += size
+    }
+  }
+  const rate = bytes / ((performance.now() - started) / 1000)
+  socket.destroy()
+  return rate
+}
+
+/** Moves `total` bytes over loopback TCP in 1 MiB writes; bytes per second. */
+async function rawTcp(total: number): Promise<number> {
+  const chunk = Buffer.alloc(1024 * 1024, 7)
+  const server = createServer((socket: Socket) => {
+    let sent = 0
+    const pump = () => {
+      while (sent < total) {
+        sent += chunk.length
+        if (!socket.write(chunk)) return void socket.once('drain', pump)
+      }
+      socket.end()
+    }
+    pump()
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const started = performance.now()
+  const received = await new Promise<number>((resolve) => {
+    let n = 0
+    const client = connect({ host: '127.0.0.1', port: (server.address() as { port: number }).port })
+    client.on('data', (d: Buffer) => {
+      n += d.length
+    })
+    client.on('end', () => resolve(n))
+  })
+  const rate = received / ((performance.now() - started) / 1000)
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  return rate
+}
+
+const FETCH_ONLY = process.argv.includes('--fetch-only')
+const kcatInput = Buffer.from(`${VALUE}\n`.repeat(KCAT_RECORDS))
+if (!FETCH_ONLY) {
+  const kcatLogbus = await median(() =>
+    withLogbus((server) => kcatProduce(server.address.port, 'bench', kcatInput)),
+  )
+  const kcatNull = await median(() => withNullSink((port) => kcatProduce(port, 'bench', kcatInput)))
+  line('kcat → logbus, 100-byte records, acks=1', 'records', kcatLogbus)
+  line('kcat → null sink', 'records', kcatNull)
+  console.log(
+    `  ratio ${(kcatLogbus.median / kcatNull.median).toFixed(2)} (target ≥ 0.5; target ≥ 1M records/s from kcat)`,
+  )
+
+  const kafkajsLogbus = await median(() =>
+    withLogbus((server) => kafkajsProduce(server.address.port, 'bench')),
+  )
+  const kafkajsNull = await median(() => withNullSink((port) => kafkajsProduce(port, 'bench')))
+  line('kafkajs → logbus, 100-byte records, acks=1', 'records', kafkajsLogbus)
+  line('kafkajs → null sink', 'records', kafkajsNull)
+  console.log(`  ratio ${(kafkajsLogbus.median / kafkajsNull.median).toFixed(2)} (target ≥ 0.5)`)
+}
+
+const fetched = await withLogbus(async (server, bus) => {
+  const producer = bus.producer({ lingerMs: 5 })
+  const total = QUICK ? 200_000 : 1_000_000
+  for (let sent = 0; sent < total; sent += 10_000) {
+    await producer.send(
+      'bench',
+      Array.from({ length: 10_000 }, () => ({ value: VALUE, partition: 0 })),
+    )
+  }
+  const end = bus.topic('bench').partition(0).logEndOffset
+  // Memory storage keeps in-process batches as columns and encodes each once, at its first read.
+  await fetchAll(server.address.port, 'bench', end)
+  const fetch = await median(() => fetchAll(server.address.port, 'bench', end))
+  const bytes = (
+    await bus
+      .topic('bench')
+      .partition(0)
+      .readEncoded(0, { maxBytes: 2 ** 31 - 1 })
+  ).reduce((n, b) => n + b.length, 0)
+  const raw = await median(() => rawTcp(bytes))
+  return { fetch, raw }
+})
+line('fetch of stored batches (raw Fetch client)', 'bytes', fetched.fetch)
+line('raw loopback TCP, same bytes', 'bytes', fetched.raw)
+console.log(`  ratio ${(fetched.fetch.median / fetched.raw.median).toFixed(2)} (target ≥ 0.5)`)

@@ -1,0 +1,10 @@
+export {
+  CompressionCodec,
+  type CompressionCodecId,
+  compress,
+  type DecompressOptions,
+  decompress,
+  decompressSync,
+  loadCodec,
+  loadCodecs,
+} from './compression'

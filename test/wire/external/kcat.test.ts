@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest'
+import { uniqueName } from '../../support/bus'
+import { serve } from '../support'
+import { run } from './run'
+
+// librdkafka, through Debian's kcat, against bus.listen().
+
+function kcat(broker: string, args: string[], input?: string) {
+  return run('kcat', ['-b', broker, '-X', 'socket.timeout.ms=10000', ...args], { input })
+}
+
+describe('kcat (librdkafka)', () => {
+  it('-L lists the broker, topics and partitions', async () => {
+    const { bus, broker } = await serve()
+    const topic = uniqueName('listed')
+    await bus.createTopic(topic, { partitions: 3 })
+    const { code, stdout } = await kcat(broker, ['-L'])
+    expect(code).toBe(0)
+    expect(stdout).toContain(`broker 1 at ${broker}`)
+    expect(stdout).toContain(`topic "${topic}" with 3 partitions`)
+  })
+
+  it('-P produces keyed lines that in-process consumers read, -C -o beginning -e reads them back', async () => {
+    const { bus, broker } = await serve()
+    const topic = uniqueName('lines')
+    await bus.createTopic(topic, { partitions: 2 })
+    const lines = Array.from({ length: 30 }, (_, i) => `key${i}:value ${i}`)
+    const produced = await kcat(broker, ['-P', '-t', topic, '-K:', '-z', 'gzip'], `${lines.join('\n')}\n`)
+    expect(produced.code, produced.stderr).toBe(0)
+    const t = bus.topic(topic)
+    expect(t.partition(0).logEndOffset + t.partition(1).logEndOffset).toBe(30)
+    const inProcess = [...(await t.partition(0).read(0)), ...(await t.partition(1).read(0))]
+    expect(inProcess.map((r) => `${r.key}:${r.value}`).sort()).toEqual([...lines].sort())
+
+    await bus.producer().send(topic, { key: 'from', value: 'in process', partition: 1 })
+    const consumed = await kcat(broker, ['-C', '-t', topic, '-o', 'beginning', '-e', '-f', '%k:%s\\n'])
+    expect(consumed.code, consumed.stderr).toBe(0)
+    expect(consumed.stdout.trim().split('\n').sort()).toEqual([...lines, 'from:in process'].sort())
+  })
+
+  it('-G joins a balanced consumer group, consumes to the end and commits', async () => {
+    const { bus, broker } = await serve()
+    const topic = uniqueName('balanced')
+    const groupId = uniqueName('kcat')
+    await bus.createTopic(topic, { partitions: 3 })
+    await bus.producer().send(
+      topic,
+      Array.from({ length: 12 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
+    )
+    const { code, stdout, stderr } = await kcat(broker, [
+      '-G',
+      groupId,
+      '-o',
+      'beginning',
+      '-e',
+      '-f',
+      '%s\\n',
+      topic,
+    ])
+    expect(code, stderr).toBe(0)
+    expect(stdout.trim().split('\n').sort()).toEqual(Array.from({ length: 12 }, (_, i) => `v${i}`).sort())
+    const group = bus.group(groupId)
+    const committed = [0, 1, 2].map((p) => group.committedOffset(topic, p) ?? 0)
+    const ends = [0, 1, 2].map((p) => bus.topic(topic).partition(p).logEndOffset)
+    expect(committed).toEqual(ends)
+  })
+})
