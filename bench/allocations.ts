@@ -6,6 +6,7 @@
  */
 
 import type { Session } from 'node:inspector/promises'
+import { toSource } from './source-map'
 
 interface HeapNode {
   callFrame: { functionName: string; url: string; lineNumber: number }
@@ -48,7 +49,7 @@ export async function stopAllocationSampling(
   let total = 0
   const visit = (node: HeapNode): void => {
     if (node.selfSize > 0) {
-      const { functionName, url, lineNumber } = node.callFrame
+      const { functionName, url, lineNumber } = toSource(node.callFrame)
       let file = url.startsWith('file://') ? url.slice(7) : url
       if (file.startsWith(cwd)) file = file.slice(cwd.length + 1)
       const where = file === '' ? '(native)' : lineNumber > 0 ? `${file}:${lineNumber + 1}` : file

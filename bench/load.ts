@@ -5,7 +5,7 @@
  */
 
 import { setImmediate as immediate } from 'node:timers/promises'
-import { Bus, type Consumer, type Producer } from '../src/index'
+import { Bus, type Consumer, type Producer } from 'logbus'
 import {
   gcDetail,
   gcMeter,

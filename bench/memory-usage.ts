@@ -13,7 +13,7 @@
  *   flat: the log, not the heap, holds the backlog.
  */
 
-import type { Producer } from '../src/index'
+import type { Producer } from 'logbus'
 import { collectGarbage, type Figure, logBytes, type PartContext, removeDir, sleep } from './common'
 import { figureFrom } from './harness'
 import { openBus, produce } from './load'

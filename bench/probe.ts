@@ -7,9 +7,9 @@
  */
 
 import { fileURLToPath } from 'node:url'
-import type * as FileModule from '../src/file'
-import { Bus } from '../src/index'
-import type * as FacadeModule from '../src/kafkajs/index'
+import { Bus } from 'logbus'
+import type * as FileModule from 'logbus/file'
+import type * as FacadeModule from 'logbus/kafkajs'
 import {
   type Figure,
   log,
@@ -44,7 +44,7 @@ export function loadFileStorage(): Promise<{ api?: FileApi; reason?: string }> {
   fileProbe ??= (async () => {
     let api: FileApi
     try {
-      api = await import('../src/file')
+      api = await import('logbus/file')
     } catch (error) {
       return { reason: `logbus/file does not load: ${reasonOf(error)}` }
     }
@@ -142,7 +142,7 @@ export function loadFacade(): Promise<{ api?: FacadeApi; reason?: string }> {
   facadeProbe ??= (async () => {
     let api: FacadeApi
     try {
-      api = await import('../src/kafkajs/index')
+      api = await import('logbus/kafkajs')
     } catch (error) {
       return { reason: `logbus/kafkajs does not load: ${reasonOf(error)}` }
     }

@@ -18,6 +18,7 @@ import {
 import { type BenchOptions, gcDetail, gcMeter, removeDir } from './common'
 import { type LoadSpec, openBus, produce, startConsumers } from './load'
 import { loadFileStorage } from './probe'
+import { toSource } from './source-map'
 import { BATCH, createBenchTopic, KIND_TEXT, workload } from './workload'
 
 function profiled(spec: Omit<LoadSpec, 'partitions' | 'groupSize' | 'producers'>): {
@@ -130,6 +131,7 @@ interface CallFrame {
   functionName: string
   url: string
   lineNumber: number
+  columnNumber?: number
 }
 
 interface ProfileNode {
@@ -213,10 +215,11 @@ function insideInspector(id: number, parent: Map<number, number>, byId: Map<numb
 }
 
 export function summarise(
-  profile: CpuProfile,
+  raw: CpuProfile,
   cwd: string,
   topN = 20,
 ): Omit<ProfileSummary, 'caseId' | 'label' | keyof ProfileRun> {
+  const profile = { ...raw, nodes: raw.nodes.map((n) => ({ ...n, callFrame: toSource(n.callFrame) })) }
   const byId = new Map(profile.nodes.map((n) => [n.id, n]))
   const parent = new Map<number, number>()
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id)

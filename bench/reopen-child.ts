@@ -11,8 +11,8 @@
  */
 
 import { statSync, writeSync } from 'node:fs'
-import { FileStorage } from '../src/file'
-import { Bus, type Message } from '../src/index'
+import { Bus, type Message } from 'logbus'
+import { FileStorage } from 'logbus/file'
 import { workload } from './workload'
 
 /** The raw-topic workload, typed as what a send by name to a raw topic takes. */

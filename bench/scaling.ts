@@ -4,7 +4,7 @@
  * 16-member group, idle and while a producer streams. The reopen of a 1 GiB log is in reopen.ts.
  */
 
-import type { Consumer } from '../src/index'
+import type { Consumer } from 'logbus'
 import {
   type BenchOptions,
   cpuSnapshot,

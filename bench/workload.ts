@@ -10,8 +10,8 @@
  * for nothing.
  */
 
+import { type Bus, json, type Message, string, type Topic } from 'logbus'
 import { z } from 'zod'
-import { type Bus, json, type Message, string, type Topic } from '../src/index'
 
 export const VALUE_BYTES = 100
 export const KEY_BYTES = 16

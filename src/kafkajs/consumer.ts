@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
 import {
   type Assignor,
   assignorProtocol,
@@ -84,8 +83,31 @@ const NO_TOPIC = /(?!)/
 /** The node id of the one in-process broker. */
 const NODE_ID = 0
 
-/** Set while this facade runs a handler: `stop()` from inside a handler must not wait for it. */
-const insideHandler = new AsyncLocalStorage<KafkaJSConsumer>()
+let consumers = 0
+
+/**
+ * The function every handler of one consumer runs under, named for that consumer. `stop()` from inside
+ * a handler must not wait for it; V8's stack traces name the awaiting async functions ("at async …"),
+ * so the stack at `stop()` shows whether one of this consumer's handlers is running it, even after
+ * awaits. An AsyncLocalStorage would say the same, but on Node 20 it turns on promise hooks for every
+ * promise of the whole process.
+ */
+function handlerBoundary(): { name: string; run(task: () => Promise<void>): Promise<void> } {
+  const name = `logbusKafkaJSHandler_${++consumers}_`
+  const run = async (task: () => Promise<void>): Promise<void> => {
+    await task()
+  }
+  Object.defineProperty(run, 'name', { value: name })
+  return { name, run }
+}
+
+function calledFrom(boundary: { name: string }): boolean {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = Number.POSITIVE_INFINITY
+  const stack = new Error().stack ?? ''
+  Error.stackTraceLimit = limit
+  return stack.includes(`${boundary.name} `)
+}
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`
 
@@ -186,7 +208,21 @@ interface RunState {
 }
 
 /** KafkaJS's message: string offset and timestamp, and a header map of its own (arrays for repeated keys). */
-function toMessage(record: LogRecord): KafkaMessage {
+/** The records of a batch mostly share one timestamp: its string is made once. */
+class TimestampText {
+  #last = Number.NaN
+  #text = ''
+
+  of(timestamp: number): string {
+    if (timestamp !== this.#last) {
+      this.#last = timestamp
+      this.#text = String(timestamp)
+    }
+    return this.#text
+  }
+}
+
+function toMessage(record: LogRecord, timestamps: TimestampText): KafkaMessage {
   const headers: IHeaders = {}
   for (const name in record.headers) {
     const value = record.headers[name]!
@@ -198,7 +234,7 @@ function toMessage(record: LogRecord): KafkaMessage {
   return {
     key: record.key,
     value: record.value,
-    timestamp: String(record.timestamp),
+    timestamp: timestamps.of(record.timestamp),
     attributes: 0,
     offset: String(record.offset),
     headers,
@@ -211,7 +247,8 @@ function toBatch(
   highWatermark: number,
   records: readonly LogRecord[],
 ): Batch {
-  const messages = records.map(toMessage)
+  const timestamps = new TimestampText()
+  const messages = records.map((record) => toMessage(record, timestamps))
   const first = messages[0]?.offset ?? null
   const last = messages.at(-1)?.offset ?? String(highWatermark - 1)
   return {
@@ -327,6 +364,7 @@ export class KafkaJSConsumer implements Consumer {
   /** The bus, once connected: what the assigners see of the cluster. */
   #bus: Bus | undefined
   readonly #alive = new KeepAlive()
+  readonly #handlers = handlerBoundary()
 
   constructor(ctx: ClientContext, config: ConsumerConfig) {
     const { groupId } = config ?? ({} as ConsumerConfig)
@@ -670,7 +708,7 @@ export class KafkaJSConsumer implements Consumer {
       this.#run = undefined
       run.running = false
       this.#wake(run)
-      if (insideHandler.getStore() === this) {
+      if (calledFrom(this.#handlers)) {
         // Called from this consumer's own handler: the close waits for that handler, so do not wait for
         // it, and start it once the handler's synchronous part has returned (the core refuses a close
         // from there, which would wait for itself).
@@ -923,7 +961,7 @@ export class KafkaJSConsumer implements Consumer {
     // What KafkaJS names in "Error when calling …": the message that failed, or the batch's first.
     const failing = { offset: batch.firstOffset() }
     try {
-      await insideHandler.run(this, async () => {
+      await this.#handlers.run(async () => {
         if (run.eachMessage !== null) {
           await this.#processEachMessage(run, payload, batch, resolve, seeked, failing)
         } else if (run.eachBatch !== null) {
@@ -969,8 +1007,10 @@ export class KafkaJSConsumer implements Consumer {
       failing.offset = message.offset
       await run.eachMessage!({ topic, partition, message, heartbeat, pause })
       resolve(payload.records[i]!.offset)
-      await this.#heartbeat(run)
-      if (run.autoCommit) await this.#commitIfNecessary(run)
+      // Awaited only when there is something to do: two promises per message otherwise.
+      const now = run.bus.clock.now()
+      if (this.#heartbeatDue(run, now)) await this.#heartbeat(run)
+      if (run.autoCommit && this.#commitDue(run, now)) await this.#commitProcessed(run)
       if (run.pauses.isPaused(topic, partition)) break
     }
   }
@@ -1113,11 +1153,23 @@ export class KafkaJSConsumer implements Consumer {
 
   /** KafkaJS's commitOffsetsIfNecessary: commit once `autoCommitInterval` or `autoCommitThreshold` is reached. */
   async #commitIfNecessary(run: RunState): Promise<void> {
-    const now = run.bus.clock.now()
+    if (this.#commitDue(run, run.bus.clock.now())) await this.#commitProcessed(run)
+  }
+
+  #commitDue(run: RunState, now: number): boolean {
     const timeoutReached = run.autoCommitInterval != null && now >= run.lastCommit + run.autoCommitInterval
-    const thresholdReached =
-      run.autoCommitThreshold != null && this.#resolvedCount(run) >= run.autoCommitThreshold
-    if (timeoutReached || thresholdReached) await this.#commitProcessed(run)
+    return (
+      timeoutReached ||
+      (run.autoCommitThreshold != null && this.#resolvedCount(run) >= run.autoCommitThreshold)
+    )
+  }
+
+  /** Whether {@link #heartbeat} has anything to do: a rebalance to announce, or a heartbeat to emit. */
+  #heartbeatDue(run: RunState, now: number): boolean {
+    return (
+      this.#rebalancePending(run) ||
+      (now >= run.lastHeartbeat + this.#heartbeatInterval && run.core.memberId !== '')
+    )
   }
 
   /** Commits every resolved offset; a failure (the member was removed meanwhile) is logged, not thrown. */

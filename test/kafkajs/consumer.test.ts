@@ -656,6 +656,74 @@ describe('consumer: consuming in a group', () => {
       '1',
     )
   })
+
+  it('can be stopped from its own handler after awaits there, and through a then-chain', async () => {
+    for (const style of ['await', 'then'] as const) {
+      const client = testKafka()
+      const topic = await topicWith(client, 1, [{ value: 'a' }, { value: 'b' }])
+      const consumer = client.consumer({ groupId: uniqueName('g') })
+      await consumer.subscribe({ topic, fromBeginning: true })
+      const stopped: string[] = []
+      consumer.on(consumer.events.STOP, (e) => void stopped.push(e.type))
+      const seen: string[] = []
+      await consumer.run({
+        eachMessage:
+          style === 'await'
+            ? async ({ message }) => {
+                seen.push(message.value!.toString())
+                await new Promise((resolve) => setImmediate(resolve))
+                await Promise.resolve()
+                await consumer.disconnect()
+              }
+            : ({ message }) => {
+                seen.push(message.value!.toString())
+                return new Promise<void>((resolve) => setImmediate(resolve)).then(() => consumer.disconnect())
+              },
+      })
+      await waitUntil(() => stopped.length === 1)
+      expect(seen, style).toEqual(['a'])
+    }
+  })
+
+  it("a handler that stops another consumer waits for that consumer's own handler", async () => {
+    const client = testKafka()
+    const first = await topicWith(client, 1, [{ value: 'a' }])
+    const second = await topicWith(client, 1, [{ value: 'b' }])
+    const stopper = client.consumer({ groupId: uniqueName('g') })
+    const stopped = client.consumer({ groupId: uniqueName('g') })
+    await stopper.subscribe({ topic: first, fromBeginning: true })
+    await stopped.subscribe({ topic: second, fromBeginning: true })
+    let releaseOther!: () => void
+    const otherRunning = new Promise<void>((resolve) => {
+      releaseOther = resolve
+    })
+    let otherStarted!: () => void
+    const started = new Promise<void>((resolve) => {
+      otherStarted = resolve
+    })
+    let otherDone = false
+    await stopped.run({
+      eachMessage: async () => {
+        otherStarted()
+        await otherRunning
+        otherDone = true
+      },
+    })
+    await started
+    let sawOtherDone: boolean | undefined
+    await stopper.run({
+      eachMessage: async () => {
+        const stopping = stopped.stop()
+        releaseOther()
+        await stopping
+        sawOtherDone = otherDone
+      },
+    })
+    await waitUntil(() => sawOtherDone !== undefined)
+    expect(sawOtherDone).toBe(true)
+    await stopper.disconnect()
+    await stopped.disconnect()
+  })
 })
 
 describe('consumer: KafkaJS details found running code written for KafkaJS', () => {

@@ -153,16 +153,14 @@ export class GroupCommit {
     }
     await Promise.all(
       jobs.map(async (job) => {
-        let error: unknown
-        try {
-          await Promise.all([
-            ...job.dirs.map(syncDir),
-            ...job.files.map((file) => this.#limited(() => this.#flush(file))),
-          ])
-        } catch (failure) {
-          error = failure ?? new Error('flush failed')
-        }
-        job.complete(error)
+        // Every flush of the job ends before it completes, failed or not: a log that closes on a failed
+        // flush must not leave another of its descriptors (a directory's) open behind it.
+        const outcomes = await Promise.allSettled([
+          ...job.dirs.map(syncDir),
+          ...job.files.map((file) => this.#limited(() => this.#flush(file))),
+        ])
+        const failed = outcomes.find((outcome) => outcome.status === 'rejected')
+        job.complete(failed === undefined ? undefined : (failed.reason ?? new Error('flush failed')))
       }),
     )
   }

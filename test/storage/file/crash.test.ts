@@ -511,12 +511,12 @@ describe('file storage survives SIGKILL', () => {
       'index',
       'acks',
     ])
-  }, 90_000)
+  }, 180_000)
 
   // With 'never' nothing is fsynced before a send resolves, so a power loss may lose acknowledged
   // records. A SIGKILL is not a power loss: every write the process made is in the OS page cache,
   // which outlives the process, so acknowledged records must survive it just the same.
   it("fsync 'never': a SIGKILL (not a power loss) loses nothing acknowledged either", async () => {
     await crashLoop('never', ['acks', 'open', 'acks', 'torn', 'opening', 'acks'])
-  }, 45_000)
+  }, 120_000)
 })
