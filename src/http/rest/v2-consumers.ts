@@ -189,21 +189,7 @@ export class V2Consumers {
     router.add('POST', `${instancePath}/offsets`, async ({ req, res, params }) => {
       const instance = this.#get(params.group!, params.name!)
       const { offsets } = await body(req, false)
-      let list: Array<{ topic: string; partition: number; offset: number }> | undefined
-      if (offsets !== undefined) {
-        if (!Array.isArray(offsets))
-          throw new RestError(422, 422, 'offsets must be a list of { topic, partition, offset }')
-        list = offsets.map((o) => {
-          const { topic, partition, offset } = objectBody(o, 'An offset')
-          if (typeof topic !== 'string') throw new RestError(422, 422, 'An offset needs a topic')
-          return {
-            topic,
-            partition: integerParam(partition, 'partition', -1),
-            offset: integerParam(offset, 'offset', -1),
-          }
-        })
-      }
-      await instance.commit(list)
+      await instance.commit(offsets === undefined ? undefined : offsetsOf(offsets))
       sendJson(res, 204, undefined)
     })
     router.add('GET', `${instancePath}/offsets`, async ({ req, res, params }) => {
@@ -221,19 +207,7 @@ export class V2Consumers {
     router.add('POST', `${instancePath}/positions`, async ({ req, res, params }) => {
       const instance = this.#get(params.group!, params.name!)
       const { offsets } = await body(req, true)
-      if (!Array.isArray(offsets))
-        throw new RestError(422, 422, 'offsets must be a list of { topic, partition, offset }')
-      instance.seek(
-        offsets.map((o) => {
-          const { topic, partition, offset } = objectBody(o, 'An offset')
-          if (typeof topic !== 'string') throw new RestError(422, 422, 'An offset needs a topic')
-          return {
-            topic,
-            partition: integerParam(partition, 'partition', -1),
-            offset: integerParam(offset, 'offset', -1),
-          }
-        }),
-      )
+      instance.seek(offsetsOf(offsets))
       sendJson(res, 204, undefined)
     })
     router.add('POST', `${instancePath}/positions/beginning`, seek('beginning'))
@@ -256,4 +230,19 @@ export class V2Consumers {
       sendJson(res, 200, records, `application/vnd.kafka.${instance.config.format}.v2+json`)
     })
   }
+}
+
+/** A request's `offsets`: a list of `{ topic, partition, offset }` (422 otherwise). */
+function offsetsOf(offsets: unknown): Array<{ topic: string; partition: number; offset: number }> {
+  if (!Array.isArray(offsets))
+    throw new RestError(422, 422, 'offsets must be a list of { topic, partition, offset }')
+  return offsets.map((o) => {
+    const { topic, partition, offset } = objectBody(o, 'An offset')
+    if (typeof topic !== 'string') throw new RestError(422, 422, 'An offset needs a topic')
+    return {
+      topic,
+      partition: integerParam(partition, 'partition', -1),
+      offset: integerParam(offset, 'offset', -1),
+    }
+  })
 }
