@@ -21,7 +21,7 @@ export interface CommandContext {
   /** Opens the cluster the command works on (the data directory of `--dir`), once. */
   cluster(options?: { create?: boolean }): Promise<Cluster>
   /** The bus over the data directory of `--dir`, for the commands built on the bus (datagen, connect). */
-  bus(options?: { autoCreateTopics?: boolean }): Promise<Bus>
+  bus(options?: { autoCreateTopics?: boolean | { partitions?: number }; create?: boolean }): Promise<Bus>
   /** A one-line note on stderr (`logbus: …`). */
   note(message: string): void
 }

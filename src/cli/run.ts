@@ -14,6 +14,7 @@ import { repair } from './log/repair'
 import { verify } from './log/verify'
 import { Output } from './output'
 import { produce } from './produce/produce'
+import { serve } from './serve/serve'
 import { topics } from './topics/topics'
 
 const COMMANDS: Record<string, Command | CommandGroup> = {
@@ -25,6 +26,7 @@ const COMMANDS: Record<string, Command | CommandGroup> = {
   verify,
   repair,
   datagen,
+  serve,
   connect,
 }
 
@@ -125,7 +127,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       out,
       parsed,
       cluster: (options): Promise<Cluster> => open({ create: options?.create ?? false }),
-      bus: async (options) => (await open({ autoCreateTopics: options?.autoCreateTopics ?? false })).bus,
+      bus: async (options) =>
+        (
+          await open({
+            autoCreateTopics: options?.autoCreateTopics ?? false,
+            create: options?.create ?? false,
+          })
+        ).bus,
       note: (message) => note(io, message),
     }
     const code = (await command.run(ctx)) ?? ExitCode.ok

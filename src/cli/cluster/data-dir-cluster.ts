@@ -50,7 +50,7 @@ export interface DataDirOptions {
   fsync?: FsyncPolicy
   onDamage?: (damage: LogDamage) => void
   /** Kafka's auto.create.topics.enable for this run (connect). */
-  autoCreateTopics?: boolean
+  autoCreateTopics?: boolean | { partitions?: number }
 }
 
 /** The data-directory backend: a `Bus` over a FileStorage, holding the directory's lock while open. */
