@@ -21,7 +21,12 @@ export interface CommandContext {
   /** Opens the cluster the command works on (the data directory of `--dir`), once. */
   cluster(options?: { create?: boolean }): Promise<Cluster>
   /** The bus over the data directory of `--dir`, for the commands built on the bus (datagen, connect). */
-  bus(options?: { autoCreateTopics?: boolean | { partitions?: number }; create?: boolean }): Promise<Bus>
+  bus(options?: {
+    autoCreateTopics?: boolean | { partitions?: number }
+    create?: boolean
+    /** When appends are durable; the CLI's default is 'never', fsynced at close (see DataDirOptions). */
+    fsync?: 'always' | 'interval' | 'never'
+  }): Promise<Bus>
   /** A one-line note on stderr (`logbus: …`). */
   note(message: string): void
 }

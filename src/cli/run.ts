@@ -132,6 +132,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           await open({
             autoCreateTopics: options?.autoCreateTopics ?? false,
             create: options?.create ?? false,
+            ...(options?.fsync === undefined ? {} : { fsync: options.fsync }),
           })
         ).bus,
       note: (message) => note(io, message),

@@ -1,5 +1,5 @@
 import { Bus } from '../../index'
-import { DIR_OPTIONS, int, str } from '../args'
+import { DIR_OPTIONS, int, oneOf, str } from '../args'
 import { UsageError } from '../cli-error'
 import type { Command } from '../context'
 import { untilAborted } from '../until-aborted'
@@ -37,6 +37,11 @@ export const serve: Command = {
         value: '<port>',
         help: 'Also serve the web console, REST proxy and /metrics over HTTP on this port (same host).',
       },
+      fsync: {
+        type: 'string',
+        value: '<policy>',
+        help: 'With --dir: when a record is durable before it is acknowledged: always (default), interval, never.',
+      },
       partitions: {
         type: 'string',
         value: '<n>',
@@ -64,10 +69,13 @@ export const serve: Command = {
     const partitions = int(values, 'partitions', 'serve', 1) ?? 1
     const host = str(values, 'host') ?? '127.0.0.1'
     const advertisedHost = str(values, 'advertised-host')
+    // A server acknowledges records to clients that then forget them: durable before the ack, as the
+    // file log's own default, unless told otherwise (the other commands fsync once, at their end).
+    const fsync = oneOf(values, 'fsync', 'serve', ['always', 'interval', 'never'] as const) ?? 'always'
     const bus =
       dir === undefined
         ? await Bus.open({ autoCreateTopics: { partitions } })
-        : await ctx.bus({ autoCreateTopics: { partitions }, create: true })
+        : await ctx.bus({ autoCreateTopics: { partitions }, create: true, fsync })
     try {
       const server = await bus.listen({
         port,
