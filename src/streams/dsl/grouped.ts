@@ -30,9 +30,9 @@ export interface GroupedSource {
  * const totals = orders.groupByKey().aggregate(() => 0, (_, order, total) => total + order.total)
  * ```
  */
-export class KGroupedStream<K, V, D extends TopicDeclarations = Record<never, never>>
-  implements GroupedSource
-{
+// Not `implements GroupedSource`: that interface is internal, and a published declaration naming it
+// would not compile (it is stripped). The class still is one, structurally.
+export class KGroupedStream<K, V, D extends TopicDeclarations = Record<never, never>> {
   /** @internal */
   readonly ctx: DslContext
   readonly #node: NodeSpec
