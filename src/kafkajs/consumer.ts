@@ -1136,7 +1136,7 @@ export class KafkaJSConsumer implements Consumer {
       throw protocolError('REBALANCE_IN_PROGRESS')
     }
     const now = run.bus.clock.now()
-    if (now < run.lastHeartbeat + this.#heartbeatInterval || run.core.memberId === '') return
+    if (!this.#heartbeatTimeDue(run, now)) return
     run.lastHeartbeat = now
     this.#emitter.emit('consumer.heartbeat', {
       groupId: this.#groupId,
@@ -1166,10 +1166,12 @@ export class KafkaJSConsumer implements Consumer {
 
   /** Whether {@link #heartbeat} has anything to do: a rebalance to announce, or a heartbeat to emit. */
   #heartbeatDue(run: RunState, now: number): boolean {
-    return (
-      this.#rebalancePending(run) ||
-      (now >= run.lastHeartbeat + this.#heartbeatInterval && run.core.memberId !== '')
-    )
+    return this.#rebalancePending(run) || this.#heartbeatTimeDue(run, now)
+  }
+
+  /** A joined member's heartbeat interval has passed since its last heartbeat. */
+  #heartbeatTimeDue(run: RunState, now: number): boolean {
+    return now >= run.lastHeartbeat + this.#heartbeatInterval && run.core.memberId !== ''
   }
 
   /** Commits every resolved offset; a failure (the member was removed meanwhile) is logged, not thrown. */
