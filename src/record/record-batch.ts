@@ -104,24 +104,18 @@ export class RecordBatch {
   readonly firstTimestamp: number
   readonly maxTimestamp: number
   readonly sizeBytes: number
-  readonly producerId: number
-  readonly producerEpoch: number
-  readonly baseSequence: number
-  readonly transactional: boolean
-  readonly control: boolean
-  /** When compaction may remove the batch's tombstones and marker; -1 when it set no horizon. */
-  readonly deleteHorizonMs: number
   /** The codecs whose form `keys` and `values` hold: RAW for a batch read from bytes. */
   readonly keyCodec: Codec<unknown, unknown>
   readonly valueCodec: Codec<unknown, unknown>
   #columns: BatchColumns | undefined
-  #decode: ((batch: RecordBatch) => BatchColumns) | undefined
+  /**
+   * Memory storage keeps every batch it is given, so a batch's own size is retained memory: what most
+   * batches leave at its default (producer fields, flags, the horizon) is one shared object, and what
+   * only some need (a decoder, converted columns) is allocated when first needed.
+   */
+  #attributes: BatchAttributes
   #encoded: Buffer | undefined
-  #ownKeys: BatchColumn | undefined
-  #ownValues: BatchColumn | undefined
-  /** Columns converted to another codec's form, by codec: usually none, at most a few. */
-  #convertedKeys: Map<Codec<unknown, unknown>, BatchColumn> | undefined
-  #convertedValues: Map<Codec<unknown, unknown>, BatchColumn> | undefined
+  #lazy: LazyParts | undefined
 
   private constructor(meta: BatchMeta, form: BatchForm, columns: BatchColumns | undefined) {
     this.count = meta.count
@@ -129,15 +123,10 @@ export class RecordBatch {
     this.firstTimestamp = meta.firstTimestamp
     this.maxTimestamp = meta.maxTimestamp
     this.sizeBytes = meta.sizeBytes
-    this.producerId = meta.producerId ?? -1
-    this.producerEpoch = meta.producerEpoch ?? -1
-    this.baseSequence = meta.baseSequence ?? -1
-    this.transactional = meta.transactional ?? false
-    this.control = meta.control ?? false
-    this.deleteHorizonMs = meta.deleteHorizonMs ?? -1
     this.keyCodec = form.keyCodec
     this.valueCodec = form.valueCodec
     this.#columns = columns
+    this.#attributes = attributesOf(meta)
   }
 
   /**
@@ -174,7 +163,7 @@ export class RecordBatch {
     const batch = new RecordBatch(meta, RAW_FORM, undefined)
     batch.#baseOffset = baseOffset
     batch.#encoded = encoded
-    batch.#decode = decode
+    batch.#lazy = { decode, convertedKeys: undefined, convertedValues: undefined }
     return batch
   }
 
@@ -188,9 +177,83 @@ export class RecordBatch {
    */
   withColumns(columns: BatchColumns): RecordBatch {
     const copy = new RecordBatch(this, this, columns)
+    copy.#attributes = this.#attributes
     copy.#baseOffset = this.#baseOffset
     copy.#encoded = this.#encoded
     return copy
+  }
+
+  /**
+   * Kafka's producer id of an idempotent or transactional producer's batch; -1 when absent.
+   *
+   * @example
+   * ```ts
+   * if (batch.producerId >= 0) sequences.check(batch.producerId, batch.baseSequence)
+   * ```
+   */
+  get producerId(): number {
+    return this.#attributes.producerId
+  }
+
+  /**
+   * The producer's epoch (fencing); -1 when absent.
+   *
+   * @example
+   * ```ts
+   * const fenced = batch.producerEpoch < currentEpoch
+   * ```
+   */
+  get producerEpoch(): number {
+    return this.#attributes.producerEpoch
+  }
+
+  /**
+   * The idempotent sequence of the batch's first record; -1 when absent.
+   *
+   * @example
+   * ```ts
+   * const next = batch.baseSequence + batch.count
+   * ```
+   */
+  get baseSequence(): number {
+    return this.#attributes.baseSequence
+  }
+
+  /**
+   * Whether the batch belongs to a transaction.
+   *
+   * @example
+   * ```ts
+   * if (batch.transactional) index.observe(batch)
+   * ```
+   */
+  get transactional(): boolean {
+    return this.#attributes.transactional
+  }
+
+  /**
+   * Whether the batch holds a control record (a transaction marker) rather than data.
+   *
+   * @example
+   * ```ts
+   * if (!batch.control) deliver(batch)
+   * ```
+   */
+  get control(): boolean {
+    return this.#attributes.control
+  }
+
+  /**
+   * When compaction may remove the batch's tombstones and marker (Kafka's KIP-534 delete horizon);
+   * -1 when compaction set no horizon.
+   *
+   * @example
+   * ```ts
+   * const removable = batch.deleteHorizonMs >= 0 && now >= batch.deleteHorizonMs
+   * ```
+   */
+  get deleteHorizonMs(): number {
+    return this.#attributes.deleteHorizonMs
   }
 
   /**
@@ -358,11 +421,12 @@ export class RecordBatch {
    */
   keysIn(codec: Codec<unknown, unknown>): BatchColumn {
     if (codec === this.keyCodec) {
-      this.#ownKeys ??= { items: this.keys, start: this.columnStart, failures: NO_FAILURES }
-      return this.#ownKeys
+      const columns = this.#cols()
+      return { items: columns.keys, start: columns.start, failures: NO_FAILURES }
     }
-    this.#convertedKeys ??= new Map()
-    return this.#convert(this.#convertedKeys, codec, this.keys, this.keyCodec)
+    const lazy = this.#lazyParts()
+    lazy.convertedKeys ??= new Map()
+    return this.#convert(lazy.convertedKeys, codec, this.keys, this.keyCodec)
   }
 
   /**
@@ -376,21 +440,28 @@ export class RecordBatch {
    */
   valuesIn(codec: Codec<unknown, unknown>): BatchColumn {
     if (codec === this.valueCodec) {
-      this.#ownValues ??= { items: this.values, start: this.columnStart, failures: NO_FAILURES }
-      return this.#ownValues
+      const columns = this.#cols()
+      return { items: columns.values, start: columns.start, failures: NO_FAILURES }
     }
-    this.#convertedValues ??= new Map()
-    return this.#convert(this.#convertedValues, codec, this.values, this.valueCodec)
+    const lazy = this.#lazyParts()
+    lazy.convertedValues ??= new Map()
+    return this.#convert(lazy.convertedValues, codec, this.values, this.valueCodec)
   }
 
   #cols(): BatchColumns {
     let columns = this.#columns
     if (columns === undefined) {
-      columns = this.#decode!(this)
+      const lazy = this.#lazy!
+      columns = lazy.decode!(this)
       this.#columns = columns
-      this.#decode = undefined
+      lazy.decode = undefined
     }
     return columns
+  }
+
+  #lazyParts(): LazyParts {
+    this.#lazy ??= { decode: undefined, convertedKeys: undefined, convertedValues: undefined }
+    return this.#lazy
   }
 
   #convert(
@@ -426,6 +497,54 @@ export class RecordBatch {
 }
 
 const RAW_FORM: BatchForm = Object.freeze({ keyCodec: RAW, valueCodec: RAW })
+
+/** The batch header fields that most batches leave at their defaults. */
+interface BatchAttributes {
+  readonly producerId: number
+  readonly producerEpoch: number
+  readonly baseSequence: number
+  readonly transactional: boolean
+  readonly control: boolean
+  readonly deleteHorizonMs: number
+}
+
+const PLAIN_ATTRIBUTES: BatchAttributes = Object.freeze({
+  producerId: -1,
+  producerEpoch: -1,
+  baseSequence: -1,
+  transactional: false,
+  control: false,
+  deleteHorizonMs: -1,
+})
+
+function attributesOf(meta: BatchMeta): BatchAttributes {
+  const producerId = meta.producerId ?? -1
+  const producerEpoch = meta.producerEpoch ?? -1
+  const baseSequence = meta.baseSequence ?? -1
+  const transactional = meta.transactional ?? false
+  const control = meta.control ?? false
+  const deleteHorizonMs = meta.deleteHorizonMs ?? -1
+  if (
+    producerId === -1 &&
+    producerEpoch === -1 &&
+    baseSequence === -1 &&
+    !transactional &&
+    !control &&
+    deleteHorizonMs === -1
+  ) {
+    return PLAIN_ATTRIBUTES
+  }
+  return { producerId, producerEpoch, baseSequence, transactional, control, deleteHorizonMs }
+}
+
+/** Parts of a batch that only some batches need. */
+interface LazyParts {
+  /** Turns a batch read from bytes into columns, the first time a reader asks; then dropped. */
+  decode: ((batch: RecordBatch) => BatchColumns) | undefined
+  /** Columns converted to another codec's form, by codec: usually none, at most a few. */
+  convertedKeys: Map<Codec<unknown, unknown>, BatchColumn> | undefined
+  convertedValues: Map<Codec<unknown, unknown>, BatchColumn> | undefined
+}
 
 /**
  * A codec's bytes as a Buffer (strings become UTF-8).

@@ -26,6 +26,18 @@ class ColumnSegment {
   }
 }
 
+/** The columns of a window of a store's segment (a class, so that `release` can tell them by their kind). */
+class SegmentWindow implements BatchColumns {
+  constructor(
+    readonly keys: unknown[],
+    readonly values: unknown[],
+    readonly headers: Array<RecordHeaders | undefined> | null,
+    readonly timestamps: ArrayLike<number> | null,
+    readonly offsetDeltas: ArrayLike<number> | null,
+    readonly start: number,
+  ) {}
+}
+
 /**
  * Where memory storage keeps records: the columns of every appended batch are copied (one pointer per
  * key and value) into large shared arrays, and the batch kept is a window of them. Retained records
@@ -34,8 +46,6 @@ class ColumnSegment {
  */
 export class ColumnStore {
   #segment: ColumnSegment | undefined
-  /** The batches that are windows of this store's columns. */
-  readonly #windows = new WeakSet<RecordBatch>()
 
   /**
    * The batch over this store's columns (same meta, base offset and form). A batch that arrived as
@@ -63,7 +73,7 @@ export class ColumnStore {
       segment.keys[start + i] = keys[from + i]
       segment.values[start + i] = values[from + i]
     }
-    let headers: ArrayLike<RecordHeaders | undefined> | null = null
+    let headers: Array<RecordHeaders | undefined> | null = null
     if (source.headers !== null) {
       segment.headers ??= new Array<RecordHeaders | undefined>(segment.slots)
       for (let i = 0; i < count; i++) segment.headers[start + i] = source.headers[from + i]
@@ -81,26 +91,19 @@ export class ColumnStore {
       for (let i = 0; i < count; i++) segment.offsetDeltas[start + i] = source.offsetDeltas[from + i]!
       offsetDeltas = segment.offsetDeltas
     }
-    const columns: BatchColumns = {
-      keys: segment.keys,
-      values: segment.values,
-      headers,
-      timestamps,
-      offsetDeltas,
-      start,
-    }
-    const window = batch.withColumns(columns)
-    this.#windows.add(window)
-    return window
+    return batch.withColumns(
+      new SegmentWindow(segment.keys, segment.values, headers, timestamps, offsetDeltas, start),
+    )
   }
 
   /** Lets go of a dropped batch's keys and values at once, not when its whole segment goes. */
   release(batch: RecordBatch): void {
-    if (!this.#windows.has(batch)) return
-    const { keys, values, headers, start } = batch.columns
+    const columns = batch.encoded === undefined ? batch.columns : undefined
+    if (!(columns instanceof SegmentWindow)) return
+    const { keys, values, headers, start } = columns
     const end = start + batch.count
-    ;(keys as unknown[]).fill(undefined, start, end)
-    ;(values as unknown[]).fill(undefined, start, end)
-    if (headers !== null) (headers as unknown[]).fill(undefined, start, end)
+    keys.fill(undefined, start, end)
+    values.fill(undefined, start, end)
+    headers?.fill(undefined, start, end)
   }
 }
