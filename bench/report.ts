@@ -292,7 +292,7 @@ const TARGETS: readonly TargetDef[] = [
     value: 20,
   },
   {
-    name: 'latency, memory, at 50% of max: p99',
+    name: 'latency, memory, at 50% of the paced max: p99',
     goal: '≤ 1 ms',
     ref: 'latency.memory.loaded.p99',
     unit: 'µs',
