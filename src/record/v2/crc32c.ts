@@ -1,9 +1,12 @@
 /**
  * CRC-32C (Castagnoli), the checksum of Kafka's RecordBatch v2. Node's `zlib.crc32` is CRC-32 IEEE, a
- * different polynomial, so the checksum is computed here, slice-by-8: eight 256-entry tables let the
- * main loop fold eight bytes per iteration instead of one. No Node-only import: the wire protocol and a
- * browser build use it too.
+ * different polynomial. Inputs of some size go to the optional addon `@node-rs/crc32` (the CPU's CRC
+ * instructions) when it can be loaded; the rest, and everything without it, is computed here,
+ * slice-by-8: eight 256-entry tables let the main loop fold eight bytes per iteration instead of one.
+ * No static Node-only import: the wire protocol and a browser build use it too.
  */
+
+import { requirePackage } from '../../util/node-require'
 
 /** Reflected Castagnoli polynomial 0x1EDC6F41. */
 const POLY = 0x82f63b78
@@ -21,6 +24,26 @@ const TABLES = buildTables()
  */
 const WORD_PATH = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
 const WORD_PATH_MIN_BYTES = 512
+
+/**
+ * The optional dependency `@node-rs/crc32` computes CRC-32C with the CPU's instructions, about five
+ * times the tables' speed here on a 4 KiB batch; a call costs a few hundred ns, so below this size the
+ * tables win. Without the addon (not installed, no prebuilt binary for the platform, a browser) the
+ * tables do everything.
+ */
+const NATIVE_MIN_BYTES = 512
+type NativeCrc32c = (input: Uint8Array) => number
+/** undefined until first needed; null when the addon cannot be had. */
+let native: NativeCrc32c | null | undefined
+
+function loadNative(): NativeCrc32c | null {
+  try {
+    const addon = requirePackage<{ crc32c?: NativeCrc32c }>('@node-rs/crc32')
+    return typeof addon?.crc32c === 'function' ? addon.crc32c : null
+  } catch {
+    return null
+  }
+}
 
 function buildTables(): Int32Array {
   const t = new Int32Array(256 * 8)
@@ -58,6 +81,15 @@ export function crc32c(buf: Uint8Array, start = 0, end: number = buf.length): nu
   // Reading past the end would yield undefined and push V8 off its fast typed-array path.
   if (end > buf.length) end = buf.length
   if (start < 0) start = 0
+  if (end - start >= NATIVE_MIN_BYTES) {
+    if (native === undefined) native = loadNative()
+    if (native !== null) return native(start === 0 && end === buf.length ? buf : buf.subarray(start, end))
+  }
+  return crc32cTables(buf, start, end)
+}
+
+/** The slice-by-8 computation in JS (what {@link crc32c} uses for short inputs, or without the addon). */
+export function crc32cTables(buf: Uint8Array, start: number, end: number): number {
   const t = TABLES
   let crc = -1
   let i = start

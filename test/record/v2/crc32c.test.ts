@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { crc32c } from '../../../src/record/v2/crc32c'
+import { crc32c, crc32cTables } from '../../../src/record/v2/crc32c'
 
 // kafkajs' byte-at-a-time CRC-32C: an independent implementation to compare against.
 const require = createRequire(import.meta.url)
@@ -76,5 +76,22 @@ describe('crc32c', () => {
     for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 24
     expect(crc32c(big)).toBe(kafkajsCrc32c(big))
     expect(crc32c(big, 3, big.length - 5)).toBe(kafkajsCrc32c(big.subarray(3, big.length - 5)))
+  })
+
+  it('computes in JS what the addon computes, on any bytes and range', () => {
+    // crc32c hands inputs of 512 bytes and more to @node-rs/crc32 (an optional dependency, installed
+    // here); the tables must give the same answer where the addon cannot be loaded.
+    const addon = require('@node-rs/crc32') as { crc32c: (input: Uint8Array) => number }
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 5000 }), fc.nat({ max: 7 }), (data, shift) => {
+        const backing = Buffer.alloc(data.length + shift)
+        backing.set(data, shift)
+        const view = backing.subarray(shift)
+        const expected = addon.crc32c(Buffer.from(data)) >>> 0
+        expect(crc32cTables(view, 0, view.length)).toBe(expected)
+        expect(crc32c(view)).toBe(expected)
+      }),
+      { numRuns: 200 },
+    )
   })
 })
