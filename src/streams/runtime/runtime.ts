@@ -9,7 +9,6 @@ import {
   type LogRecord,
   type Message,
   type Producer,
-  type RecordHeaders,
   type TopicDeclarations,
   type TopicPartition,
   type WaitOptions,
@@ -21,7 +20,7 @@ import type { TopologyBuilder } from '../topology/builder'
 import type { AnyTopic } from '../topology/node'
 import { describePlan, type Plan, planTopology } from '../topology/plan'
 import { RecordFailures } from './failures'
-import { Outputs, producerSink, type RecordSink } from './outputs'
+import { type Emit, Outputs, producerSink, type RecordSink } from './outputs'
 import { RecordMerger } from './record-merger'
 import { Task, type TaskHost } from './task'
 import { taskAssignor } from './task-assignor'
@@ -230,19 +229,9 @@ export class StreamsRuntime implements TaskHost {
     )
   }
 
-  send(
-    topic: string | AnyTopic,
-    key: unknown,
-    value: unknown,
-    timestamp: number,
-    headers: RecordHeaders,
-  ): void {
-    this.#outputs!.add(
+  emitter(topic: string | AnyTopic): Emit {
+    return this.#outputs!.emitter(
       typeof topic === 'string' ? (this.#topics.views.get(topic) ?? topic) : topic,
-      key,
-      value,
-      timestamp,
-      headers,
     )
   }
 
@@ -265,21 +254,28 @@ export class StreamsRuntime implements TaskHost {
     const task = this.#byPartition.get(tpKey(payload.topic, payload.partition))
     if (task === undefined) return undefined
     if (task.merges) return this.#merger.enqueue(task, payload)
-    const records = payload.records
-    let done = 0
-    while (done < records.length && !this.#stopping) {
-      const failure: { error?: unknown } = {}
-      const stopped = task.processRun(records, done, failure)
-      this.metrics.processedRecords += stopped - done
-      done = stopped
-      if (done === records.length) break
-      // A processor threw on records[done]: the handler decides whether processing goes on after it.
-      if (!this.#failures.processing(task, records[done]!, failure.error)) break
-      this.metrics.processedRecords++
-      done++
+    let last = -1
+    let halted = false
+    for (const run of payload.runs) {
+      let done = run.from
+      while (done < run.to && !this.#stopping) {
+        const failure: { error?: unknown } = {}
+        const stopped = task.processRun(run, done, failure)
+        this.metrics.processedRecords += stopped - done
+        done = stopped
+        if (done === run.to) break
+        // A processor threw on record `done`: the handler decides whether processing goes on after it.
+        if (!this.#failures.processing(task, run.record(done), failure.error)) {
+          halted = true
+          break
+        }
+        this.metrics.processedRecords++
+        done++
+      }
+      if (done > run.from) last = run.offsetAt(done - 1)
+      if (halted || done < run.to) break
     }
-    if (done > 0) {
-      const last = records[done - 1]!.offset
+    if (last >= 0) {
       task.positions.set(payload.topic, last + 1)
       payload.resolveOffset(last)
     }
