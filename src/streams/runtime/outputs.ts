@@ -80,9 +80,18 @@ export class Outputs {
     ])
   }
 
-  /** Adds records as they are (changelog records carry their partition). */
-  addAll(topic: string | AnyTopic, messages: readonly Message<unknown, unknown>[]): void {
-    if (messages.length > 0) this.#queue(this.#channel(topic), messages)
+  /**
+   * Adds records as they are (changelog records carry their partition). The array becomes the
+   * queue's own when nothing is queued for the topic yet: the caller must not touch it again.
+   */
+  addAll(topic: string | AnyTopic, messages: Message<unknown, unknown>[]): void {
+    if (messages.length === 0) return
+    const channel = this.#channel(topic)
+    if (channel.messages.length > 0) this.#queue(channel, messages)
+    else {
+      channel.messages = messages
+      this.#queued.push(channel)
+    }
   }
 
   /** Drops what is pending, and everything added later: its transaction is aborted. */
