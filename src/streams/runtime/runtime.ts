@@ -9,6 +9,7 @@ import {
   type LogRecord,
   type Message,
   type Producer,
+  type RecordRun,
   type TopicDeclarations,
   type TopicPartition,
   type WaitOptions,
@@ -89,9 +90,9 @@ export class StreamsRuntime implements TaskHost {
     this.#commitIntervalMs = options.commitIntervalMs ?? (this.#exactlyOnce ? 100 : 30_000)
     this.#merger = new RecordMerger({
       hasPending: (topic, partition) => this.#hasPending(topic, partition),
-      process: (task, record) => {
-        if (!this.#processOne(task, record)) return false
-        task.positions.set(record.topic, record.offset + 1)
+      process: (task, run, index) => {
+        if (!this.#processOne(task, run, index)) return false
+        task.positions.set(run.topic, run.offsetAt(index) + 1)
         return true
       },
       processed: () => this.#outputs?.flush(),
@@ -284,12 +285,11 @@ export class StreamsRuntime implements TaskHost {
     return undefined
   }
 
-  /** Processes one record through its task; false when processing must stop. */
-  #processOne(task: Task, record: AnyRecord): boolean {
-    try {
-      task.process(record)
-    } catch (error) {
-      if (!this.#failures.processing(task, record, error)) return false
+  /** Processes record `index` of a run through its task; false when processing must stop. */
+  #processOne(task: Task, run: RecordRun, index: number): boolean {
+    const failure: { error?: unknown } = {}
+    if (task.processRun(run, index, failure, index + 1) === index) {
+      if (!this.#failures.processing(task, run.record(index), failure.error)) return false
     }
     this.metrics.processedRecords++
     return !this.#stopping

@@ -1,4 +1,4 @@
-import type { LogRecord, RecordRun } from '../../index'
+import type { RecordRun } from '../../index'
 import type { StateStore, StoreSpec } from '../state/store'
 import type { AnyTopic, Forward, NodeSpec, TaskContext } from '../topology/node'
 import type { Subtopology } from '../topology/plan'
@@ -24,8 +24,7 @@ export class Task {
   readonly positions = new Map<string, number>()
   /** Positions already committed (or where processing started): what a commit can skip. */
   readonly committed = new Map<string, number>()
-  /** The record being processed (for late-record events): a record, or the index of one in a run. */
-  #record: LogRecord<unknown, unknown> | undefined
+  /** The record being processed (for late-record events): its run and its index in it. */
   #run: RecordRun | undefined
   #index = 0
   readonly #entries = new Map<string, Forward>()
@@ -88,27 +87,21 @@ export class Task {
 
   /** The topic and offset of the record being processed. */
   get current(): { topic: string; offset: number } | undefined {
-    if (this.#run !== undefined) return { topic: this.#run.topic, offset: this.#run.offsetAt(this.#index) }
-    return this.#record
-  }
-
-  /** Processes one record of a source topic; throws what a processor threw. */
-  process(record: LogRecord<unknown, unknown>): void {
-    this.#run = undefined
-    this.#record = record
-    this.#entries.get(record.topic)!(record.key, record.value, record.timestamp, record.headers, undefined)
+    const run = this.#run
+    return run === undefined ? undefined : { topic: run.topic, offset: run.offsetAt(this.#index) }
   }
 
   /**
-   * Processes the records of a run from index `from` on, until one throws: returns the index of the
-   * record that threw (its error in `failure`), or `run.to`. Reads the run's columns: no record object.
+   * Processes the records of a run from index `from` up to `to` (the run's end by default), until one
+   * throws: returns the index of the record that threw (its error in `failure`), or `to`. Reads the
+   * run's columns: no record object.
    */
-  processRun(run: RecordRun, from: number, failure: { error?: unknown }): number {
+  processRun(run: RecordRun, from: number, failure: { error?: unknown }, to = run.to): number {
     const entry = this.#entries.get(run.topic)!
     this.#run = run
     let i = from
     try {
-      for (const to = run.to; i < to; i++) {
+      for (; i < to; i++) {
         this.#index = i
         entry(run.keyAt(i), run.valueAt(i), run.timestampAt(i), run.headersAt(i), undefined)
       }
