@@ -244,7 +244,8 @@ const cases: Case[] = [
 console.log(`logbus/streams, ${RECORDS} records, ${REPS} repetitions, Node ${process.version}`)
 const onlyAt = args.indexOf('--only')
 const only = onlyAt === -1 ? '' : String(args[onlyAt + 1])
-const medians = new Map<string, number>()
+/** The medians of each case: records per second, and per CPU-second. */
+const medians = new Map<string, { value: number; cpu: number }>()
 const count = (v: number): string => Math.round(v).toLocaleString('en')
 for (const c of cases.filter((c) => c.name.includes(only) || c.name.startsWith('core'))) {
   const samples: Sample[] = []
@@ -254,7 +255,7 @@ for (const c of cases.filter((c) => c.name.includes(only) || c.name.startsWith('
     .join(' ')
   const value = median(samples.map((s) => s.value))
   const cpu = median(samples.map((s) => s.cpu))
-  medians.set(c.name, value)
+  medians.set(c.name, { value, cpu })
   if (c.unit === 's') {
     console.log(
       `${c.name}: median ${value.toFixed(3)} s (${samples.map((s) => s.value.toFixed(3)).join(', ')}), ${cpu.toFixed(3)} CPU-s; target ${c.target}; load ${load}`,
@@ -268,6 +269,9 @@ for (const c of cases.filter((c) => c.name.includes(only) || c.name.startsWith('
   const committed = samples.map((s) => s.committed).filter((r) => r !== undefined)
   if (committed.length > 0) parts.push(`+ commit ${count(median(committed))} records/s`)
   const ceiling = c.ceiling === undefined ? undefined : medians.get(c.ceiling)
-  if (ceiling !== undefined) parts.push(`${((value / ceiling) * 100).toFixed(0)}% of its ceiling`)
+  if (ceiling !== undefined) {
+    const share = (a: number, b: number): string => `${((a / b) * 100).toFixed(0)}%`
+    parts.push(`${share(value, ceiling.value)} of its ceiling (${share(cpu, ceiling.cpu)} per CPU-s)`)
+  }
   console.log(`${c.name}: ${parts.join(', ')}; target ${c.target}; load ${load}`)
 }
