@@ -7,11 +7,19 @@
  *
  * Usage: `tsx bench/streams.ts [--records 1000000] [--reps 3] [--keys 10000] [--only restore]`. The input is written
  * before the clock starts; a figure is the time from `start()` until `caughtUp()` (every input record
- * processed and every output stored), as records per second. Prints the load average with the
- * results: on a shared machine read them as upper bounds of the noise.
+ * processed and every output stored), as records per second; "+ commit" also counts the commit that
+ * follows (changelogs written, offsets committed). Beside each figure: records per CPU-second of the
+ * process (GC threads included), which a busy machine distorts less than the wall clock.
+ *
+ * The core's own ceilings run in the same process, with the same producer settings: a group
+ * consumer's `eachBatch` reading every record from its runs (what a stateful application can at most
+ * do), and the same reading doing the stateless case's work by hand (filter, upper-case, a send per
+ * 8192 records of a batch, waiting for the producer past 8 MiB buffered, as the application does). Each streams figure
+ * is given as a share of its ceiling. Prints the load average with the results: on a shared machine
+ * read them as upper bounds of the noise.
  */
 import { loadavg } from 'node:os'
-import { Bus, MemoryStorage, string } from '../src/index'
+import { Bus, MemoryStorage, type Message, string } from '../src/index'
 import { streams, TimeWindows } from '../src/streams'
 
 const args = process.argv.slice(2)
@@ -23,6 +31,10 @@ const RECORDS = option('records', 1_000_000)
 const REPS = option('reps', 3)
 const KEYS = option('keys', 10_000)
 const SEND_CHUNK = 10_000
+/** What the streams runtime waits for the producer past, and so the hand-written pipe does. */
+const BACKPRESSURE_BYTES = 8 << 20
+/** Records per send of the streams runtime, and so of the hand-written pipe. */
+const OUTPUT_CHUNK = 8192
 
 const topics = {
   input: { partitions: 1, value: string() },
@@ -30,6 +42,16 @@ const topics = {
 } as const
 
 type BenchBus = Bus<typeof topics>
+
+/**
+ * One measurement: records per second of wall clock and per CPU-second, and with the commit after
+ * it; for the restore, wall-clock seconds and CPU-seconds.
+ */
+interface Sample {
+  value: number
+  cpu: number
+  committed?: number
+}
 
 /** Writes `count` records (keys from `keys` distinct, timestamps `step` ms apart from `start`). */
 async function fill(bus: BenchBus, count: number, keys: number, start = 0, step = 0): Promise<void> {
@@ -46,24 +68,38 @@ async function fill(bus: BenchBus, count: number, keys: number, start = 0, step 
   await producer.close()
 }
 
+/** Runs `work`, timed by the wall clock and by the process's CPU time. */
+async function timed(work: () => Promise<void>): Promise<{ seconds: number; cpuSeconds: number }> {
+  const cpu = process.cpuUsage()
+  const started = performance.now()
+  await work()
+  const used = process.cpuUsage(cpu)
+  return { seconds: (performance.now() - started) / 1000, cpuSeconds: (used.user + used.system) / 1e6 }
+}
+
 async function timeApp(
   build: (app: ReturnType<typeof streams<typeof topics>>) => void,
   step = 0,
-): Promise<number> {
+): Promise<Sample> {
   const bus = await Bus.open({ topics })
   await fill(bus, RECORDS, KEYS, 0, step)
   const app = streams(bus, { applicationId: 'bench', commitIntervalMs: 1_000 })
   build(app)
-  const started = performance.now()
-  await app.start()
-  await app.caughtUp()
-  const seconds = (performance.now() - started) / 1000
+  const run = await timed(async () => {
+    await app.start()
+    await app.caughtUp()
+  })
+  const commit = await timed(() => app.commit())
   await app.close()
   await bus.close()
-  return RECORDS / seconds
+  return {
+    value: RECORDS / run.seconds,
+    cpu: RECORDS / run.cpuSeconds,
+    committed: RECORDS / (run.seconds + commit.seconds),
+  }
 }
 
-async function restoreSeconds(): Promise<number> {
+async function restoreSeconds(): Promise<Sample> {
   const storage = new MemoryStorage()
   const first = await Bus.open({ storage, topics })
   await fill(first, RECORDS, RECORDS)
@@ -78,18 +114,25 @@ async function restoreSeconds(): Promise<number> {
   const reader = streams(second, { applicationId: 'restore' })
   const table = reader.stream('input').groupByKey().count({ name: 'table' })
   let restoring = 0
+  let restoringCpu = 0
   let begun = 0
+  let begunCpu = process.cpuUsage()
   reader.on('stateChange', ({ to }) => {
-    if (to === 'REBALANCING') begun = performance.now()
+    if (to !== 'REBALANCING') return
+    begun = performance.now()
+    begunCpu = process.cpuUsage()
   })
   reader.on('restored', ({ store, records }) => {
-    if (store === 'table' && records > 0) restoring = performance.now() - begun
+    if (store !== 'table' || records === 0) return
+    restoring = (performance.now() - begun) / 1000
+    const used = process.cpuUsage(begunCpu)
+    restoringCpu = (used.user + used.system) / 1e6
   })
   await reader.start()
   if (table.get('key-0') !== 1) throw new Error('the table was not restored')
   await reader.close()
   await second.close()
-  return restoring / 1000
+  return { value: restoring, cpu: restoringCpu }
 }
 
 function median(values: number[]): number {
@@ -97,8 +140,12 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)]!
 }
 
-/** The core alone, for comparison: a group consumer's eachBatch, with or without sending each record on. */
-async function ceiling(passThrough: boolean): Promise<number> {
+/**
+ * The core alone: a group consumer whose `eachBatch` reads every record's key and value from its
+ * runs; with `pipe`, it also does the stateless case's work and sends the results on as the streams
+ * runtime does (sends of 8192 records, waiting for the producer past 8 MiB buffered).
+ */
+async function ceiling(pipe: boolean): Promise<Sample> {
   const bus = await Bus.open({ topics })
   await fill(bus, RECORDS, KEYS)
   const producer = bus.producer({ lingerMs: 0, batchBytes: 1 << 20 })
@@ -108,42 +155,56 @@ async function ceiling(passThrough: boolean): Promise<number> {
     fromBeginning: true,
     autoCommit: false,
   })
-  const started = performance.now()
-  await consumer.run({
-    eachBatch: ({ records }) => {
-      if (!passThrough) return
-      const out = new Array(records.length)
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i]!
-        out[i] = { key: r.key, value: r.value, timestamp: r.timestamp }
-      }
-      void producer.send('output', out)
-    },
+  let checksum = 0
+  const run = await timed(async () => {
+    await consumer.run({
+      eachBatch: ({ runs }) => {
+        const out: Message<string, string>[] = []
+        for (const run of runs) {
+          for (let i = run.from; i < run.to; i++) {
+            const key = run.keyAt(i)
+            const value = run.valueAt(i)
+            if (!pipe) {
+              checksum += value.length
+              continue
+            }
+            if (value.length > 0) out.push({ key, value: value.toUpperCase(), timestamp: run.timestampAt(i) })
+          }
+        }
+        if (!pipe) return undefined
+        for (let at = 0; at < out.length; at += OUTPUT_CHUNK)
+          void producer.send('output', out.length <= OUTPUT_CHUNK ? out : out.slice(at, at + OUTPUT_CHUNK))
+        return producer.bufferedBytes > BACKPRESSURE_BYTES ? producer.flush() : undefined
+      },
+    })
+    await consumer.caughtUp()
+    await producer.flush()
   })
-  await consumer.caughtUp()
-  await producer.flush()
-  const seconds = (performance.now() - started) / 1000
+  if (!pipe && checksum === 0) throw new Error('nothing was read')
   await bus.close()
-  return RECORDS / seconds
+  return { value: RECORDS / run.seconds, cpu: RECORDS / run.cpuSeconds }
 }
 
-const cases: Array<{ name: string; target: string; unit: string; run: () => Promise<number> }> = [
-  {
-    name: 'core ceiling: group consumer eachBatch, nothing done',
-    target: '-',
-    unit: 'records/s',
-    run: () => ceiling(false),
-  },
-  {
-    name: 'core ceiling: eachBatch, each record sent on (one send per batch)',
-    target: '-',
-    unit: 'records/s',
-    run: () => ceiling(true),
-  },
+interface Case {
+  name: string
+  target: string
+  unit: 'records/s' | 's'
+  /** The ceiling this case is compared with. */
+  ceiling?: string
+  run: () => Promise<Sample>
+}
+
+const CONSUME = 'core: eachBatch reading every record from its runs'
+const PIPE = 'core: eachBatch → filter → upper-case → send, by hand'
+
+const cases: Case[] = [
+  { name: CONSUME, target: '-', unit: 'records/s', run: () => ceiling(false) },
+  { name: PIPE, target: '-', unit: 'records/s', run: () => ceiling(true) },
   {
     name: 'stateless filter → mapValues → to',
     target: '≥ 2,000,000',
     unit: 'records/s',
+    ceiling: PIPE,
     run: () =>
       timeApp((app) => {
         app
@@ -157,12 +218,14 @@ const cases: Array<{ name: string; target: string; unit: string; run: () => Prom
     name: `groupByKey().count() (${KEYS} keys)`,
     target: '≥ 1,000,000',
     unit: 'records/s',
+    ceiling: CONSUME,
     run: () => timeApp((app) => void app.stream('input').groupByKey().count()),
   },
   {
     name: `1-minute tumbling window count (${KEYS} keys, 1 record/ms)`,
     target: '≥ 1,000,000',
     unit: 'records/s',
+    ceiling: CONSUME,
     run: () =>
       timeApp(
         (app) =>
@@ -181,13 +244,34 @@ const cases: Array<{ name: string; target: string; unit: string; run: () => Prom
 console.log(`logbus/streams, ${RECORDS} records, ${REPS} repetitions, Node ${process.version}`)
 const onlyAt = args.indexOf('--only')
 const only = onlyAt === -1 ? '' : String(args[onlyAt + 1])
-for (const c of cases.filter((c) => c.name.includes(only))) {
-  const samples: number[] = []
+/** The medians of each case: records per second, and per CPU-second. */
+const medians = new Map<string, { value: number; cpu: number }>()
+const count = (v: number): string => Math.round(v).toLocaleString('en')
+for (const c of cases.filter((c) => c.name.includes(only) || c.name.startsWith('core'))) {
+  const samples: Sample[] = []
   for (let i = 0; i < REPS; i++) samples.push(await c.run())
-  const shown = (v: number) => (c.unit === 's' ? v.toFixed(3) : Math.round(v).toLocaleString('en'))
-  console.log(
-    `${c.name}: median ${shown(median(samples))} ${c.unit} (${samples.map(shown).join(', ')}); target ${c.target}; load ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  )
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')
+  const value = median(samples.map((s) => s.value))
+  const cpu = median(samples.map((s) => s.cpu))
+  medians.set(c.name, { value, cpu })
+  if (c.unit === 's') {
+    console.log(
+      `${c.name}: median ${value.toFixed(3)} s (${samples.map((s) => s.value.toFixed(3)).join(', ')}), ${cpu.toFixed(3)} CPU-s; target ${c.target}; load ${load}`,
+    )
+    continue
+  }
+  const parts = [
+    `median ${count(value)} records/s (${samples.map((s) => count(s.value)).join(', ')})`,
+    `${count(cpu)} per CPU-s`,
+  ]
+  const committed = samples.map((s) => s.committed).filter((r) => r !== undefined)
+  if (committed.length > 0) parts.push(`+ commit ${count(median(committed))} records/s`)
+  const ceiling = c.ceiling === undefined ? undefined : medians.get(c.ceiling)
+  if (ceiling !== undefined) {
+    const share = (a: number, b: number): string => `${((a / b) * 100).toFixed(0)}%`
+    parts.push(`${share(value, ceiling.value)} of its ceiling (${share(cpu, ceiling.cpu)} per CPU-s)`)
+  }
+  console.log(`${c.name}: ${parts.join(', ')}; target ${c.target}; load ${load}`)
 }

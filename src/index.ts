@@ -15,6 +15,7 @@ export type {
   RetryOptions,
 } from './consumer/options'
 export type { WaitOptions } from './consumer/progress'
+export { RecordRun } from './consumer/record-run'
 export {
   BufferExhaustedError,
   ClosedError,

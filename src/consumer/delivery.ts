@@ -8,6 +8,12 @@ import type { Signal } from '../util/signal'
 import { type ResolvedConsumerOptions, retryDelay } from './options'
 import type { PartitionState } from './partition-state'
 import type { ProgressWaits } from './progress'
+import { RecordRun } from './record-run'
+
+/** The key type of a record type. */
+type RecordKey<R> = R extends LogRecord<infer K, unknown> ? K : unknown
+/** The value type of a record type. */
+type RecordValue<R> = R extends LogRecord<unknown, infer V> ? V : unknown
 
 /**
  * Handles one record. Resolve (or return) to mark it processed; throw to have it retried (then the
@@ -39,7 +45,10 @@ export type EachMessageHandler<R = LogRecord> = (record: R) => Promise<void> | v
 export interface BatchPayload<R = LogRecord> {
   readonly topic: string
   readonly partition: number
+  /** The records, as objects (made when first read). */
   readonly records: readonly R[]
+  /** The same records as runs of the stored batches' columns: for handlers that need no object per record. */
+  readonly runs: readonly RecordRun<RecordKey<R>, RecordValue<R>>[]
   /** The partition's log end offset when the batch was read. */
   readonly highWatermark: number
   /** Marks every record up to and including `offset` as processed. */
@@ -290,51 +299,60 @@ export class Delivery {
     batches: readonly RecordBatch[],
     highWatermark: number,
   ): Promise<number> {
-    const records: LogRecord<unknown, unknown>[] = []
+    const topic = state.topic
+    const partition = state.core.partition
+    const runs: RecordRun[] = []
+    let count = 0
     let failedAt: { record: LogRecord<unknown, unknown>; error: Error } | undefined
     for (const batch of batches) {
       if (batch.nextOffset <= state.position) continue
       const keys = batch.keysIn(state.keyCodec)
       const values = batch.valuesIn(state.valueCodec)
-      const headers = batch.headers
-      const timestamps = batch.timestamps
-      const deltas = batch.offsetDeltas
-      const at = batch.columnStart
-      for (let i = 0; i < batch.count; i++) {
-        const offset = batch.baseOffset + (deltas === null ? i : deltas[at + i]!)
-        if (offset < state.position) continue
-        const record: LogRecord<unknown, unknown> = {
-          topic: state.topic,
-          partition: state.core.partition,
-          offset,
-          timestamp: timestamps === null ? batch.firstTimestamp : timestamps[at + i]!,
-          key: keys.items[keys.start + i],
-          value: values.items[values.start + i],
-          headers: (headers === null ? undefined : headers[at + i]) ?? EMPTY_HEADERS,
+      const from = firstAtOrAfter(batch, state.position)
+      let to = batch.count
+      // A record that cannot be read ends the batch: the ones before it are delivered first.
+      const failing = Math.min(firstFailure(keys.failures, from), firstFailure(values.failures, from))
+      if (failing < to) to = failing
+      const run = new RecordRun(topic, partition, batch, keys, values, from, to)
+      if (to < batch.count) {
+        const cause = (keys.failures?.get(to) ?? values.failures?.get(to))!
+        failedAt = {
+          record: run.record(to),
+          error: new DecodeError(topic, partition, run.offsetAt(to), cause),
         }
-        const failure = keys.failures?.get(i) ?? values.failures?.get(i)
-        if (failure !== undefined) {
-          // A record that cannot be read ends the batch: the ones before it are delivered first.
-          failedAt = { record, error: new DecodeError(state.topic, state.core.partition, offset, failure) }
-          break
-        }
-        records.push(record)
+      }
+      if (to > from) {
+        runs.push(run)
+        count += to - from
       }
       if (failedAt !== undefined) break
     }
-    if (records.length === 0) {
+    if (count === 0) {
       if (failedAt !== undefined) await this.#failed(state, failedAt.record, failedAt.error)
       return 0
     }
-    const last = records[records.length - 1]!.offset
+    const lastRun = runs[runs.length - 1]!
+    const last = lastRun.offsetAt(lastRun.to - 1)
     const resolveOffset = (offset: number): void => {
       if (offset + 1 > state.processed && offset <= last && !state.revoked)
         state.position = state.processed = offset + 1
     }
+    // Record objects are made only for a handler that reads them: one reading `runs` makes none.
+    let records: LogRecord<unknown, unknown>[] | undefined
+    const recordsOf = (): LogRecord<unknown, unknown>[] => {
+      if (records === undefined) {
+        records = []
+        for (const run of runs) run.appendRecords(records)
+      }
+      return records
+    }
     const payload: BatchPayload<LogRecord<unknown, unknown>> = {
-      topic: state.topic,
-      partition: state.core.partition,
-      records,
+      topic,
+      partition,
+      get records() {
+        return recordsOf()
+      },
+      runs,
       highWatermark,
       resolveOffset,
       commit: () => this.host.commit(),
@@ -357,7 +375,7 @@ export class Delivery {
                 topic: state.topic,
                 partition: state.core.partition,
                 kind: 'batch',
-                records,
+                records: recordsOf(),
               },
               () => this.eachBatch!(payload),
             )
@@ -372,7 +390,7 @@ export class Delivery {
     this.#finished(state)
     if (this.host.progress.pending) this.host.progress.check()
     if (failure !== undefined) {
-      const record = records.find((r) => r.offset >= state.processed) ?? records[0]!
+      const record = failedRecord(runs, state.processed)
       await this.#failed(state, record, failure.error)
     } else if (failedAt !== undefined && state.processed > failedAt.record.offset - 1) {
       await this.#failed(state, failedAt.record, failedAt.error)
@@ -381,7 +399,7 @@ export class Delivery {
       // loop, so that timers and I/O (what the handler may be waiting for) are not starved.
       await yieldTurn()
     }
-    return records.length
+    return count
   }
 
   /** The message handler, through the instrumentation's `process` when there is one. */
@@ -497,6 +515,34 @@ class DecodeError extends InvalidRecordError {
   constructor(topic: string, partition: number, offset: number, cause: Error) {
     super(`Cannot read the record at ${topic}-${partition}@${offset}: ${cause.message}`, { cause })
   }
+}
+
+/** The index of the first record of `batch` at or past `offset`. */
+function firstAtOrAfter(batch: RecordBatch, offset: number): number {
+  const base = batch.baseOffset
+  if (offset <= base) return 0
+  const deltas = batch.offsetDeltas
+  if (deltas === null) return offset - base
+  const at = batch.columnStart
+  let i = 0
+  while (i < batch.count && base + deltas[at + i]! < offset) i++
+  return i
+}
+
+/** The index of the first record from `from` on that did not decode, or infinity. */
+function firstFailure(failures: ReadonlyMap<number, Error> | null, from: number): number {
+  let first = Number.POSITIVE_INFINITY
+  if (failures !== null)
+    for (const index of failures.keys()) if (index >= from && index < first) first = index
+  return first
+}
+
+/** The record a failed batch handler is blamed for: the first one it did not mark processed. */
+function failedRecord(runs: readonly RecordRun[], processed: number): LogRecord<unknown, unknown> {
+  for (const run of runs) {
+    for (let i = run.from; i < run.to; i++) if (run.offsetAt(i) >= processed) return run.record(i)
+  }
+  return runs[0]!.record(runs[0]!.from)
 }
 
 function yieldTurn(): Promise<void> {

@@ -5,6 +5,7 @@ import {
   IllegalGenerationError,
   InvalidConfigError,
   InvalidStateError,
+  json,
   type LogRecord,
   OffsetOutOfRangeError,
 } from '../../src/index'
@@ -363,6 +364,77 @@ describe('Consumer', () => {
         ['b', 'c'],
       ])
       await waitUntil(() => consumer.position({ topic, partition: 0 }) === 3)
+    })
+
+    it('hands the same records as runs of the stored columns, from the position on', async () => {
+      const bus = await openBus()
+      const topic = uniqueName()
+      await bus.createTopic(topic)
+      const producer = bus.producer()
+      await producer.send(topic, [
+        { key: 'k0', value: 'a', timestamp: 10 },
+        { key: 'k1', value: 'b', timestamp: 11, headers: { h: 'x' } },
+      ])
+      await producer.send(topic, [{ value: 'c', timestamp: 12 }])
+      const consumer = bus.consumer({ groupId: uniqueName('g'), topics: [topic], fromBeginning: true })
+      const seen: Array<{ fromRuns: LogRecord[]; records: LogRecord[]; lengths: number[] }> = []
+      await consumer.run({
+        eachBatchAutoResolve: false,
+        eachBatch: ({ runs, records, resolveOffset }) => {
+          const fromRuns: LogRecord[] = []
+          for (const run of runs) {
+            for (let i = run.from; i < run.to; i++) {
+              fromRuns.push({
+                topic: run.topic,
+                partition: run.partition,
+                offset: run.offsetAt(i),
+                timestamp: run.timestampAt(i),
+                key: run.keyAt(i),
+                value: run.valueAt(i),
+                headers: run.headersAt(i),
+              })
+            }
+          }
+          seen.push({ fromRuns, records: [...records], lengths: runs.map((run) => run.length) })
+          // The first delivery resolves one record: the next starts inside the first stored batch.
+          resolveOffset(records[seen.length === 1 ? 0 : records.length - 1]!.offset)
+        },
+      })
+      await consumer.caughtUp()
+      expect(seen.map((s) => s.lengths)).toEqual([
+        [2, 1],
+        [1, 1],
+      ])
+      for (const { fromRuns, records } of seen) expect(fromRuns).toEqual(records)
+      expect(values(seen[1]!.records)).toEqual(['b', 'c'])
+      expect(seen[1]!.records[0]).toMatchObject({
+        offset: 1,
+        timestamp: 11,
+        headers: { h: Buffer.from('x') },
+      })
+    })
+
+    it('ends the runs before a record that does not decode, as it ends the records', async () => {
+      const bus = await openBus()
+      const name = uniqueName()
+      await bus.createTopic(name)
+      await bus.producer().send(name, [{ value: '{"a":1}' }, { value: 'not json' }, { value: '{"a":3}' }])
+      const consumer = bus.consumer({
+        groupId: uniqueName('g'),
+        topics: [bus.topic(name, { value: json() })],
+        fromBeginning: true,
+        onFailure: 'skip',
+      })
+      const batches: unknown[][] = []
+      await consumer.run({
+        eachBatch: ({ runs }) => {
+          const batch: unknown[] = []
+          for (const run of runs) for (let i = run.from; i < run.to; i++) batch.push(run.valueAt(i))
+          batches.push(batch)
+        },
+      })
+      await consumer.caughtUp()
+      expect(batches).toEqual([[{ a: 1 }], [{ a: 3 }]])
     })
 
     it('gives a batch that its handler resolved nothing of again on the next turn, never starving timers', async () => {

@@ -1,12 +1,16 @@
-import type { BatchPayload, LogRecord } from '../../index'
+import type { BatchPayload, LogRecord, RecordRun } from '../../index'
 import type { Task } from './task'
 
 type AnyRecord = LogRecord<unknown, unknown>
 
-/** A batch of one partition handed to a task that reads several. */
+/** A batch of one partition handed to a task that reads several: its runs, and the next record. */
 interface Queue {
-  readonly records: readonly AnyRecord[]
+  readonly runs: readonly RecordRun[]
+  /** The run of the next record, and the record's index in it. */
+  run: number
   index: number
+  /** The offset of the last record processed, or -1. */
+  processed: number
   readonly payload: BatchPayload<AnyRecord>
   readonly done: () => void
 }
@@ -16,8 +20,8 @@ interface Queue {
  * so a stream record sees the table as of its own timestamp (what Kafka's versioned tables promise).
  */
 function before(task: Task, a: Queue, b: Queue): boolean {
-  const ta = a.records[a.index]!.timestamp
-  const tb = b.records[b.index]!.timestamp
+  const ta = a.runs[a.run]!.timestampAt(a.index)
+  const tb = b.runs[b.run]!.timestampAt(b.index)
   if (ta !== tb) return ta < tb
   return task.isTable(a.payload.topic) && !task.isTable(b.payload.topic)
 }
@@ -26,8 +30,8 @@ function before(task: Task, a: Queue, b: Queue): boolean {
 export interface MergeHost {
   /** Whether a partition has records that were not handed over yet (its fetch will deliver them). */
   hasPending(topic: string, partition: number): boolean
-  /** Processes one record of a task; false when the application must stop. */
-  process(task: Task, record: AnyRecord): boolean
+  /** Processes record `index` of a run of a task; false when the application must stop. */
+  process(task: Task, run: RecordRun, index: number): boolean
   /** After a run of processing: sends what was produced. */
   processed(): void
 }
@@ -62,7 +66,8 @@ export class RecordMerger {
         queues = new Map()
         this.#queues.set(task, queues)
       }
-      queues.set(payload.topic, { records: payload.records, index: 0, payload, done: resolve })
+      const runs = payload.runs
+      queues.set(payload.topic, { runs, run: 0, index: runs[0]!.from, processed: -1, payload, done: resolve })
       this.#drain(task)
       this.host.processed()
     })
@@ -107,19 +112,20 @@ export class RecordMerger {
           return
         }
       }
-      const record = best.records[best.index++]!
-      if (!this.host.process(task, record)) {
-        best.index--
+      const run = best.runs[best.run]!
+      if (!this.host.process(task, run, best.index)) {
         for (const queue of queues.values()) this.#finish(queues, queue)
         this.#queues.delete(task)
         return
       }
-      if (best.index === best.records.length) this.#finish(queues, best)
+      best.processed = run.offsetAt(best.index)
+      if (++best.index === run.to && ++best.run < best.runs.length) best.index = best.runs[best.run]!.from
+      if (best.run === best.runs.length) this.#finish(queues, best)
     }
   }
 
   #finish(queues: Map<string, Queue>, queue: Queue): void {
-    if (queue.index > 0) queue.payload.resolveOffset(queue.records[queue.index - 1]!.offset)
+    if (queue.processed >= 0) queue.payload.resolveOffset(queue.processed)
     queues.delete(queue.payload.topic)
     queue.done()
   }

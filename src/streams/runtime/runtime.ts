@@ -9,7 +9,7 @@ import {
   type LogRecord,
   type Message,
   type Producer,
-  type RecordHeaders,
+  type RecordRun,
   type TopicDeclarations,
   type TopicPartition,
   type WaitOptions,
@@ -21,7 +21,7 @@ import type { TopologyBuilder } from '../topology/builder'
 import type { AnyTopic } from '../topology/node'
 import { describePlan, type Plan, planTopology } from '../topology/plan'
 import { RecordFailures } from './failures'
-import { Outputs, producerSink, type RecordSink } from './outputs'
+import { type Emit, Outputs, producerSink, type RecordSink } from './outputs'
 import { RecordMerger } from './record-merger'
 import { Task, type TaskHost } from './task'
 import { taskAssignor } from './task-assignor'
@@ -90,9 +90,9 @@ export class StreamsRuntime implements TaskHost {
     this.#commitIntervalMs = options.commitIntervalMs ?? (this.#exactlyOnce ? 100 : 30_000)
     this.#merger = new RecordMerger({
       hasPending: (topic, partition) => this.#hasPending(topic, partition),
-      process: (task, record) => {
-        if (!this.#processOne(task, record)) return false
-        task.positions.set(record.topic, record.offset + 1)
+      process: (task, run, index) => {
+        if (!this.#processOne(task, run, index)) return false
+        task.positions.set(run.topic, run.offsetAt(index) + 1)
         return true
       },
       processed: () => this.#outputs?.flush(),
@@ -230,19 +230,9 @@ export class StreamsRuntime implements TaskHost {
     )
   }
 
-  send(
-    topic: string | AnyTopic,
-    key: unknown,
-    value: unknown,
-    timestamp: number,
-    headers: RecordHeaders,
-  ): void {
-    this.#outputs!.add(
+  emitter(topic: string | AnyTopic): Emit {
+    return this.#outputs!.emitter(
       typeof topic === 'string' ? (this.#topics.views.get(topic) ?? topic) : topic,
-      key,
-      value,
-      timestamp,
-      headers,
     )
   }
 
@@ -265,21 +255,28 @@ export class StreamsRuntime implements TaskHost {
     const task = this.#byPartition.get(tpKey(payload.topic, payload.partition))
     if (task === undefined) return undefined
     if (task.merges) return this.#merger.enqueue(task, payload)
-    const records = payload.records
-    let done = 0
-    while (done < records.length && !this.#stopping) {
-      const failure: { error?: unknown } = {}
-      const stopped = task.processRun(records, done, failure)
-      this.metrics.processedRecords += stopped - done
-      done = stopped
-      if (done === records.length) break
-      // A processor threw on records[done]: the handler decides whether processing goes on after it.
-      if (!this.#failures.processing(task, records[done]!, failure.error)) break
-      this.metrics.processedRecords++
-      done++
+    let last = -1
+    let halted = false
+    for (const run of payload.runs) {
+      let done = run.from
+      while (done < run.to && !this.#stopping) {
+        const failure: { error?: unknown } = {}
+        const stopped = task.processRun(run, done, failure)
+        this.metrics.processedRecords += stopped - done
+        done = stopped
+        if (done === run.to) break
+        // A processor threw on record `done`: the handler decides whether processing goes on after it.
+        if (!this.#failures.processing(task, run.record(done), failure.error)) {
+          halted = true
+          break
+        }
+        this.metrics.processedRecords++
+        done++
+      }
+      if (done > run.from) last = run.offsetAt(done - 1)
+      if (halted || done < run.to) break
     }
-    if (done > 0) {
-      const last = records[done - 1]!.offset
+    if (last >= 0) {
       task.positions.set(payload.topic, last + 1)
       payload.resolveOffset(last)
     }
@@ -288,12 +285,11 @@ export class StreamsRuntime implements TaskHost {
     return undefined
   }
 
-  /** Processes one record through its task; false when processing must stop. */
-  #processOne(task: Task, record: AnyRecord): boolean {
-    try {
-      task.process(record)
-    } catch (error) {
-      if (!this.#failures.processing(task, record, error)) return false
+  /** Processes record `index` of a run through its task; false when processing must stop. */
+  #processOne(task: Task, run: RecordRun, index: number): boolean {
+    const failure: { error?: unknown } = {}
+    if (task.processRun(run, index, failure, index + 1) === index) {
+      if (!this.#failures.processing(task, run.record(index), failure.error)) return false
     }
     this.metrics.processedRecords++
     return !this.#stopping

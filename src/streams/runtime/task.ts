@@ -1,19 +1,14 @@
-import type { LogRecord, RecordHeaders } from '../../index'
+import type { RecordRun } from '../../index'
 import type { StateStore, StoreSpec } from '../state/store'
 import type { AnyTopic, Forward, NodeSpec, TaskContext } from '../topology/node'
 import type { Subtopology } from '../topology/plan'
 import { TableSourceNode } from '../topology/sources'
+import type { Emit } from './outputs'
 
 /** What a task needs from the application running it. */
 export interface TaskHost {
   readonly applicationId: string
-  send(
-    topic: string | AnyTopic,
-    key: unknown,
-    value: unknown,
-    timestamp: number,
-    headers: RecordHeaders,
-  ): void
+  emitter(topic: string | AnyTopic): Emit
   late(task: Task, processor: string, key: unknown, timestamp: number, streamTime: number): void
 }
 
@@ -29,8 +24,9 @@ export class Task {
   readonly positions = new Map<string, number>()
   /** Positions already committed (or where processing started): what a commit can skip. */
   readonly committed = new Map<string, number>()
-  /** The record being processed: for errors and late-record events. */
-  current: LogRecord<unknown, unknown> | undefined
+  /** The record being processed (for late-record events): its run and its index in it. */
+  #run: RecordRun | undefined
+  #index = 0
   readonly #entries = new Map<string, Forward>()
   readonly #tables = new Set<string>()
   readonly ctx: TaskContext
@@ -54,7 +50,7 @@ export class Task {
         }
         return store
       },
-      send: (topic, key, value, timestamp, headers) => host.send(topic, key, value, timestamp, headers),
+      emitter: (topic) => host.emitter(topic),
       late: (processor, key, timestamp, streamTime) => host.late(task, processor, key, timestamp, streamTime),
     }
     // Every store of the sub-topology exists from the start, so all are restored before processing.
@@ -89,28 +85,25 @@ export class Task {
     return this.#tables.has(topic)
   }
 
-  /** Processes one record of a source topic; throws what a processor threw. */
-  process(record: LogRecord<unknown, unknown>): void {
-    this.current = record
-    this.#entries.get(record.topic)!(record.key, record.value, record.timestamp, record.headers, undefined)
+  /** The topic and offset of the record being processed. */
+  get current(): { topic: string; offset: number } | undefined {
+    const run = this.#run
+    return run === undefined ? undefined : { topic: run.topic, offset: run.offsetAt(this.#index) }
   }
 
   /**
-   * Processes records of one source topic from `from` on, until one throws: returns the index of the
-   * record that threw (its error in `failure`), or `records.length`.
+   * Processes the records of a run from index `from` up to `to` (the run's end by default), until one
+   * throws: returns the index of the record that threw (its error in `failure`), or `to`. Reads the
+   * run's columns: no record object.
    */
-  processRun(
-    records: readonly LogRecord<unknown, unknown>[],
-    from: number,
-    failure: { error?: unknown },
-  ): number {
-    const entry = this.#entries.get(records[from]!.topic)!
+  processRun(run: RecordRun, from: number, failure: { error?: unknown }, to = run.to): number {
+    const entry = this.#entries.get(run.topic)!
+    this.#run = run
     let i = from
     try {
-      for (; i < records.length; i++) {
-        const record = records[i]!
-        this.current = record
-        entry(record.key, record.value, record.timestamp, record.headers, undefined)
+      for (; i < to; i++) {
+        this.#index = i
+        entry(run.keyAt(i), run.valueAt(i), run.timestampAt(i), run.headersAt(i), undefined)
       }
     } catch (error) {
       failure.error = error

@@ -1,5 +1,5 @@
 import { compareKeys, deepFreeze, keyFromId, keyId } from './key-id'
-import type { ChangelogMessage, StateStore } from './store'
+import type { ChangelogMessage, Stamped, StateStore } from './store'
 
 /** One key of a key-value store. The entry object is the store's own; only `value` is shared. */
 export interface KeyValueEntry<V = unknown> {
@@ -18,10 +18,15 @@ export interface KeyValueEntry<V = unknown> {
  * entry. Values are frozen when written, so the changelog, queries and the next aggregation see the
  * same value. Changes are collected for the changelog and written at the next commit.
  *
+ * A key restored from the changelog is held as the changelog's `[value, timestamp]` until it is first
+ * read or written, when it becomes an entry: a restore of a large table is then one map insertion
+ * per key and no allocation (as Kafka's stores keep the changelog's bytes and deserialise on read).
+ * Arrays are never entries, so the two are told apart by `Array.isArray`.
+ *
  * `logged` false: the store mirrors a source topic (a table read from a topic), which is its changelog.
  */
 export class KeyValueStore<V = unknown> implements StateStore {
-  readonly #entries = new Map<string, KeyValueEntry<V>>()
+  readonly #entries = new Map<string, KeyValueEntry<V> | Stamped>()
   #dirty: KeyValueEntry<V>[] = []
 
   constructor(
@@ -35,18 +40,19 @@ export class KeyValueStore<V = unknown> implements StateStore {
 
   /** The entry of a key id, if any. */
   lookup(id: string): KeyValueEntry<V> | undefined {
-    return this.#entries.get(id)
+    const found = this.#entries.get(id)
+    return found === undefined || !isStamped(found) ? found : this.#materialize(id, found)
   }
 
   /** The value of a key, if any. */
   get(key: unknown): V | undefined {
-    return this.#entries.get(keyId(key))?.value
+    return this.lookup(keyId(key))?.value
   }
 
   /** Writes a value for a key id (`existing` is its current entry, when the caller looked it up). */
   put(id: string, key: unknown, value: V, timestamp: number, existing?: KeyValueEntry<V>): void {
     const frozen = deepFreeze(value)
-    const entry = existing ?? this.#entries.get(id)
+    const entry = existing ?? this.lookup(id)
     if (entry !== undefined) {
       entry.value = frozen
       entry.timestamp = timestamp
@@ -70,7 +76,7 @@ export class KeyValueStore<V = unknown> implements StateStore {
 
   /** Removes a key id; returns the entry it had. */
   delete(id: string, timestamp: number): KeyValueEntry<V> | undefined {
-    const entry = this.#entries.get(id)
+    const entry = this.lookup(id)
     if (entry === undefined) return undefined
     this.#entries.delete(id)
     entry.deleted = true
@@ -84,12 +90,12 @@ export class KeyValueStore<V = unknown> implements StateStore {
 
   /** Every entry, in key order (Kafka's in-memory store iterates sorted). */
   sorted(): KeyValueEntry<V>[] {
-    return [...this.#entries.values()].sort((a, b) => compareKeys(a.key, b.key))
+    return this.#all().sort((a, b) => compareKeys(a.key, b.key))
   }
 
   /** The entries, unordered. */
   values(): IterableIterator<KeyValueEntry<V>> {
-    return this.#entries.values()
+    return this.#all().values()
   }
 
   restore(id: string, value: unknown, timestamp: number): void {
@@ -97,8 +103,10 @@ export class KeyValueStore<V = unknown> implements StateStore {
       this.#entries.delete(id)
       return
     }
-    const stamped = value as readonly [V, number]
-    this.#restoreEntry(id, keyFromId(id), stamped[0], stamped[1] ?? timestamp)
+    const stamped = value as Stamped
+    // The last record of a key wins: a set replaces whatever an earlier record of it left.
+    if (typeof stamped[1] === 'number') this.#entries.set(id, stamped)
+    else this.#restoreEntry(id, keyFromId(id), stamped[0] as V, timestamp)
   }
 
   /** Applies a record of the source topic this store mirrors: the key as it is, null deletes it. */
@@ -129,4 +137,30 @@ export class KeyValueStore<V = unknown> implements StateStore {
   #restoreEntry(id: string, key: unknown, value: V, timestamp: number): void {
     this.#entries.set(id, { id, key, value, timestamp, dirty: false, deleted: false })
   }
+
+  /** A restored key's entry, made when it is first used. */
+  #materialize(id: string, [value, timestamp]: Stamped): KeyValueEntry<V> {
+    const entry: KeyValueEntry<V> = {
+      id,
+      key: keyFromId(id),
+      value: value as V,
+      timestamp,
+      dirty: false,
+      deleted: false,
+    }
+    this.#entries.set(id, entry)
+    return entry
+  }
+
+  /** Every entry, the restored ones made. */
+  #all(): KeyValueEntry<V>[] {
+    const out: KeyValueEntry<V>[] = []
+    for (const [id, found] of this.#entries) out.push(isStamped(found) ? this.#materialize(id, found) : found)
+    return out
+  }
+}
+
+/** A restored key not used yet (entries are never arrays). */
+function isStamped<V>(found: KeyValueEntry<V> | Stamped): found is Stamped {
+  return Array.isArray(found)
 }

@@ -51,7 +51,9 @@ export abstract class KeyedTimeline<E> {
     const time = this.sortTime(entry)
     let i = list.length
     while (i > 0 && this.sortTime(list[i - 1]!) > time) i--
-    list.splice(i, 0, entry)
+    // Time mostly moves forward: the new entry goes last, and a push allocates nothing.
+    if (i === list.length) list.push(entry)
+    else list.splice(i, 0, entry)
     this.#size++
   }
 

@@ -1,3 +1,4 @@
+import { type Windowed, windowed } from '../windows'
 import { compareKeys, deepFreeze, keyFromId } from './key-id'
 import { KeyedTimeline } from './keyed-timeline'
 import type { ChangelogMessage, StateStore } from './store'
@@ -12,6 +13,14 @@ export interface WindowEntry<V = unknown> {
   /** The largest record timestamp in the window (what its updates are stamped with). */
   timestamp: number
   dirty: boolean
+  /** The key and window as the aggregation forwards them: made once per window, not per update. */
+  windowed: Windowed<unknown> | undefined
+}
+
+/** The key and window of an entry as a `Windowed` key (the same object for every update of it). */
+export function windowedKey(entry: WindowEntry): Windowed<unknown> {
+  entry.windowed ??= windowed(entry.key, entry.start, entry.end)
+  return entry.windowed
 }
 
 /**
@@ -82,7 +91,7 @@ export class WindowStore<V = unknown> extends KeyedTimeline<WindowEntry<V>> impl
       entry.value = frozen
       entry.timestamp = timestamp
     } else {
-      entry = { id, key, start, end, value: frozen, timestamp, dirty: false }
+      entry = { id, key, start, end, value: frozen, timestamp, dirty: false, windowed: undefined }
       this.insert(id, entry)
     }
     if (!entry.dirty) {
@@ -103,7 +112,16 @@ export class WindowStore<V = unknown> extends KeyedTimeline<WindowEntry<V>> impl
       entry.value = stored
       entry.timestamp = timestamp
     } else {
-      this.insert(id, { id, key: keyFromId(id), start, end, value: stored, timestamp, dirty: false })
+      this.insert(id, {
+        id,
+        key: keyFromId(id),
+        start,
+        end,
+        value: stored,
+        timestamp,
+        dirty: false,
+        windowed: undefined,
+      })
     }
   }
 

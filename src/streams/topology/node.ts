@@ -42,14 +42,10 @@ export interface TaskContext {
   readonly partition: number
   /** The task's instance of a store (created on first use; restored before the task processes). */
   store<S extends StateStore>(spec: StoreSpec<S>): S
-  /** Queues a record for a topic; it is sent when the batch being processed is done. */
-  send(
+  /** A function that queues records for a topic; they are sent when the batch being processed is done. */
+  emitter(
     topic: string | AnyTopic,
-    key: unknown,
-    value: unknown,
-    timestamp: number,
-    headers: RecordHeaders,
-  ): void
+  ): (key: unknown, value: unknown, timestamp: number, headers: RecordHeaders) => void
   /** A record was dropped because the window it belongs to had closed. */
   late(processor: string, key: unknown, timestamp: number, streamTime: number): void
 }

@@ -65,11 +65,7 @@ export class SinkNode extends NodeSpec {
 
   instantiate(ctx: TaskContext): Forward {
     const topic = this.topic
-    if (topic instanceof SourceTopic) {
-      // A repartition topic: the runtime resolves it to the view it made.
-      const name = topic.name
-      return (key, value, timestamp, headers) => ctx.send(name, key, value, timestamp, headers)
-    }
-    return (key, value, timestamp, headers) => ctx.send(topic, key, value, timestamp, headers)
+    // A repartition topic by its name: the runtime resolves it to the view it made.
+    return ctx.emitter(topic instanceof SourceTopic ? topic.name : topic)
   }
 }

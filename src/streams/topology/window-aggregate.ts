@@ -1,7 +1,7 @@
 import { keyId } from '../state/key-id'
 import type { StoreSpec } from '../state/store'
-import type { WindowEntry, WindowStore } from '../state/window-store'
-import { type TimeWindows, type Windowed, windowed } from '../windows'
+import { type WindowEntry, type WindowStore, windowedKey } from '../state/window-store'
+import type { TimeWindows, Windowed } from '../windows'
 import type { AddFn } from './aggregate'
 import {
   type Forward,
@@ -59,7 +59,7 @@ export abstract class WindowStoreTableNode extends WindowedTableNode {
 }
 
 export function windowRow(entry: WindowEntry): TableRow {
-  return { key: windowed(entry.key, entry.start, entry.end), value: entry.value, timestamp: entry.timestamp }
+  return { key: windowedKey(entry), value: entry.value, timestamp: entry.timestamp }
 }
 
 /**
@@ -104,8 +104,8 @@ export class TimeWindowAggregateNode extends WindowStoreTableNode {
         const old = entry === undefined ? null : entry.value
         const stamp = entry === undefined ? timestamp : Math.max(timestamp, entry.timestamp)
         const next = add(key, value, entry === undefined ? init() : old)
-        store.put(id, key, start, end, next, stamp, entry)
-        if (forwards) forward(windowed(key, start, end), next, stamp, headers, old)
+        const updated = store.put(id, key, start, end, next, stamp, entry)
+        if (forwards) forward(windowedKey(updated), next, stamp, headers, old)
       }
     }
   }
