@@ -162,7 +162,16 @@ describe('help and usage', () => {
     const dir = await dirWithTopic()
     await logbus(['produce', '--dir', dir, '--topic', 'lines'], { input: 'a\nb\n' })
     const holder = start(['consume', '--dir', dir, '--topic', 'lines', '--follow', '--from-beginning'])
+    let printed = ''
+    holder.stdout!.on('data', (chunk: Buffer) => {
+      printed += chunk.toString('utf8')
+    })
     const holding = finished(holder)
+    // Following, it prints what there is before it waits.
+    await waitUntil(() => printed === 'a\nb\n', {
+      timeoutMs: 15_000,
+      message: 'the holder to print the records',
+    })
     // Open: it holds the lock and has taken the clean-shutdown marker away (put back when it closes).
     await waitUntil(
       () => existsSync(join(dir, 'logbus.lock')) && !existsSync(join(dir, '__logbus', 'clean-shutdown.json')),
