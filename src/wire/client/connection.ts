@@ -3,6 +3,7 @@ import { ClosedError, type LogbusError, TimeoutError } from '../../index'
 import {
   type ApiKeyNumber,
   ApiKeys,
+  type ApiName,
   apiInfo,
   DEFAULT_MAX_FRAME_BYTES,
   decodeResponse,
@@ -35,6 +36,11 @@ export interface BrokerConnectionOptions {
   requestTimeoutMs?: number
   /** The largest response frame accepted; default 100 MiB. */
   maxFrameBytes?: number
+  /**
+   * The highest version to use of some APIs, below what both sides speak (a broker known to mishandle a
+   * newer version; tests of older versions). An API capped below what the client needs is not used.
+   */
+  maxVersions?: Partial<Record<ApiName, number>>
 }
 
 /**
@@ -101,6 +107,7 @@ export class BrokerConnection {
   readonly #frames: FrameReader
   readonly #clientId: string
   readonly #requestTimeoutMs: number
+  readonly #maxVersions: Partial<Record<ApiName, number>>
   readonly #pending = new Map<number, Pending>()
   #nextCorrelationId = 0
   #failure: LogbusError | undefined
@@ -113,6 +120,7 @@ export class BrokerConnection {
     this.address = address
     this.#clientId = options.clientId ?? 'logbus'
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000
+    this.#maxVersions = options.maxVersions ?? {}
     this.#frames = new FrameReader({ maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES })
     this.#closed = new Promise((resolve) => socket.once('close', () => resolve()))
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
@@ -198,7 +206,7 @@ export class BrokerConnection {
 
   async #negotiate(): Promise<void> {
     const ours = CLIENT_API_VERSIONS.find((api) => api.apiKey === ApiKeys.ApiVersions)!
-    let version = ours.maxVersion
+    let version = Math.min(ours.maxVersion, this.#maxVersions.ApiVersions ?? ours.maxVersion)
     for (let attempt = 0; ; attempt++) {
       const body = (await this.#request(
         ApiKeys.ApiVersions,
@@ -217,7 +225,7 @@ export class BrokerConnection {
         minVersion,
         maxVersion,
       }))
-      this.#versions = negotiateVersions(this.#brokerApis)
+      this.#versions = negotiateVersions(this.#brokerApis, capped(CLIENT_API_VERSIONS, this.#maxVersions))
       return
     }
   }
@@ -291,6 +299,17 @@ export class BrokerConnection {
     this.#pending.clear()
     this.#socket.destroy()
   }
+}
+
+/** The client's ranges with the caps applied. */
+function capped(
+  client: readonly ApiVersionRange[],
+  caps: Partial<Record<ApiName, number>>,
+): ApiVersionRange[] {
+  return client.map((api) => {
+    const cap = caps[apiInfo(api.apiKey)!.name]
+    return cap === undefined ? api : { ...api, maxVersion: Math.min(api.maxVersion, cap) }
+  })
 }
 
 /**

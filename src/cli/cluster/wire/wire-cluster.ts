@@ -3,6 +3,7 @@ import {
   ApiKeys,
   type BrokerConnection,
   KafkaClient,
+  type KafkaClientOptions,
   KafkaErrors,
   throwIfError,
   ZERO_UUID,
@@ -54,9 +55,14 @@ export class WireCluster implements Cluster {
   }
 
   /** Connects to `host:port` (or a comma-separated list); a UsageError for an address that is not one. */
-  static async connect(bootstrapServers: string): Promise<WireCluster> {
+  static async connect(
+    bootstrapServers: string,
+    options: Omit<KafkaClientOptions, 'bootstrapServers'> = {},
+  ): Promise<WireCluster> {
     try {
-      return new WireCluster(await KafkaClient.connect({ bootstrapServers, clientId: 'logbus-cli' }))
+      return new WireCluster(
+        await KafkaClient.connect({ clientId: 'logbus-cli', ...options, bootstrapServers }),
+      )
     } catch (error) {
       if (error instanceof InvalidConfigError) {
         throw new UsageError(`--bootstrap-server takes host:port, not "${bootstrapServers}"`)
