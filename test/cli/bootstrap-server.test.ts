@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import type { Bus } from '../../src/index'
 import { openBus, waitUntil } from '../support/bus'
-import { cliBin, finished, logbus, scratch, start } from './support'
+import { awkwardLines, cliBin, logbus, scratch, watched } from './support'
 
 // Each step starts a process (a few hundred ms on a loaded machine); a test runs a dozen or two.
 vi.setConfig({ testTimeout: 120_000 })
@@ -35,16 +35,7 @@ describe('--bootstrap-server', () => {
     const { bus, server } = await running()
     const wire = over(server)
     expect((await wire(['topics', 'create', '--topic', 'lines'])).code).toBe(0)
-    const kinds = [
-      'plain',
-      '',
-      'tabs\tand spaces  ',
-      'crlf line\r',
-      'ünïcödé ✓ 日本',
-      String.fromCharCode(1, 2, 3, 0xff),
-      'x'.repeat(5000),
-    ]
-    const body = Array.from({ length: 3000 }, (_, i) => `${i} ${kinds[i % kinds.length]}\n`).join('')
+    const body = awkwardLines(3000)
     const file = join(scratch(), 'in.txt')
     writeFileSync(file, body)
     const produced = await wire(['produce', '--topic', 'lines', '--file', file, '--json'])
@@ -168,7 +159,7 @@ describe('--bootstrap-server', () => {
     const ends = empty.partitions.map((p: { logEndOffset: number }) => p.logEndOffset)
 
     // A follower joins the group, as kafka-console-consumer --group does.
-    const follower = start([
+    const follower = watched([
       'consume',
       '--bootstrap-server',
       server,
@@ -178,11 +169,6 @@ describe('--bootstrap-server', () => {
       'billing',
       '--follow',
     ])
-    let followed = ''
-    follower.stdout!.on('data', (chunk: Buffer) => {
-      followed += chunk.toString('utf8')
-    })
-    const following = finished(follower)
     await waitUntil(() => bus.group('billing').describe().members.length === 1, {
       timeoutMs: 30_000,
       message: 'the follower to join the group',
@@ -204,12 +190,12 @@ describe('--bootstrap-server', () => {
     }
     expect((await wire(['groups', 'delete', '--group', 'billing'])).code).toBe(5)
     await wire(['produce', '--topic', 'events', '--partition', '0'], { input: 'late\n' })
-    await waitUntil(() => followed === 'late\n', {
+    await waitUntil(() => follower.printed() === 'late\n', {
       timeoutMs: 30_000,
       message: 'the follower to print the record',
     })
-    follower.kill('SIGINT')
-    const done = await following
+    follower.child.kill('SIGINT')
+    const done = await follower.done
     expect(done.code, done.stderr).toBe(0)
     expect(done.out).toBe('late\n')
     expect(bus.group('billing').describe().members).toEqual([])
@@ -255,8 +241,8 @@ describe('--bootstrap-server', () => {
     const wire = over(server)
     await wire(['topics', 'create', '--topic', 'shared', '--partitions', '4'])
     const members = () => bus.group('shared-g').describe().members
-    const follow = () => {
-      const child = start([
+    const follow = () =>
+      watched([
         'consume',
         '--bootstrap-server',
         server,
@@ -266,12 +252,6 @@ describe('--bootstrap-server', () => {
         'shared-g',
         '--follow',
       ])
-      let out = ''
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString('utf8')
-      })
-      return { child, done: finished(child), out: () => out }
-    }
     const one = follow()
     await waitUntil(() => members().length === 1, { timeoutMs: 30_000, message: 'the first member' })
     const two = follow()
@@ -283,12 +263,12 @@ describe('--bootstrap-server', () => {
     const input = Array.from({ length: 4 }, (_, p) => `p${p}\n`)
     for (const [p, line] of input.entries())
       await wire(['produce', '--topic', 'shared', '--partition', String(p)], { input: line })
-    await waitUntil(() => lines(one.out() + two.out()).length === 4, {
+    await waitUntil(() => lines(one.printed() + two.printed()).length === 4, {
       timeoutMs: 30_000,
       message: 'all four records',
     })
-    expect(lines(one.out())).toHaveLength(2)
-    expect(lines(two.out())).toHaveLength(2)
+    expect(lines(one.printed())).toHaveLength(2)
+    expect(lines(two.printed())).toHaveLength(2)
     one.child.kill('SIGINT')
     expect((await one.done).code).toBe(0)
     await waitUntil(() => members().length === 1 && members()[0]!.assignment.length === 4, {
@@ -296,7 +276,7 @@ describe('--bootstrap-server', () => {
       message: 'the remaining member to own all four partitions',
     })
     await wire(['produce', '--topic', 'shared', '--partition', '0'], { input: 'again\n' })
-    await waitUntil(() => two.out().endsWith('again\n'), {
+    await waitUntil(() => two.printed().endsWith('again\n'), {
       timeoutMs: 30_000,
       message: 'the record after the rebalance',
     })

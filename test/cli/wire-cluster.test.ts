@@ -1,33 +1,13 @@
 import { describe, expect, it, onTestFinished } from 'vitest'
 import type { Cluster, RecordSlice } from '../../src/cli/cluster/cluster'
 import { WireCluster } from '../../src/cli/cluster/wire/wire-cluster'
-import { ApiKeys, type ApiName, KafkaClient } from '../../src/wire'
+import { ApiKeys, type ApiName, apiInfo, CLIENT_API_VERSIONS, KafkaClient } from '../../src/wire'
 import { openBus } from '../support/bus'
 
 /** Every API the backend uses, at the lowest version the client writes. */
-const LOWEST: Partial<Record<ApiName, number>> = {
-  Produce: 3,
-  Fetch: 4,
-  ListOffsets: 1,
-  Metadata: 4,
-  OffsetCommit: 2,
-  OffsetFetch: 2,
-  FindCoordinator: 0,
-  JoinGroup: 0,
-  Heartbeat: 0,
-  LeaveGroup: 0,
-  SyncGroup: 0,
-  DescribeGroups: 0,
-  ListGroups: 0,
-  ApiVersions: 0,
-  CreateTopics: 0,
-  DeleteTopics: 0,
-  DescribeConfigs: 0,
-  DescribeLogDirs: 0,
-  CreatePartitions: 0,
-  DeleteGroups: 0,
-  IncrementalAlterConfigs: 0,
-}
+const LOWEST: Partial<Record<ApiName, number>> = Object.fromEntries(
+  CLIENT_API_VERSIONS.map((api) => [apiInfo(api.apiKey)!.name, api.minVersion]),
+)
 
 async function served(maxVersions?: Partial<Record<ApiName, number>>): Promise<Cluster> {
   const bus = await openBus()

@@ -138,10 +138,7 @@ export class WireCluster implements Cluster {
         : { topicNames: [name], timeoutMs: BROKER_TIMEOUT_MS },
     )
     const result = body.responses.find((r) => r.name === name) ?? body.responses[0]
-    throwIfError(result?.errorCode ?? KafkaErrors.UNKNOWN_SERVER_ERROR, {
-      topic: name,
-      message: result?.errorMessage ?? null,
-    })
+    throwIfFailed(result, name)
   }
 
   async alterTopic(name: string, changes: AlterTopicChanges): Promise<TopicDescription> {
@@ -160,10 +157,7 @@ export class WireCluster implements Cluster {
         validateOnly: false,
       }))
       const result = body.results[0]
-      throwIfError(result?.errorCode ?? KafkaErrors.UNKNOWN_SERVER_ERROR, {
-        topic: name,
-        message: result?.errorMessage ?? null,
-      })
+      throwIfFailed(result, name)
     }
     if (configs.length > 0) {
       const { body } = await admin.send(ApiKeys.IncrementalAlterConfigs, () => ({
@@ -177,10 +171,7 @@ export class WireCluster implements Cluster {
         validateOnly: false,
       }))
       const result = body.responses[0]
-      throwIfError(result?.errorCode ?? KafkaErrors.UNKNOWN_SERVER_ERROR, {
-        topic: name,
-        message: result?.errorMessage ?? null,
-      })
+      throwIfFailed(result, name)
     }
     return this.#describeCreated(name)
   }
@@ -234,10 +225,7 @@ export class WireCluster implements Cluster {
       includeDocumentation: false,
     }))
     const result = body.results[0]
-    throwIfError(result?.errorCode ?? KafkaErrors.UNKNOWN_SERVER_ERROR, {
-      topic: name,
-      message: result?.errorMessage ?? null,
-    })
+    throwIfFailed(result, name)
     return new Map(
       (result?.configs ?? []).map((c) => [c.name, { value: c.value, readOnly: c.readOnly }] as const),
     )
@@ -271,4 +259,15 @@ export class WireCluster implements Cluster {
       }
     }
   }
+}
+
+/** An admin answer's error for a topic, if any; no answer at all is a failure too. */
+function throwIfFailed(
+  result: { errorCode: number; errorMessage?: string | null } | undefined,
+  topic: string,
+): void {
+  throwIfError(result?.errorCode ?? KafkaErrors.UNKNOWN_SERVER_ERROR, {
+    topic,
+    message: result?.errorMessage ?? null,
+  })
 }
