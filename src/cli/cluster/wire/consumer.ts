@@ -110,12 +110,14 @@ export async function wireConsume(
       if (spec.follow && records > before) await spec.caughtUp?.()
     }
     if (member === undefined) return { records, committed: [] }
-    const committed = offsetsOf(spec.topic, reading)
-    await member.commit(committed)
+    const committed = await member.commitLast(offsetsOf(spec.topic, reading))
     await member.leave()
     return { records, committed }
-  } finally {
-    member?.stop()
+  } catch (error) {
+    // Leave rather than let the group wait a session timeout for a member that is gone; what failed is
+    // what the command reports.
+    await member?.leave().catch(() => undefined)
+    throw error
   }
 }
 

@@ -101,10 +101,31 @@ export class GroupMember {
     )
   }
 
-  /** Commits offsets as this member of its current generation. */
-  async commit(offsets: readonly CommittedOffset[]): Promise<void> {
+  /**
+   * Commits offsets as this member of its current generation; false when the group has moved on
+   * without it (a rebalance completed, or it was removed), when the commit is refused and the records
+   * after the last commit are read again by whoever owns them now: at least once, as Kafka's consumers.
+   */
+  async commit(offsets: readonly CommittedOffset[]): Promise<boolean> {
     const committer: Committer = { memberId: this.#memberId, generation: this.#generation }
-    await commitOffsets(await this.#client.coordinator(this.#groupId), this.#groupId, offsets, committer)
+    try {
+      await commitOffsets(await this.#client.coordinator(this.#groupId), this.#groupId, offsets, committer)
+      return true
+    } catch (error) {
+      if (error instanceof BrokerError && REJOIN.has(error.kafkaErrorCode)) return false
+      throw error
+    }
+  }
+
+  /**
+   * The last commit before leaving: if the group moved on meanwhile, joins again and commits the
+   * positions of the partitions it still owns. Resolves with what was committed.
+   */
+  async commitLast(offsets: readonly CommittedOffset[]): Promise<CommittedOffset[]> {
+    if (await this.commit(offsets)) return [...offsets]
+    const owned = new Set(await this.join())
+    const kept = offsets.filter((o) => owned.has(o.partition))
+    return (await this.commit(kept)) ? kept : []
   }
 
   /** Stops heartbeating and leaves the group (the others rebalance at once, not after a session timeout). */
@@ -119,11 +140,6 @@ export class GroupMember {
         ? { groupId: this.#groupId, members: [{ memberId, groupInstanceId: null, reason: null }] }
         : { groupId: this.#groupId, memberId },
     )
-  }
-
-  /** Stops heartbeating (idempotent): what `leave` does, for a reader that failed. */
-  stop(): void {
-    this.#stopHeartbeat()
   }
 
   /** One JoinGroup round: the response, or undefined when the round must be repeated. */
