@@ -1,6 +1,8 @@
 /**
  * Stable error codes. Where Kafka has an error with the same meaning, the code is Kafka's name for it
- * (see Kafka's `Errors` enum), so code written for Kafka can branch on the same values.
+ * (see Kafka's `Errors` enum), so code written for Kafka can branch on the same values. Two codes come
+ * from talking to a broker (`logbus/wire`'s client): `NETWORK_EXCEPTION` (the connection failed) and
+ * `BROKER_ERROR` (a Kafka error logbus has no class for; the error's `kafkaName` says which).
  *
  * @example
  * ```ts
@@ -38,6 +40,8 @@ export type ErrorCode =
   | 'INVALID_PRODUCER_EPOCH'
   | 'UNKNOWN_PRODUCER_ID'
   | 'UNSUPPORTED_COMPRESSION_TYPE'
+  | 'NETWORK_EXCEPTION'
+  | 'BROKER_ERROR'
 
 /** Kafka's numeric error codes for the codes that have one (for the wire listener and facade). */
 const KAFKA_NUMERIC_CODES: Partial<Record<ErrorCode, number>> = {
@@ -66,6 +70,7 @@ const KAFKA_NUMERIC_CODES: Partial<Record<ErrorCode, number>> = {
   INVALID_PRODUCER_EPOCH: 47,
   UNKNOWN_PRODUCER_ID: 59,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
+  NETWORK_EXCEPTION: 13,
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * `logbus/wire`: Kafka's binary protocol over TCP, so any Kafka client (KafkaJS, librdkafka and kcat,
- * kafka-python, the Java clients, …) uses a bus as it would a broker; and the protocol layer itself
- * (APIs as data, framing, error codes) for tools that speak Kafka.
+ * kafka-python, the Java clients, …) uses a bus as it would a broker; the protocol layer itself
+ * (APIs as data, framing, error codes) for tools that speak Kafka; and a small client of it
+ * (`KafkaClient`, `BrokerConnection`) that talks to a logbus server or a Kafka cluster.
  *
  * @example
  * ```ts
@@ -16,6 +17,42 @@
  * ```
  */
 
+export {
+  BrokerError,
+  type ErrorSubject,
+  errorFromKafka,
+  NetworkError,
+  throwIfError,
+} from './wire/client/broker-error'
+export {
+  type Answer,
+  BrokerConnection,
+  type BrokerConnectionOptions,
+  formatAddress,
+  type SendOptions,
+} from './wire/client/connection'
+export {
+  type BrokerNode,
+  type ClusterMetadata,
+  KafkaClient,
+  type KafkaClientOptions,
+  type PartitionMetadata,
+  parseBootstrapServers,
+  retrying,
+  type TopicMetadata,
+} from './wire/client/kafka-client'
+export {
+  type ApiVersionRange,
+  CLIENT_API_VERSIONS,
+  negotiateVersions,
+} from './wire/client/negotiation'
+export {
+  decodeAssignment,
+  decodeSubscription,
+  encodeAssignment,
+  encodeSubscription,
+  type Subscription,
+} from './wire/groups/consumer-protocol'
 export * from './wire/protocol'
 export type { AclOperation, AclResource, AclRule } from './wire/server/acl'
 export type { ListenOptions, SaslMechanism, SaslOptions, WireLogger } from './wire/server/options'

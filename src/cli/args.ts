@@ -47,6 +47,34 @@ export const DIR_OPTIONS: Record<string, OptionSpec> = {
   },
 }
 
+/**
+ * The data a command that works on a cluster's topics and groups uses: a data directory (`--dir`), or
+ * a running `logbus serve` or Kafka cluster over the wire (`--bootstrap-server`), with the same output.
+ */
+export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
+  ...DIR_OPTIONS,
+  dir: {
+    type: 'string',
+    value: '<path>',
+    help: 'The data directory (a logbus FileStorage). Required unless --bootstrap-server.',
+  },
+  'bootstrap-server': {
+    type: 'string',
+    value: '<host:port>',
+    help: 'Work on a running logbus serve or Kafka cluster over the wire instead (plain TCP; a comma-separated list is tried in order).',
+  },
+}
+
+/** `--dir` of a command that reads a data directory's files: `--bootstrap-server` is refused, saying why. */
+export const FILE_OPTIONS: Record<string, OptionSpec> = {
+  ...DIR_OPTIONS,
+  'bootstrap-server': {
+    type: 'string',
+    value: '<host:port>',
+    help: 'Refused (exit code 2): this command reads the files of a data directory.',
+  },
+}
+
 export const JSON_OPTION: Record<string, OptionSpec> = {
   json: { type: 'boolean', help: 'Machine-readable JSON output.' },
 }

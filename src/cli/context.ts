@@ -18,7 +18,7 @@ export interface CommandContext {
   io: CliIo
   out: Output
   parsed: Parsed
-  /** Opens the cluster the command works on (the data directory of `--dir`), once. */
+  /** Opens the cluster the command works on (the data directory of `--dir`, or `--bootstrap-server`), once. */
   cluster(options?: { create?: boolean }): Promise<Cluster>
   /** The bus over the data directory of `--dir`, for the commands built on the bus (datagen, connect). */
   bus(options?: {

@@ -32,7 +32,7 @@ const COMMANDS: Record<string, Command | CommandGroup> = {
 
 const EXIT_CODES = `Exit codes:
   0  done
-  1  the work failed (I/O error, failed send, anything unexpected)
+  1  the work failed (I/O error, failed send, a broker that cannot be reached, anything unexpected)
   2  usage error: unknown command or flag, bad or missing value (nothing was done)
   3  not found: the directory, a topic, a partition or a group does not exist
   4  the data directory is locked by another process (its host and pid are named)
@@ -44,7 +44,8 @@ function mainHelp(): string {
   const lines = [
     'Usage: logbus <command> [options]',
     '',
-    'Kafka-style tools over a logbus data directory.',
+    'Kafka-style tools over a logbus data directory (--dir), or over the wire on a running logbus serve',
+    'or Kafka cluster (--bootstrap-server host:port): the same commands and output.',
     '',
     'Commands:',
   ]
@@ -95,7 +96,7 @@ function resolve(argv: readonly string[]): { command: Command; args: string[] } 
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const out = new Output(io.stdout)
-  let opened: DataDirCluster | undefined
+  let opened: Cluster | undefined
   try {
     const found = resolve(argv)
     if (typeof found === 'string') {
@@ -110,23 +111,43 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       await out.flush()
       return ExitCode.ok
     }
+    const bootstrap = str(parsed.values, 'bootstrap-server')
     const open = async (options: Partial<DataDirOptions>): Promise<DataDirCluster> => {
-      if (opened !== undefined) return opened
+      if (bootstrap !== undefined) {
+        throw new UsageError(
+          `${command.spec.name} works on a data directory (--dir), not over --bootstrap-server`,
+        )
+      }
+      if (opened !== undefined) return opened as DataDirCluster
       const dir = str(parsed.values, 'dir')
-      if (dir === undefined) throw new UsageError(`${command.spec.name}: --dir is required`)
-      opened = await DataDirCluster.open({
+      if (dir === undefined) {
+        throw new UsageError(
+          `${command.spec.name}: --dir${'bootstrap-server' in command.spec.options ? ' or --bootstrap-server' : ''} is required`,
+        )
+      }
+      const cluster = await DataDirCluster.open({
         dir,
         breakLock: parsed.values['break-lock'] === true,
         onDamage: (damage) => note(io, `warning: ${describeDamage(damage)}`),
         ...options,
       })
-      return opened
+      opened = cluster
+      return cluster
     }
     const ctx: CommandContext = {
       io,
       out,
       parsed,
-      cluster: (options): Promise<Cluster> => open({ create: options?.create ?? false }),
+      cluster: async (options): Promise<Cluster> => {
+        if (bootstrap === undefined) return open({ create: options?.create ?? false })
+        if (str(parsed.values, 'dir') !== undefined) {
+          throw new UsageError(`${command.spec.name}: give --dir or --bootstrap-server, not both`)
+        }
+        // Loaded only when asked for: the wire client is not needed on a data directory.
+        const { WireCluster } = await import('./cluster/wire/wire-cluster')
+        opened ??= await WireCluster.connect(bootstrap)
+        return opened
+      },
       bus: async (options) =>
         (
           await open({

@@ -3,7 +3,7 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { beforeAll, describe, expect, it, vi } from 'vitest'
 import { waitUntil } from '../support/bus'
-import { cliBin, finished, logbus, scratch, snapshot, start } from './support'
+import { awkwardLines, cliBin, finished, logbus, scratch, snapshot, start, watched } from './support'
 
 // Each step starts a process (a few hundred ms on a loaded machine); a test runs a dozen or two.
 vi.setConfig({ testTimeout: 120_000 })
@@ -161,8 +161,16 @@ describe('help and usage', () => {
   it('a locked directory is exit code 4 with one line naming the holder (host and pid); nothing changes', async () => {
     const dir = await dirWithTopic()
     await logbus(['produce', '--dir', dir, '--topic', 'lines'], { input: 'a\nb\n' })
-    const holder = start(['consume', '--dir', dir, '--topic', 'lines', '--follow', '--from-beginning'])
-    const holding = finished(holder)
+    const {
+      child: holder,
+      printed,
+      done: holding,
+    } = watched(['consume', '--dir', dir, '--topic', 'lines', '--follow', '--from-beginning'])
+    // Following, it prints what there is before it waits.
+    await waitUntil(() => printed() === 'a\nb\n', {
+      timeoutMs: 15_000,
+      message: 'the holder to print the records',
+    })
     // Open: it holds the lock and has taken the clean-shutdown marker away (put back when it closes).
     await waitUntil(
       () => existsSync(join(dir, 'logbus.lock')) && !existsSync(join(dir, '__logbus', 'clean-shutdown.json')),
@@ -271,16 +279,7 @@ describe('topics', () => {
 describe('produce and consume', () => {
   it('round-trips a file byte for byte: consume --from-beginning gives back what produce read', async () => {
     const dir = await dirWithTopic()
-    const lines = [
-      'plain',
-      '',
-      'tabs\tand spaces  ',
-      'crlf line\r',
-      'ünïcödé ✓ 日本',
-      String.fromCharCode(1, 2, 3, 0xff),
-      'x'.repeat(5000),
-    ]
-    const body = Array.from({ length: 3000 }, (_, i) => `${i} ${lines[i % lines.length]}\n`).join('')
+    const body = awkwardLines(3000)
     const file = join(scratch(), 'in.txt')
     writeFileSync(file, body)
     const produced = await logbus(['produce', '--dir', dir, '--topic', 'lines', '--file', file, '--json'])

@@ -46,6 +46,20 @@ export function start(args: readonly string[], options: Pick<SpawnOptions, 'cwd'
   return child
 }
 
+/** A run left going: what it printed so far (`printed()`), and its end (`done`). */
+export function watched(args: readonly string[]): {
+  child: ReturnType<typeof start>
+  printed: () => string
+  done: Promise<Run>
+} {
+  const child = start(args)
+  let printed = ''
+  child.stdout!.on('data', (chunk: Buffer) => {
+    printed += chunk.toString('utf8')
+  })
+  return { child, printed: () => printed, done: finished(child) }
+}
+
 /** Collects a started run's output until it exits. */
 export function finished(child: ReturnType<typeof start>): Promise<Run> {
   const out: Buffer[] = []
@@ -81,4 +95,21 @@ export function snapshot(dir: string): Record<string, string> {
   }
   walk(dir)
   return out
+}
+
+/**
+ * `count` numbered lines of the kinds that break naive line handling — empty, tabs, a CR before the
+ * newline, non-ASCII, control bytes, a long one — as a file's text: what a byte-for-byte round trip reads.
+ */
+export function awkwardLines(count: number): string {
+  const kinds = [
+    'plain',
+    '',
+    'tabs\tand spaces  ',
+    'crlf line\r',
+    'ünïcödé ✓ 日本',
+    String.fromCharCode(1, 2, 3, 0xff),
+    'x'.repeat(5000),
+  ]
+  return Array.from({ length: count }, (_, i) => `${i} ${kinds[i % kinds.length]}\n`).join('')
 }

@@ -1,4 +1,10 @@
-import type { CommittedOffset, RecordBatch, RecordHeaders, TopicConfig } from '../../index'
+import {
+  type CommittedOffset,
+  OffsetOutOfRangeError,
+  type RecordBatch,
+  type RecordHeaders,
+  type TopicConfig,
+} from '../../index'
 
 /**
  * What the commands need from where the data is. The data-directory backend implements it over a
@@ -83,6 +89,11 @@ export interface ConsumeSpec {
   /** Stop after this many records. */
   max?: number
   signal: AbortSignal
+  /**
+   * While following: called whenever the reader has handed over what there is and is about to wait
+   * for more, so that what the sink wrote reaches its reader now rather than at the end.
+   */
+  caughtUp?: () => Promise<void>
 }
 
 /**
@@ -182,4 +193,28 @@ export function timestampAt(batch: RecordBatch, index: number): number {
 /** The header map of record `index` of a batch (empty when it has none). */
 export function headersAt(batch: RecordBatch, index: number): RecordHeaders {
   return batch.headers?.[batch.columnStart + index] ?? {}
+}
+
+/**
+ * Where consumption starts on a partition that holds `logStart..logEnd`: OffsetOutOfRangeError for an
+ * offset outside it.
+ */
+export function startOffsetIn(
+  topic: string,
+  partition: number,
+  start: StartAt,
+  logStart: number,
+  logEnd: number,
+): number {
+  if (start === 'earliest') return logStart
+  if (start === 'latest') return logEnd
+  if (start.offset < logStart || start.offset > logEnd) {
+    throw new OffsetOutOfRangeError(
+      topic,
+      partition,
+      start.offset,
+      `Offset ${start.offset} is out of range for ${topic}-${partition} (it holds ${logStart}..${logEnd})`,
+    )
+  }
+  return start.offset
 }

@@ -1,16 +1,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { FileStorage, type FsyncPolicy, type LogDamage } from '../../file'
-import {
-  Bus,
-  type CommittedOffset,
-  GroupNotFoundError,
-  OffsetOutOfRangeError,
-  type Partition,
-  type RecordBatch,
-  type Topic,
-  type TopicOptions,
-} from '../../index'
+import { Bus, type CommittedOffset, GroupNotFoundError, type Topic, type TopicOptions } from '../../index'
 import { CliError, ExitCode, UsageError } from '../cli-error'
 import { untilAborted } from '../until-aborted'
 import {
@@ -26,12 +17,13 @@ import {
   KAFKA_CONFIG_NAMES,
   type KafkaConfigs,
   type OffsetChange,
-  offsetAt,
   type RecordSink,
   type ResetSpec,
+  startOffsetIn,
   type TopicDescription,
   toKafkaConfigs,
 } from './cluster'
+import { deliver } from './deliver'
 
 /** What a FileStorage directory holds besides partitions (`__logbus/`): how a data directory is told apart. */
 const META_DIR = '__logbus'
@@ -140,7 +132,7 @@ export class DataDirCluster implements Cluster {
     const group = spec.group === undefined ? undefined : this.#bus.group(spec.group)
     const positions = partitions.map((p) => {
       const committed = group?.committedOffset(topic.name, p.partition)
-      return committed ?? startOffset(p, spec)
+      return committed ?? startOffsetIn(topic.name, p.partition, spec.start, p.logStartOffset, p.logEndOffset)
     })
     let remaining = spec.max ?? Number.POSITIVE_INFINITY
     let records = 0
@@ -152,28 +144,16 @@ export class DataDirCluster implements Cluster {
         if (positions[i]! >= p.logEndOffset) continue
         active = true
         const batches = await p.readBatches(positions[i]!, READ_BYTES)
-        for (const batch of batches) {
-          const next = batch.baseOffset + batch.lastOffsetDelta + 1
-          if (batch.control || batch.count === 0 || next <= positions[i]!) {
-            positions[i] = Math.max(positions[i]!, next)
-            continue
-          }
-          const from = firstIndexAt(batch, positions[i]!)
-          const to = Math.min(batch.count, from + remaining)
-          if (to > from) {
-            const pending = sink({ topic: topic.name, partition: p.partition, batch, from, to })
-            if (pending !== undefined) await pending
-            records += to - from
-            remaining -= to - from
-          }
-          positions[i] = to === batch.count ? next : offsetAt(batch, to)
-          if (remaining <= 0) break
-        }
+        const delivered = await deliver(topic.name, p.partition, batches, positions[i]!, remaining, sink)
+        positions[i] = delivered.position
+        records += delivered.records
+        remaining -= delivered.records
       }
     }
     if (spec.follow && remaining > 0 && !spec.signal.aborted) {
       // Nothing else can append while this process holds the directory's lock: following waits for
       // the user to stop it, and commits where it got to.
+      await spec.caughtUp?.()
       await untilAborted(spec.signal)
     }
     const committed: CommittedOffset[] = partitions.map((p, i) => ({
@@ -276,28 +256,4 @@ function coreConfigs(configs: KafkaConfigs, allowed: readonly string[]): Record<
     out[field] = n === -1 && (field === 'retentionMs' || field === 'retentionBytes') ? null : n
   }
   return out
-}
-
-function startOffset(p: Partition<unknown, unknown>, spec: ConsumeSpec): number {
-  const { start } = spec
-  if (start === 'earliest') return p.logStartOffset
-  if (start === 'latest') return p.logEndOffset
-  if (start.offset < p.logStartOffset || start.offset > p.logEndOffset) {
-    throw new OffsetOutOfRangeError(
-      p.topic,
-      p.partition,
-      start.offset,
-      `Offset ${start.offset} is out of range for ${p.topic}-${p.partition} (it holds ${p.logStartOffset}..${p.logEndOffset})`,
-    )
-  }
-  return start.offset
-}
-
-/** The index of the first record of a batch at or after `offset`. */
-function firstIndexAt(batch: RecordBatch, offset: number): number {
-  if (offset <= batch.baseOffset) return 0
-  if (batch.offsetDeltas === null) return offset - batch.baseOffset
-  let i = 0
-  while (i < batch.count && offsetAt(batch, i) < offset) i++
-  return i
 }

@@ -1,4 +1,4 @@
-import { DIR_OPTIONS, exclusive, int, oneOf, required, str } from '../args'
+import { CLUSTER_OPTIONS, exclusive, int, oneOf, required, str } from '../args'
 import { UsageError } from '../cli-error'
 import type { StartAt } from '../cluster/cluster'
 import type { Command } from '../context'
@@ -11,7 +11,7 @@ export const consume: Command = {
     name: 'consume',
     summary: 'Write the records of a topic to stdout: values one per line, JSON lines, or a template.',
     options: {
-      ...DIR_OPTIONS,
+      ...CLUSTER_OPTIONS,
       topic: { type: 'string', value: '<name>', help: 'The topic. Required.' },
       'from-beginning': {
         type: 'boolean',
@@ -61,11 +61,14 @@ export const consume: Command = {
       "Without --follow, reads to the end offsets it finds and exits 0. With --group, starts at the group's\n" +
       'committed offsets and commits the position reached (after --max, right after the last record\n' +
       'written). A data directory is locked while the command runs, so nothing else appends to it: there,\n' +
-      '--follow waits until it is interrupted. The order is per partition; partitions are read in turn.',
+      '--follow waits until it is interrupted. With --bootstrap-server, --group joins the group as a member\n' +
+      '(as kafka-console-consumer --group does), reads the partitions assigned to it and commits before a\n' +
+      'rebalance and at the end. The order is per partition; partitions are read in turn.',
     examples: [
       'logbus consume --dir ./data --topic lines --from-beginning > lines.txt',
       'logbus consume --dir ./data --topic pageviews --from-beginning --format json --max 5',
       "logbus consume --dir ./data --topic pageviews --offset 0 --partition 0 -f '%o %k %s\\n'",
+      'logbus consume --bootstrap-server localhost:9092 --topic orders --group billing --follow',
     ],
   },
   async run(ctx) {
@@ -99,6 +102,7 @@ export const consume: Command = {
           follow: values.follow === true,
           ...(max === undefined ? {} : { max }),
           signal: ctx.io.signal,
+          caughtUp: () => out.flush(),
         },
         (slice) => {
           writer(slice, out)

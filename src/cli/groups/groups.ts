@@ -1,4 +1,4 @@
-import { DIR_OPTIONS, exclusive, JSON_OPTION, list, required, str } from '../args'
+import { CLUSTER_OPTIONS, exclusive, JSON_OPTION, list, required, str } from '../args'
 import { UsageError } from '../cli-error'
 import type { ResetSpec } from '../cluster/cluster'
 import type { Command, CommandGroup } from '../context'
@@ -10,7 +10,7 @@ const listGroups: Command = {
   spec: {
     name: 'groups list',
     summary: 'List the consumer groups (those with members or committed offsets), one per line.',
-    options: { ...DIR_OPTIONS, ...JSON_OPTION },
+    options: { ...CLUSTER_OPTIONS, ...JSON_OPTION },
   },
   async run(ctx) {
     const groups = await (await ctx.cluster()).listGroups()
@@ -24,7 +24,7 @@ const describeGroup: Command = {
   spec: {
     name: 'groups describe',
     summary: 'State, members, and per partition the committed offset, log end offset and lag of a group.',
-    options: { ...DIR_OPTIONS, ...JSON_OPTION, ...GROUP },
+    options: { ...CLUSTER_OPTIONS, ...JSON_OPTION, ...GROUP },
   },
   async run(ctx) {
     const groupId = required(ctx.parsed.values, 'group', 'groups describe')
@@ -66,7 +66,7 @@ const deleteGroup: Command = {
   spec: {
     name: 'groups delete',
     summary: 'Delete a group and its committed offsets (refused while it has members).',
-    options: { ...DIR_OPTIONS, ...GROUP },
+    options: { ...CLUSTER_OPTIONS, ...GROUP },
   },
   async run(ctx) {
     const groupId = required(ctx.parsed.values, 'group', 'groups delete')
@@ -84,7 +84,7 @@ const resetOffsets: Command = {
     summary:
       "Move a group's committed offsets, as kafka-consumer-groups --reset-offsets: a dry run unless --execute.",
     options: {
-      ...DIR_OPTIONS,
+      ...CLUSTER_OPTIONS,
       ...JSON_OPTION,
       ...GROUP,
       topic: { type: 'string', multiple: true, value: '<name>', help: 'A topic to reset.' },

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync } from 'node:fs'
 import { type BatchReport, verifyLog } from '../../file'
 import { decodeRecordBatch, type RecordBatch } from '../../index'
-import { DIR_OPTIONS, int, JSON_OPTION, str } from '../args'
+import { FILE_OPTIONS, int, JSON_OPTION, str } from '../args'
 import { ExitCode } from '../cli-error'
 import { headersAt, offsetAt, timestampAt } from '../cluster/cluster'
 import type { Command } from '../context'
@@ -18,7 +18,7 @@ export const dumpLog: Command = {
     summary:
       'Print the batches of the logs (as kafka-dump-log does): offsets, CRC, timestamps, counts; damage by offset.',
     options: {
-      ...DIR_OPTIONS,
+      ...FILE_OPTIONS,
       ...JSON_OPTION,
       topic: { type: 'string', value: '<name>', help: 'Only this topic.' },
       partition: { type: 'string', value: '<n>', help: 'Only this partition.' },

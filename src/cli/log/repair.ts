@@ -1,16 +1,16 @@
 import { repairLog } from '../../file'
-import { DIR_OPTIONS, JSON_OPTION, oneOf } from '../args'
+import { FILE_OPTIONS, JSON_OPTION, oneOf } from '../args'
 import { UsageError } from '../cli-error'
 import type { Command } from '../context'
 import { withProgress } from '../progress'
-import { dataDir } from './log-dir'
+import { dataDir, refuseBootstrapServer } from './log-dir'
 
 export const repair: Command = {
   spec: {
     name: 'repair',
     summary: 'Repair the damage verify reports: a dry run that shows the plan unless --execute.',
     options: {
-      ...DIR_OPTIONS,
+      ...FILE_OPTIONS,
       ...JSON_OPTION,
       mode: {
         type: 'string',
@@ -28,6 +28,7 @@ export const repair: Command = {
   },
   async run(ctx) {
     const { values } = ctx.parsed
+    refuseBootstrapServer(values, 'repair')
     const mode = oneOf(values, 'mode', 'repair', ['truncate', 'skip'] as const)
     if (mode === undefined) throw new UsageError('repair: --mode is required (truncate or skip)')
     const dir = dataDir(values, 'repair')

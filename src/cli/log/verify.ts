@@ -1,6 +1,6 @@
 import type { DamageReport, PartitionReport } from '../../file'
 import { verifyLog } from '../../file'
-import { DIR_OPTIONS, JSON_OPTION } from '../args'
+import { FILE_OPTIONS, JSON_OPTION } from '../args'
 import { ExitCode } from '../cli-error'
 import type { Command } from '../context'
 import type { Output } from '../output'
@@ -12,7 +12,7 @@ export const verify: Command = {
     name: 'verify',
     summary:
       'Check every batch of every partition (CRC, framing, offsets that follow on) and report damage by offset.',
-    options: { ...DIR_OPTIONS, ...JSON_OPTION },
+    options: { ...FILE_OPTIONS, ...JSON_OPTION },
     details:
       "Reads only; takes the directory's lock so that no bus writes meanwhile. Exit code 0 when the\n" +
       'log is sound (a torn tail, which the next open cuts off, is reported but sound), 6 when it holds\n' +

@@ -1,4 +1,4 @@
-import { DIR_OPTIONS, int, JSON_OPTION, list, oneOf, pairs, required, str } from '../args'
+import { CLUSTER_OPTIONS, int, JSON_OPTION, list, oneOf, pairs, required, str } from '../args'
 import { CliError, ExitCode } from '../cli-error'
 import type { ProduceMessage } from '../cluster/cluster'
 import type { Command } from '../context'
@@ -16,7 +16,7 @@ export const produce: Command = {
     name: 'produce',
     summary: 'Produce lines from stdin or a file as records: one line, one record.',
     options: {
-      ...DIR_OPTIONS,
+      ...CLUSTER_OPTIONS,
       ...JSON_OPTION,
       topic: { type: 'string', value: '<name>', help: 'The topic. Required.' },
       file: {

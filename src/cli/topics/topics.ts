@@ -1,4 +1,4 @@
-import { DIR_OPTIONS, int, JSON_OPTION, list, pairs, required } from '../args'
+import { CLUSTER_OPTIONS, int, JSON_OPTION, list, pairs, required } from '../args'
 import { UsageError } from '../cli-error'
 import type { TopicDescription } from '../cluster/cluster'
 import type { Command, CommandGroup } from '../context'
@@ -18,7 +18,7 @@ const listTopics: Command = {
   spec: {
     name: 'topics list',
     summary: 'List the topics, one per line (with --json, their partitions, offsets and sizes).',
-    options: { ...DIR_OPTIONS, ...JSON_OPTION },
+    options: { ...CLUSTER_OPTIONS, ...JSON_OPTION },
   },
   async run(ctx) {
     const cluster = await ctx.cluster()
@@ -35,7 +35,7 @@ const describeTopic: Command = {
   spec: {
     name: 'topics describe',
     summary: 'Partitions (log start and end offsets, record count, size) and configs of one topic, or all.',
-    options: { ...DIR_OPTIONS, ...JSON_OPTION, ...TOPIC },
+    options: { ...CLUSTER_OPTIONS, ...JSON_OPTION, ...TOPIC },
     details: 'Without --topic, every topic is described.',
   },
   async run(ctx) {
@@ -57,7 +57,7 @@ const createTopic: Command = {
     name: 'topics create',
     summary: 'Create a topic. Creates the data directory when it does not exist yet.',
     options: {
-      ...DIR_OPTIONS,
+      ...CLUSTER_OPTIONS,
       ...JSON_OPTION,
       ...TOPIC,
       partitions: { type: 'string', value: '<n>', help: 'Partitions (default 1).' },
@@ -89,7 +89,7 @@ const deleteTopic: Command = {
   spec: {
     name: 'topics delete',
     summary: "Delete a topic: its records and every group's offsets for it.",
-    options: { ...DIR_OPTIONS, ...TOPIC },
+    options: { ...CLUSTER_OPTIONS, ...TOPIC },
   },
   async run(ctx) {
     const name = required(ctx.parsed.values, 'topic', 'topics delete')
@@ -105,7 +105,7 @@ const alterTopic: Command = {
     summary:
       'Grow the partitions of a topic or change its configs (retention.ms, retention.bytes, max.message.bytes).',
     options: {
-      ...DIR_OPTIONS,
+      ...CLUSTER_OPTIONS,
       ...JSON_OPTION,
       ...TOPIC,
       partitions: { type: 'string', value: '<n>', help: 'The new partition count (partitions only grow).' },

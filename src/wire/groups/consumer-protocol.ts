@@ -7,12 +7,31 @@ import { Reader, Writer } from '../protocol'
  * Non-flexible encoding, versioned by a leading int16; later versions append fields, so a reader
  * takes what it knows and ignores the rest, as Kafka's ConsumerProtocol does.
  */
+/**
+ * A member's Subscription in Kafka's consumer protocol: its topics, its assignor's user data and (v1+)
+ * the partitions it owned.
+ *
+ * @example
+ * ```ts
+ * const subscription: Subscription = { topics: ['orders'], userData: null, ownedPartitions: [] }
+ * ```
+ */
 export interface Subscription {
   topics: string[]
   userData: Buffer | null
   ownedPartitions: TopicPartition[]
 }
 
+/**
+ * Reads a JoinGroup protocol's metadata as a Subscription (any version; later fields are ignored).
+ *
+ * @example
+ * ```ts
+ * import { decodeSubscription } from 'logbus/wire'
+ *
+ * const topics = joinResponse.members.map((m) => decodeSubscription(m.metadata).topics)
+ * ```
+ */
 export function decodeSubscription(bytes: Buffer): Subscription {
   const r = new Reader(bytes)
   const version = r.int16()
@@ -22,6 +41,16 @@ export function decodeSubscription(bytes: Buffer): Subscription {
   return { topics, userData, ownedPartitions }
 }
 
+/**
+ * A Subscription as JoinGroup protocol metadata (consumer protocol v1).
+ *
+ * @example
+ * ```ts
+ * import { encodeSubscription } from 'logbus/wire'
+ *
+ * const metadata = encodeSubscription({ topics: ['orders'], userData: null, ownedPartitions: [] })
+ * ```
+ */
 export function encodeSubscription(subscription: Subscription): Buffer {
   const w = new Writer()
   w.int16(1)
@@ -31,6 +60,16 @@ export function encodeSubscription(subscription: Subscription): Buffer {
   return w.toBuffer()
 }
 
+/**
+ * Reads a SyncGroup (or DescribeGroups) assignment: the member's partitions; empty bytes are none.
+ *
+ * @example
+ * ```ts
+ * import { decodeAssignment } from 'logbus/wire'
+ *
+ * const partitions = decodeAssignment(syncResponse.assignment) // [{ topic: 'orders', partition: 0 }]
+ * ```
+ */
 export function decodeAssignment(bytes: Buffer): TopicPartition[] {
   if (bytes.length === 0) return []
   const r = new Reader(bytes)
@@ -38,6 +77,16 @@ export function decodeAssignment(bytes: Buffer): TopicPartition[] {
   return partitionsOf(r)
 }
 
+/**
+ * A member's partitions as the assignment bytes a group leader sends in SyncGroup (consumer protocol v0).
+ *
+ * @example
+ * ```ts
+ * import { encodeAssignment } from 'logbus/wire'
+ *
+ * const assignment = encodeAssignment([{ topic: 'orders', partition: 0 }])
+ * ```
+ */
 export function encodeAssignment(partitions: readonly TopicPartition[]): Buffer {
   const w = new Writer()
   w.int16(0)

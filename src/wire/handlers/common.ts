@@ -1,8 +1,8 @@
 import { type Bus, type Partition, type Topic, UnknownTopicError } from '../../index'
 import { KafkaErrors, kafkaErrorOf } from '../protocol'
 
-/** The topic id logbus answers: topics have none, and the zero id makes clients use names. */
-export const ZERO_UUID = '00000000-0000-0000-0000-000000000000'
+/** The topic id logbus answers for a topic it does not know: the zero id makes clients use names. */
+export { ZERO_UUID } from '../protocol'
 
 /** Kafka's "authorized operations not requested" value. */
 export const OPERATIONS_OMITTED = -2147483648

@@ -2,6 +2,7 @@ import { ApiKeys } from '../protocol'
 import type { Handler } from '../server/context'
 import { apiVersions } from './api-versions'
 import { alterConfigs, describeConfigs, incrementalAlterConfigs } from './configs'
+import { describeLogDirs } from './describe-log-dirs'
 import { fetch } from './fetch'
 import { findCoordinator } from './find-coordinator'
 import {
@@ -51,6 +52,7 @@ export const HANDLERS: ReadonlyMap<number, Handler<never>> = new Map<number, unk
   [ApiKeys.TxnOffsetCommit, txnOffsetCommit],
   [ApiKeys.DescribeConfigs, describeConfigs],
   [ApiKeys.AlterConfigs, alterConfigs],
+  [ApiKeys.DescribeLogDirs, describeLogDirs],
   [ApiKeys.SaslAuthenticate, saslAuthenticate],
   [ApiKeys.CreatePartitions, createPartitions],
   [ApiKeys.DeleteGroups, deleteGroups],

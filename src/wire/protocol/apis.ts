@@ -18,6 +18,7 @@ import { DeleteRecordsRequestSchema, DeleteRecordsResponseSchema } from './messa
 import { DeleteTopicsRequestSchema, DeleteTopicsResponseSchema } from './messages/delete-topics'
 import { DescribeClusterRequestSchema, DescribeClusterResponseSchema } from './messages/describe-cluster'
 import { DescribeGroupsRequestSchema, DescribeGroupsResponseSchema } from './messages/describe-groups'
+import { DescribeLogDirsRequestSchema, DescribeLogDirsResponseSchema } from './messages/describe-log-dirs'
 import { FetchRequestSchema, FetchResponseSchema } from './messages/fetch'
 import { FindCoordinatorRequestSchema, FindCoordinatorResponseSchema } from './messages/find-coordinator'
 import { HeartbeatRequestSchema, HeartbeatResponseSchema } from './messages/heartbeat'
@@ -77,6 +78,7 @@ const SCHEMAS = {
   TxnOffsetCommit: [TxnOffsetCommitRequestSchema, TxnOffsetCommitResponseSchema],
   DescribeConfigs: [DescribeConfigsRequestSchema, DescribeConfigsResponseSchema],
   AlterConfigs: [AlterConfigsRequestSchema, AlterConfigsResponseSchema],
+  DescribeLogDirs: [DescribeLogDirsRequestSchema, DescribeLogDirsResponseSchema],
   SaslAuthenticate: [SaslAuthenticateRequestSchema, SaslAuthenticateResponseSchema],
   CreatePartitions: [CreatePartitionsRequestSchema, CreatePartitionsResponseSchema],
   DeleteGroups: [DeleteGroupsRequestSchema, DeleteGroupsResponseSchema],

@@ -7,7 +7,17 @@ type Struct = Record<string, unknown>
  * '', an empty buffer, null records, the zero uuid, an empty array, or a struct of defaults.
  */
 
-const ZERO_UUID = '00000000-0000-0000-0000-000000000000'
+/**
+ * The zero uuid: a uuid field's default, and the topic id of a broker (or request) that names topics.
+ *
+ * @example
+ * ```ts
+ * import { ZERO_UUID } from 'logbus/wire'
+ *
+ * const byName = metadata.topics.filter((t) => t.topicId === ZERO_UUID)
+ * ```
+ */
+export const ZERO_UUID = '00000000-0000-0000-0000-000000000000'
 const EMPTY = Buffer.alloc(0)
 
 /** Whether a field is an array (`[]type`). */

@@ -80,6 +80,7 @@ export {
   type ResponseInput,
 } from './apis'
 export { decodeMessage, encodeMessage, type MessageCodec, messageCodec } from './codec'
+export { ZERO_UUID } from './defaults'
 export {
   type KafkaErrorInfo,
   type KafkaErrorName,

@@ -33,6 +33,7 @@ const ADVERTISED: Partial<Record<ApiName, readonly [number, number]>> = {
   TxnOffsetCommit: [0, 3],
   DescribeConfigs: [0, 4],
   AlterConfigs: [0, 2],
+  DescribeLogDirs: [0, 4],
   SaslAuthenticate: [0, 2],
   CreatePartitions: [0, 3],
   DeleteGroups: [0, 2],

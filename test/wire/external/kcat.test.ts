@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest'
-import { uniqueName } from '../../support/bus'
+import { spawn } from 'node:child_process'
+import { beforeAll, describe, expect, it, onTestFinished } from 'vitest'
+import { cliBin, finished, logbus, start } from '../../cli/support'
+import { uniqueName, waitUntil } from '../../support/bus'
 import { serve } from '../support'
 import { run } from './run'
 
@@ -63,5 +65,63 @@ describe('kcat (librdkafka)', () => {
     const committed = [0, 1, 2].map((p) => group.committedOffset(topic, p) ?? 0)
     const ends = [0, 1, 2].map((p) => bus.topic(topic).partition(p).logEndOffset)
     expect(committed).toEqual(ends)
+  })
+})
+
+describe('logbus --bootstrap-server with kcat (librdkafka)', () => {
+  // The bin as the package builds it, once per source tree.
+  beforeAll(() => {
+    cliBin()
+  }, 240_000)
+
+  it('consume reads what kcat compressed with each codec, and its group member shares partitions with kcat -G', async () => {
+    const { bus, broker } = await serve()
+    const topic = uniqueName('mixed')
+    const groupId = uniqueName('mixed-group')
+    await bus.createTopic(topic, { partitions: 2 })
+    for (const codec of ['gzip', 'snappy', 'lz4', 'zstd']) {
+      const produced = await kcat(
+        broker,
+        ['-P', '-t', topic, '-p', '0', '-z', codec],
+        `${codec}-a\n${codec}-b\n`,
+      )
+      expect(produced.code, produced.stderr).toBe(0)
+    }
+    const consumed = await logbus([
+      'consume',
+      '--bootstrap-server',
+      broker,
+      '--topic',
+      topic,
+      '--from-beginning',
+    ])
+    expect(consumed.code, consumed.stderr).toBe(0)
+    expect(consumed.out).toBe('gzip-a\ngzip-b\nsnappy-a\nsnappy-b\nlz4-a\nlz4-b\nzstd-a\nzstd-b\n')
+
+    // Two members of one group, one of each client: whichever leads assigns, the other decodes it.
+    const cli = start([
+      'consume',
+      '--bootstrap-server',
+      broker,
+      '--topic',
+      topic,
+      '--group',
+      groupId,
+      '--follow',
+    ])
+    const cliDone = finished(cli)
+    const members = () => bus.group(groupId).describe().members
+    await waitUntil(() => members().length === 1, { timeoutMs: 30_000, message: 'the logbus member' })
+    const librdkafka = spawn('kcat', ['-b', broker, '-G', groupId, '-f', '%p %s\\n', topic], {
+      stdio: 'ignore',
+    })
+    onTestFinished(() => void librdkafka.kill('SIGKILL'))
+    await waitUntil(() => members().length === 2 && members().every((m) => m.assignment.length === 1), {
+      timeoutMs: 30_000,
+      message: 'both members with one partition each',
+    })
+    librdkafka.kill('SIGTERM')
+    cli.kill('SIGINT')
+    expect((await cliDone).code).toBe(0)
   })
 })

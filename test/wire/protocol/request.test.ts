@@ -148,6 +148,7 @@ describe('API table', () => {
       'TxnOffsetCommit',
       'DescribeConfigs',
       'AlterConfigs',
+      'DescribeLogDirs',
       'SaslAuthenticate',
       'CreatePartitions',
       'DeleteGroups',
