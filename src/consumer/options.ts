@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { InvalidConfigError } from '../errors'
 import type { Assignor } from '../group/assignor'
 import type { TopicPartition } from '../record/log-record'

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { ClosedError, type LogbusError, UnknownTopicError } from '../errors'
 import { TypedEmitter } from '../events/typed-emitter'
 import type { CommittedOffset } from '../storage/storage'

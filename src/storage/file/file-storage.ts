@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { z } from 'zod'
+import * as z from 'zod'
 import { CorruptLogError, type LogbusError } from '../../errors'
 import { loadCodecs } from '../../record/compression'
 import { parseOptions } from '../../util/options'
