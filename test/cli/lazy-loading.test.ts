@@ -91,6 +91,14 @@ describe('the bin loads the command it runs, not the others', () => {
     for (const builtin of ['tls', 'http', 'zlib']) expect(loaded.builtins).not.toContain(builtin)
   })
 
+  it('serve --dir loads the file log, and no compression codec until a compressed batch is read', async () => {
+    const loaded = await loadedBy(['serve', '--dir', join(scratch(), 'data'), '--port', '0'], true)
+    expect(loaded.sources).toContain('src/storage/file/file-storage.ts')
+    expect(loaded.builtins).not.toContain('zlib')
+    expect(loaded.packages).not.toContain('snappyjs')
+    expect(loaded.packages).not.toContain('fzstd')
+  })
+
   it('a command over a data directory loads the file log (what the others leave out is there to load)', async () => {
     const loaded = await loadedBy(['topics', 'create', '--dir', join(scratch(), 'data'), '--topic', 't'])
     expect(loaded.sources).toContain('src/storage/file/file-storage.ts')
