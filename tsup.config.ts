@@ -19,4 +19,9 @@ export default defineConfig({
   // import.meta.url in the CommonJS build too: logbus/http finds the console's files beside its modules.
   shims: true,
   treeshake: true,
+  // zod is bundled, not imported from node_modules: the package's zod is ~110 modules (every locale
+  // included) that Node resolves and compiles one by one at start-up, where the parts logbus uses are one
+  // chunk (`import * as z` lets esbuild drop the rest). It stays a dependency for the types of
+  // logbus/datagen, whose quickstarts take the user's zod schemas (through Standard Schema: any copy works).
+  noExternal: ['zod'],
 })

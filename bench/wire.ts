@@ -3,12 +3,16 @@
  * - produce: kcat (librdkafka) and KafkaJS sending 100-byte records with acks=1, to logbus (`bus.listen`)
  *   and to a null sink on the same protocol layer that answers Produce without storing anything (the
  *   server's own overhead is the difference);
+ * - round trip: a kcat producer fed one line at a time by a paced writer, and a kcat consumer, both on
+ *   `bus.listen`; the latency of each record from the writer's line to the consumer's line (key: the
+ *   record's number; both ends timed on this process's clock), p50/p99/max per run;
  * - fetch: stored batches read to the end by a raw Fetch client (1 MiB responses, as Kafka clients'
  *   per-partition default), after one warm-up read, against raw loopback TCP moving the same bytes.
- * Needs `kcat` on PATH. `--quick` runs smaller counts; `--fetch-only` only the fetch part. Separate from
- * `npm run bench` (its sections run the core in process; this one needs external clients).
+ * Needs `kcat` on PATH. `--quick` runs smaller counts; `--only produce,roundtrip,fetch` some parts
+ * (`--fetch-only` is `--only fetch`). Separate from `npm run bench` (its sections run the core in process;
+ * this one needs external clients).
  */
-import { spawn } from 'node:child_process'
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process'
 import { connect, createServer, type Socket } from 'node:net'
 import { Kafka, logLevel } from 'kafkajs'
 import { Bus } from 'logbus'
@@ -242,9 +246,146 @@ async function rawTcp(total: number): Promise<number> {
   return rate
 }
 
-const FETCH_ONLY = process.argv.includes('--fetch-only')
+/** Resolves with the first line of `stream` that `match` accepts (kcat reports progress on stderr). */
+function lineMatching(stream: NodeJS.ReadableStream, match: RegExp): Promise<string> {
+  return new Promise((resolve) => {
+    let text = ''
+    const onData = (chunk: Buffer): void => {
+      text += chunk.toString('utf8')
+      const found = text.split('\n').find((line) => match.test(line))
+      if (found === undefined) return
+      stream.off('data', onData)
+      resolve(found)
+    }
+    stream.on('data', onData)
+  })
+}
+
+function exited(child: ChildProcessWithoutNullStreams): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise((resolve) => child.once('close', () => resolve()))
+}
+
+/**
+ * kcat takes its input through stdio in 128-byte freads (kcat's input.c), which hand over nothing until
+ * stdio has filled its buffer from the pipe: 1 KiB here, measured (lines of 128 bytes reached the producer
+ * 8 at a time). A line of exactly that size is sent as soon as it is written.
+ */
+const KCAT_READ_BYTES = 1024
+
+/**
+ * Produce → consume latency through two kcat processes on one logbus: a consumer at the end of the
+ * partition (started first, ready once it reports the end), and a producer (acks=1, no linger) to which a
+ * paced writer hands one `n:value` line (1 KiB) every `intervalMs`. Each record's latency runs from the write of
+ * its line to the consumer's line for key `n`: both ends are this process, on one clock. The first
+ * `warmup` records (connection, metadata, the fetch session settling) are left out.
+ */
+async function kcatRoundTrip(port: number, topic: string, count: number, warmup: number, intervalMs: number) {
+  const broker = `127.0.0.1:${port}`
+  const consumer = spawn(
+    'kcat',
+    [
+      '-b',
+      broker,
+      '-C',
+      '-t',
+      topic,
+      '-p',
+      '0',
+      '-o',
+      'end',
+      '-u',
+      '-f',
+      '%k %T\n',
+      '-X',
+      'fetch.wait.max.ms=100',
+      '-X',
+      'socket.nagle.disable=true',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  )
+  const producer = spawn(
+    'kcat',
+    [
+      '-b',
+      broker,
+      '-P',
+      '-t',
+      topic,
+      '-p',
+      '0',
+      '-K',
+      ':',
+      '-X',
+      'acks=1',
+      '-X',
+      'linger.ms=0',
+      '-X',
+      'socket.nagle.disable=true',
+    ],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  )
+  try {
+    await lineMatching(consumer.stderr, /Reached end of topic/)
+    const sentAt = new Float64Array(count).fill(Number.NaN)
+    const latencies: number[] = []
+    const toProducer: number[] = []
+    let received = 0
+    const done = new Promise<void>((resolve) => {
+      let pending = ''
+      consumer.stdout.on('data', (chunk: Buffer) => {
+        const now = performance.now()
+        pending += chunk.toString('utf8')
+        const lines = pending.split('\n')
+        pending = lines.pop()!
+        for (const line of lines) {
+          const [key, timestamp] = line.split(' ')
+          const n = Number(key)
+          if (n >= warmup) {
+            latencies.push(now - sentAt[n]!)
+            // The record's CreateTime, set by the producer when kcat hands it over (ms, wall clock).
+            toProducer.push(Number(timestamp) - (performance.timeOrigin + sentAt[n]!))
+          }
+          if (++received === count) resolve()
+        }
+      })
+    })
+    const started = performance.now()
+    for (let n = 0; n < count; n++) {
+      // Paced against the start, so that a late tick does not shift the ones after it.
+      const due = started + n * intervalMs
+      const wait = due - performance.now()
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+      sentAt[n] = performance.now()
+      producer.stdin.write(`${`${n}:`.padEnd(KCAT_READ_BYTES - 1, 'x')}\n`)
+    }
+    await done
+    const at = (values: number[], q: number) =>
+      values.sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(q * values.length))]!
+    return {
+      p50: at(latencies, 0.5),
+      p99: at(latencies, 0.99),
+      max: at(latencies, 1),
+      samples: latencies.length,
+      toProducerP50: at(toProducer, 0.5),
+      toProducerP99: at(toProducer, 0.99),
+    }
+  } finally {
+    producer.stdin.end()
+    consumer.kill('SIGTERM')
+    await Promise.all([exited(producer), exited(consumer)])
+  }
+}
+
+const onlyAt = process.argv.indexOf('--only')
+const ONLY = process.argv.includes('--fetch-only')
+  ? ['fetch']
+  : onlyAt >= 0
+    ? (process.argv[onlyAt + 1] ?? '').split(',')
+    : undefined
+const run = (part: string) => ONLY === undefined || ONLY.includes(part)
 const kcatInput = Buffer.from(`${VALUE}\n`.repeat(KCAT_RECORDS))
-if (!FETCH_ONLY) {
+if (run('produce')) {
   const kcatLogbus = await median(() =>
     withLogbus((server) => kcatProduce(server.address.port, 'bench', kcatInput)),
   )
@@ -264,28 +405,50 @@ if (!FETCH_ONLY) {
   console.log(`  ratio ${(kafkajsLogbus.median / kafkajsNull.median).toFixed(2)} (target ≥ 0.5)`)
 }
 
-const fetched = await withLogbus(async (server, bus) => {
-  const producer = bus.producer({ lingerMs: 5 })
-  const total = QUICK ? 200_000 : 1_000_000
-  for (let sent = 0; sent < total; sent += 10_000) {
-    await producer.send(
-      'bench',
-      Array.from({ length: 10_000 }, () => ({ value: VALUE, partition: 0 })),
+if (run('roundtrip')) {
+  const count = QUICK ? 600 : 3000
+  const warmup = 100
+  const intervalMs = 2
+  const runs = []
+  for (let i = 0; i < REPS; i++) {
+    runs.push(
+      await withLogbus((server) => kcatRoundTrip(server.address.port, 'bench', count, warmup, intervalMs)),
     )
   }
-  const end = bus.topic('bench').partition(0).logEndOffset
-  // Memory storage keeps in-process batches as columns and encodes each once, at its first read.
-  await fetchAll(server.address.port, 'bench', end)
-  const fetch = await median(() => fetchAll(server.address.port, 'bench', end))
-  const bytes = (
-    await bus
-      .topic('bench')
-      .partition(0)
-      .readEncoded(0, { maxBytes: 2 ** 31 - 1 })
-  ).reduce((n, b) => n + b.length, 0)
-  const raw = await median(() => rawTcp(bytes))
-  return { fetch, raw }
-})
-line('fetch of stored batches (raw Fetch client)', 'bytes', fetched.fetch)
-line('raw loopback TCP, same bytes', 'bytes', fetched.raw)
-console.log(`  ratio ${(fetched.fetch.median / fetched.raw.median).toFixed(2)} (target ≥ 0.5)`)
+  const ms = (n: number) => n.toFixed(2)
+  for (const [i, r] of runs.entries()) {
+    console.log(
+      `kcat produce → kcat consume round trip, run ${i + 1}: p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms (${r.samples} records, one every ${intervalMs} ms; line → producer's CreateTime p50 ${ms(r.toProducerP50)} ms, p99 ${ms(r.toProducerP99)} ms, ±1 ms)`,
+    )
+  }
+  const p99s = runs.map((r) => r.p99).sort((a, b) => a - b)
+  console.log(`  median p99 ${ms(p99s[1]!)} ms (target ≤ 5 ms)`)
+}
+
+if (run('fetch')) {
+  const fetched = await withLogbus(async (server, bus) => {
+    const producer = bus.producer({ lingerMs: 5 })
+    const total = QUICK ? 200_000 : 1_000_000
+    for (let sent = 0; sent < total; sent += 10_000) {
+      await producer.send(
+        'bench',
+        Array.from({ length: 10_000 }, () => ({ value: VALUE, partition: 0 })),
+      )
+    }
+    const end = bus.topic('bench').partition(0).logEndOffset
+    // Memory storage keeps in-process batches as columns and encodes each once, at its first read.
+    await fetchAll(server.address.port, 'bench', end)
+    const fetch = await median(() => fetchAll(server.address.port, 'bench', end))
+    const bytes = (
+      await bus
+        .topic('bench')
+        .partition(0)
+        .readEncoded(0, { maxBytes: 2 ** 31 - 1 })
+    ).reduce((n, b) => n + b.length, 0)
+    const raw = await median(() => rawTcp(bytes))
+    return { fetch, raw }
+  })
+  line('fetch of stored batches (raw Fetch client)', 'bytes', fetched.fetch)
+  line('raw loopback TCP, same bytes', 'bytes', fetched.raw)
+  console.log(`  ratio ${(fetched.fetch.median / fetched.raw.median).toFixed(2)} (target ≥ 0.5)`)
+}

@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import type { ConsumerOptions } from '../consumer/options'
 import type { LogRecord } from '../record/log-record'
 import type { Storage } from '../storage/storage'

@@ -1,4 +1,7 @@
-import { LogbusError } from '../index'
+// The errors' own module, not the index: with code splitting, esbuild keeps every module the index
+// re-exports alive for an import through it (evanw/esbuild#3704), and the bin would load the whole core.
+// biome-ignore lint/style/noRestrictedImports: the same classes the index exports, without the core
+import { LogbusError } from '../errors'
 
 /**
  * The exit codes of `logbus`, stable for scripts. Documented in README.md ("Tools") and in `logbus --help`.

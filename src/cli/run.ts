@@ -1,34 +1,14 @@
-import { describeDamage } from '../file'
-import { LockedError } from '../index'
+// The errors' own module, not the index: with code splitting, esbuild keeps every module the index
+// re-exports alive for an import through it (evanw/esbuild#3704), and the bin would load the whole core.
+// biome-ignore lint/style/noRestrictedImports: the same classes the index exports, without the core
+import { LockedError } from '../errors'
 import { type CommandSpec, helpText, parse, str } from './args'
 import { CliError, ExitCode, exitCodeOf, oneLine, UsageError } from './cli-error'
 import type { Cluster } from './cluster/cluster'
-import { DataDirCluster, type DataDirOptions } from './cluster/data-dir-cluster'
-import { connect } from './connect/connect'
-import { consume } from './consume/consume'
+import type { DataDirCluster, DataDirOptions } from './cluster/data-dir-cluster'
+import { COMMANDS, type GroupEntry } from './commands'
 import type { CliIo, Command, CommandContext, CommandGroup } from './context'
-import { datagen } from './datagen/datagen'
-import { groups } from './groups/groups'
-import { dumpLog } from './log/dump-log'
-import { repair } from './log/repair'
-import { verify } from './log/verify'
 import { Output } from './output'
-import { produce } from './produce/produce'
-import { serve } from './serve/serve'
-import { topics } from './topics/topics'
-
-const COMMANDS: Record<string, Command | CommandGroup> = {
-  topics,
-  produce,
-  consume,
-  groups,
-  'dump-log': dumpLog,
-  verify,
-  repair,
-  datagen,
-  serve,
-  connect,
-}
 
 const EXIT_CODES = `Exit codes:
   0  done
@@ -50,9 +30,8 @@ function mainHelp(): string {
     'Commands:',
   ]
   for (const [name, entry] of Object.entries(COMMANDS)) {
-    if ('commands' in entry) {
-      lines.push(`  ${`${name} ${Object.keys(entry.commands).join('|')}`.padEnd(48)}${entry.summary}`)
-    } else lines.push(`  ${name.padEnd(48)}${entry.spec.summary}`)
+    const usage = isGroup(entry) ? `${name} ${entry.commands.join('|')}` : name
+    lines.push(`  ${usage.padEnd(48)}${entry.summary}`)
   }
   lines.push('', 'Run `logbus <command> --help` for the options of a command.', '', EXIT_CODES, '')
   return lines.join('\n')
@@ -73,21 +52,26 @@ function groupHelp(group: CommandGroup): string {
   return lines.join('\n')
 }
 
-/** Finds the command `argv` names; the rest of argv is its arguments. A string result is help to print. */
-function resolve(argv: readonly string[]): { command: Command; args: string[] } | string {
+/**
+ * Finds the command `argv` names and loads its module (that one only); the rest of argv is its
+ * arguments. A string result is help to print.
+ */
+async function resolve(argv: readonly string[]): Promise<{ command: Command; args: string[] } | string> {
   const [first, second, ...rest] = argv
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') return mainHelp()
-  const entry = COMMANDS[first]
+  const entry = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : undefined
   if (entry === undefined) throw new UsageError(`unknown command "${first}" (run logbus --help)`)
-  if (!('commands' in entry)) return { command: entry, args: argv.slice(1) }
-  if (second === undefined || second === '--help' || second === '-h') return groupHelp(entry)
-  const command = entry.commands[second]
-  if (command === undefined) {
-    throw new UsageError(
-      `unknown command "${first} ${second}" (one of: ${Object.keys(entry.commands).join(', ')})`,
-    )
+  if (!isGroup(entry)) return { command: await entry.load(), args: argv.slice(1) }
+  if (second === undefined || second === '--help' || second === '-h') return groupHelp(await entry.load())
+  if (!entry.commands.includes(second)) {
+    throw new UsageError(`unknown command "${first} ${second}" (one of: ${entry.commands.join(', ')})`)
   }
-  return { command, args: rest }
+  const group = await entry.load()
+  return { command: group.commands[second]!, args: rest }
+}
+
+function isGroup(entry: (typeof COMMANDS)[string]): entry is GroupEntry {
+  return 'commands' in entry
 }
 
 /**
@@ -98,7 +82,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const out = new Output(io.stdout)
   let opened: Cluster | undefined
   try {
-    const found = resolve(argv)
+    const found = await resolve(argv)
     if (typeof found === 'string') {
       out.text(found)
       await out.flush()
@@ -125,6 +109,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
           `${command.spec.name}: --dir${'bootstrap-server' in command.spec.options ? ' or --bootstrap-server' : ''} is required`,
         )
       }
+      // The file log is loaded by the commands that open a directory, not by `--help` or `serve --memory`.
+      const [{ DataDirCluster }, { describeDamage }] = await Promise.all([
+        import('./cluster/data-dir-cluster'),
+        import('../file'),
+      ])
       const cluster = await DataDirCluster.open({
         dir,
         breakLock: parsed.values['break-lock'] === true,

@@ -166,7 +166,7 @@ export class Consumer<R = LogRecord> extends TypedEmitter<ConsumerEvents> implem
   constructor(host: ConsumerHost, options: ConsumerOptions) {
     super()
     this.#host = host
-    this.#options = parseOptions(consumerOptionsSchema, options, 'consumer')
+    this.#options = parseOptions(consumerOptionsSchema(), options, 'consumer')
     checkConsumerOptions(this.#options)
     this.groupId = this.#options.groupId
     const subscription = new Subscription(this.#options, (name) => host.findTopic(name))

@@ -1,8 +1,9 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { InvalidConfigError } from '../errors'
 import type { Assignor } from '../group/assignor'
 import type { TopicPartition } from '../record/log-record'
 import { Topic } from '../topic/topic'
+import { lazySchema } from '../util/options'
 
 /**
  * How a failing handler is retried before the member crashes: attempt `n` (from 0) waits
@@ -159,85 +160,87 @@ const listener = z.custom<(partitions: TopicPartition[]) => Promise<void> | void
   'must be a function',
 )
 
-export const consumerOptionsSchema = z.strictObject({
-  groupId: z.string().min(1, 'must be a non-empty string').optional(),
-  topics: z
-    .union([
-      z.string().min(1),
-      z
-        .array(
-          z.union([
+export const consumerOptionsSchema = lazySchema(() =>
+  z.strictObject({
+    groupId: z.string().min(1, 'must be a non-empty string').optional(),
+    topics: z
+      .union([
+        z.string().min(1),
+        z
+          .array(
+            z.union([
+              z.string().min(1),
+              z.custom<Topic<unknown, unknown, unknown, unknown>>(
+                (v) => v instanceof Topic,
+                'must be a topic name or a Topic',
+              ),
+            ]),
+          )
+          .min(1, 'must name at least one topic'),
+        z.instanceof(RegExp),
+      ])
+      .optional(),
+    assign: z
+      .array(
+        z.strictObject({
+          topic: z.union([
             z.string().min(1),
             z.custom<Topic<unknown, unknown, unknown, unknown>>(
               (v) => v instanceof Topic,
               'must be a topic name or a Topic',
             ),
           ]),
-        )
-        .min(1, 'must name at least one topic'),
-      z.instanceof(RegExp),
-    ])
-    .optional(),
-  assign: z
-    .array(
-      z.strictObject({
-        topic: z.union([
-          z.string().min(1),
-          z.custom<Topic<unknown, unknown, unknown, unknown>>(
-            (v) => v instanceof Topic,
-            'must be a topic name or a Topic',
-          ),
-        ]),
-        partition: z.number().int().min(0),
-        offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
-      }),
-    )
-    .min(1, 'must name at least one partition')
-    .optional(),
-  onFailure: z
-    .union([z.enum(['pause', 'skip', 'crash']), z.strictObject({ deadLetter: z.string().min(1) })])
-    .default('pause'),
-  isolation: z.enum(['read_committed', 'read_uncommitted']).default('read_uncommitted'),
-  fromBeginning: z.boolean().default(false),
-  autoOffsetReset: z.enum(['earliest', 'latest', 'none']).optional(),
-  autoCommit: z.boolean().default(true),
-  autoCommitIntervalMs: z.number().int().min(1).default(5_000),
-  instanceId: z.string().min(1).optional(),
-  clientId: z.string().min(1).default('logbus'),
-  assignor: assignorOption.default('range'),
-  sessionTimeoutMs: z.number().int().min(1).default(45_000),
-  heartbeatIntervalMs: z.number().int().min(1).default(3_000),
-  maxPollIntervalMs: z.number().int().min(1).nullable().default(300_000),
-  rebalanceTimeoutMs: z.number().int().min(1).optional(),
-  onAssign: listener.optional(),
-  onRevoke: listener.optional(),
-  partitionsConsumedConcurrently: z.number().int().min(1).max(1024).default(1),
-  maxBytesPerPartition: z
-    .number()
-    .int()
-    .min(1)
-    .default(1 << 20),
-  retry: z
-    .strictObject({
-      retries: z.number().int().min(0).default(5),
-      // Milliseconds need not be whole: schedules derived from a fractional multiplier are not.
-      initialRetryTimeMs: z.number().min(0).default(300),
-      maxRetryTimeMs: z.number().min(0).default(30_000),
-      multiplier: z.number().min(1).default(2),
-    })
-    .default({ retries: 5, initialRetryTimeMs: 300, maxRetryTimeMs: 30_000, multiplier: 2 }),
-  restartOnFailure: z
-    .union([
-      z.boolean(),
-      z.custom<(error: Error) => boolean | Promise<boolean>>(
-        (v) => typeof v === 'function',
-        'must be a boolean or function',
-      ),
-    ])
-    .default(true),
-})
+          partition: z.number().int().min(0),
+          offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+        }),
+      )
+      .min(1, 'must name at least one partition')
+      .optional(),
+    onFailure: z
+      .union([z.enum(['pause', 'skip', 'crash']), z.strictObject({ deadLetter: z.string().min(1) })])
+      .default('pause'),
+    isolation: z.enum(['read_committed', 'read_uncommitted']).default('read_uncommitted'),
+    fromBeginning: z.boolean().default(false),
+    autoOffsetReset: z.enum(['earliest', 'latest', 'none']).optional(),
+    autoCommit: z.boolean().default(true),
+    autoCommitIntervalMs: z.number().int().min(1).default(5_000),
+    instanceId: z.string().min(1).optional(),
+    clientId: z.string().min(1).default('logbus'),
+    assignor: assignorOption.default('range'),
+    sessionTimeoutMs: z.number().int().min(1).default(45_000),
+    heartbeatIntervalMs: z.number().int().min(1).default(3_000),
+    maxPollIntervalMs: z.number().int().min(1).nullable().default(300_000),
+    rebalanceTimeoutMs: z.number().int().min(1).optional(),
+    onAssign: listener.optional(),
+    onRevoke: listener.optional(),
+    partitionsConsumedConcurrently: z.number().int().min(1).max(1024).default(1),
+    maxBytesPerPartition: z
+      .number()
+      .int()
+      .min(1)
+      .default(1 << 20),
+    retry: z
+      .strictObject({
+        retries: z.number().int().min(0).default(5),
+        // Milliseconds need not be whole: schedules derived from a fractional multiplier are not.
+        initialRetryTimeMs: z.number().min(0).default(300),
+        maxRetryTimeMs: z.number().min(0).default(30_000),
+        multiplier: z.number().min(1).default(2),
+      })
+      .default({ retries: 5, initialRetryTimeMs: 300, maxRetryTimeMs: 30_000, multiplier: 2 }),
+    restartOnFailure: z
+      .union([
+        z.boolean(),
+        z.custom<(error: Error) => boolean | Promise<boolean>>(
+          (v) => typeof v === 'function',
+          'must be a boolean or function',
+        ),
+      ])
+      .default(true),
+  }),
+)
 
-export type ResolvedConsumerOptions = z.output<typeof consumerOptionsSchema>
+export type ResolvedConsumerOptions = z.output<ReturnType<typeof consumerOptionsSchema>>
 
 /** Checks between options that zod's per-field schema cannot express. */
 export function checkConsumerOptions(options: ResolvedConsumerOptions): void {

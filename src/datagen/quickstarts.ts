@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { type Codec, InvalidConfigError, json } from '../index'
 import { type Field, fields } from './fields'
 

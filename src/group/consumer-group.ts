@@ -1,8 +1,8 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { ClosedError, type LogbusError, UnknownTopicError } from '../errors'
 import { TypedEmitter } from '../events/typed-emitter'
 import type { CommittedOffset } from '../storage/storage'
-import { parseOptions } from '../util/options'
+import { lazySchema, parseOptions } from '../util/options'
 import { GroupCoordinator } from './coordinator'
 import { ExternalGroupMember, type ExternalMember, type ExternalMemberOptions } from './external-member'
 import type { GroupDescription, GroupEvents, GroupState } from './group-description'
@@ -51,24 +51,28 @@ export interface ResetOffsetsOptions {
   dryRun?: boolean
 }
 
-const offsetListSchema = z.array(
-  z.strictObject({
-    topic: z.string().min(1),
-    partition: z.number().int().min(0),
-    offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
-  }),
+const offsetListSchema = lazySchema(() =>
+  z.array(
+    z.strictObject({
+      topic: z.string().min(1),
+      partition: z.number().int().min(0),
+      offset: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    }),
+  ),
 )
 
-const resetOffsetsSchema = z.strictObject({
-  to: z.union([
-    z.enum(['earliest', 'latest']),
-    z.strictObject({ timestamp: z.number().int() }),
-    z.strictObject({ offset: z.number().int().min(0) }),
-    z.strictObject({ shiftBy: z.number().int() }),
-  ]),
-  topics: z.array(z.string().min(1)).optional(),
-  dryRun: z.boolean().optional(),
-})
+const resetOffsetsSchema = lazySchema(() =>
+  z.strictObject({
+    to: z.union([
+      z.enum(['earliest', 'latest']),
+      z.strictObject({ timestamp: z.number().int() }),
+      z.strictObject({ offset: z.number().int().min(0) }),
+      z.strictObject({ shiftBy: z.number().int() }),
+    ]),
+    topics: z.array(z.string().min(1)).optional(),
+    dryRun: z.boolean().optional(),
+  }),
+)
 
 /**
  * A consumer group as its users see it (Kafka's admin view of one group id): state, members, lag and
@@ -223,7 +227,7 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
   setOffsets(offsets: CommittedOffset[]): Promise<CommittedOffset[]> {
     if (this.#closed) return Promise.reject(new ClosedError('Bus'))
     return this.#coordinator.whileEmpty(async () => {
-      const list = parseOptions(offsetListSchema, offsets, 'offsets')
+      const list = parseOptions(offsetListSchema(), offsets, 'offsets')
       this.#coordinator.assertPartitionsExist(list)
       await this.#offsets.store(list)
       return list
@@ -244,7 +248,7 @@ export class ConsumerGroup extends TypedEmitter<GroupEvents> {
    */
   async resetOffsets(options: ResetOffsetsOptions): Promise<CommittedOffset[]> {
     this.#assertOpen()
-    const { to, topics: only, dryRun } = parseOptions(resetOffsetsSchema, options, 'resetOffsets')
+    const { to, topics: only, dryRun } = parseOptions(resetOffsetsSchema(), options, 'resetOffsets')
     return this.#coordinator.whileEmpty(async () => {
       const topics = only ?? this.#offsets.topics()
       const list: CommittedOffset[] = []

@@ -1,4 +1,5 @@
-import { z } from 'zod'
+import * as z from 'zod'
+import { lazySchema } from '../util/options'
 import type { Partitioner } from './partitioner'
 
 /**
@@ -31,26 +32,28 @@ export interface ProducerOptions {
   transactionTimeoutMs?: number
 }
 
-export const producerOptionsSchema = z.strictObject({
-  lingerMs: z.number().int().min(0).default(0),
-  batchBytes: z.number().int().min(1).default(16_384),
-  bufferBytes: z
-    .number()
-    .int()
-    .min(1)
-    .default(32 * 1024 * 1024),
-  maxBlockMs: z.number().int().min(0).default(60_000),
-  partitioner: z
-    .union([
-      z.enum(['default', 'round-robin']),
-      z.custom<Partitioner>(
-        (value) => typeof value === 'function',
-        'must be "default", "round-robin" or a function',
-      ),
-    ])
-    .default('default'),
-  transactionalId: z.string().min(1, 'must be a non-empty string').optional(),
-  transactionTimeoutMs: z.number().int().min(1).default(60_000),
-})
+export const producerOptionsSchema = lazySchema(() =>
+  z.strictObject({
+    lingerMs: z.number().int().min(0).default(0),
+    batchBytes: z.number().int().min(1).default(16_384),
+    bufferBytes: z
+      .number()
+      .int()
+      .min(1)
+      .default(32 * 1024 * 1024),
+    maxBlockMs: z.number().int().min(0).default(60_000),
+    partitioner: z
+      .union([
+        z.enum(['default', 'round-robin']),
+        z.custom<Partitioner>(
+          (value) => typeof value === 'function',
+          'must be "default", "round-robin" or a function',
+        ),
+      ])
+      .default('default'),
+    transactionalId: z.string().min(1, 'must be a non-empty string').optional(),
+    transactionTimeoutMs: z.number().int().min(1).default(60_000),
+  }),
+)
 
-export type ResolvedProducerOptions = z.output<typeof producerOptionsSchema>
+export type ResolvedProducerOptions = z.output<ReturnType<typeof producerOptionsSchema>>

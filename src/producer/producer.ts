@@ -130,7 +130,7 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
   constructor(host: ProducerHost, options?: ProducerOptions) {
     super()
     this.#host = host
-    this.#options = parseOptions(producerOptionsSchema, options, 'producer')
+    this.#options = parseOptions(producerOptionsSchema(), options, 'producer')
     this.#buffer = new SendBuffer(host.clock, this.#options.bufferBytes, this.#options.maxBlockMs)
     this.#choosePartition = partitionChooser(
       this.#options.partitioner,

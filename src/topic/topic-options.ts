@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod'
 import { type Codec, type CodecInput, type CodecOutput, RAW, type RawInput, string } from '../record/codec'
 import type { TopicConfig } from '../storage/storage'
 import { parseOptions } from '../util/options'

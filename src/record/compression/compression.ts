@@ -55,8 +55,9 @@ interface Fzstd {
  * The codec modules, loaded on first need: the core entry imports neither node:zlib nor a package of a
  * codec statically, so it loads where they do not exist (a browser build) and pays for a codec only
  * when a compressed batch shows up. Decoding is synchronous (a batch read from bytes decodes lazily,
- * inside a getter), so whoever takes in compressed bytes awaits `loadCodec` first; gzip also works
- * without that wherever `process.getBuiltinModule` exists (Node 20.16+).
+ * inside a getter). Wherever `process.getBuiltinModule` exists (Node 20.16+), `decompressSync` loads a
+ * codec itself at its first use (node:zlib, and the packages through `require`); elsewhere whoever
+ * takes in compressed bytes awaits `loadCodec` first (`loadCodecs` at open, for stored batches).
  */
 const loaded: { zlib?: Zlib; snappy?: Snappy; fzstd?: Fzstd } = {}
 const loading = new Map<number, Promise<void>>()
@@ -144,6 +145,19 @@ export async function loadCodecs(): Promise<void> {
 }
 
 /**
+ * Whether `decompressSync` loads a codec itself at its first use (Node 20.16+, where modules can be
+ * loaded synchronously): a reader of stored batches then need not `loadCodecs` before its first read.
+ *
+ * @example
+ * ```ts
+ * if (!codecsLoadOnDemand()) await loadCodecs()
+ * ```
+ */
+export function codecsLoadOnDemand(): boolean {
+  return builtin('node:module') !== undefined
+}
+
+/**
  * Compresses a RecordBatch's records section as Kafka's Java producer does: gzip, snappy in
  * snappy-java's (xerial) framing, the LZ4 frame format, or a zstd frame. Codec 0 returns the input.
  *
@@ -212,10 +226,12 @@ export function decompressSync(codec: number, data: Buffer, options: DecompressO
       case CompressionCodec.Gzip:
         return zlib().gunzipSync(data, { maxOutputLength: maxBytes })
       case CompressionCodec.Snappy:
+        loaded.snappy ??= requireCodec<Snappy>(codec, 'snappyjs')
         return snappyDecompress(data, maxBytes, required(codec, loaded.snappy).uncompress)
       case CompressionCodec.Lz4:
         return toBuffer(lz4Decompress(data, maxBytes))
       case CompressionCodec.Zstd:
+        loaded.fzstd ??= requireCodec<Fzstd>(codec, 'fzstd')
         return zstdDecompress(data, maxBytes, required(codec, loaded.fzstd))
       default:
         throw unknownCodec(codec)
@@ -232,13 +248,28 @@ export function decompressSync(codec: number, data: Buffer, options: DecompressO
 }
 
 function zlib(): Zlib {
-  if (loaded.zlib === undefined) {
-    const builtin = (
-      globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
-    ).process?.getBuiltinModule?.('node:zlib') as Zlib | undefined
-    loaded.zlib = required(CompressionCodec.Gzip, builtin)
-  }
+  loaded.zlib ??= required(CompressionCodec.Gzip, builtin<Zlib>('node:zlib'))
   return loaded.zlib
+}
+
+/** A Node builtin, synchronously, where `process.getBuiltinModule` exists (Node 20.16+). */
+function builtin<T>(id: string): T | undefined {
+  const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+  return process?.getBuiltinModule?.(id) as T | undefined
+}
+
+/**
+ * A codec's package, synchronously through `require` (undefined where that cannot be had); a package that
+ * fails to load fails the batches of its codec only.
+ */
+function requireCodec<T>(codec: number, id: string): T | undefined {
+  const module = builtin<typeof import('node:module')>('node:module')
+  if (module === undefined) return undefined
+  try {
+    return module.createRequire(import.meta.url)(id) as T
+  } catch (cause) {
+    throw new LogbusError('CORRUPT_MESSAGE', `Cannot load the codec of compression ${codec}`, { cause })
+  }
 }
 
 function required<T>(codec: number, module: T | undefined): T {

@@ -1,6 +1,7 @@
 export {
   CompressionCodec,
   type CompressionCodecId,
+  codecsLoadOnDemand,
   compress,
   type DecompressOptions,
   decompress,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
-import { z } from 'zod'
+import * as z from 'zod'
 import { CorruptLogError, type LogbusError } from '../../errors'
-import { loadCodecs } from '../../record/compression'
+import { codecsLoadOnDemand, loadCodecs } from '../../record/compression'
 import { parseOptions } from '../../util/options'
 import { BaseStorage } from '../base-storage'
 import type {
@@ -172,9 +172,10 @@ export class FileStorage extends BaseStorage {
   protected async doOpen(): Promise<StorageSnapshot> {
     const fs = this.#fs
     const { fsync, fsyncIntervalMs, maxOpenFiles } = this.#options
-    // Batches a wire client compressed are stored as received and decoded lazily, synchronously:
-    // their codecs must be there before the first read. A codec that cannot load fails only its batches.
-    const codecs = loadCodecs().catch(() => undefined)
+    // Batches a wire client compressed are stored as received and decoded lazily, synchronously: their
+    // codecs must be there before the first read, unless decoding loads them itself (Node 20.16+). A
+    // codec that cannot load fails only its batches.
+    const codecs = codecsLoadOnDemand() ? undefined : loadCodecs().catch(() => undefined)
     try {
       fs.mkdirSync(this.#dir)
     } catch (error) {

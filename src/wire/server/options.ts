@@ -1,5 +1,5 @@
 import type { SecureContextOptions, TlsOptions } from 'node:tls'
-import { z } from 'zod'
+import * as z from 'zod'
 import { InvalidConfigError } from '../../index'
 import type { AclRule } from './acl'
 

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto'
 import { createServer as createNetServer, type Server, type Socket } from 'node:net'
-import { createServer as createTlsServer } from 'node:tls'
 import { type Bus, ClosedError } from '../../index'
 import { ClassicGroups } from '../groups/classic-groups'
 import { ConsumerGroups } from '../groups/consumer-groups'
@@ -61,8 +60,11 @@ export async function listen(bus: Bus, options?: ListenOptions): Promise<WireSer
   bus.listTopics()
   const closing = new AbortController()
   const connections = new Set<Connection>()
+  // node:tls only for a TLS listener: loading it is a measurable part of a plaintext server's start-up.
   const server: Server =
-    resolved.tls === undefined ? createNetServer({ noDelay: true }) : createTlsServer(resolved.tls)
+    resolved.tls === undefined
+      ? createNetServer({ noDelay: true })
+      : (await import('node:tls')).createServer(resolved.tls)
   server.maxConnections = resolved.maxConnections
 
   await new Promise<void>((resolve, reject) => {

@@ -1,0 +1,125 @@
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest'
+import { COMMANDS, type GroupEntry } from '../../src/cli/commands'
+import { cliBin, scratch } from './support'
+
+vi.setConfig({ testTimeout: 120_000 })
+
+beforeAll(() => {
+  cliBin()
+}, 240_000)
+
+const REGISTER = fileURLToPath(new URL('./module-log/register.mjs', import.meta.url))
+
+/** What one run of the bin loaded: the sources bundled in the files it loaded, and the builtins. */
+interface Loaded {
+  sources: Set<string>
+  builtins: Set<string>
+  packages: Set<string>
+}
+
+/**
+ * Runs the built bin with a module-resolution hook that logs every module it loads, until it exits (or,
+ * for `serve`, until its address line, then SIGTERM). The bin's files name the sources they bundle
+ * (`// src/…` lines, as esbuild writes them), which is how a chunk is told apart from another.
+ */
+async function loadedBy(args: readonly string[], untilLine = false): Promise<Loaded> {
+  const log = join(scratch(), 'modules.log')
+  const child = spawn(process.execPath, ['--import', REGISTER, cliBin(), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOGBUS_MODULE_LOG: log, LOGBUS_DEBUG: undefined },
+  })
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+  })
+  let stderr = ''
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8')
+  })
+  let stdout = ''
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8')
+    if (untilLine && stdout.includes('\n')) child.kill('SIGTERM')
+  })
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve))
+  expect(code, stderr).toBe(0)
+  const urls = readFileSync(log, 'utf8').split('\n').filter(Boolean)
+  const loaded: Loaded = { sources: new Set(), builtins: new Set(), packages: new Set() }
+  for (const url of urls) {
+    if (url.startsWith('node:')) loaded.builtins.add(url.slice('node:'.length))
+    else if (url.includes('/node_modules/') && !url.includes('/node_modules/.cache/')) {
+      loaded.packages.add(/\/node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)![1]!)
+    } else if (url.startsWith('file:')) {
+      for (const [, source] of readFileSync(fileURLToPath(url), 'utf8').matchAll(/^\/\/ (src\/\S+)$/gm)) {
+        loaded.sources.add(source!)
+      }
+    }
+  }
+  return loaded
+}
+
+const outside = (sources: Set<string>, ...allowed: string[]) =>
+  [...sources].filter((source) => !allowed.some((prefix) => source.startsWith(prefix)))
+
+describe('the bin loads the command it runs, not the others', () => {
+  it('--help loads the dispatcher alone: no command, no core, no package, no network or compression', async () => {
+    const loaded = await loadedBy(['--help'])
+    expect(loaded.sources).toContain('src/cli/run.ts')
+    expect(outside(loaded.sources, 'src/cli/', 'src/errors.ts')).toEqual([])
+    expect([...loaded.sources].filter((source) => /^src\/cli\/[^/]+\//.test(source))).toEqual([])
+    expect(loaded.packages).toEqual(new Set())
+    for (const builtin of ['net', 'tls', 'http', 'zlib', 'crypto'])
+      expect(loaded.builtins).not.toContain(builtin)
+  })
+
+  it('serve --memory loads the core and the wire server, not the file log, HTTP, Connect or TLS', async () => {
+    const loaded = await loadedBy(['serve', '--memory', '--port', '0'], true)
+    expect(loaded.sources).toContain('src/bus/bus.ts')
+    expect(loaded.sources).toContain('src/wire/server/server.ts')
+    const heavy = [...loaded.sources].filter((source) =>
+      /^src\/(storage\/file|http|connect|datagen|streams|kafkajs)\/|^src\/cli\/(topics|log|produce|consume)\//.test(
+        source,
+      ),
+    )
+    expect(heavy).toEqual([])
+    expect(loaded.builtins).toContain('net')
+    // zod is bundled (tsup.config.ts): the package's ~110 modules are not resolved one by one.
+    expect(loaded.packages).not.toContain('zod')
+    for (const builtin of ['tls', 'http', 'zlib']) expect(loaded.builtins).not.toContain(builtin)
+  })
+
+  it('serve --dir loads the file log, and no compression codec until a compressed batch is read', async () => {
+    const loaded = await loadedBy(['serve', '--dir', join(scratch(), 'data'), '--port', '0'], true)
+    expect(loaded.sources).toContain('src/storage/file/file-storage.ts')
+    expect(loaded.builtins).not.toContain('zlib')
+    expect(loaded.packages).not.toContain('snappyjs')
+    expect(loaded.packages).not.toContain('fzstd')
+  })
+
+  it('a command over a data directory loads the file log (what the others leave out is there to load)', async () => {
+    const loaded = await loadedBy(['topics', 'create', '--dir', join(scratch(), 'data'), '--topic', 't'])
+    expect(loaded.sources).toContain('src/storage/file/file-storage.ts')
+    expect(loaded.sources).toContain('src/cli/topics/topics.ts')
+    expect(loaded.sources).not.toContain('src/wire/server/server.ts')
+  })
+})
+
+describe('the command list', () => {
+  it("names each command with its module's own summary and subcommands, in order", async () => {
+    for (const [name, entry] of Object.entries(COMMANDS)) {
+      if ('commands' in entry) {
+        const group = await (entry as GroupEntry).load()
+        expect(group.name).toBe(name)
+        expect(entry.summary).toBe(group.summary)
+        expect(entry.commands).toEqual(Object.keys(group.commands))
+      } else {
+        const command = await entry.load()
+        expect(command.spec.name).toBe(name)
+        expect(entry.summary).toBe(command.spec.summary)
+      }
+    }
+  })
+})
