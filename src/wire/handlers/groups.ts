@@ -312,12 +312,5 @@ export const consumerGroupHeartbeat: Handler<68> = (body, context) => {
     clientMakesId: context.apiVersion >= 1,
     clientId: context.header.clientId ?? '',
   })
-  console.error(
-    'HB',
-    context.header.clientId,
-    JSON.stringify(body.topicPartitions),
-    body.memberEpoch,
-    JSON.stringify(answer),
-  )
   return { ...answer, heartbeatIntervalMs }
 }
