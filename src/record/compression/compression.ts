@@ -1,5 +1,6 @@
 /// <reference path="./snappyjs.d.ts" />
 import { LogbusError } from '../../errors'
+import { builtinModule, requirePackage } from '../../util/node-require'
 import { lz4Compress, lz4Decompress } from './lz4'
 
 /**
@@ -154,7 +155,7 @@ export async function loadCodecs(): Promise<void> {
  * ```
  */
 export function codecsLoadOnDemand(): boolean {
-  return builtin('node:module') !== undefined
+  return builtinModule('node:module') !== undefined
 }
 
 /**
@@ -248,14 +249,8 @@ export function decompressSync(codec: number, data: Buffer, options: DecompressO
 }
 
 function zlib(): Zlib {
-  loaded.zlib ??= required(CompressionCodec.Gzip, builtin<Zlib>('node:zlib'))
+  loaded.zlib ??= required(CompressionCodec.Gzip, builtinModule<Zlib>('node:zlib'))
   return loaded.zlib
-}
-
-/** A Node builtin, synchronously, where `process.getBuiltinModule` exists (Node 20.16+). */
-function builtin<T>(id: string): T | undefined {
-  const process = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-  return process?.getBuiltinModule?.(id) as T | undefined
 }
 
 /**
@@ -263,10 +258,8 @@ function builtin<T>(id: string): T | undefined {
  * fails to load fails the batches of its codec only.
  */
 function requireCodec<T>(codec: number, id: string): T | undefined {
-  const module = builtin<typeof import('node:module')>('node:module')
-  if (module === undefined) return undefined
   try {
-    return module.createRequire(import.meta.url)(id) as T
+    return requirePackage<T>(id)
   } catch (cause) {
     throw new LogbusError('CORRUPT_MESSAGE', `Cannot load the codec of compression ${codec}`, { cause })
   }
