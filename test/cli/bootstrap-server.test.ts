@@ -309,7 +309,6 @@ describe('--bootstrap-server', () => {
         input: keyed,
       },
       { args: ['produce', '--topic', 'orders', '--value-format', 'json'], input: keyless },
-      { args: ['topics', 'list'] },
       { args: ['topics', 'list', '--json'], mask: maskSizes },
       { args: ['topics', 'describe'], mask: (out) => out.replace(/ +\d+\n/g, ' SIZE\n') },
       { args: ['consume', '--topic', 'orders', '--from-beginning', '-f', '%t %p %o %k %s %h %K %S\\n'] },
@@ -326,10 +325,8 @@ describe('--bootstrap-server', () => {
         ],
         mask: maskTimes,
       },
-      { args: ['consume', '--topic', 'orders', '--partition', '1', '--offset', '2', '--print-key'] },
       { args: ['consume', '--topic', 'orders', '--group', 'g', '--from-beginning', '--max', '7'] },
       { args: ['groups', 'list', '--json'] },
-      { args: ['groups', 'describe', '--group', 'g'] },
       { args: ['groups', 'describe', '--group', 'g', '--json'] },
       { args: ['groups', 'reset-offsets', '--group', 'g', '--all-topics', '--shift-by', '-1'] },
       {
@@ -347,9 +344,6 @@ describe('--bootstrap-server', () => {
         ],
       },
       { args: ['consume', '--topic', 'orders', '--group', 'g'] },
-      { args: ['topics', 'alter', '--topic', 'orders', '--partitions', '4', '--json'], mask: maskSizes },
-      { args: ['groups', 'delete', '--group', 'g'] },
-      { args: ['groups', 'describe', '--group', 'g'], code: 3 },
       { args: ['topics', 'delete', '--topic', 'orders'] },
       { args: ['topics', 'describe', '--topic', 'orders'], code: 3 },
     ]
