@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from 'node:net'
 import { type Bus, ClosedError, InvalidConfigError } from '../index'
 import { ConsoleService } from './console/console-service'
 import { JSON_TYPE, sendError, V2_JSON } from './http-io'
-import { busExposition, PROMETHEUS_CONTENT_TYPE } from './metrics/prometheus'
+import { busRegistry, PROMETHEUS_CONTENT_TYPE } from './metrics/prometheus'
 import { type HttpOptions, httpOptionsSchema, type ResolvedHttpOptions } from './options'
 import type { RestContext } from './rest/rest-context'
 import { TurnBatcher } from './rest/turn-batcher'
@@ -176,8 +176,9 @@ export async function serveHttp(bus: Bus, options?: HttpOptions): Promise<HttpSe
     consumers.addRoutes(router)
   }
   if (resolved.metrics) {
-    router.add('GET', '/metrics', ({ res }) => {
-      const text = busExposition(bus.metrics()).toString()
+    const registry = busRegistry(bus)
+    router.add('GET', '/metrics', async ({ res }) => {
+      const text = await registry.metrics()
       res.writeHead(200, {
         'content-type': PROMETHEUS_CONTENT_TYPE,
         'content-length': Buffer.byteLength(text),

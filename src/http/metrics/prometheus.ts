@@ -1,55 +1,163 @@
-import type { BusMetrics, HistogramSnapshot } from '../../index'
-
-/** Prometheus's text format, version 0.0.4: what every Prometheus server and agent scrapes. */
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
-
-const escapeLabel = (value: string): string =>
-  value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
-
-const formatNumber = (value: number): string =>
-  Number.isNaN(value) ? 'NaN' : value === Infinity ? '+Inf' : value === -Infinity ? '-Inf' : String(value)
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Bus, BusMetrics, HistogramSnapshot } from '../../index'
 
 /**
- * Writes metric families in Prometheus's text format: `# HELP` and `# TYPE` once per family, then its
- * samples. Written by hand rather than through prom-client: the numbers are already in
- * `bus.metrics()`'s snapshot, so a registry of live counters would only copy them again at every
- * scrape; the format is small, and `test/http/prometheus-format.test.ts` parses the output strictly.
+ * Prometheus's text format, version 0.0.4: what every Prometheus server and agent scrapes, and what
+ * `GET /metrics` answers.
+ *
+ * @example
+ * ```ts
+ * import { PROMETHEUS_CONTENT_TYPE } from 'logbus/http'
+ * res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE)
+ * ```
  */
-export class Exposition {
-  readonly #lines: string[] = []
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
-  family(name: string, type: 'counter' | 'gauge' | 'histogram', help: string): this {
-    this.#lines.push(
-      `# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`,
-      `# TYPE ${name} ${type}`,
-    )
-    return this
-  }
+/**
+ * One `bus.metrics()` snapshot per scrape, shared by every metric of the registry: a scrape calls the
+ * metrics' collectors one after the other in one synchronous pass, so the snapshot is kept until the
+ * microtasks after it; a later scrape takes a new one.
+ */
+class ScrapeSnapshot {
+  #current: BusMetrics | undefined
 
-  sample(name: string, labels: Readonly<Record<string, string | number>>, value: number): this {
-    const keys = Object.keys(labels)
-    const text =
-      keys.length === 0 ? '' : `{${keys.map((k) => `${k}="${escapeLabel(String(labels[k]))}"`).join(',')}}`
-    this.#lines.push(`${name}${text} ${formatNumber(value)}`)
-    return this
-  }
+  constructor(private readonly bus: Bus) {}
 
-  histogram(name: string, help: string, snapshot: HistogramSnapshot): this {
-    this.family(name, 'histogram', help)
-    for (const { le, count } of snapshot.buckets) this.sample(`${name}_bucket`, { le }, count)
-    this.sample(`${name}_bucket`, { le: '+Inf' }, snapshot.count)
-    this.sample(`${name}_sum`, {}, snapshot.sum)
-    this.sample(`${name}_count`, {}, snapshot.count)
-    return this
-  }
-
-  toString(): string {
-    return `${this.#lines.join('\n')}\n`
+  get(): BusMetrics {
+    if (this.#current === undefined) {
+      this.#current = this.bus.metrics()
+      queueMicrotask(() => {
+        this.#current = undefined
+      })
+    }
+    return this.#current
   }
 }
 
-/** Every number of a `bus.metrics()` snapshot as Prometheus metric families. */
-export function busExposition(metrics: BusMetrics, out = new Exposition()): Exposition {
+type Reading<T> = (
+  metrics: BusMetrics,
+  add: (labels: Record<string, string | number>, value: number) => void,
+) => T
+
+/** A gauge whose samples are read from the snapshot at scrape time. */
+function gauge(
+  registry: Registry,
+  snapshot: ScrapeSnapshot,
+  name: string,
+  help: string,
+  labelNames: string[],
+  read: Reading<void>,
+): void {
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset()
+      read(snapshot.get(), (labels, value) => this.set(labels, value))
+    },
+  })
+}
+
+/** A counter whose samples are read from the snapshot at scrape time (the bus keeps the totals). */
+function counter(
+  registry: Registry,
+  snapshot: ScrapeSnapshot,
+  name: string,
+  help: string,
+  labelNames: string[],
+  read: Reading<void>,
+): void {
+  new Counter({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset()
+      read(snapshot.get(), (labels, value) => this.inc(labels, value))
+    },
+  })
+}
+
+type HistogramValues = Awaited<ReturnType<Histogram['get']>>
+
+/**
+ * A histogram exposed from the bus's own bucket counts: prom-client's histograms count observations
+ * themselves, and these are counted where they happen (per batch, per read, per fsync), so the scrape
+ * reports the snapshot's buckets instead of observing anything.
+ */
+class SnapshotHistogram extends Histogram {
+  readonly #name: string
+  readonly #help: string
+  readonly #snapshot: ScrapeSnapshot
+  readonly #read: (metrics: BusMetrics) => HistogramSnapshot | null
+
+  constructor(
+    registry: Registry,
+    snapshot: ScrapeSnapshot,
+    name: string,
+    help: string,
+    read: (metrics: BusMetrics) => HistogramSnapshot | null,
+  ) {
+    super({ name, help, registers: [] })
+    this.#name = name
+    this.#help = help
+    this.#snapshot = snapshot
+    this.#read = read
+    registry.registerMetric(this)
+  }
+
+  override async get(): Promise<HistogramValues> {
+    return this.getForPromString()
+  }
+
+  /** What the registry writes as text (prom-client asks for it before `get`). */
+  async getForPromString(): Promise<HistogramValues> {
+    const histogram = this.#read(this.#snapshot.get())
+    const name = this.#name
+    const values: HistogramValues['values'] = []
+    if (histogram !== null) {
+      for (const { le, count } of histogram.buckets) {
+        values.push({ metricName: `${name}_bucket`, labels: { le }, value: count })
+      }
+      values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: histogram.count })
+      values.push({ metricName: `${name}_sum`, labels: {}, value: histogram.sum })
+      values.push({ metricName: `${name}_count`, labels: {}, value: histogram.count })
+    }
+    return {
+      name,
+      help: this.#help,
+      // prom-client declares the type as a numeric enum it does not export; the registry prints the text.
+      type: 'histogram' as unknown as HistogramValues['type'],
+      values,
+      aggregator: 'sum',
+      collect: () => undefined,
+    }
+  }
+}
+
+/**
+ * A prom-client registry of every number of `bus.metrics()`, read when it is scraped: records and
+ * bytes in and out per topic, offsets and sizes per partition, lag per group and partition, group
+ * state, members, generation and rebalances, storage bytes, produce, fetch and fsync latency
+ * histograms, open connections per listener. `GET /metrics` of `serveHttp` answers it; to expose the
+ * bus beside an application's own metrics, register them into the application's registry (prom-client's
+ * global `register`, say) or merge the two with `Registry.merge`.
+ *
+ * @example
+ * ```ts
+ * import { Bus } from 'logbus'
+ * import { busRegistry } from 'logbus/http'
+ *
+ * const bus = await Bus.open()
+ * const registry = busRegistry(bus)
+ * console.log(await registry.metrics()) // Prometheus's text format
+ * ```
+ */
+export function busRegistry(bus: Bus, registry: Registry = new Registry()): Registry {
+  const snapshot = new ScrapeSnapshot(bus)
   const perTopic = [
     ['logbus_topic_records_in_total', 'recordsIn', 'Records appended to the topic since the bus opened.'],
     [
@@ -69,8 +177,9 @@ export function busExposition(metrics: BusMetrics, out = new Exposition()): Expo
     ],
   ] as const
   for (const [name, field, help] of perTopic) {
-    out.family(name, 'counter', help)
-    for (const topic of metrics.topics) out.sample(name, { topic: topic.topic }, topic[field])
+    counter(registry, snapshot, name, help, ['topic'], (metrics, add) => {
+      for (const topic of metrics.topics) add({ topic: topic.topic }, topic[field])
+    })
   }
   const perPartition = [
     ['logbus_partition_log_start_offset', 'logStartOffset', 'The first offset the partition holds.'],
@@ -82,68 +191,92 @@ export function busExposition(metrics: BusMetrics, out = new Exposition()): Expo
     ['logbus_partition_size_bytes', 'sizeBytes', 'Bytes the partition holds in storage.'],
   ] as const
   for (const [name, field, help] of perPartition) {
-    out.family(name, 'gauge', help)
-    for (const topic of metrics.topics) {
-      for (const p of topic.partitions)
-        out.sample(name, { topic: topic.topic, partition: p.partition }, p[field])
-    }
+    gauge(registry, snapshot, name, help, ['topic', 'partition'], (metrics, add) => {
+      for (const topic of metrics.topics) {
+        for (const p of topic.partitions) add({ topic: topic.topic, partition: p.partition }, p[field])
+      }
+    })
   }
-  out.family('logbus_storage_bytes', 'gauge', 'Bytes held by every partition log.')
-  out.sample('logbus_storage_bytes', {}, metrics.storage.bytes)
-
-  out.family(
-    'logbus_group_lag',
-    'gauge',
-    "Records between the group's committed offset and the log end, per partition.",
+  gauge(
+    registry,
+    snapshot,
+    'logbus_storage_bytes',
+    'Bytes held by every partition log.',
+    [],
+    (metrics, add) => add({}, metrics.storage.bytes),
   )
-  for (const group of metrics.groups) {
-    for (const lag of group.lag) {
-      out.sample(
-        'logbus_group_lag',
-        { group: group.groupId, topic: lag.topic, partition: lag.partition },
-        lag.lag,
-      )
-    }
-  }
+  gauge(
+    registry,
+    snapshot,
+    'logbus_group_lag',
+    "Records between the group's committed offset and the log end, per partition.",
+    ['group', 'topic', 'partition'],
+    (metrics, add) => {
+      for (const group of metrics.groups) {
+        for (const lag of group.lag)
+          add({ group: group.groupId, topic: lag.topic, partition: lag.partition }, lag.lag)
+      }
+    },
+  )
   const perGroup = [
-    ['logbus_group_lag_sum', 'gauge', 'totalLag', 'The lag of the group over all its partitions.'],
-    ['logbus_group_members', 'gauge', 'members', 'Members of the group.'],
-    ['logbus_group_generation', 'gauge', 'generation', 'The generation of the group.'],
+    ['logbus_group_lag_sum', gauge, 'totalLag', 'The lag of the group over all its partitions.'],
+    ['logbus_group_members', gauge, 'members', 'Members of the group.'],
+    ['logbus_group_generation', gauge, 'generation', 'The generation of the group.'],
     [
       'logbus_group_rebalances_total',
-      'counter',
+      counter,
       'rebalances',
       'Rebalances the group completed since the bus opened.',
     ],
   ] as const
-  for (const [name, type, field, help] of perGroup) {
-    out.family(name, type, help)
-    for (const group of metrics.groups) out.sample(name, { group: group.groupId }, group[field])
+  for (const [name, kind, field, help] of perGroup) {
+    kind(registry, snapshot, name, help, ['group'], (metrics, add) => {
+      for (const group of metrics.groups) add({ group: group.groupId }, group[field])
+    })
   }
-  out.family('logbus_group_state', 'gauge', 'The state of the group: 1 for the state it is in.')
-  for (const group of metrics.groups)
-    out.sample('logbus_group_state', { group: group.groupId, state: group.state }, 1)
-
-  out.histogram(
+  gauge(
+    registry,
+    snapshot,
+    'logbus_group_state',
+    'The state of the group: 1 for the state it is in.',
+    ['group', 'state'],
+    (metrics, add) => {
+      for (const group of metrics.groups) add({ group: group.groupId, state: group.state }, 1)
+    },
+  )
+  new SnapshotHistogram(
+    registry,
+    snapshot,
     'logbus_produce_latency_seconds',
     'Per batch: from its first send to storage acknowledging it.',
-    metrics.produceLatency,
+    (metrics) => metrics.produceLatency,
   )
-  out.histogram(
+  new SnapshotHistogram(
+    registry,
+    snapshot,
     'logbus_fetch_latency_seconds',
     'Per consumer read: the time storage took to return the batches.',
-    metrics.fetchLatency,
+    (metrics) => metrics.fetchLatency,
   )
-  if (metrics.storage.fsyncLatency !== null) {
-    out.histogram(
+  // Only a storage that flushes (the file log) has fsyncs to count; its kind does not change.
+  if (bus.metrics().storage.fsyncLatency !== null) {
+    new SnapshotHistogram(
+      registry,
+      snapshot,
       'logbus_fsync_latency_seconds',
       'Per flush (fdatasync) of a file of the file log.',
-      metrics.storage.fsyncLatency,
+      (metrics) => metrics.storage.fsyncLatency,
     )
   }
-  out.family('logbus_open_connections', 'gauge', 'Open connections per listener.')
-  for (const [listener, count] of Object.entries(metrics.connections)) {
-    out.sample('logbus_open_connections', { listener }, count)
-  }
-  return out
+  gauge(
+    registry,
+    snapshot,
+    'logbus_open_connections',
+    'Open connections per listener.',
+    ['listener'],
+    (metrics, add) => {
+      for (const [listener, count] of Object.entries(metrics.connections)) add({ listener }, count)
+    },
+  )
+  return registry
 }
