@@ -174,6 +174,7 @@ export function runLoad(config: LoadConfig): Promise<LoadResult> {
 // Forked by bench/http.ts: the config comes over IPC (too large for an argument), the result goes back.
 if (process.send !== undefined && process.argv[2] === 'child') {
   process.once('message', (config: LoadConfig) => {
+    process.send!('started')
     void runLoad(config).then((result) => process.send!(result, undefined, {}, () => process.disconnect()))
   })
 }
