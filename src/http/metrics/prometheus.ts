@@ -34,51 +34,41 @@ class ScrapeSnapshot {
   }
 }
 
-type Reading<T> = (
-  metrics: BusMetrics,
-  add: (labels: Record<string, string | number>, value: number) => void,
-) => T
+/** Adds a sample: labels and value. */
+type Add = (labels: Record<string, string | number>, value: number) => void
+type Reading = (metrics: BusMetrics, add: Add) => void
 
-/** A gauge whose samples are read from the snapshot at scrape time. */
-function gauge(
+/**
+ * A gauge or a counter whose samples are read from the scrape's snapshot by its `collect` (prom-client's
+ * custom collector): the bus keeps the numbers, the metric only shows them.
+ */
+function readAtScrape(
+  type: 'gauge' | 'counter',
   registry: Registry,
   snapshot: ScrapeSnapshot,
   name: string,
   help: string,
   labelNames: string[],
-  read: Reading<void>,
+  read: Reading,
 ): void {
-  new Gauge({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset()
-      read(snapshot.get(), (labels, value) => this.set(labels, value))
-    },
-  })
-}
-
-/** A counter whose samples are read from the snapshot at scrape time (the bus keeps the totals). */
-function counter(
-  registry: Registry,
-  snapshot: ScrapeSnapshot,
-  name: string,
-  help: string,
-  labelNames: string[],
-  read: Reading<void>,
-): void {
-  new Counter({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect() {
-      this.reset()
-      read(snapshot.get(), (labels, value) => this.inc(labels, value))
-    },
-  })
+  const config = { name, help, labelNames, registers: [registry] }
+  if (type === 'gauge') {
+    new Gauge({
+      ...config,
+      collect() {
+        this.reset()
+        read(snapshot.get(), (labels, value) => this.set(labels, value))
+      },
+    })
+  } else {
+    new Counter({
+      ...config,
+      collect() {
+        this.reset()
+        read(snapshot.get(), (labels, value) => this.inc(labels, value))
+      },
+    })
+  }
 }
 
 type HistogramValues = Awaited<ReturnType<Histogram['get']>>
@@ -177,7 +167,7 @@ export function busRegistry(bus: Bus, registry: Registry = new Registry()): Regi
     ],
   ] as const
   for (const [name, field, help] of perTopic) {
-    counter(registry, snapshot, name, help, ['topic'], (metrics, add) => {
+    readAtScrape('counter', registry, snapshot, name, help, ['topic'], (metrics, add) => {
       for (const topic of metrics.topics) add({ topic: topic.topic }, topic[field])
     })
   }
@@ -191,13 +181,14 @@ export function busRegistry(bus: Bus, registry: Registry = new Registry()): Regi
     ['logbus_partition_size_bytes', 'sizeBytes', 'Bytes the partition holds in storage.'],
   ] as const
   for (const [name, field, help] of perPartition) {
-    gauge(registry, snapshot, name, help, ['topic', 'partition'], (metrics, add) => {
+    readAtScrape('gauge', registry, snapshot, name, help, ['topic', 'partition'], (metrics, add) => {
       for (const topic of metrics.topics) {
         for (const p of topic.partitions) add({ topic: topic.topic, partition: p.partition }, p[field])
       }
     })
   }
-  gauge(
+  readAtScrape(
+    'gauge',
     registry,
     snapshot,
     'logbus_storage_bytes',
@@ -205,7 +196,8 @@ export function busRegistry(bus: Bus, registry: Registry = new Registry()): Regi
     [],
     (metrics, add) => add({}, metrics.storage.bytes),
   )
-  gauge(
+  readAtScrape(
+    'gauge',
     registry,
     snapshot,
     'logbus_group_lag',
@@ -219,22 +211,23 @@ export function busRegistry(bus: Bus, registry: Registry = new Registry()): Regi
     },
   )
   const perGroup = [
-    ['logbus_group_lag_sum', gauge, 'totalLag', 'The lag of the group over all its partitions.'],
-    ['logbus_group_members', gauge, 'members', 'Members of the group.'],
-    ['logbus_group_generation', gauge, 'generation', 'The generation of the group.'],
+    ['logbus_group_lag_sum', 'gauge', 'totalLag', 'The lag of the group over all its partitions.'],
+    ['logbus_group_members', 'gauge', 'members', 'Members of the group.'],
+    ['logbus_group_generation', 'gauge', 'generation', 'The generation of the group.'],
     [
       'logbus_group_rebalances_total',
-      counter,
+      'counter',
       'rebalances',
       'Rebalances the group completed since the bus opened.',
     ],
   ] as const
-  for (const [name, kind, field, help] of perGroup) {
-    kind(registry, snapshot, name, help, ['group'], (metrics, add) => {
+  for (const [name, type, field, help] of perGroup) {
+    readAtScrape(type, registry, snapshot, name, help, ['group'], (metrics, add) => {
       for (const group of metrics.groups) add({ group: group.groupId }, group[field])
     })
   }
-  gauge(
+  readAtScrape(
+    'gauge',
     registry,
     snapshot,
     'logbus_group_state',
@@ -268,7 +261,8 @@ export function busRegistry(bus: Bus, registry: Registry = new Registry()): Regi
       (metrics) => metrics.storage.fsyncLatency,
     )
   }
-  gauge(
+  readAtScrape(
+    'gauge',
     registry,
     snapshot,
     'logbus_open_connections',
