@@ -36,77 +36,92 @@ class ScrapeSnapshot {
 
 /** Adds a sample: labels and value. */
 type Add = (labels: Record<string, string | number>, value: number) => void
-type Reading = (metrics: BusMetrics, add: Add) => void
 
-/**
- * A gauge or a counter whose samples are read from the scrape's snapshot by its `collect` (prom-client's
- * custom collector): the bus keeps the numbers, the metric only shows them.
- */
-function readAtScrape(
-  type: 'gauge' | 'counter',
-  registry: Registry,
-  snapshot: ScrapeSnapshot,
-  name: string,
-  help: string,
-  labelNames: string[],
-  read: Reading,
-): void {
-  const config = { name, help, labelNames, registers: [registry] }
-  if (type === 'gauge') {
-    new Gauge({
-      ...config,
-      collect() {
-        this.reset()
-        read(snapshot.get(), (labels, value) => this.set(labels, value))
-      },
-    })
-  } else {
-    new Counter({
-      ...config,
-      collect() {
-        this.reset()
-        read(snapshot.get(), (labels, value) => this.inc(labels, value))
-      },
-    })
-  }
+/** A metric of a registry, shown from the scrape's snapshot. */
+interface MetricSource {
+  readonly registry: Registry
+  readonly snapshot: ScrapeSnapshot
+  readonly name: string
+  readonly help: string
 }
 
+/** A gauge or counter: its label names, and how its samples are read from the snapshot. */
+interface SnapshotMetric extends MetricSource {
+  readonly labelNames: string[]
+  readonly read: (metrics: BusMetrics, add: Add) => void
+}
+
+type MetricValues = Awaited<ReturnType<Gauge['get']>>
 type HistogramValues = Awaited<ReturnType<Histogram['get']>>
 
 /**
- * A histogram exposed from the bus's own bucket counts: prom-client's histograms count observations
- * themselves, and these are counted where they happen (per batch, per read, per fsync), so the scrape
- * reports the snapshot's buckets instead of observing anything.
+ * What the registry prints of a metric. prom-client declares `type` as a numeric enum it does not
+ * export; the registry prints the text.
  */
-class SnapshotHistogram extends Histogram {
-  readonly #name: string
-  readonly #help: string
-  readonly #snapshot: ScrapeSnapshot
-  readonly #read: (metrics: BusMetrics) => HistogramSnapshot | null
+function metricObject<V>(metric: MetricSource, type: string, values: V[]) {
+  return {
+    name: metric.name,
+    help: metric.help,
+    type: type as unknown as MetricValues['type'],
+    values,
+    aggregator: 'sum' as const,
+    collect: () => undefined,
+  }
+}
 
+function samples(metric: SnapshotMetric): MetricValues['values'] {
+  const values: MetricValues['values'] = []
+  metric.read(metric.snapshot.get(), (labels, value) => values.push({ labels, value }))
+  return values
+}
+
+/*
+ * prom-client's registry asks each metric for its samples (`get`) when scraped. These metrics answer
+ * from the bus's snapshot instead of from values set on them: the bus keeps the numbers (per batch, per
+ * read, per fsync), and copying thousands of them into prom-client's label maps at every scrape would
+ * double what a scrape costs.
+ */
+
+class SnapshotGauge extends Gauge {
+  constructor(private readonly metric: SnapshotMetric) {
+    super({ name: metric.name, help: metric.help, labelNames: metric.labelNames, registers: [] })
+    metric.registry.registerMetric(this)
+  }
+
+  override async get(): Promise<MetricValues> {
+    return metricObject(this.metric, 'gauge', samples(this.metric))
+  }
+}
+
+class SnapshotCounter extends Counter {
+  constructor(private readonly metric: SnapshotMetric) {
+    super({ name: metric.name, help: metric.help, labelNames: metric.labelNames, registers: [] })
+    metric.registry.registerMetric(this)
+  }
+
+  override async get(): Promise<MetricValues> {
+    return metricObject(this.metric, 'counter', samples(this.metric))
+  }
+}
+
+/** A histogram with the bus's own bucket counts. */
+class SnapshotHistogram extends Histogram {
   constructor(
-    registry: Registry,
-    snapshot: ScrapeSnapshot,
-    name: string,
-    help: string,
-    read: (metrics: BusMetrics) => HistogramSnapshot | null,
+    private readonly metric: MetricSource,
+    private readonly histogram: (metrics: BusMetrics) => HistogramSnapshot | null,
   ) {
-    super({ name, help, registers: [] })
-    this.#name = name
-    this.#help = help
-    this.#snapshot = snapshot
-    this.#read = read
-    registry.registerMetric(this)
+    super({ name: metric.name, help: metric.help, registers: [] })
+    metric.registry.registerMetric(this)
   }
 
   override async get(): Promise<HistogramValues> {
     return this.getForPromString()
   }
 
-  /** What the registry writes as text (prom-client asks for it before `get`). */
+  /** What the registry prints (prom-client asks a histogram for it rather than `get`). */
   async getForPromString(): Promise<HistogramValues> {
-    const histogram = this.#read(this.#snapshot.get())
-    const name = this.#name
+    const histogram = this.histogram(this.metric.snapshot.get())
+    const name = this.metric.name
     const values: HistogramValues['values'] = []
     if (histogram !== null) {
       for (const { le, count } of histogram.buckets) {
@@ -116,15 +131,7 @@ class SnapshotHistogram extends Histogram {
       values.push({ metricName: `${name}_sum`, labels: {}, value: histogram.sum })
       values.push({ metricName: `${name}_count`, labels: {}, value: histogram.count })
     }
-    return {
-      name,
-      help: this.#help,
-      // prom-client declares the type as a numeric enum it does not export; the registry prints the text.
-      type: 'histogram' as unknown as HistogramValues['type'],
-      values,
-      aggregator: 'sum',
-      collect: () => undefined,
-    }
+    return metricObject(this.metric, 'histogram', values)
   }
 }
 
@@ -148,6 +155,24 @@ class SnapshotHistogram extends Histogram {
  */
 export function busRegistry(bus: Bus, registry: Registry = new Registry()): Registry {
   const snapshot = new ScrapeSnapshot(bus)
+  const show = (
+    type: 'gauge' | 'counter',
+    name: string,
+    help: string,
+    labelNames: string[],
+    read: SnapshotMetric['read'],
+  ): void => {
+    const metric = { registry, snapshot, name, help, labelNames, read }
+    if (type === 'gauge') new SnapshotGauge(metric)
+    else new SnapshotCounter(metric)
+  }
+  const histogram = (
+    name: string,
+    help: string,
+    read: (metrics: BusMetrics) => HistogramSnapshot | null,
+  ): void => {
+    new SnapshotHistogram({ registry, snapshot, name, help }, read)
+  }
   const perTopic = [
     ['logbus_topic_records_in_total', 'recordsIn', 'Records appended to the topic since the bus opened.'],
     [
@@ -167,7 +192,7 @@ export function busRegistry(bus: Bus, registry: Registry = new Registry()): Regi
     ],
   ] as const
   for (const [name, field, help] of perTopic) {
-    readAtScrape('counter', registry, snapshot, name, help, ['topic'], (metrics, add) => {
+    show('counter', name, help, ['topic'], (metrics, add) => {
       for (const topic of metrics.topics) add({ topic: topic.topic }, topic[field])
     })
   }
@@ -181,25 +206,17 @@ export function busRegistry(bus: Bus, registry: Registry = new Registry()): Regi
     ['logbus_partition_size_bytes', 'sizeBytes', 'Bytes the partition holds in storage.'],
   ] as const
   for (const [name, field, help] of perPartition) {
-    readAtScrape('gauge', registry, snapshot, name, help, ['topic', 'partition'], (metrics, add) => {
+    show('gauge', name, help, ['topic', 'partition'], (metrics, add) => {
       for (const topic of metrics.topics) {
         for (const p of topic.partitions) add({ topic: topic.topic, partition: p.partition }, p[field])
       }
     })
   }
-  readAtScrape(
-    'gauge',
-    registry,
-    snapshot,
-    'logbus_storage_bytes',
-    'Bytes held by every partition log.',
-    [],
-    (metrics, add) => add({}, metrics.storage.bytes),
+  show('gauge', 'logbus_storage_bytes', 'Bytes held by every partition log.', [], (metrics, add) =>
+    add({}, metrics.storage.bytes),
   )
-  readAtScrape(
+  show(
     'gauge',
-    registry,
-    snapshot,
     'logbus_group_lag',
     "Records between the group's committed offset and the log end, per partition.",
     ['group', 'topic', 'partition'],
@@ -222,14 +239,12 @@ export function busRegistry(bus: Bus, registry: Registry = new Registry()): Regi
     ],
   ] as const
   for (const [name, type, field, help] of perGroup) {
-    readAtScrape(type, registry, snapshot, name, help, ['group'], (metrics, add) => {
+    show(type, name, help, ['group'], (metrics, add) => {
       for (const group of metrics.groups) add({ group: group.groupId }, group[field])
     })
   }
-  readAtScrape(
+  show(
     'gauge',
-    registry,
-    snapshot,
     'logbus_group_state',
     'The state of the group: 1 for the state it is in.',
     ['group', 'state'],
@@ -237,40 +252,26 @@ export function busRegistry(bus: Bus, registry: Registry = new Registry()): Regi
       for (const group of metrics.groups) add({ group: group.groupId, state: group.state }, 1)
     },
   )
-  new SnapshotHistogram(
-    registry,
-    snapshot,
+  histogram(
     'logbus_produce_latency_seconds',
     'Per batch: from its first send to storage acknowledging it.',
     (metrics) => metrics.produceLatency,
   )
-  new SnapshotHistogram(
-    registry,
-    snapshot,
+  histogram(
     'logbus_fetch_latency_seconds',
     'Per consumer read: the time storage took to return the batches.',
     (metrics) => metrics.fetchLatency,
   )
   // Only a storage that flushes (the file log) has fsyncs to count; its kind does not change.
   if (bus.metrics().storage.fsyncLatency !== null) {
-    new SnapshotHistogram(
-      registry,
-      snapshot,
+    histogram(
       'logbus_fsync_latency_seconds',
       'Per flush (fdatasync) of a file of the file log.',
       (metrics) => metrics.storage.fsyncLatency,
     )
   }
-  readAtScrape(
-    'gauge',
-    registry,
-    snapshot,
-    'logbus_open_connections',
-    'Open connections per listener.',
-    ['listener'],
-    (metrics, add) => {
-      for (const [listener, count] of Object.entries(metrics.connections)) add({ listener }, count)
-    },
-  )
+  show('gauge', 'logbus_open_connections', 'Open connections per listener.', ['listener'], (metrics, add) => {
+    for (const [listener, count] of Object.entries(metrics.connections)) add({ listener }, count)
+  })
   return registry
 }
