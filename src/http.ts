@@ -11,7 +11,7 @@
  * const server = await serveHttp(bus, { port: 8080 }) // http://127.0.0.1:8080
  * ```
  */
-export { busExposition, Exposition, PROMETHEUS_CONTENT_TYPE } from './http/metrics/prometheus'
+export { busRegistry, PROMETHEUS_CONTENT_TYPE } from './http/metrics/prometheus'
 export type { HttpAuth, HttpOptions } from './http/options'
 export { RestError } from './http/rest-error'
 export { HttpServer, serveHttp } from './http/server'

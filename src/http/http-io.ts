@@ -60,7 +60,16 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, con
     res.end()
     return
   }
-  const text = JSON.stringify(body)
+  sendJsonText(res, status, JSON.stringify(body), contentType)
+}
+
+/** Sends a body already encoded as JSON. */
+export function sendJsonText(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  contentType = JSON_TYPE,
+): void {
   res.writeHead(status, {
     'content-type': contentType,
     'content-length': Buffer.byteLength(text),

@@ -3,16 +3,17 @@ import type { AddressInfo, Socket } from 'node:net'
 import { type Bus, ClosedError, InvalidConfigError } from '../index'
 import { ConsoleService } from './console/console-service'
 import { JSON_TYPE, sendError, V2_JSON } from './http-io'
-import { busExposition, PROMETHEUS_CONTENT_TYPE } from './metrics/prometheus'
+import { busRegistry, PROMETHEUS_CONTENT_TYPE } from './metrics/prometheus'
 import { type HttpOptions, httpOptionsSchema, type ResolvedHttpOptions } from './options'
 import type { RestContext } from './rest/rest-context'
+import { TurnBatcher } from './rest/turn-batcher'
 import { V2Consumers } from './rest/v2-consumers'
 import { addV2TopicRoutes } from './rest/v2-topics'
 import { addGroupRoutes } from './rest/v3-groups'
 import { addRecordRoutes } from './rest/v3-records'
 import { addTopicRoutes } from './rest/v3-topics'
 import { RestError, restErrorOf } from './rest-error'
-import { Router } from './router'
+import { Router, requestPath } from './router'
 import { authenticate, checkRequestOrigin, isLoopback, TOKEN_COOKIE } from './security'
 
 /**
@@ -163,7 +164,8 @@ export async function serveHttp(bus: Bus, options?: HttpOptions): Promise<HttpSe
   const resolved = resolveOptions(options)
   bus.listTopics() // a closed bus throws ClosedError here, before anything listens
   const router = new Router()
-  const restContext: RestContext = { bus, producer: bus.producer(), options: resolved }
+  const producer = bus.producer()
+  const restContext: RestContext = { bus, producer, batcher: new TurnBatcher(producer), options: resolved }
   let consumers: V2Consumers | undefined
   if (resolved.rest) {
     addTopicRoutes(router, restContext)
@@ -174,8 +176,9 @@ export async function serveHttp(bus: Bus, options?: HttpOptions): Promise<HttpSe
     consumers.addRoutes(router)
   }
   if (resolved.metrics) {
-    router.add('GET', '/metrics', ({ res }) => {
-      const text = busExposition(bus.metrics()).toString()
+    const registry = busRegistry(bus)
+    router.add('GET', '/metrics', async ({ res }) => {
+      const text = await registry.metrics()
       res.writeHead(200, {
         'content-type': PROMETHEUS_CONTENT_TYPE,
         'content-length': Buffer.byteLength(text),
@@ -188,22 +191,35 @@ export async function serveHttp(bus: Bus, options?: HttpOptions): Promise<HttpSe
     ? new ConsoleService(bus, resolved, restContext.producer)
     : undefined
   consoleService?.addRoutes(router)
-  const loopback = isLoopback(resolved.host)
+  const originRules = { loopback: isLoopback(resolved.host), allowedOrigins: resolved.allowedOrigins }
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://localhost')
-    const v2 = url.pathname.startsWith('/consumers') || url.pathname.startsWith('/topics')
+    const target = req.url ?? '/'
+    const path = requestPath(target)
+    const v2 = path.startsWith('/consumers') || path.startsWith('/topics')
+    let url: URL | undefined
+    const urlOf = (): URL => {
+      url ??= new URL(target, 'http://localhost')
+      return url
+    }
     try {
-      checkRequestOrigin(req, { loopback, allowedOrigins: resolved.allowedOrigins })
-      if (loginWithToken(req, res, url, resolved)) return
+      checkRequestOrigin(req, originRules)
+      if (path === '/' && loginWithToken(req, res, urlOf(), resolved)) return
       authenticate(req, res, resolved.auth)
-      const match = router.match(req.method ?? 'GET', url.pathname)
+      const match = router.match(req.method ?? 'GET', path)
       if (match.kind === 'none') throw new RestError(404, 404, 'HTTP 404 Not Found')
       if (match.kind === 'method') {
         res.setHeader('allow', match.allowed.join(', '))
         throw new RestError(405, 405, 'HTTP 405 Method Not Allowed')
       }
-      await match.handler({ req, res, url, params: match.params })
+      await match.handler({
+        req,
+        res,
+        get url() {
+          return urlOf()
+        },
+        params: match.params,
+      })
     } catch (error) {
       sendError(res, restErrorOf(error, v2 ? 'v2' : 'v3'), v2 ? V2_JSON : JSON_TYPE)
     }

@@ -1,6 +1,11 @@
-import { describe, expect, it } from 'vitest'
-import { busExposition } from '../../src/http'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Counter, Registry } from 'prom-client'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
+import { busRegistry } from '../../src/http'
 import { Bus } from '../../src/index'
+import { openBus } from '../support/bus'
 import { parsePrometheus, sampleValue } from './prometheus-parser'
 import { serve } from './serve'
 
@@ -60,7 +65,7 @@ describe('GET /metrics', () => {
     try {
       await bus.createTopic('t')
       await bus.group('we"ird\\group\nname').setOffsets([{ topic: 't', partition: 0, offset: 0 }])
-      const text = busExposition(bus.metrics()).toString()
+      const text = await busRegistry(bus).metrics()
       expect(text).toContain('group="we\\"ird\\\\group\\nname"')
       const families = parsePrometheus(text)
       expect(sampleValue(families, 'logbus_group_lag', { group: 'we"ird\\group\nname' })).toBe(0)
@@ -74,5 +79,39 @@ describe('GET /metrics', () => {
     for (let t = 0; t < 10; t++) await bus.createTopic(`topic-${t}`, { partitions: 100 })
     const families = await scrape(url)
     expect(families.get('logbus_partition_log_end_offset')?.samples).toHaveLength(1000)
+  })
+
+  it("joins an application's own registry, and reads one snapshot per scrape", async () => {
+    const bus = await openBus()
+    await bus.createTopic('orders', { partitions: 3 })
+    const registry = new Registry()
+    const requests = new Counter({ name: 'app_requests_total', help: 'Requests.', registers: [registry] })
+    requests.inc(2)
+    expect(busRegistry(bus, registry)).toBe(registry)
+    await bus.producer().send('orders', { partition: 2, value: 'x' })
+    const snapshots = vi.spyOn(bus, 'metrics')
+    const families = parsePrometheus(await registry.metrics())
+    expect(snapshots).toHaveBeenCalledTimes(1)
+    expect(sampleValue(families, 'app_requests_total')).toBe(2)
+    expect(
+      sampleValue(families, 'logbus_partition_log_end_offset', { topic: 'orders', partition: '2' }),
+    ).toBe(1)
+    await registry.metrics()
+    expect(snapshots).toHaveBeenCalledTimes(2)
+  })
+
+  it("exposes the file log's fsync latency as a histogram", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'logbus-http-metrics-'))
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
+    const bus = await Bus.open({ dir })
+    onTestFinished(() => bus.close())
+    await bus.createTopic('t')
+    await bus.producer().send('t', { value: 'x' })
+    const families = parsePrometheus(await busRegistry(bus).metrics())
+    expect(families.get('logbus_fsync_latency_seconds')?.type).toBe('histogram')
+    expect(sampleValue(families, 'logbus_fsync_latency_seconds_count')).toBeGreaterThanOrEqual(1)
+    expect(sampleValue(families, 'logbus_fsync_latency_seconds_bucket', { le: '+Inf' })).toBe(
+      sampleValue(families, 'logbus_fsync_latency_seconds_count'),
+    )
   })
 })

@@ -1,8 +1,8 @@
 /**
- * A strict parser of Prometheus's text format 0.0.4, for tests: every line is a HELP, a TYPE or a
- * sample of the family declared just before; names and labels are checked against the format's
- * grammar, label values unescaped, histogram buckets checked cumulative with a final +Inf equal to
- * `_count`. Anything else throws, naming the line.
+ * A strict parser of Prometheus's text format 0.0.4, for tests: every line is a HELP, a TYPE, a
+ * sample of the family declared just before, or empty (which the format ignores); names and labels
+ * are checked against the format's grammar, label values unescaped, histogram buckets checked
+ * cumulative with a final +Inf equal to `_count`. Anything else throws, naming the line.
  */
 export interface Sample {
   name: string
@@ -78,7 +78,9 @@ export function parsePrometheus(text: string): Map<string, Family> {
       current.type = type as Family['type']
       return
     }
-    if (raw.startsWith('#') || raw === '') throw new Error(`line ${line}: unexpected ${JSON.stringify(raw)}`)
+    // The format ignores empty lines (prom-client puts one between families); any other comment is refused.
+    if (raw === '') return
+    if (raw.startsWith('#')) throw new Error(`line ${line}: unexpected ${JSON.stringify(raw)}`)
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(raw)
     if (match === null) throw new Error(`line ${line}: not a sample: ${raw}`)
     const [, name, labelText, valueText] = match

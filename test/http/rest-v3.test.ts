@@ -1,3 +1,4 @@
+import { request } from 'node:http'
 import { describe, expect, it } from 'vitest'
 import { call, serve } from './serve'
 
@@ -202,6 +203,41 @@ describe('REST v3: records', () => {
     expect(reports).toHaveLength(n)
     expect(reports.every((r) => r.error_code === 200)).toBe(true)
     expect(bus.topic('bulk').partitions.reduce((sum, p) => sum + p.logEndOffset, 0)).toBe(n)
+  })
+
+  it('reads a stream sent in small pieces, cut inside characters, and stores each value byte for byte', async () => {
+    const { url, bus } = await serve()
+    await bus.createTopic('words')
+    const values = Array.from({ length: 300 }, (_, i) => `${i} café ☕ 𝄞 "{}"`)
+    const body = Buffer.from(
+      values.map((data) => JSON.stringify({ value: { type: 'STRING', data } })).join('\n'),
+    )
+    const text = await new Promise<string>((resolve, reject) => {
+      const req = request(
+        `${url}/v3/clusters/logbus/topics/words/records`,
+        { method: 'POST', headers: JSON_HEADERS, agent: false },
+        (res) => {
+          let out = ''
+          res.setEncoding('utf8')
+          res.on('data', (chunk: string) => {
+            out += chunk
+          })
+          res.on('end', () => resolve(out))
+        },
+      )
+      req.on('error', reject)
+      // Pieces of 7 bytes, each its own write: many chunks, several cut inside a character.
+      for (let at = 0; at < body.length; at += 7) req.write(body.subarray(at, at + 7))
+      req.end()
+    })
+    const reports = text
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { error_code: number; offset: number })
+    expect(reports.map((r) => r.error_code)).toEqual(values.map(() => 200))
+    expect(reports.map((r) => r.offset)).toEqual(values.map((_, i) => i))
+    const stored = await bus.topic('words').partition(0).read(0)
+    expect(stored.map((r) => r.value?.toString('utf8'))).toEqual(values)
   })
 
   it('answers a lone failing record with its status, and refuses bad requests', async () => {

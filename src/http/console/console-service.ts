@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http'
 import type { Bus, Producer, ResetOffsetsOptions } from '../../index'
 import { integerParam, isJsonType, mediaType, objectBody, readJson, sendJson } from '../http-io'
 import type { ResolvedHttpOptions } from '../options'
-import { BYTES, type BytesTopic } from '../rest/embedded-data'
+import { type BytesTopic, bytesTopic } from '../rest/embedded-data'
 import { RestError, restErrorOf } from '../rest-error'
 import type { Router } from '../router'
 import { requireJsonBody } from '../security'
@@ -35,11 +35,7 @@ export class ConsoleService {
   }
 
   #topic(name: string): BytesTopic {
-    try {
-      return this.bus.topic(name, BYTES) as BytesTopic
-    } catch (error) {
-      throw restErrorOf(error, 'v3')
-    }
+    return bytesTopic(this.bus, name, 'v3')
   }
 
   async #body(req: IncomingMessage): Promise<Record<string, unknown>> {

@@ -1,55 +1,178 @@
-import type { BusMetrics, HistogramSnapshot } from '../../index'
-
-/** Prometheus's text format, version 0.0.4: what every Prometheus server and agent scrapes. */
-export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
-
-const escapeLabel = (value: string): string =>
-  value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')
-
-const formatNumber = (value: number): string =>
-  Number.isNaN(value) ? 'NaN' : value === Infinity ? '+Inf' : value === -Infinity ? '-Inf' : String(value)
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Bus, BusMetrics, HistogramSnapshot } from '../../index'
 
 /**
- * Writes metric families in Prometheus's text format: `# HELP` and `# TYPE` once per family, then its
- * samples. Written by hand rather than through prom-client: the numbers are already in
- * `bus.metrics()`'s snapshot, so a registry of live counters would only copy them again at every
- * scrape; the format is small, and `test/http/prometheus-format.test.ts` parses the output strictly.
+ * Prometheus's text format, version 0.0.4: what every Prometheus server and agent scrapes, and what
+ * `GET /metrics` answers.
+ *
+ * @example
+ * ```ts
+ * import { PROMETHEUS_CONTENT_TYPE } from 'logbus/http'
+ * res.setHeader('content-type', PROMETHEUS_CONTENT_TYPE)
+ * ```
  */
-export class Exposition {
-  readonly #lines: string[] = []
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
-  family(name: string, type: 'counter' | 'gauge' | 'histogram', help: string): this {
-    this.#lines.push(
-      `# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}`,
-      `# TYPE ${name} ${type}`,
-    )
-    return this
-  }
+/**
+ * One `bus.metrics()` snapshot per scrape, shared by every metric of the registry: a scrape calls the
+ * metrics' collectors one after the other in one synchronous pass, so the snapshot is kept until the
+ * microtasks after it; a later scrape takes a new one.
+ */
+class ScrapeSnapshot {
+  #current: BusMetrics | undefined
 
-  sample(name: string, labels: Readonly<Record<string, string | number>>, value: number): this {
-    const keys = Object.keys(labels)
-    const text =
-      keys.length === 0 ? '' : `{${keys.map((k) => `${k}="${escapeLabel(String(labels[k]))}"`).join(',')}}`
-    this.#lines.push(`${name}${text} ${formatNumber(value)}`)
-    return this
-  }
+  constructor(private readonly bus: Bus) {}
 
-  histogram(name: string, help: string, snapshot: HistogramSnapshot): this {
-    this.family(name, 'histogram', help)
-    for (const { le, count } of snapshot.buckets) this.sample(`${name}_bucket`, { le }, count)
-    this.sample(`${name}_bucket`, { le: '+Inf' }, snapshot.count)
-    this.sample(`${name}_sum`, {}, snapshot.sum)
-    this.sample(`${name}_count`, {}, snapshot.count)
-    return this
-  }
-
-  toString(): string {
-    return `${this.#lines.join('\n')}\n`
+  get(): BusMetrics {
+    if (this.#current === undefined) {
+      this.#current = this.bus.metrics()
+      queueMicrotask(() => {
+        this.#current = undefined
+      })
+    }
+    return this.#current
   }
 }
 
-/** Every number of a `bus.metrics()` snapshot as Prometheus metric families. */
-export function busExposition(metrics: BusMetrics, out = new Exposition()): Exposition {
+/** Adds a sample: labels and value. */
+type Add = (labels: Record<string, string | number>, value: number) => void
+
+/** A metric of a registry, shown from the scrape's snapshot. */
+interface MetricSource {
+  readonly registry: Registry
+  readonly snapshot: ScrapeSnapshot
+  readonly name: string
+  readonly help: string
+}
+
+/** A gauge or counter: its label names, and how its samples are read from the snapshot. */
+interface SnapshotMetric extends MetricSource {
+  readonly labelNames: string[]
+  readonly read: (metrics: BusMetrics, add: Add) => void
+}
+
+type MetricValues = Awaited<ReturnType<Gauge['get']>>
+type HistogramValues = Awaited<ReturnType<Histogram['get']>>
+
+/**
+ * What the registry prints of a metric. prom-client declares `type` as a numeric enum it does not
+ * export; the registry prints the text.
+ */
+function metricObject<V>(metric: MetricSource, type: string, values: V[]) {
+  return {
+    name: metric.name,
+    help: metric.help,
+    type: type as unknown as MetricValues['type'],
+    values,
+    aggregator: 'sum' as const,
+    collect: () => undefined,
+  }
+}
+
+function samples(metric: SnapshotMetric): MetricValues['values'] {
+  const values: MetricValues['values'] = []
+  metric.read(metric.snapshot.get(), (labels, value) => values.push({ labels, value }))
+  return values
+}
+
+/*
+ * prom-client's registry asks each metric for its samples (`get`) when scraped. These metrics answer
+ * from the bus's snapshot instead of from values set on them: the bus keeps the numbers (per batch, per
+ * read, per fsync), and copying thousands of them into prom-client's label maps at every scrape would
+ * double what a scrape costs.
+ */
+
+class SnapshotGauge extends Gauge {
+  constructor(private readonly metric: SnapshotMetric) {
+    super({ name: metric.name, help: metric.help, labelNames: metric.labelNames, registers: [] })
+    metric.registry.registerMetric(this)
+  }
+
+  override async get(): Promise<MetricValues> {
+    return metricObject(this.metric, 'gauge', samples(this.metric))
+  }
+}
+
+class SnapshotCounter extends Counter {
+  constructor(private readonly metric: SnapshotMetric) {
+    super({ name: metric.name, help: metric.help, labelNames: metric.labelNames, registers: [] })
+    metric.registry.registerMetric(this)
+  }
+
+  override async get(): Promise<MetricValues> {
+    return metricObject(this.metric, 'counter', samples(this.metric))
+  }
+}
+
+/** A histogram with the bus's own bucket counts. */
+class SnapshotHistogram extends Histogram {
+  constructor(
+    private readonly metric: MetricSource,
+    private readonly histogram: (metrics: BusMetrics) => HistogramSnapshot | null,
+  ) {
+    super({ name: metric.name, help: metric.help, registers: [] })
+    metric.registry.registerMetric(this)
+  }
+
+  override async get(): Promise<HistogramValues> {
+    return this.getForPromString()
+  }
+
+  /** What the registry prints (prom-client asks a histogram for it rather than `get`). */
+  async getForPromString(): Promise<HistogramValues> {
+    const histogram = this.histogram(this.metric.snapshot.get())
+    const name = this.metric.name
+    const values: HistogramValues['values'] = []
+    if (histogram !== null) {
+      for (const { le, count } of histogram.buckets) {
+        values.push({ metricName: `${name}_bucket`, labels: { le }, value: count })
+      }
+      values.push({ metricName: `${name}_bucket`, labels: { le: '+Inf' }, value: histogram.count })
+      values.push({ metricName: `${name}_sum`, labels: {}, value: histogram.sum })
+      values.push({ metricName: `${name}_count`, labels: {}, value: histogram.count })
+    }
+    return metricObject(this.metric, 'histogram', values)
+  }
+}
+
+/**
+ * A prom-client registry of every number of `bus.metrics()`, read when it is scraped: records and
+ * bytes in and out per topic, offsets and sizes per partition, lag per group and partition, group
+ * state, members, generation and rebalances, storage bytes, produce, fetch and fsync latency
+ * histograms, open connections per listener. `GET /metrics` of `serveHttp` answers it; to expose the
+ * bus beside an application's own metrics, register them into the application's registry (prom-client's
+ * global `register`, say) or merge the two with `Registry.merge`.
+ *
+ * @example
+ * ```ts
+ * import { Bus } from 'logbus'
+ * import { busRegistry } from 'logbus/http'
+ *
+ * const bus = await Bus.open()
+ * const registry = busRegistry(bus)
+ * console.log(await registry.metrics()) // Prometheus's text format
+ * ```
+ */
+export function busRegistry(bus: Bus, registry: Registry = new Registry()): Registry {
+  const snapshot = new ScrapeSnapshot(bus)
+  const show = (
+    type: 'gauge' | 'counter',
+    name: string,
+    help: string,
+    labelNames: string[],
+    read: SnapshotMetric['read'],
+  ): void => {
+    const metric = { registry, snapshot, name, help, labelNames, read }
+    if (type === 'gauge') new SnapshotGauge(metric)
+    else new SnapshotCounter(metric)
+  }
+  const histogram = (
+    name: string,
+    help: string,
+    read: (metrics: BusMetrics) => HistogramSnapshot | null,
+  ): void => {
+    new SnapshotHistogram({ registry, snapshot, name, help }, read)
+  }
   const perTopic = [
     ['logbus_topic_records_in_total', 'recordsIn', 'Records appended to the topic since the bus opened.'],
     [
@@ -69,8 +192,9 @@ export function busExposition(metrics: BusMetrics, out = new Exposition()): Expo
     ],
   ] as const
   for (const [name, field, help] of perTopic) {
-    out.family(name, 'counter', help)
-    for (const topic of metrics.topics) out.sample(name, { topic: topic.topic }, topic[field])
+    show('counter', name, help, ['topic'], (metrics, add) => {
+      for (const topic of metrics.topics) add({ topic: topic.topic }, topic[field])
+    })
   }
   const perPartition = [
     ['logbus_partition_log_start_offset', 'logStartOffset', 'The first offset the partition holds.'],
@@ -82,29 +206,27 @@ export function busExposition(metrics: BusMetrics, out = new Exposition()): Expo
     ['logbus_partition_size_bytes', 'sizeBytes', 'Bytes the partition holds in storage.'],
   ] as const
   for (const [name, field, help] of perPartition) {
-    out.family(name, 'gauge', help)
-    for (const topic of metrics.topics) {
-      for (const p of topic.partitions)
-        out.sample(name, { topic: topic.topic, partition: p.partition }, p[field])
-    }
+    show('gauge', name, help, ['topic', 'partition'], (metrics, add) => {
+      for (const topic of metrics.topics) {
+        for (const p of topic.partitions) add({ topic: topic.topic, partition: p.partition }, p[field])
+      }
+    })
   }
-  out.family('logbus_storage_bytes', 'gauge', 'Bytes held by every partition log.')
-  out.sample('logbus_storage_bytes', {}, metrics.storage.bytes)
-
-  out.family(
-    'logbus_group_lag',
-    'gauge',
-    "Records between the group's committed offset and the log end, per partition.",
+  show('gauge', 'logbus_storage_bytes', 'Bytes held by every partition log.', [], (metrics, add) =>
+    add({}, metrics.storage.bytes),
   )
-  for (const group of metrics.groups) {
-    for (const lag of group.lag) {
-      out.sample(
-        'logbus_group_lag',
-        { group: group.groupId, topic: lag.topic, partition: lag.partition },
-        lag.lag,
-      )
-    }
-  }
+  show(
+    'gauge',
+    'logbus_group_lag',
+    "Records between the group's committed offset and the log end, per partition.",
+    ['group', 'topic', 'partition'],
+    (metrics, add) => {
+      for (const group of metrics.groups) {
+        for (const lag of group.lag)
+          add({ group: group.groupId, topic: lag.topic, partition: lag.partition }, lag.lag)
+      }
+    },
+  )
   const perGroup = [
     ['logbus_group_lag_sum', 'gauge', 'totalLag', 'The lag of the group over all its partitions.'],
     ['logbus_group_members', 'gauge', 'members', 'Members of the group.'],
@@ -117,33 +239,39 @@ export function busExposition(metrics: BusMetrics, out = new Exposition()): Expo
     ],
   ] as const
   for (const [name, type, field, help] of perGroup) {
-    out.family(name, type, help)
-    for (const group of metrics.groups) out.sample(name, { group: group.groupId }, group[field])
+    show(type, name, help, ['group'], (metrics, add) => {
+      for (const group of metrics.groups) add({ group: group.groupId }, group[field])
+    })
   }
-  out.family('logbus_group_state', 'gauge', 'The state of the group: 1 for the state it is in.')
-  for (const group of metrics.groups)
-    out.sample('logbus_group_state', { group: group.groupId, state: group.state }, 1)
-
-  out.histogram(
+  show(
+    'gauge',
+    'logbus_group_state',
+    'The state of the group: 1 for the state it is in.',
+    ['group', 'state'],
+    (metrics, add) => {
+      for (const group of metrics.groups) add({ group: group.groupId, state: group.state }, 1)
+    },
+  )
+  histogram(
     'logbus_produce_latency_seconds',
     'Per batch: from its first send to storage acknowledging it.',
-    metrics.produceLatency,
+    (metrics) => metrics.produceLatency,
   )
-  out.histogram(
+  histogram(
     'logbus_fetch_latency_seconds',
     'Per consumer read: the time storage took to return the batches.',
-    metrics.fetchLatency,
+    (metrics) => metrics.fetchLatency,
   )
-  if (metrics.storage.fsyncLatency !== null) {
-    out.histogram(
+  // Only a storage that flushes (the file log) has fsyncs to count; its kind does not change.
+  if (bus.metrics().storage.fsyncLatency !== null) {
+    histogram(
       'logbus_fsync_latency_seconds',
       'Per flush (fdatasync) of a file of the file log.',
-      metrics.storage.fsyncLatency,
+      (metrics) => metrics.storage.fsyncLatency,
     )
   }
-  out.family('logbus_open_connections', 'gauge', 'Open connections per listener.')
-  for (const [listener, count] of Object.entries(metrics.connections)) {
-    out.sample('logbus_open_connections', { listener }, count)
-  }
-  return out
+  show('gauge', 'logbus_open_connections', 'Open connections per listener.', ['listener'], (metrics, add) => {
+    for (const [listener, count] of Object.entries(metrics.connections)) add({ listener }, count)
+  })
+  return registry
 }

@@ -1,5 +1,5 @@
-import { buffer, type Codec, nullable, type Topic } from '../../index'
-import { RestError } from '../rest-error'
+import { type Bus, buffer, type Codec, nullable, type Topic } from '../../index'
+import { RestError, restErrorOf } from '../rest-error'
 
 /** A view of any topic that takes and gives bytes, whatever its codecs: what HTTP carries. */
 export const BYTES: { key: Codec<Buffer | null>; value: Codec<Buffer | null> } = {
@@ -8,6 +8,27 @@ export const BYTES: { key: Codec<Buffer | null>; value: Codec<Buffer | null> } =
 }
 
 export type BytesTopic = Topic<Buffer | null, Buffer | null, Buffer | null, Buffer | null>
+
+/**
+ * Bytes views by the topic's own view: a view checks its codecs when made, once per topic rather than
+ * once per request; a topic deleted and created again has another view, so gets a new one.
+ */
+const bytesViews = new WeakMap<object, BytesTopic>()
+
+/** The topic `name` seen as bytes; an unknown topic is Confluent's 404 (40403, or 40401 in v2). */
+export function bytesTopic(bus: Bus, name: string, api: 'v2' | 'v3'): BytesTopic {
+  try {
+    const own = bus.topic(name)
+    let view = bytesViews.get(own)
+    if (view === undefined) {
+      view = bus.topic(name, BYTES) as BytesTopic
+      bytesViews.set(own, view)
+    }
+    return view
+  } catch (error) {
+    throw restErrorOf(error, api)
+  }
+}
 
 /** The formats of a v3 record's key or value (schema formats need Schema Registry, which logbus has not). */
 export type V3DataType = 'BINARY' | 'JSON' | 'STRING'
@@ -21,9 +42,9 @@ export function v3Data(
   if (typeof spec !== 'object' || Array.isArray(spec)) {
     throw new RestError(400, 400, `${what} must be an object { type, data }`)
   }
-  const { type = 'JSON', data, ...rest } = spec as { type?: unknown; data?: unknown }
-  for (const field of Object.keys(rest)) {
-    if (/schema|subject/.test(field)) {
+  const fields = spec as Record<string, unknown>
+  for (const field in fields) {
+    if (field !== 'type' && field !== 'data' && /schema|subject/.test(field)) {
       throw new RestError(
         400,
         400,
@@ -31,6 +52,8 @@ export function v3Data(
       )
     }
   }
+  const type = fields.type === undefined ? 'JSON' : fields.type
+  const data = fields.data
   if (type !== 'BINARY' && type !== 'JSON' && type !== 'STRING') {
     throw new RestError(400, 400, `${what}.type must be BINARY, JSON or STRING, got ${JSON.stringify(type)}`)
   }
@@ -52,13 +75,18 @@ export function base64(text: string, what: string): Buffer {
 /** The v2 embedded formats a consumer or a produce request uses. */
 export type EmbeddedFormat = 'binary' | 'json' | 'string'
 
-/** Encodes a v2 key or value in the embedded format. */
-export function v2Encode(value: unknown, format: EmbeddedFormat, what: string): Buffer | null {
+/** Encodes the key or value of a v2 request's `records[index]` in the embedded format. */
+export function v2Encode(
+  value: unknown,
+  format: EmbeddedFormat,
+  index: number,
+  field: 'key' | 'value',
+): Buffer | null {
   if (value === null || value === undefined) return null
   if (format === 'json') return Buffer.from(JSON.stringify(value))
   if (typeof value !== 'string')
-    throw new RestError(422, 42201, `${what} must be a string in the ${format} format`)
-  return format === 'binary' ? base64(value, what) : Buffer.from(value)
+    throw new RestError(422, 42201, `records[${index}].${field} must be a string in the ${format} format`)
+  return format === 'binary' ? base64(value, `records[${index}].${field}`) : Buffer.from(value)
 }
 
 /** Decodes bytes for a v2 response in the embedded format; JSON that does not parse is a 500 as in Confluent. */

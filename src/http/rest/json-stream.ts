@@ -1,3 +1,4 @@
+import { isAscii } from 'node:buffer'
 import { RestError } from '../rest-error'
 
 const OPEN = 0x7b // {
@@ -6,10 +7,11 @@ const QUOTE = 0x22
 const BACKSLASH = 0x5c
 
 /**
- * Splits a stream of concatenated JSON objects (`{…}{…}`, or one per line) into the bytes of each
+ * Splits a stream of concatenated JSON objects (`{…}{…}`, or one per line) into the text of each
  * object, across chunk boundaries: what Confluent's streamed produce request sends. Only braces outside
  * strings are counted; each object is parsed later with JSON.parse. An object larger than `maxBytes`,
- * or anything but whitespace between objects, is a 400.
+ * or anything but whitespace between objects, is a 400. A chunk of ASCII (the common case) is decoded
+ * once and its objects are slices of that text.
  */
 export class JsonObjectSplitter {
   #pending: Buffer[] = []
@@ -20,9 +22,10 @@ export class JsonObjectSplitter {
 
   constructor(private readonly maxBytes: number) {}
 
-  /** The objects that `chunk` completes, in order. */
-  push(chunk: Buffer): Buffer[] {
-    const out: Buffer[] = []
+  /** The text of the objects that `chunk` completes, in order. */
+  push(chunk: Buffer): string[] {
+    const out: string[] = []
+    const text = isAscii(chunk) ? chunk.toString('latin1') : undefined
     let start = this.#depth > 0 ? 0 : -1
     for (let i = 0; i < chunk.length; i++) {
       const byte = chunk[i]!
@@ -48,11 +51,11 @@ export class JsonObjectSplitter {
       if (byte === QUOTE) this.#inString = true
       else if (byte === OPEN) this.#depth++
       else if (byte === CLOSE && --this.#depth === 0) {
-        const tail = chunk.subarray(start, i + 1)
-        if (this.#pending.length === 0) out.push(tail)
-        else {
-          this.#pending.push(tail)
-          out.push(Buffer.concat(this.#pending))
+        if (this.#pending.length === 0) {
+          out.push(text === undefined ? chunk.toString('utf8', start, i + 1) : text.slice(start, i + 1))
+        } else {
+          this.#pending.push(chunk.subarray(start, i + 1))
+          out.push(Buffer.concat(this.#pending).toString('utf8'))
           this.#pending = []
           this.#pendingBytes = 0
         }

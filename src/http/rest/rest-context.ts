@@ -2,11 +2,14 @@ import type { IncomingMessage } from 'node:http'
 import type { Bus, Producer } from '../../index'
 import type { ResolvedHttpOptions } from '../options'
 import { RestError } from '../rest-error'
+import type { TurnBatcher } from './turn-batcher'
 
 /** What the REST routes share: the bus, one producer for every produce request, the options. */
 export interface RestContext {
   readonly bus: Bus
   readonly producer: Producer
+  /** Sends through `producer`, the requests of one event-loop turn together. */
+  readonly batcher: TurnBatcher
   readonly options: ResolvedHttpOptions
 }
 

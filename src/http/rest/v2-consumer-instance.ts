@@ -1,6 +1,6 @@
 import type { BatchPayload, Bus, Consumer, LogRecord, TopicPartition } from '../../index'
 import { RestError, restErrorOf } from '../rest-error'
-import { BYTES, type BytesTopic, type EmbeddedFormat, v2Decode } from './embedded-data'
+import { type BytesTopic, bytesTopic, type EmbeddedFormat, v2Decode } from './embedded-data'
 
 /** Where a logbus consumer reads: a group's subscription, or partitions assigned by the client. */
 type Placement =
@@ -198,11 +198,7 @@ export class RestConsumerInstance {
   }
 
   #view(topic: string): BytesTopic {
-    try {
-      return this.bus.topic(topic, BYTES) as BytesTopic
-    } catch (error) {
-      throw restErrorOf(error, 'v2')
-    }
+    return bytesTopic(this.bus, topic, 'v2')
   }
 
   #start(placement: Placement): void {

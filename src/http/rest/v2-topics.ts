@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Message } from '../../index'
-import { mediaType, objectBody, readJson, sendJson, V2_JSON } from '../http-io'
+import { mediaType, objectBody, readJson, sendJson, sendJsonText, V2_JSON } from '../http-io'
 import { RestError, restErrorOf } from '../rest-error'
 import type { Router } from '../router'
-import { BYTES, type BytesTopic, type EmbeddedFormat, v2Encode } from './embedded-data'
+import { type BytesTopic, bytesTopic, type EmbeddedFormat, v2Encode } from './embedded-data'
 import type { RestContext } from './rest-context'
 
 /** The embedded format a v2 produce request says it uses; plain JSON and vnd.kafka.v2+json mean binary, as in Confluent. */
@@ -21,11 +21,7 @@ function produceFormat(type: string): EmbeddedFormat {
 }
 
 function v2Topic(context: RestContext, name: string): BytesTopic {
-  try {
-    return context.bus.topic(name, BYTES) as BytesTopic
-  } catch (error) {
-    throw restErrorOf(error, 'v2')
-  }
+  return bytesTopic(context.bus, name, 'v2')
 }
 
 /** v2 produce: every record answered in `offsets`, with its error, as Confluent's v2 does. */
@@ -43,11 +39,15 @@ async function produce(
   }
   const body = objectBody(await readJson(req, context.options.maxBodyBytes), 'The request')
   if (!Array.isArray(body.records)) throw new RestError(422, 422, 'records must be a list')
-  const messages: Message<Buffer | null, Buffer | null>[] = body.records.map((r, i) => {
-    const record = objectBody(r, `records[${i}]`)
+  const records: unknown[] = body.records
+  const messages = new Array<Message<Buffer | null, Buffer | null>>(records.length)
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] as Record<string, unknown>
+    if (record === null || typeof record !== 'object' || Array.isArray(record))
+      objectBody(record, `records[${i}]`)
     const message: Message<Buffer | null, Buffer | null> = {
-      key: v2Encode(record.key, format, `records[${i}].key`),
-      value: v2Encode(record.value, format, `records[${i}].value`),
+      key: v2Encode(record.key, format, i, 'key'),
+      value: v2Encode(record.value, format, i, 'value'),
     }
     const p = partition ?? record.partition
     if (p !== undefined && p !== null) {
@@ -56,27 +56,26 @@ async function produce(
       }
       message.partition = p as number
     }
-    return message
-  })
-  let offsets: Array<{
-    partition: number | null
-    offset: number | null
-    error_code: number | null
-    error: string | null
-  }>
+    messages[i] = message
+  }
+  let offsets: string
   try {
-    const metas = await context.producer.send(topic, messages)
-    offsets = metas.map((m) => ({ partition: m.partition, offset: m.offset, error_code: null, error: null }))
+    const metas = await context.batcher.send(topic, messages)
+    // Built as text: a batch of thousands of records answers as many offsets.
+    offsets = metas
+      .map((m) => `{"partition":${m.partition},"offset":${m.offset},"error_code":null,"error":null}`)
+      .join(',')
   } catch (error) {
     const failure = restErrorOf(error, 'v2')
-    offsets = messages.map(() => ({
+    const offset = JSON.stringify({
       partition: null,
       offset: null,
       error_code: failure.errorCode,
       error: failure.message,
-    }))
+    })
+    offsets = messages.map(() => offset).join(',')
   }
-  sendJson(res, 200, { key_schema_id: null, value_schema_id: null, offsets }, V2_JSON)
+  sendJsonText(res, 200, `{"key_schema_id":null,"value_schema_id":null,"offsets":[${offsets}]}`, V2_JSON)
 }
 
 /** v2 topics: list, describe, produce (to a topic or a partition). */
