@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Gauge, Histogram, Registry } from 'prom-client'
 import type { Bus, BusMetrics, HistogramSnapshot } from '../../index'
 
 /**
@@ -82,25 +82,22 @@ function samples(metric: SnapshotMetric): MetricValues['values'] {
  * double what a scrape costs.
  */
 
-class SnapshotGauge extends Gauge {
-  constructor(private readonly metric: SnapshotMetric) {
+/**
+ * A gauge, or a counter: prom-client's two differ only in how values are set on them, and these are
+ * never set. The instance's `type` is the one it shows (an OpenMetrics registry names counters by it).
+ */
+class SnapshotSamples extends Gauge {
+  constructor(
+    private readonly metric: SnapshotMetric,
+    private readonly kind: 'gauge' | 'counter',
+  ) {
     super({ name: metric.name, help: metric.help, labelNames: metric.labelNames, registers: [] })
+    ;(this as unknown as { type: string }).type = kind
     metric.registry.registerMetric(this)
   }
 
   override async get(): Promise<MetricValues> {
-    return metricObject(this.metric, 'gauge', samples(this.metric))
-  }
-}
-
-class SnapshotCounter extends Counter {
-  constructor(private readonly metric: SnapshotMetric) {
-    super({ name: metric.name, help: metric.help, labelNames: metric.labelNames, registers: [] })
-    metric.registry.registerMetric(this)
-  }
-
-  override async get(): Promise<MetricValues> {
-    return metricObject(this.metric, 'counter', samples(this.metric))
+    return metricObject(this.metric, this.kind, samples(this.metric))
   }
 }
 
@@ -162,9 +159,7 @@ export function busRegistry(bus: Bus, registry: Registry = new Registry()): Regi
     labelNames: string[],
     read: SnapshotMetric['read'],
   ): void => {
-    const metric = { registry, snapshot, name, help, labelNames, read }
-    if (type === 'gauge') new SnapshotGauge(metric)
-    else new SnapshotCounter(metric)
+    new SnapshotSamples({ registry, snapshot, name, help, labelNames, read }, type)
   }
   const histogram = (
     name: string,
