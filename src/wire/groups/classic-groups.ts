@@ -289,10 +289,17 @@ export class ClassicGroups {
     }
   }
 
-  /** The server closes: nothing waits any more. */
+  /**
+   * The server closes: its members leave their groups, as their connections go with it. A waiting
+   * JoinGroup or SyncGroup is answered NOT_COORDINATOR (what Kafka answers when its coordinator shuts
+   * down), so the close does not wait for a rebalance that only clients of this server could finish.
+   */
   close(): void {
-    for (const group of this.#members.values()) {
-      for (const member of group.values()) this.#stopKeepAlive(member)
+    for (const group of [...this.#members.values()]) {
+      for (const member of [...group.values()]) {
+        member.handle?.leave()
+        this.#forget(member, KafkaErrors.NOT_COORDINATOR)
+      }
     }
   }
 

@@ -265,6 +265,14 @@ export class ConsumerGroups {
     }
   }
 
+  /** The server closes: its members leave their groups, as their connections go with it. */
+  close(): void {
+    for (const member of [...this.#members.values()]) {
+      this.#forget(member)
+      member.handle?.leave()
+    }
+  }
+
   #forget(member: Member): void {
     if (this.#members.get(key(member.groupId, member.memberId)) === member) {
       this.#members.delete(key(member.groupId, member.memberId))

@@ -30,7 +30,9 @@ export interface WireServer {
   readonly connections: number
   /**
    * Stops accepting, waits for the requests in flight to be answered (a long poll answers at once),
-   * then closes every connection. Idempotent. The bus stays open: close it after.
+   * then closes every connection. The group members of its clients leave their groups (a JoinGroup
+   * in flight is answered NOT_COORDINATOR), so the bus's own members rebalance without waiting for
+   * their session timeouts. Idempotent. The bus stays open: close it after.
    */
   close(): Promise<void>
   [Symbol.asyncDispose](): Promise<void>
@@ -123,9 +125,11 @@ export async function listen(bus: Bus, options?: ListenOptions): Promise<WireSer
       onBusClose()
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()))
       closing.abort(new ClosedError('Server'))
+      // Before the connections drain: a JoinGroup in flight waits on its group.
+      broker.groups.close()
+      broker.consumerGroups.close()
       await Promise.all([...connections].map((connection) => connection.finish()))
       for (const connection of [...connections]) connection.close()
-      broker.groups.close()
       await stopped
     })()
     return closed

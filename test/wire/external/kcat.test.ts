@@ -120,12 +120,10 @@ describe('logbus --bootstrap-server with kcat (librdkafka)', () => {
       timeoutMs: 30_000,
       message: 'both members with one partition each',
     })
-    const librdkafkaDone = new Promise((resolve) => librdkafka.once('exit', resolve))
     librdkafka.kill('SIGTERM')
     cli.kill('SIGINT')
     expect((await cliDone).code).toBe(0)
-    // Known issue: bus.close() does not finish while kcat is still leaving the group after SIGTERM
-    // (it hung past 20 s here); the test waits for kcat to exit before the bus closes.
-    await librdkafkaDone
+    // The bus closes while kcat may still be leaving: the server's close takes its members out of the
+    // group rather than waiting for their session timeout.
   })
 })

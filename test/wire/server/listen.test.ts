@@ -1,7 +1,9 @@
 import { connect } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { Bus, ClosedError, InvalidConfigError } from '../../../src/index'
-import { ADVERTISED_APIS, ApiKeys, listen } from '../../../src/wire'
+import { type Assignor, Bus, ClosedError, InvalidConfigError, roundRobinAssignor } from '../../../src/index'
+import { ADVERTISED_APIS, ApiKeys, KafkaErrors, listen } from '../../../src/wire'
+import { encodeAssignment, encodeSubscription } from '../../../src/wire/groups/consumer-protocol'
+import { uniqueName, waitUntil } from '../../support/bus'
 import { closedBy, rawSocket, readFrame, roundTrip, serve } from '../support'
 
 /** Whether a TCP connection to the port is refused (nothing listens). */
@@ -111,5 +113,131 @@ describe('closing with requests in flight', () => {
     expect(response.responses[0]!.partitions[0]!.errorCode).toBe(0)
     await closing
     expect(server.connections).toBe(0)
+  })
+
+  it('takes its members out of their groups, answering a parked JoinGroup NOT_COORDINATOR', async () => {
+    const { bus, server } = await serve()
+    const topic = uniqueName('held')
+    const groupId = uniqueName('g')
+    await bus.createTopic(topic, { partitions: 2 })
+    const protocols = [
+      {
+        name: 'range',
+        metadata: encodeSubscription({ topics: [topic], userData: null, ownedPartitions: [] }),
+      },
+    ]
+    // Timeouts far past the test's: nothing here may wait for a session or a rebalance to expire.
+    const join = {
+      groupId,
+      sessionTimeoutMs: 300_000,
+      rebalanceTimeoutMs: 300_000,
+      groupInstanceId: null,
+      protocolType: 'consumer',
+      protocols,
+    }
+    const joinAs = async (socket: Awaited<ReturnType<typeof rawSocket>>) => {
+      const first = await roundTrip(socket, ApiKeys.JoinGroup, 5, { ...join, memberId: '' })
+      expect(first.errorCode).toBe(KafkaErrors.MEMBER_ID_REQUIRED)
+      return roundTrip(socket, ApiKeys.JoinGroup, 5, { ...join, memberId: first.memberId })
+    }
+    // A joins and leads; its SyncGroup takes both partitions.
+    const a = await rawSocket(server.address.port)
+    const joined = await joinAs(a)
+    expect(joined.errorCode).toBe(0)
+    const synced = await roundTrip(a, ApiKeys.SyncGroup, 3, {
+      groupId,
+      generationId: joined.generationId,
+      memberId: joined.memberId,
+      groupInstanceId: null,
+      assignments: [
+        {
+          memberId: joined.memberId,
+          assignment: encodeAssignment([
+            { topic, partition: 0 },
+            { topic, partition: 1 },
+          ]),
+        },
+      ],
+    })
+    expect(synced.errorCode).toBe(0)
+    // B's JoinGroup parks: the rebalance waits for A, which never rejoins.
+    const b = await rawSocket(server.address.port)
+    const parked = joinAs(b)
+    await waitUntil(() => bus.group(groupId).describe().members.length === 2)
+    // An in-process member waits behind the same rebalance: its run resolves once it has joined.
+    const local = bus.consumer({ groupId, topics: [topic], assignor: 'range' })
+    const running = local.run({ eachMessage: async () => {} })
+    await waitUntil(() => bus.group(groupId).describe().members.length === 3)
+
+    await server.close()
+    await running
+    expect((await parked).errorCode).toBe(KafkaErrors.NOT_COORDINATOR)
+    // The group goes on without the server's members, well inside their 300 s timeouts.
+    await waitUntil(() => local.assignment().length === 2, { timeoutMs: 10_000, message: 'local owns both' })
+    expect(
+      bus
+        .group(groupId)
+        .describe()
+        .members.map((m) => m.memberId),
+    ).toEqual([local.memberId])
+    await bus.close()
+  })
+
+  it('takes its KIP-848 members out of their groups too', async () => {
+    const { bus, server } = await serve()
+    const topic = uniqueName('held')
+    const groupId = uniqueName('g')
+    await bus.createTopic(topic, { partitions: 2 })
+    const socket = await rawSocket(server.address.port)
+    const heartbeat = (fields: Record<string, unknown>) =>
+      roundTrip(socket, ApiKeys.ConsumerGroupHeartbeat, 0, {
+        groupId,
+        instanceId: null,
+        rackId: null,
+        rebalanceTimeoutMs: 300_000,
+        subscribedTopicNames: null,
+        subscribedTopicRegex: null,
+        serverAssignor: null,
+        topicPartitions: null,
+        ...fields,
+      })
+    let answer = await heartbeat({
+      memberId: '',
+      memberEpoch: 0,
+      subscribedTopicNames: [topic],
+      topicPartitions: [],
+    })
+    const memberId = answer.memberId
+    // The assignment comes with a later heartbeat, once the group's rebalance has run.
+    while (answer.errorCode === 0 && answer.assignment === null) {
+      answer = await heartbeat({ memberId, memberEpoch: answer.memberEpoch })
+    }
+    expect(answer.errorCode).toBe(0)
+    expect(answer.assignment!.topicPartitions[0]!.partitions).toEqual([0, 1])
+    // The member owns both partitions; it never heartbeats again, so it never gives them up.
+    const owning = await heartbeat({
+      memberId,
+      memberEpoch: answer.memberEpoch,
+      topicPartitions: answer.assignment!.topicPartitions,
+    })
+    expect(owning.errorCode).toBe(0)
+    // The core's round robin under KIP-848's name for it, so both members share the group.
+    const uniform = Object.assign((input: Parameters<Assignor>[0]) => roundRobinAssignor(input), {
+      protocol: 'uniform',
+    })
+    const local = bus.consumer({ groupId, topics: [topic], assignor: uniform })
+    const running = local.run({ eachMessage: async () => {} })
+    await waitUntil(() => bus.group(groupId).describe().members.length === 2)
+
+    await server.close()
+    await running
+    await waitUntil(() => local.assignment().length === 2, { timeoutMs: 10_000, message: 'local owns both' })
+    expect(
+      bus
+        .group(groupId)
+        .describe()
+        .members.map((m) => m.memberId),
+    ).toEqual([local.memberId])
+    await bus.close()
   })
 })
