@@ -381,6 +381,9 @@ export class Delivery {
             )
       this.inHandler = false
       await result
+      // Measured: until this function returns, its closures' shared context keeps the records alive,
+      // and across the await they survived a scavenge each (GC 60% of an eachBatch run).
+      records = undefined
       if (this.autoResolve && state.seeks === seeksBefore) resolveOffset(last)
       state.attempts = 0
     } catch (error) {
