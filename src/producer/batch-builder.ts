@@ -1,5 +1,6 @@
 import type { Codec } from '../record/codec'
 import { EMPTY_HEADERS, type RecordHeaders } from '../record/log-record'
+import type { RecordMetadata } from '../record/message'
 import { RecordBatch } from '../record/record-batch'
 import type { PartitionCore } from '../topic/partition-core'
 import type { Staging } from './stage'
@@ -27,7 +28,7 @@ export class BatchWaiter {
       return
     }
     this.#remaining++
-    builder.waiters.push(this)
+    builder.waiters.push(this, undefined, WHOLE_SEND)
   }
 
   /** Called once every batch was added: a send whose batches were all stored already settles now. */
@@ -56,6 +57,18 @@ export class BatchWaiter {
   }
 }
 
+/** The index slot of a BatchWaiter in `BatchBuilder.waiters`. */
+const WHOLE_SEND = -1
+
+// A promise's resolvers, taken without a closure per promise: `new Promise(captureResolvers)` leaves
+// them here, and the caller takes them at once.
+let capturedResolve: unknown
+let capturedReject: unknown
+function captureResolvers(resolve: unknown, reject: unknown): void {
+  capturedResolve = resolve
+  capturedReject = reject
+}
+
 /** The columns of a builder whose batch has been made: nothing is pushed after that. */
 const SEALED = Object.freeze([]) as unknown as unknown[]
 
@@ -78,7 +91,14 @@ export class BatchBuilder {
   countedBy = 0
   /** When the batch opened (`performance.now()`): the produce latency runs from here to stored. */
   readonly openedAt = performance.now()
-  readonly waiters: BatchWaiter[] = []
+  /**
+   * What waits for this batch, in send order (callbacks of one partition run in send order, as Kafka's
+   * producer runs them), flat, three slots each: a send of many records or a flush is its BatchWaiter
+   * (then `undefined`, WHOLE_SEND); a send of one record is its promise's resolve and reject and the
+   * record's index. A single-record send is the common paced case: this way it allocates its promise
+   * and its metadata only.
+   */
+  readonly waiters: unknown[] = []
   outcome: 'pending' | 'stored' | 'failed' = 'pending'
   error: unknown
 
@@ -158,17 +178,40 @@ export class BatchBuilder {
     return this.timestamps === null ? this.firstTimestamp : this.timestamps[index]!
   }
 
+  /** Waits for record `index` of this (open) batch; the promise resolves to its metadata. */
+  waitForOne(index: number): Promise<RecordMetadata> {
+    const promise = new Promise<RecordMetadata>(captureResolvers)
+    this.waiters.push(capturedResolve, capturedReject, index)
+    return promise
+  }
+
   stored(baseOffset: number): void {
     this.baseOffset = baseOffset
     this.outcome = 'stored'
-    for (const waiter of this.waiters) waiter.stored()
-    this.waiters.length = 0
+    const waiters = this.waiters
+    const { topic, partition } = this.core
+    for (let i = 0; i < waiters.length; i += 3) {
+      const index = waiters[i + 2] as number
+      if (index === WHOLE_SEND) (waiters[i] as BatchWaiter).stored()
+      else
+        (waiters[i] as (metadata: RecordMetadata) => void)({
+          topic,
+          partition,
+          offset: baseOffset + index,
+          timestamp: this.timestampAt(index),
+        })
+    }
+    waiters.length = 0
   }
 
   failed(error: unknown): void {
     this.outcome = 'failed'
     this.error = error
-    for (const waiter of this.waiters) waiter.failed(error)
-    this.waiters.length = 0
+    const waiters = this.waiters
+    for (let i = 0; i < waiters.length; i += 3) {
+      if (waiters[i + 2] === WHOLE_SEND) (waiters[i] as BatchWaiter).failed(error)
+      else (waiters[i + 1] as (error: unknown) => void)(error)
+    }
+    waiters.length = 0
   }
 }

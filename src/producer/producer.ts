@@ -524,19 +524,9 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
   #enqueueOne(topic: AnyTopic, staging: Staging): Promise<RecordMetadata> {
     const builder = this.#builderFor(topic, this.#lane(topic), staging, 0)
     const index = builder.push(staging, 0)
+    const promise = builder.waitForOne(index)
     if (builder.bytes >= this.#options.batchBytes) this.#dispatch(builder)
-    return new Promise<RecordMetadata>((resolve, reject) => {
-      const metadata = (): void =>
-        resolve({
-          topic: builder.core.topic,
-          partition: builder.core.partition,
-          offset: builder.baseOffset + index,
-          timestamp: builder.timestampAt(index),
-        })
-      const waiter = new BatchWaiter(metadata, reject)
-      waiter.add(builder)
-      waiter.ready()
-    })
+    return promise
   }
 
   #enqueueAll(topic: AnyTopic, staging: Staging): Promise<RecordMetadata[]> {

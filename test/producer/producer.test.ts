@@ -195,6 +195,23 @@ describe('send', () => {
     }
   })
 
+  it('settles the sends of one partition in send order, single and array sends mixed, as Kafka runs callbacks', async () => {
+    const bus = await openBus()
+    const topic = uniqueName('callback-order')
+    await bus.createTopic(topic)
+    const producer = bus.producer()
+    const settled: string[] = []
+    const sends = [
+      producer.send(topic, { value: 'a' }).then(() => settled.push('a')),
+      producer.send(topic, [{ value: 'b1' }, { value: 'b2' }]).then(() => settled.push('b')),
+      producer.send(topic, { value: 'c' }).then(() => settled.push('c')),
+      producer.flush().then(() => settled.push('flush')),
+      producer.send(topic, { value: 'd' }).then(() => settled.push('d')),
+    ]
+    await Promise.all(sends)
+    expect(settled).toEqual(['a', 'b', 'c', 'flush', 'd'])
+  })
+
   it('resolves an empty array to an empty array and writes nothing', async () => {
     const bus = await openBus()
     const topic = uniqueName('empty-array')
