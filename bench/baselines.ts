@@ -2,12 +2,13 @@
  * Ceilings and peers, measured in the same run as logbus:
  * - in-process ceiling: an eventemitter3 emit loop handing the same record objects to one listener;
  * - peer in-process queues: mqemitter and fastq doing the same hand-off;
- * - disk ceilings: raw sequential `fs.writeSync` of 64 KiB chunks plus a final fsync, and the durable
- *   variant with an fdatasync after every 64 KiB.
+ * - disk ceilings: raw sequential `fs.writeSync` of 64 KiB chunks plus a final fsync, the durable
+ *   variant with an fdatasync after every 64 KiB, and the rounds of fsync 'always' with 16 closed-loop
+ *   producers (each round's bytes written over 8 files, then 8 fdatasyncs in parallel).
  * Every hand-off counts in the listener, as the logbus figures count in the consumer handler.
  */
 
-import { closeSync, fdatasyncSync, fsyncSync, openSync, writeSync } from 'node:fs'
+import { closeSync, fdatasync, fdatasyncSync, fsyncSync, openSync, writeSync } from 'node:fs'
 import { join } from 'node:path'
 import { EventEmitter } from 'eventemitter3'
 import fastq from 'fastq'
@@ -184,6 +185,42 @@ export function rawDurable(bytes: number): { value: number; detail: Record<strin
   }
 }
 
+/** Records of a round of 16 closed-loop producers sending 100 each, and their bytes on disk. */
+const ROUND_RECORDS = 1600
+const ROUND_FILES = 8
+const RECORD_BYTES_ON_DISK = 130
+
+function fdatasyncAsync(fd: number): Promise<void> {
+  return new Promise((resolve, reject) => fdatasync(fd, (error) => (error ? reject(error) : resolve())))
+}
+
+/**
+ * What fsync 'always' with 16 closed-loop producers over 8 partitions could do with no CPU work at
+ * all: rounds of 1,600 records' bytes written over 8 files (a partition's segment each), then the 8
+ * fdatasyncs in parallel on libuv's threads, as logbus's group commit flushes a round. In msgs/s.
+ */
+export async function rawRounds(records: number): Promise<{ value: number; detail: Record<string, number> }> {
+  const dir = makeTempDir('rounds')
+  const chunk = Buffer.alloc((ROUND_RECORDS / ROUND_FILES) * RECORD_BYTES_ON_DISK, 0x61)
+  const fds = Array.from({ length: ROUND_FILES }, (_, i) => openSync(join(dir, `p${i}.log`), 'w'))
+  try {
+    const rounds = Math.max(1, Math.round(records / ROUND_RECORDS))
+    const start = performance.now()
+    for (let r = 0; r < rounds; r++) {
+      for (const fd of fds) writeSync(fd, chunk)
+      await Promise.all(fds.map(fdatasyncAsync))
+    }
+    const ms = performance.now() - start
+    return {
+      value: (rounds * ROUND_RECORDS) / (ms / 1000),
+      detail: { roundMs: ms / rounds, bytes: rounds * ROUND_FILES * chunk.length },
+    }
+  } finally {
+    for (const fd of fds) closeSync(fd)
+    removeDir(dir)
+  }
+}
+
 export function diskBaselines(sequentialBytes: number, durableBytes: number): CaseSpec[] {
   return [
     {
@@ -203,6 +240,16 @@ export function diskBaselines(sequentialBytes: number, durableBytes: number): Ca
       better: 'higher',
       size: durableBytes,
       run: async (bytes) => rawDurable(bytes),
+    },
+    {
+      id: 'baseline.disk.rounds',
+      section: 'baselines',
+      label:
+        "raw rounds of fsync 'always' with 16 producers: 1,600 × 130 B written over 8 files, then 8 fdatasyncs in parallel (ceiling of that case)",
+      unit: 'msgs/s',
+      better: 'higher',
+      size: Math.round(durableBytes / RECORD_BYTES_ON_DISK),
+      run: (records) => rawRounds(records),
     },
   ]
 }

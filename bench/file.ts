@@ -91,7 +91,7 @@ export async function runFile(context: PartContext): Promise<Figure[]> {
     measured?.size !== undefined && measured.detail.bytesPerRecord !== undefined
       ? Math.max(16e6, Math.round(measured.size * measured.detail.bytesPerRecord))
       : FALLBACK_BYTES
-  const [sequential, durable] = diskBaselines(sameBytes, Math.min(sameBytes, quick ? 8e6 : 32e6))
+  const [sequential, durable, rounds] = diskBaselines(sameBytes, Math.min(sameBytes, quick ? 8e6 : 32e6))
   await attempt(failures, sequential!.id, () => measure(sequential!, options), figures)
   const sqlite = sqliteCases(loadSizing(quick), durableSizing(quick))
   await attempt(failures, sqlite.normal.id, () => measure(sqlite.normal, options), figures)
@@ -108,5 +108,6 @@ export async function runFile(context: PartContext): Promise<Figure[]> {
     await run(spec)
   for (const spec of sqlite.full) await attempt(failures, spec.id, () => measure(spec, options), figures)
   await attempt(failures, durable!.id, () => measure(durable!, options), figures)
+  await attempt(failures, rounds!.id, () => measure(rounds!, options), figures)
   return figures
 }

@@ -156,6 +156,12 @@ const RATIOS: readonly RatioDef[] = [
     '×',
   ],
   [
+    "file 'always', 16 producers ÷ raw rounds of 8 fdatasyncs (the same rounds with no CPU work)",
+    FILE_ALWAYS_P16,
+    'baseline.disk.rounds',
+    '%',
+  ],
+  [
     "file 'always', 16 producers: disk MB/s ÷ raw fdatasync per 64 KiB",
     `${FILE_ALWAYS_P16}#diskMBps`,
     'baseline.disk.durable',
