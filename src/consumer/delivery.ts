@@ -99,6 +99,39 @@ export interface DeliveryHost {
 const RECORDS_PER_TURN = 2048
 
 /**
+ * Where #deliverEach stopped: record `i` of batch `b`, whose handler returned `waiting` (or, with no
+ * `waiting`, the next record, after a turn of the event loop), and the count delivered so far.
+ */
+interface Pause {
+  waiting: Promise<void> | undefined
+  b: number
+  i: number
+  record: LogRecord<unknown, unknown> | undefined
+  seeksBefore: number
+  delivered: number
+}
+
+/** What #deliverEach returns when it filled in the pause it was given. */
+const PAUSED = -1
+
+function pauseAt(
+  pause: Pause,
+  waiting: Promise<void> | undefined,
+  b: number,
+  i: number,
+  record: LogRecord<unknown, unknown> | undefined,
+  seeksBefore: number,
+  delivered: number,
+): void {
+  pause.waiting = waiting
+  pause.b = b
+  pause.i = i
+  pause.record = record
+  pause.seeksBefore = seeksBefore
+  pause.delivered = delivered
+}
+
+/**
  * Builds records from batches at delivery and calls the handler: one plain object per record per
  * consumer, nothing else copied. Keeps the bookkeeping of handler calls (what a revoke waits for, what
  * the poll watchdog looks at) and the retry schedule of a failing record.
@@ -199,11 +232,12 @@ export class Delivery {
     batches: readonly RecordBatch[],
     b: number,
     i: number,
+    delivered = 0,
+    pause?: Pause,
   ): Promise<number> | number {
     const topic = state.topic
     const partition = state.core.partition
     const handler = this.#instrumented(this.eachMessage!, topic, partition)
-    let delivered = 0
     for (; b < batches.length; b++, i = 0) {
       const batch = batches[b]!
       if (batch.nextOffset <= state.position) continue
@@ -250,48 +284,53 @@ export class Delivery {
           return this.#failed(state, record, error).then(() => delivered)
         }
         if (result !== undefined) {
-          return this.#awaitThenContinue(state, batches, b, i, record, seeksBefore, result, delivered)
+          // The rest goes on in #resume's one loop: a pause it passed in is updated, not nested.
+          if (pause === undefined)
+            return this.#resume(state, batches, { waiting: result, b, i, record, seeksBefore, delivered })
+          pauseAt(pause, result, b, i, record, seeksBefore, delivered)
+          return PAUSED
         }
         this.#succeeded(state, offset, seeksBefore)
         delivered++
         if (++this.#sinceYield >= RECORDS_PER_TURN) {
           this.#sinceYield = 0
-          return yieldTurn().then(() => this.#continueAfter(state, batches, b, i + 1, delivered))
+          if (pause === undefined) {
+            const next = { waiting: undefined, b, i: i + 1, record: undefined, seeksBefore: 0, delivered }
+            return this.#resume(state, batches, next)
+          }
+          pauseAt(pause, undefined, b, i + 1, undefined, 0, delivered)
+          return PAUSED
         }
       }
     }
     return delivered
   }
 
-  async #awaitThenContinue(
-    state: PartitionState,
-    batches: readonly RecordBatch[],
-    b: number,
-    i: number,
-    record: LogRecord<unknown, unknown>,
-    seeksBefore: number,
-    result: Promise<void>,
-    delivered: number,
-  ): Promise<number> {
-    try {
-      await result
-    } catch (error) {
-      this.#finished(state)
-      await this.#failed(state, record, error)
-      return delivered
+  /**
+   * Delivers what follows a pause of #deliverEach (an asynchronous handler's promise, or a turn of the
+   * event loop given back): one loop and one pause object for a whole run of asynchronous handlers,
+   * rather than a chain of nested async calls per record.
+   */
+  async #resume(state: PartitionState, batches: readonly RecordBatch[], pause: Pause): Promise<number> {
+    for (;;) {
+      const waiting = pause.waiting
+      if (waiting === undefined) await yieldTurn()
+      else {
+        const record = pause.record!
+        try {
+          await waiting
+        } catch (error) {
+          this.#finished(state)
+          await this.#failed(state, record, error)
+          return pause.delivered
+        }
+        this.#succeeded(state, record.offset, pause.seeksBefore)
+        pause.delivered++
+        pause.i++
+      }
+      const result = this.#deliverEach(state, batches, pause.b, pause.i, pause.delivered, pause)
+      if (result !== PAUSED) return result
     }
-    this.#succeeded(state, record.offset, seeksBefore)
-    return this.#continueAfter(state, batches, b, i + 1, delivered + 1)
-  }
-
-  async #continueAfter(
-    state: PartitionState,
-    batches: readonly RecordBatch[],
-    b: number,
-    i: number,
-    delivered: number,
-  ): Promise<number> {
-    return delivered + (await this.#deliverEach(state, batches, b, i))
   }
 
   async #deliverBatch(
