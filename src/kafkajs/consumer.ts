@@ -7,7 +7,7 @@ import {
   type ConsumerGroup,
   type Consumer as CoreConsumer,
   type TopicPartition as CoreTopicPartition,
-  type LogRecord,
+  type RecordRun,
 } from '../index'
 import { AssignerProtocol, assignorsFor, toAssignment } from './assigners'
 import {
@@ -222,36 +222,46 @@ class TimestampText {
   }
 }
 
-function toMessage(record: LogRecord, timestamps: TimestampText): KafkaMessage {
+function toMessage(run: RecordRun, i: number, timestamps: TimestampText): KafkaMessage {
   const headers: IHeaders = {}
-  for (const name in record.headers) {
-    const value = record.headers[name]!
+  const recordHeaders = run.headersAt(i)
+  for (const name in recordHeaders) {
+    const value = recordHeaders[name]!
     const copy = Buffer.isBuffer(value) ? value : [...value]
     if (name === '__proto__')
       Object.defineProperty(headers, name, { value: copy, enumerable: true, writable: true })
     else headers[name] = copy
   }
   return {
-    key: record.key,
-    value: record.value,
-    timestamp: timestamps.of(record.timestamp),
+    key: run.keyAt(i) as Buffer | null,
+    value: run.valueAt(i) as Buffer | null,
+    timestamp: timestamps.of(run.timestampAt(i)),
     attributes: 0,
-    offset: String(record.offset),
+    offset: String(run.offsetAt(i)),
     headers,
   }
 }
 
+/** KafkaJS's batch, and the offsets of its messages as numbers (what resolving takes). */
 function toBatch(
   topic: string,
   partition: number,
   highWatermark: number,
-  records: readonly LogRecord[],
-): Batch {
+  runs: readonly RecordRun[],
+): { batch: Batch; offsets: number[] } {
+  // Built from the runs of stored columns: no record object is made only to be converted.
   const timestamps = new TimestampText()
-  const messages = records.map((record) => toMessage(record, timestamps))
+  const messages: KafkaMessage[] = []
+  const offsets: number[] = []
+  for (const run of runs) {
+    for (let i = run.from; i < run.to; i++) {
+      messages.push(toMessage(run, i, timestamps))
+      offsets.push(run.offsetAt(i))
+    }
+  }
   const first = messages[0]?.offset ?? null
   const last = messages.at(-1)?.offset ?? String(highWatermark - 1)
-  return {
+  const batch: Batch = {
     topic,
     partition,
     highWatermark: String(highWatermark),
@@ -262,6 +272,7 @@ function toBatch(
     offsetLag: () => String(highWatermark - 1 - Number(last)),
     offsetLagLow: () => (first === null ? '0' : String(highWatermark - 1 - Number(first))),
   }
+  return { batch, offsets }
 }
 
 function parseOffset(offset: unknown): number {
@@ -919,7 +930,7 @@ export class KafkaJSConsumer implements Consumer {
   /** One fetched batch of one partition, handed over by the logbus consumer: KafkaJS's runner. */
   async #onBatch(run: RunState, payload: BatchPayload): Promise<void> {
     if (!run.running) return
-    const { topic, partition, records } = payload
+    const { topic, partition, runs } = payload
     const key = tpKey(topic, partition)
     const seekAtStart = run.seeks.get(key) ?? 0
     const seeked = (): boolean => (run.seeks.get(key) ?? 0) !== seekAtStart
@@ -930,7 +941,7 @@ export class KafkaJSConsumer implements Consumer {
       this.#isolation === 'read_committed'
         ? (findTopic(run.bus, topic)?.partitions[partition]?.logEndOffset ?? payload.highWatermark)
         : payload.highWatermark
-    const batch = toBatch(topic, partition, highWatermark, records)
+    const { batch, offsets } = toBatch(topic, partition, highWatermark, runs)
     this.#emitter.emit('consumer.fetch', {
       numberOfBatches: 0,
       duration: run.bus.clock.now() - fetchStarted,
@@ -946,15 +957,18 @@ export class KafkaJSConsumer implements Consumer {
       firstOffset: batch.firstOffset() ?? batch.lastOffset(),
       lastOffset: batch.lastOffset(),
     }
+    const topicPartition = { topic, partition }
     const resolve = (offset: number): void => {
       if (seeked()) return
       payload.resolveOffset(offset)
       // Stopping: the logbus consumer commits what was resolved as it closes; nothing else needs it.
       if (!run.running) return
-      const position = run.core.position({ topic, partition })
-      if (position !== undefined && position > (run.resolved.get(key)?.offset ?? -1)) {
-        run.resolved.set(key, { topic, partition, offset: position })
-      }
+      const position = run.core.position(topicPartition)
+      if (position === undefined) return
+      // Resolved per message: the entry is updated in place (it is copied wherever it is handed out).
+      const entry = run.resolved.get(key)
+      if (entry === undefined) run.resolved.set(key, { topic, partition, offset: position })
+      else if (position > entry.offset) entry.offset = position
     }
     const started = run.bus.clock.now()
     this.#emitter.emit('consumer.start_batch_process', info)
@@ -963,9 +977,9 @@ export class KafkaJSConsumer implements Consumer {
     try {
       await this.#handlers.run(async () => {
         if (run.eachMessage !== null) {
-          await this.#processEachMessage(run, payload, batch, resolve, seeked, failing)
+          await this.#processEachMessage(run, payload, batch, offsets, resolve, seeked, failing)
         } else if (run.eachBatch !== null) {
-          await this.#processEachBatch(run, payload, batch, resolve, seeked)
+          await this.#processEachBatch(run, payload, batch, offsets, resolve, seeked)
         }
       })
     } catch (error) {
@@ -994,6 +1008,7 @@ export class KafkaJSConsumer implements Consumer {
     run: RunState,
     payload: BatchPayload,
     batch: Batch,
+    offsets: readonly number[],
     resolve: (offset: number) => void,
     seeked: () => boolean,
     failing: { offset: string | null },
@@ -1006,7 +1021,7 @@ export class KafkaJSConsumer implements Consumer {
       const message = batch.messages[i]!
       failing.offset = message.offset
       await run.eachMessage!({ topic, partition, message, heartbeat, pause })
-      resolve(payload.records[i]!.offset)
+      resolve(offsets[i]!)
       // Awaited only when there is something to do: two promises per message otherwise.
       const now = run.bus.clock.now()
       if (this.#heartbeatDue(run, now)) await this.#heartbeat(run)
@@ -1019,6 +1034,7 @@ export class KafkaJSConsumer implements Consumer {
     run: RunState,
     payload: BatchPayload,
     batch: Batch,
+    offsets: readonly number[],
     resolve: (offset: number) => void,
     seeked: () => boolean,
   ): Promise<void> {
@@ -1049,7 +1065,7 @@ export class KafkaJSConsumer implements Consumer {
       // KafkaJS: stale once a seek is pending for the partition. Revoked counts too; a pause does not.
       isStale: () => seeked() || (run.running && payload.isStale() && !run.pauses.isPaused(topic, partition)),
     })
-    if (run.eachBatchAutoResolve && payload.records.length > 0) resolve(payload.records.at(-1)!.offset)
+    if (run.eachBatchAutoResolve && offsets.length > 0) resolve(offsets.at(-1)!)
   }
 
   #pauseOf(topic: string, partition: number): () => () => void {
