@@ -13,7 +13,7 @@ import { inProcessBaselines } from './baselines'
 import type { Figure, PartContext } from './common'
 import { attempt, type CaseSpec, figureFrom, measure, type Sizing } from './harness'
 import { type HandlerKind, runLoad, type SendMode } from './load'
-import { KIND_TEXT, Order, orderOf, type ValueKind } from './workload'
+import { KIND_TEXT, keyOf, Order, orderOf, type ValueKind, workload } from './workload'
 
 export function loadSizing(quick: boolean): Sizing {
   return { initial: quick ? 20_000 : 50_000, min: 20_000, max: 20_000_000, multiple: 1000 }
@@ -95,6 +95,43 @@ function objectsOnly(): CaseSpec {
   )
 }
 
+/**
+ * The json cases' messages built and every one kept, with no logbus: memory storage keeps each value
+ * as it was sent, so the young-generation GC copies every kept object once. The floor of those cases.
+ */
+function messagesKept(): CaseSpec {
+  return loopCase(
+    'memory.json.objects-kept',
+    "the json cases' messages (key and 4-field object) built and all kept, no logbus (their floor)",
+    (n) => {
+      const kept = new Array<{ key: string; value: Order }>(n)
+      for (let i = 0; i < n; i++) kept[i] = { key: keyOf(i), value: orderOf(i) }
+      if (kept[n - 1] === undefined) throw new Error('unreachable')
+    },
+  )
+}
+
+/**
+ * The raw string case's conversion with no logbus: each message's key and value strings made into
+ * Buffers once (a raw topic delivers Buffers) and every Buffer kept, as memory storage keeps them.
+ */
+function buffersKept(): CaseSpec {
+  const messages = workload('raw-string')
+  return loopCase(
+    'memory.raw-string.buffers-kept',
+    "the raw string case's keys and values made Buffers and all kept, no logbus (its floor)",
+    (n) => {
+      const kept = new Array<Buffer>(2 * n)
+      for (let i = 0; i < n; i++) {
+        const { key, value } = messages.message(i)
+        kept[2 * i] = Buffer.from(key as string)
+        kept[2 * i + 1] = Buffer.from(value as string)
+      }
+      if (kept[2 * n - 1] === undefined) throw new Error('unreachable')
+    },
+  )
+}
+
 /** ns per record: 1e9/a − 1e9/b, from the medians of two rate figures. */
 function costFigure(id: string, label: string, slower: Figure | undefined, faster: Figure | undefined) {
   const ns = (r: number) => 1e9 / r
@@ -121,6 +158,8 @@ export async function runMemory(context: PartContext): Promise<Figure[]> {
     memoryCase(quick, 'json', 'batch'),
     validateOnly(),
     objectsOnly(),
+    messagesKept(),
+    buffersKept(),
     memoryCase(quick, 'raw-buffer', 'single'),
     memoryCase(quick, 'string', 'batch', 4),
     memoryCase(quick, 'string', 'batch', 1, 'async'),

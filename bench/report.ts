@@ -123,6 +123,18 @@ const RATIOS: readonly RatioDef[] = [
     'memory.json.batch.g1',
     '×',
   ],
+  [
+    'memory, raw string keys and values ÷ making and keeping their Buffers, no logbus',
+    'memory.raw-string.batch.g1',
+    'memory.raw-string.buffers-kept',
+    '%',
+  ],
+  [
+    'memory, json(schema) ÷ building and keeping the same messages, no logbus',
+    'memory.json-schema.batch.g1',
+    'memory.json.objects-kept',
+    '%',
+  ],
   ['memory, typed string ÷ raw Buffer keys and values', MEMORY_HEADLINE, 'memory.raw-buffer.batch.g1', '×'],
   [
     "file 'never', raw Buffer, send([100]): disk MB/s ÷ raw sequential write",
