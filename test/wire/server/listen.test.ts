@@ -1,6 +1,13 @@
 import { connect } from 'node:net'
 import { describe, expect, it } from 'vitest'
-import { type Assignor, Bus, ClosedError, InvalidConfigError, roundRobinAssignor } from '../../../src/index'
+import {
+  type Assignor,
+  Bus,
+  ClosedError,
+  type Consumer,
+  InvalidConfigError,
+  roundRobinAssignor,
+} from '../../../src/index'
 import { ADVERTISED_APIS, ApiKeys, KafkaErrors, listen } from '../../../src/wire'
 import { encodeAssignment, encodeSubscription } from '../../../src/wire/groups/consumer-protocol'
 import { uniqueName, waitUntil } from '../../support/bus'
@@ -90,6 +97,18 @@ describe('bus.listen', () => {
   })
 })
 
+/** The group goes on with `local` alone, owning both partitions, well inside the wire members' timeouts. */
+async function onlyMemberLeft(bus: Bus, groupId: string, local: Consumer): Promise<void> {
+  await waitUntil(() => local.assignment().length === 2, { timeoutMs: 10_000, message: 'local owns both' })
+  expect(
+    bus
+      .group(groupId)
+      .describe()
+      .members.map((m) => m.memberId),
+  ).toEqual([local.memberId])
+  await bus.close()
+}
+
 describe('closing with requests in flight', () => {
   it('answers a waiting long-poll Fetch at once, then closes', async () => {
     const { bus, server } = await serve()
@@ -172,15 +191,7 @@ describe('closing with requests in flight', () => {
     await server.close()
     await running
     expect((await parked).errorCode).toBe(KafkaErrors.NOT_COORDINATOR)
-    // The group goes on without the server's members, well inside their 300 s timeouts.
-    await waitUntil(() => local.assignment().length === 2, { timeoutMs: 10_000, message: 'local owns both' })
-    expect(
-      bus
-        .group(groupId)
-        .describe()
-        .members.map((m) => m.memberId),
-    ).toEqual([local.memberId])
-    await bus.close()
+    await onlyMemberLeft(bus, groupId, local)
   })
 
   it('takes its KIP-848 members out of their groups too', async () => {
@@ -231,13 +242,6 @@ describe('closing with requests in flight', () => {
 
     await server.close()
     await running
-    await waitUntil(() => local.assignment().length === 2, { timeoutMs: 10_000, message: 'local owns both' })
-    expect(
-      bus
-        .group(groupId)
-        .describe()
-        .members.map((m) => m.memberId),
-    ).toEqual([local.memberId])
-    await bus.close()
+    await onlyMemberLeft(bus, groupId, local)
   })
 })
