@@ -104,7 +104,7 @@ export {
   loadCodecs,
 } from './record/compression'
 export { ControlType, controlType } from './record/control'
-export { decodeRecordBatch } from './record/decode-record-batch'
+export { decodeRecordBatch, decodeRecordBatches } from './record/decode-record-batch'
 export { encodeRecordBatch } from './record/encode-record-batch'
 export { EMPTY_HEADERS, type LogRecord, type RecordHeaders, type TopicPartition } from './record/log-record'
 export type { Message, MessageHeaders, RecordMetadata } from './record/message'

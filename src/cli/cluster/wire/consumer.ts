@@ -1,10 +1,5 @@
-import {
-  type CommittedOffset,
-  decodeRecordBatch,
-  LogbusError,
-  loadCodec,
-  type RecordBatch,
-} from '../../../index'
+import { setTimeout as delay } from 'node:timers/promises'
+import { type CommittedOffset, decodeRecordBatches, type RecordBatch } from '../../../index'
 import {
   ApiKeys,
   type BrokerConnection,
@@ -27,11 +22,6 @@ const CATCH_UP_WAIT_MS = 100
 const FOLLOW_WAIT_MS = 500
 /** Fetches in a row that may fail with an error a new leader clears up. */
 const LEADER_RETRIES = 5
-/** RecordBatch v2 layout: the batch length field, the magic byte, the attributes (compression: bits 0-2). */
-const LENGTH_OFFSET = 8
-const MAGIC_OFFSET = 16
-const ATTRIBUTES_OFFSET = 21
-const LOG_OVERHEAD = 12
 
 /** The partitions being read: where each is, and (unless following) where it stops. */
 interface Reading {
@@ -71,13 +61,13 @@ export async function wireConsume(
       if (wanted.length === 0) {
         if (reading.ends !== undefined) break
         // Following with no partition assigned: wait for the group to rebalance, or to be stopped.
-        await untilAbortedOr(spec.signal, FOLLOW_WAIT_MS)
+        await untilAbortedOr(FOLLOW_WAIT_MS, spec.signal)
         continue
       }
       const fetched = await fetchOnce(client, topic, wanted, reading.positions, spec)
       if (fetched === undefined) {
         if (++failures > LEADER_RETRIES) throwIfError(KafkaErrors.LEADER_NOT_AVAILABLE, { topic: spec.topic })
-        await untilAbortedOr(spec.signal, 100 * failures)
+        await untilAbortedOr(100 * failures, spec.signal)
         continue
       }
       failures = 0
@@ -228,7 +218,7 @@ async function fetchOnce(
       out.push({
         partition: p.partitionIndex,
         errorCode: p.errorCode,
-        batches: p.records === null ? [] : await batchesIn(p.records),
+        batches: p.records === null ? [] : await decodeRecordBatches(p.records),
       })
     }
   }
@@ -243,45 +233,6 @@ const LEADER_MOVED = new Set<number>([
   KafkaErrors.REPLICA_NOT_AVAILABLE,
   KafkaErrors.KAFKA_STORAGE_ERROR,
 ])
-
-/**
- * The whole batches in a Fetch response's records (a last one cut short by the size limit is left
- * for the next fetch), each checked and decoded (`decodeRecordBatch`); a compressed batch's codec is
- * loaded first. Only RecordBatch v2 (magic 2, Kafka 0.11+) is read.
- */
-async function batchesIn(records: Buffer): Promise<RecordBatch[]> {
-  const batches: RecordBatch[] = []
-  for (let at = 0; at + LOG_OVERHEAD <= records.length; ) {
-    const size = LOG_OVERHEAD + records.readInt32BE(at + LENGTH_OFFSET)
-    if (at + size > records.length) break
-    const magic = records[at + MAGIC_OFFSET]
-    if (magic !== 2) {
-      throw new LogbusError(
-        'CORRUPT_MESSAGE',
-        `A fetched batch is in message format v${magic}; only RecordBatch v2 (Kafka 0.11+) is read`,
-      )
-    }
-    const compression = records.readInt16BE(at + ATTRIBUTES_OFFSET) & 7
-    if (compression !== 0) await loadCodec(compression)
-    batches.push(decodeRecordBatch(records.subarray(at, at + size)))
-    at += size
-  }
-  return batches
-}
-
-/** Waits `ms`, or less if `signal` aborts. */
-function untilAbortedOr(signal: AbortSignal, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve()
-    const done = (): void => {
-      clearTimeout(timer)
-      signal.removeEventListener('abort', done)
-      resolve()
-    }
-    const timer = setTimeout(done, ms)
-    signal.addEventListener('abort', done, { once: true })
-  })
-}
 
 /**
  * `pending`'s value, or undefined as soon as `signal` aborts: a long poll in flight is not waited for
@@ -309,4 +260,9 @@ function unlessAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T |
       },
     )
   })
+}
+
+/** Waits `ms`, or less if `signal` aborts (then without an error: the caller checks the signal). */
+function untilAbortedOr(ms: number, signal: AbortSignal): Promise<void> {
+  return delay(ms, undefined, { signal }).catch(() => undefined)
 }
