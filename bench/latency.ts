@@ -129,10 +129,13 @@ async function rig(storage: StorageKind, capacity: number): Promise<LatencyRig> 
  * asynchronous hand-off, as `send` → consumer is), paced the same way. What it shows beyond a few
  * microseconds is the machine: GC of the pacer, scheduling stalls, other processes.
  */
-async function baselineRig(capacity: number): Promise<LatencyRig> {
+async function baselineRig(capacity: number, retain = false): Promise<LatencyRig> {
   const ee = new EventEmitter()
   const r = recorder(capacity)
+  // With `retain`, every record stays reachable until the run ends, as a log's records do.
+  const kept: Array<{ key: string; value: string }> = []
   ee.on('record', (record: { key: string; value: string }) => {
+    if (retain) kept.push(record)
     r.delivered(performance.now(), record.key)
   })
   const value = workload('string').message(0).value
@@ -150,14 +153,17 @@ async function baselineRig(capacity: number): Promise<LatencyRig> {
     failure: () => undefined,
     async close() {
       ee.removeAllListeners()
+      kept.length = 0
     },
   }
 }
 
-type RigKind = StorageKind | 'baseline'
+/** 'retaining': the ceiling that also keeps every record, which is what a log must do. */
+type RigKind = StorageKind | 'baseline' | 'retaining'
 
 function makeRig(kind: RigKind, capacity: number): Promise<LatencyRig> {
-  return kind === 'baseline' ? baselineRig(capacity) : rig(kind, capacity)
+  if (kind === 'baseline' || kind === 'retaining') return baselineRig(capacity, kind === 'retaining')
+  return rig(kind, capacity)
 }
 
 /** One record in flight at a time; the event loop goes idle (setImmediate) between records. */
@@ -258,6 +264,7 @@ async function repeat<T>(reps: number, fn: () => Promise<T>): Promise<{ value: T
 
 function storageText(storage: RigKind): string {
   if (storage === 'baseline') return 'ceiling: eventemitter3 via a microtask'
+  if (storage === 'retaining') return 'ceiling: the same, keeping every record (as a log does)'
   return storage === 'memory'
     ? 'memory, typed string() topic'
     : `file, fsync ${storage}, typed string() topic`
@@ -278,14 +285,16 @@ export async function runLatency(context: PartContext): Promise<Figure[]> {
   const scenarios: Scenario[] = [
     { storage: 'memory', unloaded: samples, loaded: true },
     { storage: 'baseline', unloaded: samples, loaded: true },
+    { storage: 'retaining', unloaded: 0, loaded: true },
     { storage: 'never', unloaded: samples, loaded: true },
     { storage: 'always', unloaded: options.quick ? 300 : 1000, loaded: false },
   ]
   const { reason: fileReason } = await loadFileStorage()
   let memoryRate: number | undefined
   for (const s of scenarios) {
-    const name = s.storage === 'memory' || s.storage === 'baseline' ? s.storage : `file.${s.storage}`
-    if (fileReason !== undefined && s.storage !== 'memory' && s.storage !== 'baseline') {
+    const inProcess = s.storage === 'memory' || s.storage === 'baseline' || s.storage === 'retaining'
+    const name = inProcess ? s.storage : `file.${s.storage}`
+    if (fileReason !== undefined && !inProcess) {
       const ids = [
         `latency.${name}.unloaded`,
         ...(s.loaded ? [`latency.${name}.max`, `latency.${name}.loaded`] : []),
@@ -298,25 +307,26 @@ export async function runLatency(context: PartContext): Promise<Figure[]> {
       )
       continue
     }
-    await attempt(
-      failures,
-      `latency.${name}.unloaded`,
-      async () => {
-        const runs = await repeat(reps, () => unloadedRep(s.storage, s.unloaded))
-        return percentileFigures(
-          `latency.${name}.unloaded`,
-          `${storageText(s.storage)}, unloaded`,
-          runs.map((r) => ({ p: r.value, foreign: r.foreign, detail: gcPauses(r.value.gc) })),
-          s.unloaded,
-        )
-      },
-      figures,
-    )
+    if (s.unloaded > 0)
+      await attempt(
+        failures,
+        `latency.${name}.unloaded`,
+        async () => {
+          const runs = await repeat(reps, () => unloadedRep(s.storage, s.unloaded))
+          return percentileFigures(
+            `latency.${name}.unloaded`,
+            `${storageText(s.storage)}, unloaded`,
+            runs.map((r) => ({ p: r.value, foreign: r.foreign, detail: gcPauses(r.value.gc) })),
+            s.unloaded,
+          )
+        },
+        figures,
+      )
     if (!s.loaded) continue
     const storage = s.storage
     let rate: number
-    if (storage === 'baseline') {
-      // The ceiling runs at logbus's memory rate: the same load, without logbus.
+    if (storage === 'baseline' || storage === 'retaining') {
+      // The ceilings run at logbus's memory rate: the same load, without logbus.
       if (memoryRate === undefined) continue
       rate = memoryRate
     } else {
@@ -331,7 +341,8 @@ export async function runLatency(context: PartContext): Promise<Figure[]> {
     }
     const seconds = options.quick ? 0.5 : 2
     log(`  latency.${name}.loaded: ${Math.round(rate).toLocaleString('en-US')} msgs/s for ${seconds} s`)
-    const label = `${storageText(storage)}, at ${storage === 'baseline' ? "memory's " : ''}50% of the paced max`
+    const ceiling = storage === 'baseline' || storage === 'retaining'
+    const label = `${storageText(storage)}, at ${ceiling ? "memory's " : ''}50% of the paced max`
     await attempt(
       failures,
       `latency.${name}.loaded`,

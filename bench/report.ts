@@ -197,6 +197,12 @@ const RATIOS: readonly RatioDef[] = [
     'latency.baseline.loaded.p99',
     '×',
   ],
+  [
+    'latency p99, memory, at 50% load ÷ eventemitter3 keeping every record (lower is better)',
+    'latency.memory.loaded.p99',
+    'latency.retaining.loaded.p99',
+    '×',
+  ],
 ]
 
 export function computeRatios(figures: readonly Figure[]): Ratio[] {
