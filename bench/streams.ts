@@ -185,19 +185,37 @@ async function ceiling(pipe: boolean): Promise<Sample> {
   return { value: RECORDS / run.seconds, cpu: RECORDS / run.cpuSeconds }
 }
 
+/**
+ * No logbus: upper-case every input value and keep every result, as the output topic keeps them in
+ * memory storage. Kept strings are copied by the young-generation GC once each; this is the most the
+ * stateless case could reach on this machine whatever the library around it does.
+ */
+async function keepingFloor(): Promise<Sample> {
+  const values = Array.from({ length: RECORDS }, (_, r) => `value-${r}`)
+  const kept: string[] = []
+  const run = await timed(async () => {
+    for (const value of values) if (value.length > 0) kept.push(value.toUpperCase())
+  })
+  if (kept.length !== RECORDS) throw new Error('not every value was kept')
+  return { value: RECORDS / run.seconds, cpu: RECORDS / run.cpuSeconds }
+}
+
 interface Case {
   name: string
   target: string
   unit: 'records/s' | 's'
-  /** The ceiling this case is compared with. */
+  /** The ceiling this case is compared with, and another reference it is also compared with. */
   ceiling?: string
+  also?: string
   run: () => Promise<Sample>
 }
 
+const KEEP = 'no logbus: upper-case each value and keep the results (what the output topic retains)'
 const CONSUME = 'core: eachBatch reading every record from its runs'
 const PIPE = 'core: eachBatch → filter → upper-case → send, by hand'
 
 const cases: Case[] = [
+  { name: KEEP, target: '-', unit: 'records/s', run: keepingFloor },
   { name: CONSUME, target: '-', unit: 'records/s', run: () => ceiling(false) },
   { name: PIPE, target: '-', unit: 'records/s', run: () => ceiling(true) },
   {
@@ -205,6 +223,7 @@ const cases: Case[] = [
     target: '≥ 2,000,000',
     unit: 'records/s',
     ceiling: PIPE,
+    also: KEEP,
     run: () =>
       timeApp((app) => {
         app
@@ -247,7 +266,7 @@ const only = onlyAt === -1 ? '' : String(args[onlyAt + 1])
 /** The medians of each case: records per second, and per CPU-second. */
 const medians = new Map<string, { value: number; cpu: number }>()
 const count = (v: number): string => Math.round(v).toLocaleString('en')
-for (const c of cases.filter((c) => c.name.includes(only) || c.name.startsWith('core'))) {
+for (const c of cases.filter((c) => c.name.includes(only) || c.name.startsWith('core') || c.name === KEEP)) {
   const samples: Sample[] = []
   for (let i = 0; i < REPS; i++) samples.push(await c.run())
   const load = loadavg()
@@ -273,5 +292,7 @@ for (const c of cases.filter((c) => c.name.includes(only) || c.name.startsWith('
     const share = (a: number, b: number): string => `${((a / b) * 100).toFixed(0)}%`
     parts.push(`${share(value, ceiling.value)} of its ceiling (${share(cpu, ceiling.cpu)} per CPU-s)`)
   }
+  const also = c.also === undefined ? undefined : medians.get(c.also)
+  if (also !== undefined) parts.push(`${((value / also.value) * 100).toFixed(0)}% of "${c.also}"`)
   console.log(`${c.name}: ${parts.join(', ')}; target ${c.target}; load ${load}`)
 }
