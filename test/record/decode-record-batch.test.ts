@@ -1,9 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import { createRequire } from 'node:module'
-import { CorruptLogError, decodeRecordBatch, decodeRecordBatches, encodeRecordBatch, string } from '../../src/index'
+import {
+  CorruptLogError,
+  decodeRecordBatch,
+  decodeRecordBatches,
+  encodeRecordBatch,
+  string,
+} from '../../src/index'
 import { openBus, uniqueName } from '../support/bus'
 
 describe('decodeRecordBatch', () => {
