@@ -1,5 +1,6 @@
-import { connect, type Socket } from 'node:net'
-import { ClosedError, type LogbusError, TimeoutError } from '../../index'
+import { connect, isIP, type Socket } from 'node:net'
+import type { ConnectionOptions } from 'node:tls'
+import { ClosedError, InvalidConfigError, type LogbusError, TimeoutError } from '../../index'
 import {
   type ApiKeyNumber,
   ApiKeys,
@@ -14,8 +15,39 @@ import {
   type RequestInput,
   type ResponseBody,
 } from '../protocol'
-import { NetworkError, throwIfError } from './broker-error'
+import type { SaslMechanism } from '../sasl/mechanism'
+import { AuthenticationError, NetworkError, throwIfError } from './broker-error'
 import { type ApiVersionRange, CLIENT_API_VERSIONS, negotiateVersions, versionFor } from './negotiation'
+
+/**
+ * TLS settings of a connection (Kafka's `ssl.*`): `node:tls`'s client options — `ca` (the certificates
+ * to trust instead of Node's bundled ones), `cert` and `key` (a client certificate, for brokers that
+ * require one), `passphrase`, `servername`, `rejectUnauthorized`, `checkServerIdentity`, `minVersion`, …
+ * Host names are checked as Kafka's `ssl.endpoint.identification.algorithm=https` does; pass
+ * `checkServerIdentity: () => undefined` to skip that check (its empty value) and keep the chain's.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs'
+ *
+ * const tls: TlsSettings = { ca: [readFileSync('ca.pem')], servername: 'kafka.internal' }
+ * ```
+ */
+export type TlsSettings = Omit<ConnectionOptions, 'host' | 'port' | 'path' | 'socket' | 'timeout'>
+
+/**
+ * How a connection logs in (Kafka's `sasl.mechanism` and the JAAS config's user and password).
+ *
+ * @example
+ * ```ts
+ * const sasl: SaslCredentials = { mechanism: 'SCRAM-SHA-512', username: 'alice', password: 'alice-secret' }
+ * ```
+ */
+export interface SaslCredentials {
+  mechanism: SaslMechanism
+  username: string
+  password: string
+}
 
 /**
  * Where and how to connect to one broker.
@@ -41,6 +73,16 @@ export interface BrokerConnectionOptions {
    * newer version; tests of older versions). An API capped below what the client needs is not used.
    */
   maxVersions?: Partial<Record<ApiName, number>>
+  /**
+   * TLS (Kafka's SSL and SASL_SSL): `true` trusts Node's bundled certificate authorities, settings
+   * choose others. Default: plain TCP.
+   */
+  tls?: true | TlsSettings
+  /**
+   * SASL (Kafka's SASL_PLAINTEXT, and SASL_SSL with `tls`): every connection logs in after ApiVersions
+   * with SaslHandshake v1 and SaslAuthenticate. Default: none.
+   */
+  sasl?: SaslCredentials
 }
 
 /**
@@ -126,7 +168,15 @@ export class BrokerConnection {
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('error', (error: NodeJS.ErrnoException) =>
       this.#fail(
-        new NetworkError(address, `Connection to ${address} failed: ${reasonOf(error)}`, { cause: error }),
+        isTlsFailure(error)
+          ? new AuthenticationError(
+              'SSL_AUTHENTICATION_FAILED',
+              `TLS with ${address} failed: ${error.message}`,
+              { cause: error },
+            )
+          : new NetworkError(address, `Connection to ${address} failed: ${reasonOf(error)}`, {
+              cause: error,
+            }),
       ),
     )
     socket.on('close', () =>
@@ -140,15 +190,18 @@ export class BrokerConnection {
    */
   static async open(options: BrokerConnectionOptions): Promise<BrokerConnection> {
     const address = formatAddress(options.host, options.port)
-    const socket = await connectSocket(
-      options.host,
-      options.port,
-      address,
-      options.connectTimeoutMs ?? 10_000,
-    )
+    // Loaded only for a connection that logs in: SCRAM needs node:crypto, which plain TCP does not.
+    const sasl = options.sasl === undefined ? undefined : await import('./sasl-authenticator')
+    if (options.sasl !== undefined) sasl!.checkSaslCredentials(options.sasl)
+    const timeoutMs = options.connectTimeoutMs ?? 10_000
+    const socket =
+      options.tls === undefined
+        ? await connectSocket(options.host, options.port, address, timeoutMs)
+        : await connectTls(options.host, options.port, address, timeoutMs, options.tls)
     const connection = new BrokerConnection(socket, address, options)
     try {
       await connection.#negotiate()
+      if (options.sasl !== undefined) await sasl!.authenticate(connection, options.sasl)
     } catch (error) {
       await connection.close()
       throw error
@@ -343,6 +396,90 @@ function connectSocket(host: string, port: number, address: string, timeoutMs: n
       reject(new NetworkError(address, `Cannot connect to ${address}: ${reasonOf(error)}`, { cause: error }))
     })
   })
+}
+
+/**
+ * A TLS connection, once its handshake is done: the broker's certificate checked against `ca` (or
+ * Node's bundled authorities) and, unless `checkServerIdentity` says otherwise, against the host name.
+ * A handshake that fails is an `AuthenticationError` (SSL_AUTHENTICATION_FAILED), as Kafka's clients
+ * throw SslAuthenticationException; settings Node refuses (a key that is not PEM) an InvalidConfigError.
+ */
+async function connectTls(
+  host: string,
+  port: number,
+  address: string,
+  timeoutMs: number,
+  settings: true | TlsSettings,
+): Promise<Socket> {
+  // node:tls only for a TLS connection: loading it is a measurable part of the CLI's start-up.
+  const { connect: connectSecurely } = await import('node:tls')
+  const options = settings === true ? {} : settings
+  return new Promise((resolve, reject) => {
+    let socket: ReturnType<typeof connectSecurely>
+    try {
+      socket = connectSecurely({
+        // SNI carries a host name, never an address (RFC 6066).
+        ...(isIP(host) === 0 ? { servername: host } : {}),
+        ...options,
+        host,
+        port,
+      })
+    } catch (error) {
+      reject(new InvalidConfigError('tls', (error as Error).message))
+      return
+    }
+    let connected = false
+    const timer = setTimeout(() => {
+      socket.destroy()
+      reject(
+        new NetworkError(address, `Cannot connect to ${address}: no TLS handshake within ${timeoutMs} ms`),
+      )
+    }, timeoutMs)
+    socket.once('connect', () => {
+      connected = true
+    })
+    socket.once('secureConnect', () => {
+      clearTimeout(timer)
+      socket.removeAllListeners('error')
+      socket.setNoDelay(true)
+      resolve(socket)
+    })
+    socket.once('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer)
+      socket.destroy()
+      // Once TCP is up, whatever ends the handshake is TLS's failure, a reset too: a broker that does
+      // not speak TLS on the port closes the connection on the ClientHello, which it reads as a frame.
+      reject(
+        connected || isTlsFailure(error)
+          ? new AuthenticationError(
+              'SSL_AUTHENTICATION_FAILED',
+              `TLS handshake with ${address} failed: ${tlsReasonOf(error)}`,
+              { cause: error },
+            )
+          : new NetworkError(address, `Cannot connect to ${address}: ${reasonOf(error)}`, { cause: error }),
+      )
+    })
+  })
+}
+
+/** Errors of TLS itself (OpenSSL's, certificate checks), as opposed to the network's. */
+function isTlsFailure(error: NodeJS.ErrnoException): boolean {
+  const code = error.code ?? ''
+  return (
+    code.startsWith('ERR_SSL_') ||
+    code.startsWith('ERR_TLS_') ||
+    /^(CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED)/.test(
+      code,
+    )
+  )
+}
+
+/** Why a handshake failed, in a few words where Node's are cryptic. */
+function tlsReasonOf(error: NodeJS.ErrnoException): string {
+  if (error.code === 'ECONNRESET' || error.code === 'EPIPE') {
+    return 'the broker closed the connection (does it speak TLS on this port? does it want a client certificate?)'
+  }
+  return error.message
 }
 
 /** A socket error in a few words. */
