@@ -194,10 +194,7 @@ export class BrokerConnection {
     const sasl = options.sasl === undefined ? undefined : await import('./sasl-authenticator')
     if (options.sasl !== undefined) sasl!.checkSaslCredentials(options.sasl)
     const timeoutMs = options.connectTimeoutMs ?? 10_000
-    const socket =
-      options.tls === undefined
-        ? await connectSocket(options.host, options.port, address, timeoutMs)
-        : await connectTls(options.host, options.port, address, timeoutMs, options.tls)
+    const socket = await connectSocket(options.host, options.port, address, timeoutMs, options.tls)
     const connection = new BrokerConnection(socket, address, options)
     try {
       await connection.#negotiate()
@@ -377,88 +374,72 @@ function decodeBody(apiKey: ApiKeyNumber, version: number, frame: Buffer): unkno
   return decodeResponse(apiKey, version, frame).body
 }
 
-function connectSocket(host: string, port: number, address: string, timeoutMs: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ host, port })
-    const timer = setTimeout(() => {
-      socket.destroy()
-      reject(new NetworkError(address, `Cannot connect to ${address}: no answer within ${timeoutMs} ms`))
-    }, timeoutMs)
-    socket.once('connect', () => {
-      clearTimeout(timer)
-      socket.removeAllListeners('error')
-      socket.setNoDelay(true)
-      resolve(socket)
-    })
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer)
-      socket.destroy()
-      reject(new NetworkError(address, `Cannot connect to ${address}: ${reasonOf(error)}`, { cause: error }))
-    })
-  })
-}
-
 /**
- * A TLS connection, once its handshake is done: the broker's certificate checked against `ca` (or
- * Node's bundled authorities) and, unless `checkServerIdentity` says otherwise, against the host name.
- * A handshake that fails is an `AuthenticationError` (SSL_AUTHENTICATION_FAILED), as Kafka's clients
- * throw SslAuthenticationException; settings Node refuses (a key that is not PEM) an InvalidConfigError.
+ * A TCP connection, or with `tls` a TLS one once its handshake is done: the broker's certificate
+ * checked against `ca` (or Node's bundled authorities) and, unless `checkServerIdentity` says
+ * otherwise, against the host name. A handshake that fails is an `AuthenticationError`
+ * (SSL_AUTHENTICATION_FAILED), as Kafka's clients throw SslAuthenticationException; settings Node
+ * refuses (a key that is not PEM) an InvalidConfigError. A failure is reported once the socket is
+ * closed: nothing of it is left.
  */
-async function connectTls(
+async function connectSocket(
   host: string,
   port: number,
   address: string,
   timeoutMs: number,
-  settings: true | TlsSettings,
+  tls: true | TlsSettings | undefined,
 ): Promise<Socket> {
   // node:tls only for a TLS connection: loading it is a measurable part of the CLI's start-up.
-  const { connect: connectSecurely } = await import('node:tls')
-  const options = settings === true ? {} : settings
+  const secure = tls === undefined ? undefined : (await import('node:tls')).connect
   return new Promise((resolve, reject) => {
-    let socket: ReturnType<typeof connectSecurely>
+    let socket: Socket
     try {
-      socket = connectSecurely({
-        // SNI carries a host name, never an address (RFC 6066).
-        ...(isIP(host) === 0 ? { servername: host } : {}),
-        ...options,
-        host,
-        port,
-      })
+      socket =
+        secure === undefined
+          ? connect({ host, port })
+          : // SNI carries a host name, never an address (RFC 6066).
+            secure({
+              ...(isIP(host) === 0 ? { servername: host } : {}),
+              ...(tls === true ? {} : tls),
+              host,
+              port,
+            })
     } catch (error) {
       reject(new InvalidConfigError('tls', (error as Error).message))
       return
     }
-    let connected = false
-    const timer = setTimeout(() => {
+    const fail = (error: LogbusError) => {
+      clearTimeout(timer)
+      socket.once('close', () => reject(error))
       socket.destroy()
-      reject(
-        new NetworkError(address, `Cannot connect to ${address}: no TLS handshake within ${timeoutMs} ms`),
-      )
-    }, timeoutMs)
+    }
+    const timer = setTimeout(
+      () => fail(new NetworkError(address, `Cannot connect to ${address}: no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+    let tcpUp = false
     socket.once('connect', () => {
-      connected = true
+      tcpUp = true
     })
-    socket.once('secureConnect', () => {
+    socket.once(secure === undefined ? 'connect' : 'secureConnect', () => {
       clearTimeout(timer)
       socket.removeAllListeners('error')
       socket.setNoDelay(true)
       resolve(socket)
     })
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer)
-      socket.destroy()
+    socket.once('error', (error: NodeJS.ErrnoException) =>
       // Once TCP is up, whatever ends the handshake is TLS's failure, a reset too: a broker that does
       // not speak TLS on the port closes the connection on the ClientHello, which it reads as a frame.
-      reject(
-        connected || isTlsFailure(error)
+      fail(
+        secure !== undefined && (tcpUp || isTlsFailure(error))
           ? new AuthenticationError(
               'SSL_AUTHENTICATION_FAILED',
               `TLS handshake with ${address} failed: ${tlsReasonOf(error)}`,
               { cause: error },
             )
           : new NetworkError(address, `Cannot connect to ${address}: ${reasonOf(error)}`, { cause: error }),
-      )
-    })
+      ),
+    )
   })
 }
 

@@ -11,6 +11,7 @@ import {
 } from '../../../src/wire'
 import { uniqueName, waitUntil } from '../../support/bus'
 import { serve } from '../support'
+import { leftOpenAfterFailure } from './left-open'
 
 // The fixture is a self-signed certificate for localhost and 127.0.0.1, with no key usage restricting
 // it to servers: it is the server's certificate, its own CA, and a client certificate for mutual TLS.
@@ -59,6 +60,19 @@ describe('TLS in BrokerConnection and KafkaClient', () => {
       /^TLS handshake with 127\.0\.0\.1:\d+ failed: self.signed certificate/,
     )
     await waitUntil(() => server.connections === 0, { message: 'the connection to close' })
+    const left = await leftOpenAfterFailure({ host: '127.0.0.1', port: server.address.port, tls: true })
+    expect(left.code).toBe('SSL_AUTHENTICATION_FAILED')
+    expect(left.resources.filter((kind) => /Timeout|TCP|TLS/.test(kind))).toEqual([])
+  })
+
+  it('a port nobody listens on is a NetworkError, as without TLS', async () => {
+    const { server } = await serve()
+    const port = server.address.port
+    await server.close()
+    await expect(BrokerConnection.open({ host: '127.0.0.1', port, tls: trusted })).rejects.toMatchObject({
+      name: 'NetworkError',
+      message: `Cannot connect to 127.0.0.1:${port}: connection refused`,
+    })
   })
 
   it('checks the host name unless told not to (ssl.endpoint.identification.algorithm empty)', async () => {

@@ -11,6 +11,7 @@ import {
 } from '../../../src/wire'
 import { uniqueName, waitUntil } from '../../support/bus'
 import { serve } from '../support'
+import { leftOpenAfterFailure } from './left-open'
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url))
 const users = { alice: 'alice-secret', 'b=o,b': 'bob secret ✓' }
@@ -110,6 +111,13 @@ describe('SASL in KafkaClient', () => {
         new RegExp(`^SASL ${mechanism} authentication of alice to ${broker} failed: `),
       )
       await waitUntil(() => server.connections === 0, { message: 'the connection to close' })
+      const left = await leftOpenAfterFailure({
+        host: '127.0.0.1',
+        port: server.address.port,
+        sasl: { mechanism, username: 'alice', password: 'wrong' },
+      })
+      expect(left.code).toBe('SASL_AUTHENTICATION_FAILED')
+      expect(left.resources.filter((kind) => /Timeout|TCP|TLS/.test(kind))).toEqual([])
     })
   }
 
