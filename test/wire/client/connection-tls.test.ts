@@ -11,7 +11,7 @@ import {
 } from '../../../src/wire'
 import { uniqueName, waitUntil } from '../../support/bus'
 import { serve } from '../support'
-import { leftOpenAfterFailure } from './left-open'
+import { leftOpenAfterFailure, rejection } from './support'
 
 // The fixture is a self-signed certificate for localhost and 127.0.0.1, with no key usage restricting
 // it to servers: it is the server's certificate, its own CA, and a client certificate for mutual TLS.
@@ -23,15 +23,6 @@ async function open(options: BrokerConnectionOptions): Promise<BrokerConnection>
   const connection = await BrokerConnection.open(options)
   onTestFinished(() => connection.close())
   return connection
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (error: unknown) => error,
-  )
 }
 
 describe('TLS in BrokerConnection and KafkaClient', () => {

@@ -11,7 +11,7 @@ import {
 } from '../../../src/wire'
 import { uniqueName, waitUntil } from '../../support/bus'
 import { serve } from '../support'
-import { leftOpenAfterFailure } from './left-open'
+import { leftOpenAfterFailure, rejection } from './support'
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url))
 const users = { alice: 'alice-secret', 'b=o,b': 'bob secret ✓' }
@@ -20,16 +20,6 @@ async function connect(options: KafkaClientOptions): Promise<KafkaClient> {
   const client = await KafkaClient.connect(options)
   onTestFinished(() => client.close())
   return client
-}
-
-/** Rejects with what `promise` rejected with; fails the test if it resolved. */
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a rejection')
-    },
-    (error: unknown) => error,
-  )
 }
 
 /**

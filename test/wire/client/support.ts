@@ -44,3 +44,13 @@ process.stdout.write(JSON.stringify({ code, resources: process.getActiveResource
   if (exit !== 0) throw new Error(`the connecting process exited ${exit}`)
   return JSON.parse(out) as LeftOpen
 }
+
+/** What `promise` rejected with; fails the test if it resolved. */
+export async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => {
+      throw new Error('expected a rejection')
+    },
+    (error: unknown) => error,
+  )
+}
