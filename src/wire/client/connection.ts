@@ -191,14 +191,14 @@ export class BrokerConnection {
   static async open(options: BrokerConnectionOptions): Promise<BrokerConnection> {
     const address = formatAddress(options.host, options.port)
     // Loaded only for a connection that logs in: SCRAM needs node:crypto, which plain TCP does not.
-    const sasl = options.sasl === undefined ? undefined : await import('./sasl-authenticator')
-    if (options.sasl !== undefined) sasl!.checkSaslCredentials(options.sasl)
+    const logIn =
+      options.sasl === undefined ? undefined : (await import('./sasl-authenticator')).saslLogin(options.sasl)
     const timeoutMs = options.connectTimeoutMs ?? 10_000
     const socket = await connectSocket(options.host, options.port, address, timeoutMs, options.tls)
     const connection = new BrokerConnection(socket, address, options)
     try {
       await connection.#negotiate()
-      if (options.sasl !== undefined) await sasl!.authenticate(connection, options.sasl)
+      await logIn?.(connection)
     } catch (error) {
       await connection.close()
       throw error

@@ -6,10 +6,15 @@ import type { BrokerConnection, SaslCredentials } from './connection'
 import { ScramClient } from './scram-client'
 
 /**
- * Throws an `InvalidConfigError` naming the field when the credentials cannot be used (before anything
- * is connected).
+ * The login of a fresh connection with these credentials (see `authenticate`); an `InvalidConfigError`
+ * naming the field at once, before anything is connected, when they cannot be used.
  */
-export function checkSaslCredentials(sasl: SaslCredentials): void {
+export function saslLogin(sasl: SaslCredentials): (connection: BrokerConnection) => Promise<void> {
+  checkSaslCredentials(sasl)
+  return (connection) => authenticate(connection, sasl)
+}
+
+function checkSaslCredentials(sasl: SaslCredentials): void {
   if (!(SASL_MECHANISMS as readonly string[]).includes(sasl.mechanism)) {
     throw new InvalidConfigError('sasl.mechanism', `must be one of ${SASL_MECHANISMS.join(', ')}`)
   }
@@ -24,7 +29,7 @@ export function checkSaslCredentials(sasl: SaslCredentials): void {
  * mechanism, then SaslAuthenticate carries its rounds (PLAIN: one; SCRAM: two, the server's signature
  * checked at the end). Failures are `AuthenticationError`s; the caller closes the connection.
  */
-export async function authenticate(connection: BrokerConnection, sasl: SaslCredentials): Promise<void> {
+async function authenticate(connection: BrokerConnection, sasl: SaslCredentials): Promise<void> {
   const { mechanism, username, password } = sasl
   const failed = (reason: string) =>
     new AuthenticationError(
