@@ -18,6 +18,7 @@ import {
 import type { SaslMechanism } from '../sasl/mechanism'
 import { AuthenticationError, NetworkError, throwIfError } from './broker-error'
 import { type ApiVersionRange, CLIENT_API_VERSIONS, negotiateVersions, versionFor } from './negotiation'
+import type { SaslExchange } from './sasl-authenticator'
 
 /**
  * TLS settings of a connection (Kafka's `ssl.*`): `node:tls`'s client options — `ca` (the certificates
@@ -80,7 +81,8 @@ export interface BrokerConnectionOptions {
   tls?: true | TlsSettings
   /**
    * SASL (Kafka's SASL_PLAINTEXT, and SASL_SSL with `tls`): every connection logs in after ApiVersions
-   * with SaslHandshake v1 and SaslAuthenticate. Default: none.
+   * with SaslHandshake v1 and SaslAuthenticate, and again before a session the broker limits ends
+   * (KIP-368). Default: none.
    */
   sasl?: SaslCredentials
 }
@@ -111,6 +113,9 @@ export interface Answer<K extends ApiKeyNumber> {
   version: number
   body: ResponseBody<K>
 }
+
+/** A SASL login of the connection, resolving with the session's lifetime in ms (0: none). */
+type Login = (exchange: SaslExchange) => Promise<number>
 
 interface Pending {
   apiKey: ApiKeyNumber
@@ -156,9 +161,19 @@ export class BrokerConnection {
   #closed: Promise<void>
   #brokerApis: readonly ApiVersionRange[] = []
   #versions = new Map<number, number>()
+  readonly #login: Login | undefined
+  /** While a login runs again, other requests wait: the broker reads the frame after each step as the next. */
+  #reauthenticating: Promise<void> | undefined
+  #reauthenticationTimer: NodeJS.Timeout | undefined
 
-  private constructor(socket: Socket, address: string, options: BrokerConnectionOptions) {
+  private constructor(
+    socket: Socket,
+    address: string,
+    options: BrokerConnectionOptions,
+    login: Login | undefined,
+  ) {
     this.#socket = socket
+    this.#login = login
     this.address = address
     this.#clientId = options.clientId ?? 'logbus'
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000
@@ -191,14 +206,14 @@ export class BrokerConnection {
   static async open(options: BrokerConnectionOptions): Promise<BrokerConnection> {
     const address = formatAddress(options.host, options.port)
     // Loaded only for a connection that logs in: SCRAM needs node:crypto, which plain TCP does not.
-    const logIn =
+    const login =
       options.sasl === undefined ? undefined : (await import('./sasl-authenticator')).saslLogin(options.sasl)
     const timeoutMs = options.connectTimeoutMs ?? 10_000
     const socket = await connectSocket(options.host, options.port, address, timeoutMs, options.tls)
-    const connection = new BrokerConnection(socket, address, options)
+    const connection = new BrokerConnection(socket, address, options, login)
     try {
       await connection.#negotiate()
-      await logIn?.(connection)
+      await connection.#logIn()
     } catch (error) {
       await connection.close()
       throw error
@@ -243,6 +258,15 @@ export class BrokerConnection {
     build: (version: number) => RequestInput<K>,
     options: SendOptions = {},
   ): Promise<Answer<K>> {
+    while (this.#reauthenticating !== undefined) await this.#reauthenticating
+    return this.#send(apiKey, build, options)
+  }
+
+  async #send<K extends ApiKeyNumber>(
+    apiKey: K,
+    build: (version: number) => RequestInput<K>,
+    options: SendOptions = {},
+  ): Promise<Answer<K>> {
     const version = this.version(apiKey, options.maxVersion)
     const body = await this.#request(apiKey, version, build(version), options.timeoutMs)
     return { version, body: body as ResponseBody<K> }
@@ -252,6 +276,33 @@ export class BrokerConnection {
   close(): Promise<void> {
     this.#fail(new ClosedError(`The connection to ${this.address}`))
     return this.#closed
+  }
+
+  /**
+   * Logs in (with `sasl`), and when the broker gives the session a lifetime (Kafka's
+   * connections.max.reauth.ms), logs in again on the same connection before it ends, as Kafka's
+   * clients do (KIP-368): at a random point between 85% and 95% of it. A failed login again breaks
+   * the connection with its error.
+   */
+  async #logIn(): Promise<void> {
+    if (this.#login === undefined) return
+    const lifetimeMs = await this.#login({
+      address: this.address,
+      send: (apiKey, build, options) => this.#send(apiKey, build, options),
+    })
+    if (lifetimeMs <= 0 || this.#failure !== undefined) return
+    this.#reauthenticationTimer = setTimeout(
+      () => {
+        this.#reauthenticating = this.#logIn()
+          .catch((error: unknown) => this.#fail(error as LogbusError))
+          .finally(() => {
+            this.#reauthenticating = undefined
+          })
+      },
+      lifetimeMs * (0.85 + 0.1 * Math.random()),
+    )
+    // An open connection does not keep the process alive on its own account.
+    this.#reauthenticationTimer.unref()
   }
 
   async #negotiate(): Promise<void> {
@@ -342,6 +393,7 @@ export class BrokerConnection {
   #fail(error: LogbusError): void {
     if (this.#failure !== undefined) return
     this.#failure = error
+    clearTimeout(this.#reauthenticationTimer)
     for (const pending of this.#pending.values()) {
       clearTimeout(pending.timer)
       pending.reject(error)

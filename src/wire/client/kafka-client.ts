@@ -89,10 +89,9 @@ const BACKOFF_MS = 100
  * the bootstrap broker for cluster-wide admin requests. Each connection negotiates its versions (see
  * `BrokerConnection`). With `tls` every connection is TLS (Kafka's SSL), with `sasl` every connection
  * logs in (SASL_PLAINTEXT; both: SASL_SSL) with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 — bootstrap,
- * leaders and coordinators alike, as Kafka's clients do. A broker that refuses the login, or a TLS
- * handshake that fails, is an `AuthenticationError`. Not supported: GSSAPI (Kerberos), OAUTHBEARER, and
- * re-authentication on a long-lived connection (KIP-368): a broker with `connections.max.reauth.ms`
- * closes a connection used after its session expired.
+ * leaders and coordinators alike, as Kafka's clients do, and again before a session the broker limits
+ * (`connections.max.reauth.ms`, KIP-368) ends. A broker that refuses the login, or a TLS handshake
+ * that fails, is an `AuthenticationError`. Not supported: GSSAPI (Kerberos) and OAUTHBEARER.
  *
  * @example
  * ```ts

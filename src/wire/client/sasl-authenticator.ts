@@ -5,13 +5,20 @@ import { AuthenticationError, errorFromKafka } from './broker-error'
 import type { BrokerConnection, SaslCredentials } from './connection'
 import { ScramClient } from './scram-client'
 
+/** What a login needs of its connection: its address, and a way to send past requests held back. */
+export interface SaslExchange {
+  readonly address: string
+  send: BrokerConnection['send']
+}
+
 /**
- * The login of a fresh connection with these credentials (see `authenticate`); an `InvalidConfigError`
- * naming the field at once, before anything is connected, when they cannot be used.
+ * A login with these credentials (see `authenticate`), resolving with the session's lifetime in ms (0:
+ * the broker sets none); an `InvalidConfigError` naming the field at once, before anything is
+ * connected, when they cannot be used.
  */
-export function saslLogin(sasl: SaslCredentials): (connection: BrokerConnection) => Promise<void> {
+export function saslLogin(sasl: SaslCredentials): (exchange: SaslExchange) => Promise<number> {
   checkSaslCredentials(sasl)
-  return (connection) => authenticate(connection, sasl)
+  return (exchange) => authenticate(exchange, sasl)
 }
 
 function checkSaslCredentials(sasl: SaslCredentials): void {
@@ -25,11 +32,13 @@ function checkSaslCredentials(sasl: SaslCredentials): void {
 }
 
 /**
- * Logs a fresh connection in as Kafka's clients do after ApiVersions: SaslHandshake v1 names the
- * mechanism, then SaslAuthenticate carries its rounds (PLAIN: one; SCRAM: two, the server's signature
- * checked at the end). Failures are `AuthenticationError`s; the caller closes the connection.
+ * Logs a connection in as Kafka's clients do after ApiVersions (and again before its session ends):
+ * SaslHandshake v1 names the mechanism, then SaslAuthenticate carries its rounds (PLAIN: one; SCRAM:
+ * two, the server's signature checked at the end). Resolves with the session lifetime the broker gave
+ * (SaslAuthenticate v1+; 0 for none). Failures are `AuthenticationError`s; the caller closes the
+ * connection.
  */
-async function authenticate(connection: BrokerConnection, sasl: SaslCredentials): Promise<void> {
+async function authenticate(connection: SaslExchange, sasl: SaslCredentials): Promise<number> {
   const { mechanism, username, password } = sasl
   const failed = (reason: string) =>
     new AuthenticationError(
@@ -47,8 +56,10 @@ async function authenticate(connection: BrokerConnection, sasl: SaslCredentials)
           : `SaslHandshake with ${connection.address} failed: ${kafkaError(handshake.errorCode).name}`
     throw errorFromKafka(handshake.errorCode, { message })!
   }
+  let lifetimeMs = 0
   const round = async (bytes: Buffer): Promise<Buffer> => {
     const { body } = await connection.send(ApiKeys.SaslAuthenticate, () => ({ authBytes: bytes }))
+    lifetimeMs = Number(body.sessionLifetimeMs ?? 0n)
     if (body.errorCode === KafkaErrors.SASL_AUTHENTICATION_FAILED) {
       throw failed(body.errorMessage ?? 'invalid credentials')
     }
@@ -62,7 +73,7 @@ async function authenticate(connection: BrokerConnection, sasl: SaslCredentials)
   if (mechanism === 'PLAIN') {
     // RFC 4616: authzid (empty: the user itself), user, password, NUL-separated.
     await round(Buffer.from(`\u0000${username}\u0000${password}`, 'utf8'))
-    return
+    return lifetimeMs
   }
   const scram = new ScramClient(mechanism, username, password)
   const serverFirst = await round(Buffer.from(scram.firstMessage(), 'utf8'))
@@ -71,4 +82,5 @@ async function authenticate(connection: BrokerConnection, sasl: SaslCredentials)
   const serverFinal = await round(Buffer.from(final.message, 'utf8'))
   const verified = scram.verifyServerFinal(serverFinal.toString('utf8'))
   if (!verified.ok) throw failed(verified.reason)
+  return lifetimeMs
 }
