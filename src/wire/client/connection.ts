@@ -136,6 +136,10 @@ const SOFTWARE_VERSION = 'unknown'
  * answers UNSUPPORTED_VERSION — and from then on `send` uses, per API, the highest version both sides
  * speak. A broken connection fails every request in flight with a `NetworkError` and every later one;
  * a request timeout closes the connection, as Kafka's clients do (later answers could not be matched).
+ * With `tls` the connection is TLS from its first byte; with `sasl` it logs in before `open` resolves
+ * (PLAIN, or SCRAM-SHA-256/512 with the server's signature checked), and again before a session the
+ * broker limits ends, holding other requests back meanwhile. A failed login or TLS handshake is an
+ * `AuthenticationError`, and the connection is closed.
  *
  * @example
  * ```ts
