@@ -1,8 +1,11 @@
 /**
  * Stable error codes. Where Kafka has an error with the same meaning, the code is Kafka's name for it
- * (see Kafka's `Errors` enum), so code written for Kafka can branch on the same values. Two codes come
- * from talking to a broker (`logbus/wire`'s client): `NETWORK_EXCEPTION` (the connection failed) and
- * `BROKER_ERROR` (a Kafka error logbus has no class for; the error's `kafkaName` says which).
+ * (see Kafka's `Errors` enum), so code written for Kafka can branch on the same values. Some codes come
+ * from talking to a broker (`logbus/wire`'s client): `NETWORK_EXCEPTION` (the connection failed),
+ * `BROKER_ERROR` (a Kafka error logbus has no class for; the error's `kafkaName` says which), the SASL
+ * ones (`SASL_AUTHENTICATION_FAILED`, `UNSUPPORTED_SASL_MECHANISM`, `ILLEGAL_SASL_STATE`) and
+ * `SSL_AUTHENTICATION_FAILED`, logbus's name for what Kafka's clients throw as SslAuthenticationException
+ * (a TLS handshake that failed: an untrusted certificate, a host name it does not match).
  *
  * @example
  * ```ts
@@ -42,6 +45,10 @@ export type ErrorCode =
   | 'UNSUPPORTED_COMPRESSION_TYPE'
   | 'NETWORK_EXCEPTION'
   | 'BROKER_ERROR'
+  | 'SASL_AUTHENTICATION_FAILED'
+  | 'UNSUPPORTED_SASL_MECHANISM'
+  | 'ILLEGAL_SASL_STATE'
+  | 'SSL_AUTHENTICATION_FAILED'
 
 /** Kafka's numeric error codes for the codes that have one (for the wire listener and facade). */
 const KAFKA_NUMERIC_CODES: Partial<Record<ErrorCode, number>> = {
@@ -71,6 +78,9 @@ const KAFKA_NUMERIC_CODES: Partial<Record<ErrorCode, number>> = {
   UNKNOWN_PRODUCER_ID: 59,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
   NETWORK_EXCEPTION: 13,
+  UNSUPPORTED_SASL_MECHANISM: 33,
+  ILLEGAL_SASL_STATE: 34,
+  SASL_AUTHENTICATION_FAILED: 58,
 }
 
 /**

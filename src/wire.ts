@@ -18,6 +18,8 @@
  */
 
 export {
+  AuthenticationError,
+  type AuthenticationErrorCode,
   BrokerError,
   type ErrorSubject,
   errorFromKafka,
@@ -29,7 +31,9 @@ export {
   BrokerConnection,
   type BrokerConnectionOptions,
   formatAddress,
+  type SaslCredentials,
   type SendOptions,
+  type TlsSettings,
 } from './wire/client/connection'
 export {
   type BrokerNode,
@@ -54,7 +58,8 @@ export {
   type Subscription,
 } from './wire/groups/consumer-protocol'
 export * from './wire/protocol'
+export type { SaslMechanism } from './wire/sasl/mechanism'
 export type { AclOperation, AclResource, AclRule } from './wire/server/acl'
-export type { ListenOptions, SaslMechanism, SaslOptions, WireLogger } from './wire/server/options'
+export type { ListenOptions, SaslOptions, WireLogger } from './wire/server/options'
 export { listen, type WireServer } from './wire/server/server'
 export { ADVERTISED_APIS, type AdvertisedApi } from './wire/server/versions'

@@ -61,8 +61,30 @@ export const CLUSTER_OPTIONS: Record<string, OptionSpec> = {
   'bootstrap-server': {
     type: 'string',
     value: '<host:port>',
-    help: 'Work on a running logbus serve or Kafka cluster over the wire instead (plain TCP; a comma-separated list is tried in order).',
+    help: 'Work on a running logbus serve or Kafka cluster over the wire instead (a comma-separated list is tried in order).',
   },
+  'command-config': {
+    type: 'string',
+    value: '<file>',
+    help: 'Kafka client properties for --bootstrap-server: security.protocol, sasl.mechanism, sasl.jaas.config, ssl.* (PEM stores), client.id, request.timeout.ms.',
+  },
+}
+
+/**
+ * The flags that name a client properties file: `--command-config`, and the console tools' own name
+ * (`--producer.config`, `--consumer.config`) for one command.
+ */
+export const CLIENT_CONFIG_FLAGS = ['command-config', 'producer.config', 'consumer.config'] as const
+
+/** A console tool's name for `--command-config` (`producer.config` on produce, `consumer.config` on consume). */
+export function clientConfigOption(name: 'producer.config' | 'consumer.config'): Record<string, OptionSpec> {
+  return {
+    [name]: {
+      type: 'string',
+      value: '<file>',
+      help: 'The same as --command-config, as Kafka’s console tools name it.',
+    },
+  }
 }
 
 /** `--dir` of a command that reads a data directory's files: `--bootstrap-server` is refused, saying why. */

@@ -2,10 +2,11 @@
 // re-exports alive for an import through it (evanw/esbuild#3704), and the bin would load the whole core.
 // biome-ignore lint/style/noRestrictedImports: the same classes the index exports, without the core
 import { LockedError } from '../errors'
-import { type CommandSpec, helpText, parse, str } from './args'
+import { CLIENT_CONFIG_FLAGS, type CommandSpec, exclusive, helpText, parse, str, type Values } from './args'
 import { CliError, ExitCode, exitCodeOf, oneLine, UsageError } from './cli-error'
 import type { Cluster } from './cluster/cluster'
 import type { DataDirCluster, DataDirOptions } from './cluster/data-dir-cluster'
+import type { ClientSettings } from './cluster/wire/command-config'
 import { COMMANDS, type GroupEntry } from './commands'
 import type { CliIo, Command, CommandContext, CommandGroup } from './context'
 import { Output } from './output'
@@ -96,6 +97,8 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       return ExitCode.ok
     }
     const bootstrap = str(parsed.values, 'bootstrap-server')
+    // Read before anything is done, so that a file it cannot use changes nothing.
+    const clientSettings = await clientSettingsOf(command.spec.name, parsed.values, bootstrap)
     const open = async (options: Partial<DataDirOptions>): Promise<DataDirCluster> => {
       if (bootstrap !== undefined) {
         throw new UsageError(
@@ -134,7 +137,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
         }
         // Loaded only when asked for: the wire client is not needed on a data directory.
         const { WireCluster } = await import('./cluster/wire/wire-cluster')
-        opened ??= await WireCluster.connect(bootstrap)
+        opened ??= await WireCluster.connect(bootstrap, clientSettings)
         return opened
       },
       bus: async (options) =>
@@ -163,6 +166,20 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     return code
   }
+}
+
+/** The client settings of `--command-config` (or a console tool's name for it), if given. */
+async function clientSettingsOf(
+  command: string,
+  values: Values,
+  bootstrap: string | undefined,
+): Promise<ClientSettings | undefined> {
+  const flag = exclusive(values, CLIENT_CONFIG_FLAGS, command)
+  if (flag === undefined) return undefined
+  if (bootstrap === undefined) throw new UsageError(`${command}: --${flag} goes with --bootstrap-server`)
+  // Loaded only when given: most runs have no properties file.
+  const { loadClientSettings } = await import('./cluster/wire/command-config')
+  return loadClientSettings(str(values, flag)!, flag)
 }
 
 /** Who holds the directory, in the CLI's words (`--break-lock`, not the API's `breakLock`). */

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { COMMANDS, type GroupEntry } from '../../src/cli/commands'
+import { openBus } from '../support/bus'
 import { cliBin, scratch } from './support'
 
 vi.setConfig({ testTimeout: 120_000 })
@@ -104,6 +105,55 @@ describe('the bin loads the command it runs, not the others', () => {
     expect(loaded.sources).toContain('src/storage/file/file-storage.ts')
     expect(loaded.sources).toContain('src/cli/topics/topics.ts')
     expect(loaded.sources).not.toContain('src/wire/server/server.ts')
+  })
+
+  it('a command over --bootstrap-server loads TLS, SASL and the properties reader only when a file asks for them', async () => {
+    const bus = await openBus()
+    const cert = readFileSync(new URL('../wire/fixtures/server.crt', import.meta.url))
+    const key = readFileSync(new URL('../wire/fixtures/server.key', import.meta.url))
+    const quiet = { info() {}, warn() {}, error() {} }
+    const plain = await bus.listen({ port: 0, logger: quiet })
+    const plainly = await loadedBy([
+      'topics',
+      'list',
+      '--bootstrap-server',
+      `127.0.0.1:${plain.address.port}`,
+    ])
+    expect(plainly.sources).toContain('src/wire/client/connection.ts')
+    for (const source of [
+      'src/wire/client/sasl-authenticator.ts',
+      'src/cli/cluster/wire/command-config.ts',
+    ]) {
+      expect(plainly.sources).not.toContain(source)
+    }
+    expect(plainly.builtins).not.toContain('tls')
+
+    const secure = await bus.listen({
+      port: 0,
+      logger: quiet,
+      tls: { key, cert },
+      sasl: { users: { alice: 'secret' } },
+    })
+    const dir = scratch()
+    writeFileSync(join(dir, 'ca.pem'), cert)
+    const config = join(dir, 'client.properties')
+    writeFileSync(
+      config,
+      'security.protocol=SASL_SSL\nsasl.mechanism=PLAIN\n' +
+        'sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="alice" password="secret";\n' +
+        `ssl.truststore.type=PEM\nssl.truststore.location=${join(dir, 'ca.pem')}\n`,
+    )
+    const securely = await loadedBy([
+      'topics',
+      'list',
+      '--bootstrap-server',
+      `127.0.0.1:${secure.address.port}`,
+      '--command-config',
+      config,
+    ])
+    expect(securely.sources).toContain('src/wire/client/sasl-authenticator.ts')
+    expect(securely.sources).toContain('src/cli/cluster/wire/command-config.ts')
+    expect(securely.builtins).toContain('tls')
   })
 })
 

@@ -1,4 +1,4 @@
-import { CLUSTER_OPTIONS, exclusive, int, oneOf, required, str } from '../args'
+import { CLUSTER_OPTIONS, clientConfigOption, exclusive, int, oneOf, required, str } from '../args'
 import { UsageError } from '../cli-error'
 import type { StartAt } from '../cluster/cluster'
 import type { Command } from '../context'
@@ -12,6 +12,7 @@ export const consume: Command = {
     summary: 'Write the records of a topic to stdout: values one per line, JSON lines, or a template.',
     options: {
       ...CLUSTER_OPTIONS,
+      ...clientConfigOption('consumer.config'),
       topic: { type: 'string', value: '<name>', help: 'The topic. Required.' },
       'from-beginning': {
         type: 'boolean',

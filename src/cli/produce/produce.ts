@@ -1,4 +1,14 @@
-import { CLUSTER_OPTIONS, int, JSON_OPTION, list, oneOf, pairs, required, str } from '../args'
+import {
+  CLUSTER_OPTIONS,
+  clientConfigOption,
+  int,
+  JSON_OPTION,
+  list,
+  oneOf,
+  pairs,
+  required,
+  str,
+} from '../args'
 import { CliError, ExitCode } from '../cli-error'
 import type { ProduceMessage } from '../cluster/cluster'
 import type { Command } from '../context'
@@ -17,6 +27,7 @@ export const produce: Command = {
     summary: 'Produce lines from stdin or a file as records: one line, one record.',
     options: {
       ...CLUSTER_OPTIONS,
+      ...clientConfigOption('producer.config'),
       ...JSON_OPTION,
       topic: { type: 'string', value: '<name>', help: 'The topic. Required.' },
       file: {

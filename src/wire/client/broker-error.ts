@@ -69,6 +69,48 @@ export class NetworkError extends LogbusError {
 }
 
 /**
+ * The codes of `AuthenticationError`: Kafka's SASL errors, and logbus's name for a failed TLS handshake.
+ *
+ * @example
+ * ```ts
+ * const code: AuthenticationErrorCode = 'SASL_AUTHENTICATION_FAILED'
+ * ```
+ */
+export type AuthenticationErrorCode =
+  | 'SASL_AUTHENTICATION_FAILED'
+  | 'UNSUPPORTED_SASL_MECHANISM'
+  | 'ILLEGAL_SASL_STATE'
+  | 'SSL_AUTHENTICATION_FAILED'
+
+/**
+ * A connection that could not prove who it is, or could not trust whom it reached (Kafka's
+ * AuthenticationException): a wrong user or password (SASL_AUTHENTICATION_FAILED), a mechanism the
+ * broker does not offer (UNSUPPORTED_SASL_MECHANISM), SASL asked of a listener that does not do it
+ * (ILLEGAL_SASL_STATE), or a TLS handshake that failed (SSL_AUTHENTICATION_FAILED: an untrusted
+ * certificate, a host name it does not name, a listener that does not speak TLS). Not retriable: the
+ * same settings fail again. The connection it happened on is closed.
+ *
+ * @example
+ * ```ts
+ * import { AuthenticationError, KafkaClient } from 'logbus/wire'
+ *
+ * await KafkaClient.connect({
+ *   bootstrapServers: 'localhost:9092',
+ *   sasl: { mechanism: 'SCRAM-SHA-256', username: 'alice', password: 'not-her-password' },
+ * }).catch((err) => {
+ *   if (err instanceof AuthenticationError && err.code === 'SASL_AUTHENTICATION_FAILED') console.error(err.message)
+ * })
+ * ```
+ */
+export class AuthenticationError extends LogbusError {
+  override readonly name = 'AuthenticationError'
+  declare readonly code: AuthenticationErrorCode
+  constructor(code: AuthenticationErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options)
+  }
+}
+
+/**
  * What an error code was about, for the error it becomes: the topic and partition, the group, the
  * offset asked for, and the broker's own message when it sent one.
  *
@@ -92,7 +134,7 @@ export interface ErrorSubject {
  * TOPIC_ALREADY_EXISTS `TopicExistsError`, NON_EMPTY_GROUP `GroupNotEmptyError`, GROUP_ID_NOT_FOUND
  * `GroupNotFoundError`, OFFSET_OUT_OF_RANGE `OffsetOutOfRangeError`, INVALID_PARTITIONS,
  * INVALID_TOPIC_EXCEPTION and REQUEST_TIMED_OUT theirs, INVALID_CONFIG a `LogbusError` with that code
- * and the broker's message — and a `BrokerError` otherwise. Code 0 gives undefined.
+ * and the broker's message, the SASL errors an `AuthenticationError` — and a `BrokerError` otherwise. Code 0 gives undefined.
  *
  * @example
  * ```ts
@@ -139,6 +181,10 @@ export function errorFromKafka(code: number, subject: ErrorSubject = {}): Logbus
       break
     case 'REQUEST_TIMED_OUT':
       return new TimeoutError(brokerMessage ?? `The broker timed out${describe(subject)}`)
+    case 'SASL_AUTHENTICATION_FAILED':
+    case 'UNSUPPORTED_SASL_MECHANISM':
+    case 'ILLEGAL_SASL_STATE':
+      return new AuthenticationError(info.name, brokerMessage ?? `The broker answered ${info.name}`)
   }
   return new BrokerError(
     info.code,

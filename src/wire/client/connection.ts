@@ -1,5 +1,6 @@
-import { connect, type Socket } from 'node:net'
-import { ClosedError, type LogbusError, TimeoutError } from '../../index'
+import { connect, isIP, type Socket } from 'node:net'
+import type { ConnectionOptions } from 'node:tls'
+import { ClosedError, InvalidConfigError, type LogbusError, TimeoutError } from '../../index'
 import {
   type ApiKeyNumber,
   ApiKeys,
@@ -14,8 +15,40 @@ import {
   type RequestInput,
   type ResponseBody,
 } from '../protocol'
-import { NetworkError, throwIfError } from './broker-error'
+import type { SaslMechanism } from '../sasl/mechanism'
+import { AuthenticationError, NetworkError, throwIfError } from './broker-error'
 import { type ApiVersionRange, CLIENT_API_VERSIONS, negotiateVersions, versionFor } from './negotiation'
+import type { SaslExchange } from './sasl-authenticator'
+
+/**
+ * TLS settings of a connection (Kafka's `ssl.*`): `node:tls`'s client options — `ca` (the certificates
+ * to trust instead of Node's bundled ones), `cert` and `key` (a client certificate, for brokers that
+ * require one), `passphrase`, `servername`, `rejectUnauthorized`, `checkServerIdentity`, `minVersion`, …
+ * Host names are checked as Kafka's `ssl.endpoint.identification.algorithm=https` does; pass
+ * `checkServerIdentity: () => undefined` to skip that check (its empty value) and keep the chain's.
+ *
+ * @example
+ * ```ts
+ * import { readFileSync } from 'node:fs'
+ *
+ * const tls: TlsSettings = { ca: [readFileSync('ca.pem')], servername: 'kafka.internal' }
+ * ```
+ */
+export type TlsSettings = Omit<ConnectionOptions, 'host' | 'port' | 'path' | 'socket' | 'timeout'>
+
+/**
+ * How a connection logs in (Kafka's `sasl.mechanism` and the JAAS config's user and password).
+ *
+ * @example
+ * ```ts
+ * const sasl: SaslCredentials = { mechanism: 'SCRAM-SHA-512', username: 'alice', password: 'alice-secret' }
+ * ```
+ */
+export interface SaslCredentials {
+  mechanism: SaslMechanism
+  username: string
+  password: string
+}
 
 /**
  * Where and how to connect to one broker.
@@ -41,6 +74,17 @@ export interface BrokerConnectionOptions {
    * newer version; tests of older versions). An API capped below what the client needs is not used.
    */
   maxVersions?: Partial<Record<ApiName, number>>
+  /**
+   * TLS (Kafka's SSL and SASL_SSL): `true` trusts Node's bundled certificate authorities, settings
+   * choose others. Default: plain TCP.
+   */
+  tls?: true | TlsSettings
+  /**
+   * SASL (Kafka's SASL_PLAINTEXT, and SASL_SSL with `tls`): every connection logs in after ApiVersions
+   * with SaslHandshake v1 and SaslAuthenticate, and again before a session the broker limits ends
+   * (KIP-368). Default: none.
+   */
+  sasl?: SaslCredentials
 }
 
 /**
@@ -70,6 +114,9 @@ export interface Answer<K extends ApiKeyNumber> {
   body: ResponseBody<K>
 }
 
+/** A SASL login of the connection, resolving with the session's lifetime in ms (0: none). */
+type Login = (exchange: SaslExchange) => Promise<number>
+
 interface Pending {
   apiKey: ApiKeyNumber
   version: number
@@ -89,6 +136,10 @@ const SOFTWARE_VERSION = 'unknown'
  * answers UNSUPPORTED_VERSION — and from then on `send` uses, per API, the highest version both sides
  * speak. A broken connection fails every request in flight with a `NetworkError` and every later one;
  * a request timeout closes the connection, as Kafka's clients do (later answers could not be matched).
+ * With `tls` the connection is TLS from its first byte; with `sasl` it logs in before `open` resolves
+ * (PLAIN, or SCRAM-SHA-256/512 with the server's signature checked), and again before a session the
+ * broker limits ends, holding other requests back meanwhile. A failed login or TLS handshake is an
+ * `AuthenticationError`, and the connection is closed.
  *
  * @example
  * ```ts
@@ -114,9 +165,19 @@ export class BrokerConnection {
   #closed: Promise<void>
   #brokerApis: readonly ApiVersionRange[] = []
   #versions = new Map<number, number>()
+  readonly #login: Login | undefined
+  /** While a login runs again, other requests wait: the broker reads the frame after each step as the next. */
+  #reauthenticating: Promise<void> | undefined
+  #reauthenticationTimer: NodeJS.Timeout | undefined
 
-  private constructor(socket: Socket, address: string, options: BrokerConnectionOptions) {
+  private constructor(
+    socket: Socket,
+    address: string,
+    options: BrokerConnectionOptions,
+    login: Login | undefined,
+  ) {
     this.#socket = socket
+    this.#login = login
     this.address = address
     this.#clientId = options.clientId ?? 'logbus'
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000
@@ -126,7 +187,15 @@ export class BrokerConnection {
     socket.on('data', (chunk: Buffer) => this.#onData(chunk))
     socket.on('error', (error: NodeJS.ErrnoException) =>
       this.#fail(
-        new NetworkError(address, `Connection to ${address} failed: ${reasonOf(error)}`, { cause: error }),
+        isTlsFailure(error)
+          ? new AuthenticationError(
+              'SSL_AUTHENTICATION_FAILED',
+              `TLS with ${address} failed: ${error.message}`,
+              { cause: error },
+            )
+          : new NetworkError(address, `Connection to ${address} failed: ${reasonOf(error)}`, {
+              cause: error,
+            }),
       ),
     )
     socket.on('close', () =>
@@ -140,15 +209,15 @@ export class BrokerConnection {
    */
   static async open(options: BrokerConnectionOptions): Promise<BrokerConnection> {
     const address = formatAddress(options.host, options.port)
-    const socket = await connectSocket(
-      options.host,
-      options.port,
-      address,
-      options.connectTimeoutMs ?? 10_000,
-    )
-    const connection = new BrokerConnection(socket, address, options)
+    // Loaded only for a connection that logs in: SCRAM needs node:crypto, which plain TCP does not.
+    const login =
+      options.sasl === undefined ? undefined : (await import('./sasl-authenticator')).saslLogin(options.sasl)
+    const timeoutMs = options.connectTimeoutMs ?? 10_000
+    const socket = await connectSocket(options.host, options.port, address, timeoutMs, options.tls)
+    const connection = new BrokerConnection(socket, address, options, login)
     try {
       await connection.#negotiate()
+      await connection.#logIn()
     } catch (error) {
       await connection.close()
       throw error
@@ -193,6 +262,15 @@ export class BrokerConnection {
     build: (version: number) => RequestInput<K>,
     options: SendOptions = {},
   ): Promise<Answer<K>> {
+    while (this.#reauthenticating !== undefined) await this.#reauthenticating
+    return this.#send(apiKey, build, options)
+  }
+
+  async #send<K extends ApiKeyNumber>(
+    apiKey: K,
+    build: (version: number) => RequestInput<K>,
+    options: SendOptions = {},
+  ): Promise<Answer<K>> {
     const version = this.version(apiKey, options.maxVersion)
     const body = await this.#request(apiKey, version, build(version), options.timeoutMs)
     return { version, body: body as ResponseBody<K> }
@@ -202,6 +280,33 @@ export class BrokerConnection {
   close(): Promise<void> {
     this.#fail(new ClosedError(`The connection to ${this.address}`))
     return this.#closed
+  }
+
+  /**
+   * Logs in (with `sasl`), and when the broker gives the session a lifetime (Kafka's
+   * connections.max.reauth.ms), logs in again on the same connection before it ends, as Kafka's
+   * clients do (KIP-368): at a random point between 85% and 95% of it. A failed login again breaks
+   * the connection with its error.
+   */
+  async #logIn(): Promise<void> {
+    if (this.#login === undefined) return
+    const lifetimeMs = await this.#login({
+      address: this.address,
+      send: (apiKey, build, options) => this.#send(apiKey, build, options),
+    })
+    if (lifetimeMs <= 0 || this.#failure !== undefined) return
+    this.#reauthenticationTimer = setTimeout(
+      () => {
+        this.#reauthenticating = this.#logIn()
+          .catch((error: unknown) => this.#fail(error as LogbusError))
+          .finally(() => {
+            this.#reauthenticating = undefined
+          })
+      },
+      lifetimeMs * (0.85 + 0.1 * Math.random()),
+    )
+    // An open connection does not keep the process alive on its own account.
+    this.#reauthenticationTimer.unref()
   }
 
   async #negotiate(): Promise<void> {
@@ -292,6 +397,7 @@ export class BrokerConnection {
   #fail(error: LogbusError): void {
     if (this.#failure !== undefined) return
     this.#failure = error
+    clearTimeout(this.#reauthenticationTimer)
     for (const pending of this.#pending.values()) {
       clearTimeout(pending.timer)
       pending.reject(error)
@@ -324,25 +430,93 @@ function decodeBody(apiKey: ApiKeyNumber, version: number, frame: Buffer): unkno
   return decodeResponse(apiKey, version, frame).body
 }
 
-function connectSocket(host: string, port: number, address: string, timeoutMs: number): Promise<Socket> {
+/**
+ * A TCP connection, or with `tls` a TLS one once its handshake is done: the broker's certificate
+ * checked against `ca` (or Node's bundled authorities) and, unless `checkServerIdentity` says
+ * otherwise, against the host name. A handshake that fails is an `AuthenticationError`
+ * (SSL_AUTHENTICATION_FAILED), as Kafka's clients throw SslAuthenticationException; settings Node
+ * refuses (a key that is not PEM) an InvalidConfigError. A failure is reported once the socket is
+ * closed: nothing of it is left.
+ */
+async function connectSocket(
+  host: string,
+  port: number,
+  address: string,
+  timeoutMs: number,
+  tls: true | TlsSettings | undefined,
+): Promise<Socket> {
+  // node:tls only for a TLS connection: loading it is a measurable part of the CLI's start-up.
+  const secure = tls === undefined ? undefined : (await import('node:tls')).connect
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port })
-    const timer = setTimeout(() => {
+    let socket: Socket
+    try {
+      socket =
+        secure === undefined
+          ? connect({ host, port })
+          : // SNI carries a host name, never an address (RFC 6066).
+            secure({
+              ...(isIP(host) === 0 ? { servername: host } : {}),
+              ...(tls === true ? {} : tls),
+              host,
+              port,
+            })
+    } catch (error) {
+      reject(new InvalidConfigError('tls', (error as Error).message))
+      return
+    }
+    const fail = (error: LogbusError) => {
+      clearTimeout(timer)
+      socket.once('close', () => reject(error))
       socket.destroy()
-      reject(new NetworkError(address, `Cannot connect to ${address}: no answer within ${timeoutMs} ms`))
-    }, timeoutMs)
+    }
+    const timer = setTimeout(
+      () => fail(new NetworkError(address, `Cannot connect to ${address}: no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    )
+    let tcpUp = false
     socket.once('connect', () => {
+      tcpUp = true
+    })
+    socket.once(secure === undefined ? 'connect' : 'secureConnect', () => {
       clearTimeout(timer)
       socket.removeAllListeners('error')
       socket.setNoDelay(true)
       resolve(socket)
     })
-    socket.once('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer)
-      socket.destroy()
-      reject(new NetworkError(address, `Cannot connect to ${address}: ${reasonOf(error)}`, { cause: error }))
-    })
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      // Once TCP is up, whatever ends the handshake is TLS's failure, a reset too: a broker that does
+      // not speak TLS on the port closes the connection on the ClientHello, which it reads as a frame.
+      fail(
+        secure !== undefined && (tcpUp || isTlsFailure(error))
+          ? new AuthenticationError(
+              'SSL_AUTHENTICATION_FAILED',
+              `TLS handshake with ${address} failed: ${tlsReasonOf(error)}`,
+              { cause: error },
+            )
+          : new NetworkError(address, `Cannot connect to ${address}: ${reasonOf(error)}`, { cause: error }),
+      ),
+    )
   })
+}
+
+/** Errors of TLS itself (OpenSSL's, certificate checks), as opposed to the network's. */
+function isTlsFailure(error: NodeJS.ErrnoException): boolean {
+  const code = error.code ?? ''
+  return (
+    code.startsWith('ERR_SSL_') ||
+    code.startsWith('ERR_TLS_') ||
+    /^(CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|HOSTNAME_MISMATCH|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_EXCEEDED)/.test(
+      code,
+    )
+  )
+}
+
+/** Why a handshake failed, in a few words where Node's are cryptic. */
+function tlsReasonOf(error: NodeJS.ErrnoException): string {
+  if (error.code === 'ECONNRESET' || error.code === 'EPIPE') {
+    return 'the broker closed the connection (does it speak TLS on this port? does it want a client certificate?)'
+  }
+  return error.message
 }
 
 /** A socket error in a few words. */

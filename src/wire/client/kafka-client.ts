@@ -87,13 +87,22 @@ const BACKOFF_MS = 100
  * brokers Metadata lists; requests routed to a partition's leader (`leader`), a group's coordinator
  * (`coordinator`, on a connection of its own so that heartbeats never queue behind a long fetch), or
  * the bootstrap broker for cluster-wide admin requests. Each connection negotiates its versions (see
- * `BrokerConnection`). Plain TCP only: no TLS, no SASL.
+ * `BrokerConnection`). With `tls` every connection is TLS (Kafka's SSL), with `sasl` every connection
+ * logs in (SASL_PLAINTEXT; both: SASL_SSL) with PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 — bootstrap,
+ * leaders and coordinators alike, as Kafka's clients do, and again before a session the broker limits
+ * (`connections.max.reauth.ms`, KIP-368) ends. A broker that refuses the login, or a TLS handshake
+ * that fails, is an `AuthenticationError`. Not supported: GSSAPI (Kerberos) and OAUTHBEARER.
  *
  * @example
  * ```ts
+ * import { readFileSync } from 'node:fs'
  * import { ApiKeys, KafkaClient } from 'logbus/wire'
  *
- * const client = await KafkaClient.connect({ bootstrapServers: 'localhost:9092' })
+ * const client = await KafkaClient.connect({
+ *   bootstrapServers: 'localhost:9092',
+ *   tls: { ca: [readFileSync('ca.pem')] },
+ *   sasl: { mechanism: 'SCRAM-SHA-512', username: 'alice', password: process.env.KAFKA_PASSWORD ?? '' },
+ * })
  * const { topics } = await client.metadata(null)
  * console.log(topics.map((t) => `${t.name}: ${t.partitions.length} partitions`))
  * const leader = await client.leader('orders', 0)

@@ -43,6 +43,9 @@ const CLIENT_MIN_VERSIONS: Partial<Record<ApiName, number>> = {
   CreatePartitions: 0,
   DeleteGroups: 0,
   IncrementalAlterConfigs: 0,
+  // v1: the SASL exchange in SaslAuthenticate requests rather than raw frames (Kafka 1.0 and later).
+  SaslHandshake: 1,
+  SaslAuthenticate: 0,
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { SecureContextOptions, TlsOptions } from 'node:tls'
 import * as z from 'zod'
 import { InvalidConfigError } from '../../index'
+import { SASL_MECHANISMS, type SaslMechanism } from '../sasl/mechanism'
 import type { AclRule } from './acl'
 
 /**
@@ -17,16 +18,6 @@ export interface WireLogger {
   warn(message: string, details?: Record<string, unknown>): void
   error(message: string, details?: Record<string, unknown>): void
 }
-
-/**
- * A SASL mechanism the server offers.
- *
- * @example
- * ```ts
- * const mechanism: SaslMechanism = 'SCRAM-SHA-256'
- * ```
- */
-export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512'
 
 /**
  * SASL authentication: the users and the mechanisms offered (all three by default). With it, a
@@ -92,8 +83,6 @@ export interface ListenOptions {
   logger?: WireLogger
 }
 
-const mechanisms = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const
-
 const schema = z.strictObject({
   port: z.number().int().min(0).max(65_535).default(9092),
   host: z.string().min(1).default('127.0.0.1'),
@@ -115,9 +104,9 @@ const schema = z.strictObject({
     .strictObject({
       users: z.record(z.string().min(1), z.string()),
       mechanisms: z
-        .array(z.enum(mechanisms))
+        .array(z.enum(SASL_MECHANISMS))
         .min(1)
-        .default([...mechanisms]),
+        .default([...SASL_MECHANISMS]),
     })
     .optional(),
   tls: z.record(z.string(), z.unknown()).optional(),

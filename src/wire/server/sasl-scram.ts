@@ -1,12 +1,16 @@
-import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
+import {
+  decodeSaslName,
+  SCRAM_MIN_ITERATIONS,
+  type ScramMechanism,
+  sameBytes,
+  scramHash,
+  scramHmac,
+  scramKeys,
+  xorBytes,
+} from '../sasl/scram'
 
-/** SCRAM's hash per mechanism (RFC 5802 with SHA-256 per RFC 7677, and SHA-512 as Kafka offers it). */
-const HASHES = { 'SCRAM-SHA-256': 'sha256', 'SCRAM-SHA-512': 'sha512' } as const
-/** Kafka's default iteration count for SCRAM credentials. */
-const ITERATIONS = 4096
-
-/** A SCRAM mechanism name. */
-export type ScramMechanism = keyof typeof HASHES
+export type { ScramMechanism } from '../sasl/scram'
 
 /** What the server keeps of a user's password for one mechanism (RFC 5802 §3). */
 interface Credential {
@@ -45,15 +49,14 @@ export class ScramCredentials {
     const key = `${mechanism}\u0000${username}`
     let credential = this.#cache.get(key)
     if (credential === undefined) {
-      const hash = HASHES[mechanism]
       const salt = randomBytes(16)
-      const salted = pbkdf2Sync(this.#users[username]!, salt, ITERATIONS, hashLength(hash), hash)
-      credential = {
+      const { storedKey, serverKey } = scramKeys(
+        mechanism,
+        this.#users[username]!,
         salt,
-        iterations: ITERATIONS,
-        storedKey: digest(hash, hmac(hash, salted, 'Client Key')),
-        serverKey: hmac(hash, salted, 'Server Key'),
-      }
+        SCRAM_MIN_ITERATIONS,
+      )
+      credential = { salt, iterations: SCRAM_MIN_ITERATIONS, storedKey, serverKey }
       this.#cache.set(key, credential)
     }
     return credential
@@ -70,7 +73,8 @@ export function scramFirst(
   const match = /^n,(?:a=[^,]*)?,(n=([^,]*),r=([^,]+)(?:,.*)?)$/.exec(message)
   if (match === null) return { ok: false, reason: 'malformed client-first message' }
   const clientFirstBare = match[1]!
-  const username = match[2]!.replaceAll('=2C', ',').replaceAll('=3D', '=')
+  const username = decodeSaslName(match[2]!)
+  if (username === undefined) return { ok: false, reason: 'malformed user name' }
   const clientNonce = match[3]!
   const credential = credentials.get(mechanism, username)
   // An unknown user gets the same error as a wrong password, after the same round trip.
@@ -92,28 +96,14 @@ export function scramFinal(state: ScramState, message: string): ScramStep {
   const [, withoutProof, channelBinding, nonce, proofText] = match
   if (nonce !== state.nonce) return { ok: false, reason: 'nonce mismatch' }
   if (channelBinding !== 'biws') return { ok: false, reason: 'channel binding is not supported' }
-  const hash = HASHES[state.mechanism]
+  const { mechanism, credential } = state
   const authMessage = `${state.clientFirstBare},${state.serverFirst},${withoutProof}`
   const proof = Buffer.from(proofText!, 'base64')
-  const signature = hmac(hash, state.credential.storedKey, authMessage)
+  const signature = scramHmac(mechanism, credential.storedKey, authMessage)
   if (proof.length !== signature.length) return { ok: false, reason: 'bad proof' }
-  const clientKey = Buffer.alloc(proof.length)
-  for (let i = 0; i < proof.length; i++) clientKey[i] = proof[i]! ^ signature[i]!
-  if (!timingSafeEqual(digest(hash, clientKey), state.credential.storedKey)) {
+  if (!sameBytes(scramHash(mechanism, xorBytes(proof, signature)), credential.storedKey)) {
     return { ok: false, reason: 'wrong password' }
   }
-  const serverSignature = hmac(hash, state.credential.serverKey, authMessage).toString('base64')
+  const serverSignature = scramHmac(mechanism, credential.serverKey, authMessage).toString('base64')
   return { ok: true, reply: Buffer.from(`v=${serverSignature}`), state: undefined, username: state.username }
-}
-
-function hmac(hash: string, key: Buffer, data: string): Buffer {
-  return createHmac(hash, key).update(data).digest()
-}
-
-function digest(hash: string, data: Buffer): Buffer {
-  return createHash(hash).update(data).digest()
-}
-
-function hashLength(hash: string): number {
-  return hash === 'sha512' ? 64 : 32
 }

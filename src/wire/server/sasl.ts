@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto'
+import { sameBytes } from '../sasl/scram'
 import type { Broker, Session } from './context'
 import { ScramCredentials, type ScramMechanism, scramFinal, scramFirst } from './sasl-scram'
 
@@ -54,9 +54,7 @@ function succeed(session: Session, username: string, reply: Buffer): SaslRound {
 }
 
 function sameText(a: string, b: string): boolean {
-  const x = Buffer.from(a)
-  const y = Buffer.from(b)
-  return x.length === y.length && timingSafeEqual(x, y)
+  return sameBytes(Buffer.from(a), Buffer.from(b))
 }
 
 /**

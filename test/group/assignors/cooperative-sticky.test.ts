@@ -597,8 +597,8 @@ describe('cooperativeStickyAssignor', () => {
           const before = assign(input)
           const topics = input.members[0]?.topics ?? ['t0']
           const newcomer: AssignorMember = {
-            memberId: 'new',
-            instanceId: isStatic ? 'i-new' : undefined,
+            memberId: 'newcomer',
+            instanceId: isStatic ? 'i-newcomer' : undefined,
             topics,
             owned: [],
           }

@@ -64,7 +64,7 @@ export class WireCluster implements Cluster {
         await KafkaClient.connect({ clientId: 'logbus-cli', ...options, bootstrapServers }),
       )
     } catch (error) {
-      if (error instanceof InvalidConfigError) {
+      if (error instanceof InvalidConfigError && error.field === 'bootstrapServers') {
         throw new UsageError(`--bootstrap-server takes host:port, not "${bootstrapServers}"`)
       }
       throw error
