@@ -280,8 +280,26 @@ const KCAT_READ_BYTES = 1024
  * its line to the consumer's line for key `n`: both ends are this process, on one clock. The first
  * `warmup` records (connection, metadata, the fetch session settling) are left out.
  */
-async function kcatRoundTrip(port: number, topic: string, count: number, warmup: number, intervalMs: number) {
+async function kcatRoundTrip(
+  port: number,
+  bus: Bus,
+  topic: string,
+  count: number,
+  warmup: number,
+  intervalMs: number,
+) {
   const broker = `127.0.0.1:${port}`
+  // An in-process reader without a group sees each record a few microseconds after its append: the
+  // round trip splits there into the produce half (writer → kcat -P → Produce → append) and the
+  // consume half (append → Fetch answered → kcat -C prints it).
+  const appendedAt = new Float64Array(count).fill(Number.NaN)
+  const reader = bus.consumer({ topics: [topic] })
+  await reader.run({
+    eachMessage: (record) => {
+      const n = Number(String(record.key))
+      if (n >= 0 && n < count) appendedAt[n] = performance.now()
+    },
+  })
   const consumer = spawn(
     'kcat',
     [
@@ -330,6 +348,8 @@ async function kcatRoundTrip(port: number, topic: string, count: number, warmup:
     const sentAt = new Float64Array(count).fill(Number.NaN)
     const latencies: number[] = []
     const toProducer: number[] = []
+    const produceHalf: number[] = []
+    const consumeHalf: number[] = []
     let received = 0
     const done = new Promise<void>((resolve) => {
       let pending = ''
@@ -343,6 +363,10 @@ async function kcatRoundTrip(port: number, topic: string, count: number, warmup:
           const n = Number(key)
           if (n >= warmup) {
             latencies.push(now - sentAt[n]!)
+            if (!Number.isNaN(appendedAt[n]!)) {
+              produceHalf.push(appendedAt[n]! - sentAt[n]!)
+              consumeHalf.push(now - appendedAt[n]!)
+            }
             // The record's CreateTime, set by the producer when kcat hands it over (ms, wall clock).
             toProducer.push(Number(timestamp) - (performance.timeOrigin + sentAt[n]!))
           }
@@ -369,8 +393,13 @@ async function kcatRoundTrip(port: number, topic: string, count: number, warmup:
       samples: latencies.length,
       toProducerP50: at(toProducer, 0.5),
       toProducerP99: at(toProducer, 0.99),
+      produceP50: at(produceHalf, 0.5),
+      produceP99: at(produceHalf, 0.99),
+      consumeP50: at(consumeHalf, 0.5),
+      consumeP99: at(consumeHalf, 0.99),
     }
   } finally {
+    await reader.close()
     producer.stdin.end()
     consumer.kill('SIGTERM')
     await Promise.all([exited(producer), exited(consumer)])
@@ -412,13 +441,15 @@ if (run('roundtrip')) {
   const runs = []
   for (let i = 0; i < REPS; i++) {
     runs.push(
-      await withLogbus((server) => kcatRoundTrip(server.address.port, 'bench', count, warmup, intervalMs)),
+      await withLogbus((server, bus) =>
+        kcatRoundTrip(server.address.port, bus, 'bench', count, warmup, intervalMs),
+      ),
     )
   }
   const ms = (n: number) => n.toFixed(2)
   for (const [i, r] of runs.entries()) {
     console.log(
-      `kcat produce → kcat consume round trip, run ${i + 1}: p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms (${r.samples} records, one every ${intervalMs} ms; line → producer's CreateTime p50 ${ms(r.toProducerP50)} ms, p99 ${ms(r.toProducerP99)} ms, ±1 ms)`,
+      `kcat produce → kcat consume round trip, run ${i + 1}: p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms (${r.samples} records, one every ${intervalMs} ms; line → producer's CreateTime p50 ${ms(r.toProducerP50)} ms, p99 ${ms(r.toProducerP99)} ms, ±1 ms; line → appended p50 ${ms(r.produceP50)} ms, p99 ${ms(r.produceP99)} ms; appended → kcat -C prints it p50 ${ms(r.consumeP50)} ms, p99 ${ms(r.consumeP99)} ms)`,
     )
   }
   const p99s = runs.map((r) => r.p99).sort((a, b) => a - b)
