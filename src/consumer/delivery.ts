@@ -45,7 +45,10 @@ export type EachMessageHandler<R = LogRecord> = (record: R) => Promise<void> | v
 export interface BatchPayload<R = LogRecord> {
   readonly topic: string
   readonly partition: number
-  /** The records, as objects (made when first read). */
+  /**
+   * The records, as objects: made when first read, and the same array for the rest of the handler's
+   * call. Read after the handler has resolved, it is made again (equal records, another array).
+   */
   readonly records: readonly R[]
   /** The same records as runs of the stored batches' columns: for handlers that need no object per record. */
   readonly runs: readonly RecordRun<RecordKey<R>, RecordValue<R>>[]
