@@ -350,8 +350,10 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
       }
       topics.push(await this.#resolve(entry.topic))
     }
+    // One topic is a send of its messages: staged in place, copied only if it must wait for space.
+    if (entries.length === 1)
+      return [(await this.#send(topics[0]!, entries[0]!.messages)) as RecordMetadata[]]
     const now = this.#clockNow()
-    if (entries.length === 1) return [await this.#sendOne(topics[0]!, entries[0]!.messages, now)]
     const staged = entries.map((entry, i) => {
       this.#staging.reset()
       this.#stageAll(topics[i]!, entry.messages, now)
@@ -368,30 +370,6 @@ export class Producer<D = Record<never, never>> extends TypedEmitter<ProducerEve
     }
     const sends = staged.map((s, i) => this.#enqueueAll(topics[i]!, s))
     return Promise.all(sends)
-  }
-
-  /**
-   * One topic's messages of `sendBatch`: staged as `send` stages them, and copied out of the shared
-   * staging columns only if they must wait for buffer space.
-   */
-  async #sendOne(
-    topic: AnyTopic,
-    messages: readonly Message<unknown, unknown>[],
-    now: number,
-  ): Promise<RecordMetadata[]> {
-    const staging = this.#staging
-    staging.reset()
-    this.#stageAll(topic, messages, now)
-    const wait = this.#buffer.reserve(topic.name, staging.bytes)
-    const own = wait === undefined ? staging : staging.detach()
-    if (wait !== undefined) await wait
-    try {
-      this.#enlist(topic, own)
-    } catch (error) {
-      this.#buffer.release(own.bytes)
-      throw error
-    }
-    return this.#enqueueAll(topic, own)
   }
 
   /**
