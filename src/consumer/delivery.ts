@@ -117,23 +117,6 @@ interface Pause {
 /** What #deliverEach returns when it filled in the pause it was given. */
 const PAUSED = -1
 
-function pauseAt(
-  pause: Pause,
-  waiting: Promise<void> | undefined,
-  b: number,
-  i: number,
-  record: LogRecord<unknown, unknown> | undefined,
-  seeksBefore: number,
-  delivered: number,
-): void {
-  pause.waiting = waiting
-  pause.b = b
-  pause.i = i
-  pause.record = record
-  pause.seeksBefore = seeksBefore
-  pause.delivered = delivered
-}
-
 /**
  * Builds records from batches at delivery and calls the handler: one plain object per record per
  * consumer, nothing else copied. Keeps the bookkeeping of handler calls (what a revoke waits for, what
@@ -287,26 +270,45 @@ export class Delivery {
           return this.#failed(state, record, error).then(() => delivered)
         }
         if (result !== undefined) {
-          // The rest goes on in #resume's one loop: a pause it passed in is updated, not nested.
-          if (pause === undefined)
-            return this.#resume(state, batches, { waiting: result, b, i, record, seeksBefore, delivered })
-          pauseAt(pause, result, b, i, record, seeksBefore, delivered)
-          return PAUSED
+          return this.#pause(state, batches, pause, result, b, i, record, seeksBefore, delivered)
         }
         this.#succeeded(state, offset, seeksBefore)
         delivered++
         if (++this.#sinceYield >= RECORDS_PER_TURN) {
           this.#sinceYield = 0
-          if (pause === undefined) {
-            const next = { waiting: undefined, b, i: i + 1, record: undefined, seeksBefore: 0, delivered }
-            return this.#resume(state, batches, next)
-          }
-          pauseAt(pause, undefined, b, i + 1, undefined, 0, delivered)
-          return PAUSED
+          return this.#pause(state, batches, pause, undefined, b, i + 1, undefined, 0, delivered)
         }
       }
     }
     return delivered
+  }
+
+  /**
+   * #deliverEach stops at record `i` of batch `b`: the rest goes on in #resume's one loop. Called from
+   * that loop (`pause` given), it fills in the loop's pause rather than nesting another.
+   */
+  #pause(
+    state: PartitionState,
+    batches: readonly RecordBatch[],
+    pause: Pause | undefined,
+    waiting: Promise<void> | undefined,
+    b: number,
+    i: number,
+    record: LogRecord<unknown, unknown> | undefined,
+    seeksBefore: number,
+    delivered: number,
+  ): Promise<number> | number {
+    if (pause !== undefined) {
+      // Field by field: a pause is reused for every record of the loop, allocating nothing.
+      pause.waiting = waiting
+      pause.b = b
+      pause.i = i
+      pause.record = record
+      pause.seeksBefore = seeksBefore
+      pause.delivered = delivered
+      return PAUSED
+    }
+    return this.#resume(state, batches, { waiting, b, i, record, seeksBefore, delivered })
   }
 
   /**
