@@ -63,16 +63,16 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, con
   sendJsonText(res, status, JSON.stringify(body), contentType)
 }
 
-/** Sends a body already encoded as JSON. */
+/** Sends a body already encoded as JSON, as text or as its UTF-8 bytes. */
 export function sendJsonText(
   res: ServerResponse,
   status: number,
-  text: string,
+  text: string | Buffer,
   contentType = JSON_TYPE,
 ): void {
   res.writeHead(status, {
     'content-type': contentType,
-    'content-length': Buffer.byteLength(text),
+    'content-length': typeof text === 'string' ? Buffer.byteLength(text) : text.length,
     'cache-control': 'no-store',
   })
   res.end(text)

@@ -6,7 +6,7 @@ import { JSON_TYPE, sendError, V2_JSON } from './http-io'
 import { busRegistry, PROMETHEUS_CONTENT_TYPE } from './metrics/prometheus'
 import { type HttpOptions, httpOptionsSchema, type ResolvedHttpOptions } from './options'
 import type { RestContext } from './rest/rest-context'
-import { TurnBatcher } from './rest/turn-batcher'
+import { TurnAppender } from './rest/turn-appender'
 import { V2Consumers } from './rest/v2-consumers'
 import { addV2TopicRoutes } from './rest/v2-topics'
 import { addGroupRoutes } from './rest/v3-groups'
@@ -165,7 +165,7 @@ export async function serveHttp(bus: Bus, options?: HttpOptions): Promise<HttpSe
   bus.listTopics() // a closed bus throws ClosedError here, before anything listens
   const router = new Router()
   const producer = bus.producer()
-  const restContext: RestContext = { bus, producer, batcher: new TurnBatcher(producer), options: resolved }
+  const restContext: RestContext = { bus, producer, appender: new TurnAppender(), options: resolved }
   let consumers: V2Consumers | undefined
   if (resolved.rest) {
     addTopicRoutes(router, restContext)

@@ -101,6 +101,27 @@ describe('REST v2: produce', () => {
       ).status,
     ).toBe(400)
   })
+  it('answers each record with its own outcome: a refused record fails alone', async () => {
+    const { url, bus } = await serve()
+    await bus.createTopic('users', { cleanupPolicy: 'compact' })
+    const answer = await v2(
+      `${url}/topics/users`,
+      'POST',
+      { records: [{ key: 'a', value: 1 }, { value: 'no key' }, { key: 'b', value: 2 }] },
+      JSON_V2,
+    )
+    expect(answer.status).toBe(200)
+    expect(answer.body.offsets).toEqual([
+      { partition: 0, offset: 0, error_code: null, error: null },
+      { partition: null, offset: null, error_code: 40002, error: expect.stringContaining('needs a key') },
+      { partition: 0, offset: 1, error_code: null, error: null },
+    ])
+    const stored = await bus.topic('users').partition(0).read(0)
+    expect(stored.map((r) => [r.key?.toString(), r.value?.toString()])).toEqual([
+      ['"a"', '1'],
+      ['"b"', '2'],
+    ])
+  })
 })
 
 describe('REST v2: consumer instances', () => {

@@ -1,5 +1,6 @@
 import { type Bus, buffer, type Codec, nullable, type Topic } from '../../index'
 import { RestError, restErrorOf } from '../rest-error'
+import type { RestData } from './turn-appender'
 
 /** A view of any topic that takes and gives bytes, whatever its codecs: what HTTP carries. */
 export const BYTES: { key: Codec<Buffer | null>; value: Codec<Buffer | null> } = {
@@ -33,11 +34,14 @@ export function bytesTopic(bus: Bus, name: string, api: 'v2' | 'v3'): BytesTopic
 /** The formats of a v3 record's key or value (schema formats need Schema Registry, which logbus has not). */
 export type V3DataType = 'BINARY' | 'JSON' | 'STRING'
 
-/** A v3 key or value (`{ type, data }`) as bytes; null or absent data is Kafka's null. */
+/**
+ * A v3 key or value (`{ type, data }`) as what its record holds: JSON as its text, a string as itself
+ * (both become UTF-8 in the batch), base64 as bytes. Null or absent data is Kafka's null.
+ */
 export function v3Data(
   spec: unknown,
   what: 'key' | 'value',
-): { bytes: Buffer | null; type: V3DataType } | undefined {
+): { data: RestData; type: V3DataType } | undefined {
   if (spec === undefined || spec === null) return undefined
   if (typeof spec !== 'object' || Array.isArray(spec)) {
     throw new RestError(400, 400, `${what} must be an object { type, data }`)
@@ -57,11 +61,11 @@ export function v3Data(
   if (type !== 'BINARY' && type !== 'JSON' && type !== 'STRING') {
     throw new RestError(400, 400, `${what}.type must be BINARY, JSON or STRING, got ${JSON.stringify(type)}`)
   }
-  if (data === undefined || data === null) return { bytes: null, type }
-  if (type === 'JSON') return { bytes: Buffer.from(JSON.stringify(data)), type }
+  if (data === undefined || data === null) return { data: null, type }
+  if (type === 'JSON') return { data: JSON.stringify(data), type }
   if (typeof data !== 'string') throw new RestError(400, 400, `${what}.data must be a string for ${type}`)
-  if (type === 'STRING') return { bytes: Buffer.from(data), type }
-  return { bytes: base64(data, `${what}.data`), type }
+  if (type === 'STRING') return { data, type }
+  return { data: base64(data, `${what}.data`), type }
 }
 
 /** Strict base64: Buffer.from would skip what is not base64 and produce other bytes silently. */
@@ -75,18 +79,18 @@ export function base64(text: string, what: string): Buffer {
 /** The v2 embedded formats a consumer or a produce request uses. */
 export type EmbeddedFormat = 'binary' | 'json' | 'string'
 
-/** Encodes the key or value of a v2 request's `records[index]` in the embedded format. */
+/** The key or value of a v2 request's `records[index]` in the embedded format: JSON as its text, a string as itself, base64 as bytes. */
 export function v2Encode(
   value: unknown,
   format: EmbeddedFormat,
   index: number,
   field: 'key' | 'value',
-): Buffer | null {
+): RestData {
   if (value === null || value === undefined) return null
-  if (format === 'json') return Buffer.from(JSON.stringify(value))
+  if (format === 'json') return JSON.stringify(value)
   if (typeof value !== 'string')
     throw new RestError(422, 42201, `records[${index}].${field} must be a string in the ${format} format`)
-  return format === 'binary' ? base64(value, `records[${index}].${field}`) : Buffer.from(value)
+  return format === 'binary' ? base64(value, `records[${index}].${field}`) : value
 }
 
 /** Decodes bytes for a v2 response in the embedded format; JSON that does not parse is a 500 as in Confluent. */

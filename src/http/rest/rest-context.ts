@@ -2,14 +2,14 @@ import type { IncomingMessage } from 'node:http'
 import type { Bus, Producer } from '../../index'
 import type { ResolvedHttpOptions } from '../options'
 import { RestError } from '../rest-error'
-import type { TurnBatcher } from './turn-batcher'
+import type { TurnAppender } from './turn-appender'
 
-/** What the REST routes share: the bus, one producer for every produce request, the options. */
+/** What the REST routes share: the bus, the appender of produce requests, a producer (the console's), the options. */
 export interface RestContext {
   readonly bus: Bus
   readonly producer: Producer
-  /** Sends through `producer`, the requests of one event-loop turn together. */
-  readonly batcher: TurnBatcher
+  /** Appends the records of produce requests, those of one event-loop turn together. */
+  readonly appender: TurnAppender
   readonly options: ResolvedHttpOptions
 }
 

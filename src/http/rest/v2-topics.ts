@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Message } from '../../index'
 import { mediaType, objectBody, readJson, sendJson, sendJsonText, V2_JSON } from '../http-io'
 import { RestError, restErrorOf } from '../rest-error'
 import type { Router } from '../router'
 import { type BytesTopic, bytesTopic, type EmbeddedFormat, v2Encode } from './embedded-data'
 import type { RestContext } from './rest-context'
+import { TextBuffer } from './text-buffer'
+import type { RestRecord } from './turn-appender'
 
 /** The embedded format a v2 produce request says it uses; plain JSON and vnd.kafka.v2+json mean binary, as in Confluent. */
 function produceFormat(type: string): EmbeddedFormat {
@@ -24,6 +25,13 @@ function v2Topic(context: RestContext, name: string): BytesTopic {
   return bytesTopic(context.bus, name, 'v2')
 }
 
+const OFFSETS_HEAD = Buffer.from('{"key_schema_id":null,"value_schema_id":null,"offsets":[')
+const OFFSETS_TAIL = Buffer.from(']}')
+const PARTITION = Buffer.from('{"partition":')
+const OFFSET = Buffer.from(',"offset":')
+const NO_ERROR = Buffer.from(',"error_code":null,"error":null}')
+const COMMA = 0x2c
+
 /** v2 produce: every record answered in `offsets`, with its error, as Confluent's v2 does. */
 async function produce(
   req: IncomingMessage,
@@ -40,42 +48,49 @@ async function produce(
   const body = objectBody(await readJson(req, context.options.maxBodyBytes), 'The request')
   if (!Array.isArray(body.records)) throw new RestError(422, 422, 'records must be a list')
   const records: unknown[] = body.records
-  const messages = new Array<Message<Buffer | null, Buffer | null>>(records.length)
+  const sent = new Array<RestRecord>(records.length)
   for (let i = 0; i < records.length; i++) {
     const record = records[i] as Record<string, unknown>
     if (record === null || typeof record !== 'object' || Array.isArray(record))
       objectBody(record, `records[${i}]`)
-    const message: Message<Buffer | null, Buffer | null> = {
-      key: v2Encode(record.key, format, i, 'key'),
-      value: v2Encode(record.value, format, i, 'value'),
-    }
+    const key = v2Encode(record.key, format, i, 'key')
+    const value = v2Encode(record.value, format, i, 'value')
     const p = partition ?? record.partition
-    if (p !== undefined && p !== null) {
-      if (!Number.isInteger(p) || (p as number) < 0 || (p as number) >= topic.partitionCount) {
-        throw new RestError(404, 40402, 'Partition not found.')
-      }
-      message.partition = p as number
+    if (p === undefined || p === null) {
+      sent[i] = { key, value }
+      continue
     }
-    messages[i] = message
+    if (!Number.isInteger(p) || (p as number) < 0 || (p as number) >= topic.partitionCount) {
+      throw new RestError(404, 40402, 'Partition not found.')
+    }
+    sent[i] = { key, value, partition: p as number }
   }
-  let offsets: string
-  try {
-    const metas = await context.batcher.send(topic, messages)
-    // Built as text: a batch of thousands of records answers as many offsets.
-    offsets = metas
-      .map((m) => `{"partition":${m.partition},"offset":${m.offset},"error_code":null,"error":null}`)
-      .join(',')
-  } catch (error) {
+  const deliveries = await context.appender.append(topic, sent)
+  // Written as bytes: a batch of thousands of records answers as many offsets.
+  const answer = new TextBuffer(64 + 64 * sent.length).put(OFFSETS_HEAD)
+  for (let i = 0; i < sent.length; i++) {
+    if (i > 0) answer.byte(COMMA)
+    const error = deliveries.error(i)
+    if (error === undefined) {
+      answer
+        .put(PARTITION)
+        .int(deliveries.partitions[i]!)
+        .put(OFFSET)
+        .int(deliveries.offsets[i]!)
+        .put(NO_ERROR)
+      continue
+    }
     const failure = restErrorOf(error, 'v2')
-    const offset = JSON.stringify({
-      partition: null,
-      offset: null,
-      error_code: failure.errorCode,
-      error: failure.message,
-    })
-    offsets = messages.map(() => offset).join(',')
+    answer.text(
+      JSON.stringify({
+        partition: null,
+        offset: null,
+        error_code: failure.errorCode,
+        error: failure.message,
+      }),
+    )
   }
-  sendJsonText(res, 200, `{"key_schema_id":null,"value_schema_id":null,"offsets":[${offsets}]}`, V2_JSON)
+  sendJsonText(res, 200, answer.put(OFFSETS_TAIL).bytes(), V2_JSON)
 }
 
 /** v2 topics: list, describe, produce (to a topic or a partition). */

@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Message, RecordMetadata } from '../../index'
 import { isJsonType, JSON_TYPE, mediaType, sendError } from '../http-io'
 import { RestError, restErrorOf } from '../rest-error'
 import type { Router } from '../router'
@@ -7,11 +6,13 @@ import { requireJsonBody } from '../security'
 import { type BytesTopic, base64, bytesTopic, type V3DataType, v3Data } from './embedded-data'
 import { JsonObjectSplitter } from './json-stream'
 import { checkCluster, type RestContext } from './rest-context'
+import { TextBuffer } from './text-buffer'
+import type { Deliveries, RestData, RestRecord } from './turn-appender'
 
 /** A record of the request that can be sent, with the types of its key and value for its report. */
 interface Accepted {
   readonly ok: true
-  readonly message: Message<Buffer | null, Buffer | null>
+  readonly record: RestRecord
   /** Absent (the report's `null`) when the request has no key or value. */
   readonly keyType: V3DataType | undefined
   readonly valueType: V3DataType | undefined
@@ -20,40 +21,16 @@ interface Accepted {
 /** A parsed record of the request, or why it cannot be sent. */
 type Parsed = Accepted | { readonly ok: false; readonly error: RestError }
 
+const NEWLINE = 0x0a
+
 /** Chunks whose reports are still to be written before reading on stops: bounds the memory a fast client takes. */
 const MAX_CHUNKS_IN_FLIGHT = 64
 
-/** The report's `key` or `value`: its type and size, or null. */
-function dataInfo(type: V3DataType | undefined, bytes: Buffer | null | undefined): string {
-  return type === undefined ? 'null' : `{"type":"${type}","size":${bytes?.length ?? 0}}`
-}
-
-/**
- * Lines of text gathered into one Buffer: writing each line costs less than joining thousands of
- * template strings, which V8 keeps as trees until something flattens them.
- */
-class LineBuffer {
-  #buffer: Buffer
-  #length = 0
-
-  constructor(lines: number) {
-    this.#buffer = Buffer.allocUnsafe(Math.max(256, lines * 256))
-  }
-
-  add(line: string): void {
-    const room = line.length * 3 + 1
-    if (this.#length + room > this.#buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(this.#buffer.length * 2, this.#length + room))
-      this.#buffer.copy(grown, 0, 0, this.#length)
-      this.#buffer = grown
-    }
-    this.#length += this.#buffer.write(line, this.#length)
-    this.#buffer[this.#length++] = 0x0a
-  }
-
-  bytes(): Buffer {
-    return this.#buffer.subarray(0, this.#length)
-  }
+/** The report's `key` or `value`: its type and size in bytes, or null. */
+function dataInfo(type: V3DataType | undefined, data: RestData): string {
+  if (type === undefined) return 'null'
+  const size = data === null ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.length
+  return `{"type":"${type}","size":${size}}`
 }
 
 function parseRecord(text: string, topic: BytesTopic): Parsed {
@@ -70,29 +47,29 @@ function parseRecord(text: string, topic: BytesTopic): Parsed {
     const spec = body as Record<string, unknown>
     const key = v3Data(spec.key, 'key')
     const value = v3Data(spec.value, 'value')
-    const message: Message<Buffer | null, Buffer | null> = {
-      key: key?.bytes ?? null,
-      value: value?.bytes ?? null,
-    }
+    let partition: number | undefined
     if (spec.partition_id !== undefined && spec.partition_id !== null) {
-      const partition = spec.partition_id
-      if (
-        !Number.isInteger(partition) ||
-        (partition as number) < 0 ||
-        (partition as number) >= topic.partitionCount
-      ) {
+      partition = spec.partition_id as number
+      if (!Number.isInteger(partition) || partition < 0 || partition >= topic.partitionCount) {
         throw new RestError(404, 40403, 'This server does not host this topic-partition.')
       }
-      message.partition = partition as number
     }
+    let timestamp: number | undefined
     if (spec.timestamp !== undefined && spec.timestamp !== null) {
-      const time = typeof spec.timestamp === 'number' ? spec.timestamp : Date.parse(String(spec.timestamp))
-      if (!Number.isFinite(time))
+      timestamp = typeof spec.timestamp === 'number' ? spec.timestamp : Date.parse(String(spec.timestamp))
+      if (!Number.isSafeInteger(timestamp))
         throw new RestError(400, 400, `timestamp is not a date-time: ${String(spec.timestamp)}`)
-      message.timestamp = time
     }
-    if (spec.headers !== undefined && spec.headers !== null) message.headers = parseHeaders(spec.headers)
-    return { ok: true, message, keyType: key?.type, valueType: value?.type }
+    const headers =
+      spec.headers === undefined || spec.headers === null ? undefined : parseHeaders(spec.headers)
+    const record: RestRecord = {
+      key: key?.data ?? null,
+      value: value?.data ?? null,
+      ...(partition === undefined ? {} : { partition }),
+      ...(timestamp === undefined ? {} : { timestamp }),
+      ...(headers === undefined ? {} : { headers }),
+    }
+    return { ok: true, record, keyType: key?.type, valueType: value?.type }
   } catch (error) {
     return { ok: false, error: restErrorOf(error, 'v3') }
   }
@@ -125,25 +102,28 @@ class Reports {
     this.#head = `{"error_code":200,"cluster_id":${JSON.stringify(clusterId)},"topic_name":${JSON.stringify(topic)},"partition_id":`
   }
 
-  of(record: Parsed, meta: RecordMetadata | undefined, error?: unknown): string {
-    if (!record.ok || error !== undefined || meta === undefined) {
-      const failure = record.ok ? restErrorOf(error, 'v3') : record.error
+  /** The report of a record that could not be sent, or (with its index) of one that was. */
+  of(record: Parsed, deliveries?: Deliveries, index = 0): string {
+    const error = record.ok ? deliveries!.error(index) : record.error
+    if (error !== undefined) {
+      const failure = restErrorOf(error, 'v3')
       return JSON.stringify({ error_code: failure.errorCode, message: failure.message })
     }
-    if (meta.timestamp !== this.#timestamp) {
-      this.#timestamp = meta.timestamp
-      this.#iso = new Date(meta.timestamp).toISOString()
+    const accepted = record as Accepted
+    const timestamp = deliveries!.timestamps[index]!
+    if (timestamp !== this.#timestamp) {
+      this.#timestamp = timestamp
+      this.#iso = new Date(timestamp).toISOString()
     }
-    const { message } = record
-    return `${this.#head}${meta.partition},"offset":${meta.offset},"timestamp":"${this.#iso}","key":${dataInfo(record.keyType, message.key)},"value":${dataInfo(record.valueType, message.value)}}`
+    const { key, value } = accepted.record
+    return `${this.#head}${deliveries!.partitions[index]},"offset":${deliveries!.offsets[index]},"timestamp":"${this.#iso}","key":${dataInfo(accepted.keyType, key)},"value":${dataInfo(accepted.valueType, value)}}`
   }
 }
 
 /**
  * Produces the records of one request: one JSON object, or a stream of them (Confluent's streaming
- * mode), answered with one delivery report per record, in order. The records of a chunk go to the
- * producer as one send; a send that fails is retried record by record, so that each gets its own
- * report. A request of one record gets its report as the whole response, and its failure as the
+ * mode), answered with one delivery report per record, in order. The records of a chunk are appended
+ * together (`TurnAppender`), each with its own outcome. A request of one record gets its report as the whole response, and its failure as the
  * HTTP status.
  */
 async function produce(
@@ -163,44 +143,14 @@ async function produce(
 
   /** The reports of a chunk's records, a line each. */
   const sendChunk = async (records: Parsed[]): Promise<string[]> => {
-    const valid: Accepted[] = []
-    for (const record of records) if (record.ok) valid.push(record)
-    let metas: RecordMetadata[] | undefined
-    let failure: unknown
-    if (valid.length > 0) {
-      try {
-        metas = await context.batcher.send(
-          topic,
-          valid.map((r) => r.message),
-        )
-      } catch (error) {
-        failure = error
-      }
-    }
-    const lines: string[] = []
+    const valid: RestRecord[] = []
+    for (const record of records) if (record.ok) valid.push(record.record)
+    const deliveries = valid.length > 0 ? await context.appender.append(topic, valid) : undefined
+    const lines = new Array<string>(records.length)
     let v = 0
-    for (const record of records) {
-      if (!record.ok) {
-        lines.push(reports.of(record, undefined))
-        continue
-      }
-      const meta = metas?.[v++]
-      if (meta !== undefined) {
-        lines.push(reports.of(record, meta))
-        continue
-      }
-      // The whole send failed: each record alone, so that only the bad ones fail.
-      let one: RecordMetadata | undefined
-      let error: unknown = failure
-      if (valid.length > 1) {
-        try {
-          one = await context.producer.send(topic, record.message)
-          error = undefined
-        } catch (e) {
-          error = e
-        }
-      }
-      lines.push(reports.of(record, one, error))
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!
+      lines[i] = record.ok ? reports.of(record, deliveries, v++) : reports.of(record)
     }
     return lines
   }
@@ -216,8 +166,8 @@ async function produce(
     chain = chain.then(async () => {
       // One write per chunk, not one per record: a streamed batch of 100k records stays cheap to answer.
       const lines = await answered
-      const text = new LineBuffer(lines.length)
-      for (const line of lines) text.add(line)
+      const text = new TextBuffer(lines.length * 256)
+      for (const line of lines) text.text(line).byte(NEWLINE)
       start()
       res.write(text.bytes())
       inFlight--
