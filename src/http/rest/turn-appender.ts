@@ -15,15 +15,15 @@ export type RestData = string | Buffer | null
 /** Any view of a topic: the appender writes bytes, whatever the topic's codecs. */
 type AnyTopic = Topic<unknown, unknown, never, never>
 
-/** One record of a REST produce request. */
+/** One record of a REST produce request (every field present, so that records share one shape). */
 export interface RestRecord {
   readonly key: RestData
   readonly value: RestData
   /** Chosen by the request; otherwise Kafka's default partitioner picks it from the key. */
-  readonly partition?: number
+  readonly partition: number | undefined
   /** CreateTime in ms; the time of the append when absent. */
-  readonly timestamp?: number
-  readonly headers?: RecordHeaders
+  readonly timestamp: number | undefined
+  readonly headers: RecordHeaders | undefined
 }
 
 /** Where each record of one `append` went, by its index in the request, or why it was not stored. */

@@ -55,15 +55,14 @@ async function produce(
       objectBody(record, `records[${i}]`)
     const key = v2Encode(record.key, format, i, 'key')
     const value = v2Encode(record.value, format, i, 'value')
-    const p = partition ?? record.partition
-    if (p === undefined || p === null) {
-      sent[i] = { key, value }
-      continue
-    }
-    if (!Number.isInteger(p) || (p as number) < 0 || (p as number) >= topic.partitionCount) {
+    const p = partition ?? record.partition ?? undefined
+    if (
+      p !== undefined &&
+      (!Number.isInteger(p) || (p as number) < 0 || (p as number) >= topic.partitionCount)
+    ) {
       throw new RestError(404, 40402, 'Partition not found.')
     }
-    sent[i] = { key, value, partition: p as number }
+    sent[i] = { key, value, partition: p as number | undefined, timestamp: undefined, headers: undefined }
   }
   const deliveries = await context.appender.append(topic, sent)
   // Written as bytes: a batch of thousands of records answers as many offsets.

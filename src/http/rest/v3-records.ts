@@ -26,11 +26,27 @@ const NEWLINE = 0x0a
 /** Chunks whose reports are still to be written before reading on stops: bounds the memory a fast client takes. */
 const MAX_CHUNKS_IN_FLIGHT = 64
 
-/** The report's `key` or `value`: its type and size in bytes, or null. */
-function dataInfo(type: V3DataType | undefined, data: RestData): string {
-  if (type === undefined) return 'null'
+/** The start of a report's `key` or `value` by its type, up to its size; `null` when absent. */
+const DATA_INFO: Record<V3DataType, Buffer> = {
+  BINARY: Buffer.from('{"type":"BINARY","size":'),
+  JSON: Buffer.from('{"type":"JSON","size":'),
+  STRING: Buffer.from('{"type":"STRING","size":'),
+}
+const NULL = Buffer.from('null')
+const OFFSET = Buffer.from(',"offset":')
+const TIMESTAMP = Buffer.from(',"timestamp":"')
+const KEY = Buffer.from('","key":')
+const VALUE = Buffer.from(',"value":')
+const CLOSE = 0x7d
+
+/** Writes the report's `key` or `value`: its type and size in bytes, or null. */
+function writeDataInfo(out: TextBuffer, type: V3DataType | undefined, data: RestData): void {
+  if (type === undefined) {
+    out.put(NULL)
+    return
+  }
   const size = data === null ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.length
-  return `{"type":"${type}","size":${size}}`
+  out.put(DATA_INFO[type]).int(size).byte(CLOSE)
 }
 
 function parseRecord(text: string, topic: BytesTopic): Parsed {
@@ -65,9 +81,9 @@ function parseRecord(text: string, topic: BytesTopic): Parsed {
     const record: RestRecord = {
       key: key?.data ?? null,
       value: value?.data ?? null,
-      ...(partition === undefined ? {} : { partition }),
-      ...(timestamp === undefined ? {} : { timestamp }),
-      ...(headers === undefined ? {} : { headers }),
+      partition,
+      timestamp,
+      headers,
     }
     return { ok: true, record, keyType: key?.type, valueType: value?.type }
   } catch (error) {
@@ -94,29 +110,36 @@ function parseHeaders(spec: unknown): Record<string, Buffer[]> {
  * same for every record (cluster, topic) is encoded once, and a batch's records share one timestamp.
  */
 class Reports {
-  readonly #head: string
+  readonly #head: Buffer
   #timestamp = Number.NaN
-  #iso = ''
+  #iso = Buffer.alloc(0)
 
   constructor(clusterId: string, topic: string) {
-    this.#head = `{"error_code":200,"cluster_id":${JSON.stringify(clusterId)},"topic_name":${JSON.stringify(topic)},"partition_id":`
+    this.#head = Buffer.from(
+      `{"error_code":200,"cluster_id":${JSON.stringify(clusterId)},"topic_name":${JSON.stringify(topic)},"partition_id":`,
+    )
   }
 
-  /** The report of a record that could not be sent, or (with its index) of one that was. */
-  of(record: Parsed, deliveries?: Deliveries, index = 0): string {
+  /** Writes the report line of a record that could not be sent, or (with its index) of one that was. */
+  write(out: TextBuffer, record: Parsed, deliveries?: Deliveries, index = 0): void {
     const error = record.ok ? deliveries!.error(index) : record.error
     if (error !== undefined) {
       const failure = restErrorOf(error, 'v3')
-      return JSON.stringify({ error_code: failure.errorCode, message: failure.message })
+      out.text(JSON.stringify({ error_code: failure.errorCode, message: failure.message })).byte(NEWLINE)
+      return
     }
     const accepted = record as Accepted
     const timestamp = deliveries!.timestamps[index]!
     if (timestamp !== this.#timestamp) {
       this.#timestamp = timestamp
-      this.#iso = new Date(timestamp).toISOString()
+      this.#iso = Buffer.from(new Date(timestamp).toISOString())
     }
-    const { key, value } = accepted.record
-    return `${this.#head}${deliveries!.partitions[index]},"offset":${deliveries!.offsets[index]},"timestamp":"${this.#iso}","key":${dataInfo(accepted.keyType, key)},"value":${dataInfo(accepted.valueType, value)}}`
+    out.put(this.#head).int(deliveries!.partitions[index]!).put(OFFSET).int(deliveries!.offsets[index]!)
+    out.put(TIMESTAMP).put(this.#iso).put(KEY)
+    writeDataInfo(out, accepted.keyType, accepted.record.key)
+    out.put(VALUE)
+    writeDataInfo(out, accepted.valueType, accepted.record.value)
+    out.byte(CLOSE).byte(NEWLINE)
   }
 }
 
@@ -142,17 +165,17 @@ async function produce(
   }
 
   /** The reports of a chunk's records, a line each. */
-  const sendChunk = async (records: Parsed[]): Promise<string[]> => {
+  const sendChunk = async (records: Parsed[]): Promise<Buffer> => {
     const valid: RestRecord[] = []
     for (const record of records) if (record.ok) valid.push(record.record)
     const deliveries = valid.length > 0 ? await context.appender.append(topic, valid) : undefined
-    const lines = new Array<string>(records.length)
+    const out = new TextBuffer(records.length * 200)
     let v = 0
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i]!
-      lines[i] = record.ok ? reports.of(record, deliveries, v++) : reports.of(record)
+    for (const record of records) {
+      if (record.ok) reports.write(out, record, deliveries, v++)
+      else reports.write(out, record)
     }
-    return lines
+    return out.bytes()
   }
 
   let count = 0
@@ -166,10 +189,8 @@ async function produce(
     chain = chain.then(async () => {
       // One write per chunk, not one per record: a streamed batch of 100k records stays cheap to answer.
       const lines = await answered
-      const text = new TextBuffer(lines.length * 256)
-      for (const line of lines) text.text(line).byte(NEWLINE)
       start()
-      res.write(text.bytes())
+      res.write(lines)
       inFlight--
     })
   }
@@ -200,8 +221,7 @@ async function produce(
   }
   if (count === 0) throw new RestError(400, 400, 'Request body is empty. Data is required.')
   if (first !== undefined) {
-    const [report] = await sendChunk([first])
-    const text = `${report}\n`
+    const text = (await sendChunk([first])).toString('utf8')
     const status = first.ok && text.startsWith('{"error_code":200,') ? 200 : statusOf(first, text)
     res.writeHead(status, {
       'content-type': JSON_TYPE,

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest'
-import { TurnAppender } from '../../../src/http/rest/turn-appender'
+import { type RestRecord, TurnAppender } from '../../../src/http/rest/turn-appender'
 import { defaultPartitioner, partitionForKey } from '../../../src/index'
 import { openBus } from '../../support/bus'
+
+/** A record with the fields a test does not set left out. */
+const r = (fields: Partial<RestRecord> & Pick<RestRecord, 'key' | 'value'>): RestRecord => ({
+  partition: undefined,
+  timestamp: undefined,
+  headers: undefined,
+  ...fields,
+})
 
 describe('TurnAppender', () => {
   it("appends one turn's records for a partition as one batch, and gives each caller its own deliveries", async () => {
@@ -9,10 +17,10 @@ describe('TurnAppender', () => {
     const topic = await bus.createTopic('orders', { partitions: 2 })
     const appender = new TurnAppender()
     const [a, b] = await Promise.all([
-      appender.append(topic, [{ partition: 0, key: null, value: 'a' }]),
+      appender.append(topic, [r({ partition: 0, key: null, value: 'a' })]),
       appender.append(topic, [
-        { partition: 1, key: 'k', value: Buffer.from('b1') },
-        { partition: 0, key: null, value: 'b2' },
+        r({ partition: 1, key: 'k', value: Buffer.from('b1') }),
+        r({ partition: 0, key: null, value: 'b2' }),
       ]),
     ])
     expect([a.partitions[0], a.offsets[0], a.error(0)]).toEqual([0, 0, undefined])
@@ -32,7 +40,7 @@ describe('TurnAppender', () => {
     const keys = ['user-1', 'ünïcødé', '🙂 emoji', 'lone \ud800 surrogate', '']
     const deliveries = await new TurnAppender().append(
       topic,
-      keys.map((key) => ({ key, value: `value of ${key}` })),
+      keys.map((key) => r({ key, value: `value of ${key}` })),
     )
     const chooser = defaultPartitioner()
     for (const [i, key] of keys.entries()) {
@@ -50,8 +58,8 @@ describe('TurnAppender', () => {
     const topic = await bus.createTopic('stamped')
     const before = Date.now()
     const deliveries = await new TurnAppender().append(topic, [
-      { key: null, value: 'now' },
-      { key: null, value: 'then', timestamp: 1_000, headers: { trace: Buffer.from('t1') } },
+      r({ key: null, value: 'now' }),
+      r({ key: null, value: 'then', timestamp: 1_000, headers: { trace: Buffer.from('t1') } }),
     ])
     const [now, then] = await topic.partition(0).read(0)
     expect(now?.timestamp).toBeGreaterThanOrEqual(before)
@@ -68,7 +76,7 @@ describe('TurnAppender', () => {
     const values = Array.from({ length: 40 }, (_, i) => `${i}`.padStart(100, '.'))
     const deliveries = await new TurnAppender().append(
       topic,
-      values.map((value) => ({ key: null, value })),
+      values.map((value) => r({ key: null, value })),
     )
     expect([...deliveries.offsets]).toEqual(values.map((_, i) => i))
     const batches = await topic.partition(0).readBatches(0)
@@ -84,14 +92,8 @@ describe('TurnAppender', () => {
     const topic = await bus.createTopic('users', { cleanupPolicy: 'compact', maxMessageBytes: 1_024 })
     const appender = new TurnAppender()
     const [good, bad] = await Promise.all([
-      appender.append(topic, [
-        { key: 'u1', value: 'a' },
-        { key: 'u2', value: 'x'.repeat(2_000) },
-      ]),
-      appender.append(topic, [
-        { key: null, value: 'no key' },
-        { key: 'u3', value: 'b' },
-      ]),
+      appender.append(topic, [r({ key: 'u1', value: 'a' }), r({ key: 'u2', value: 'x'.repeat(2_000) })]),
+      appender.append(topic, [r({ key: null, value: 'no key' }), r({ key: 'u3', value: 'b' })]),
     ])
     expect(good.error(0)).toBeUndefined()
     expect(good.error(1)).toMatchObject({ code: 'MESSAGE_TOO_LARGE' })
@@ -108,7 +110,7 @@ describe('TurnAppender', () => {
   it('fails every record when the topic is gone by the end of the turn', async () => {
     const bus = await openBus()
     const topic = await bus.createTopic('gone')
-    const appending = new TurnAppender().append(topic, [{ key: null, value: 'x' }])
+    const appending = new TurnAppender().append(topic, [r({ key: null, value: 'x' })])
     await bus.deleteTopic('gone')
     const deliveries = await appending
     expect(deliveries.error(0)).toMatchObject({ code: 'UNKNOWN_TOPIC_OR_PARTITION' })
