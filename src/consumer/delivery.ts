@@ -148,7 +148,7 @@ export class Delivery {
     const readable = this.#readable(state, batches, readableEnd)
     if (readable.length === 0) return 0
     if (this.eachBatch !== undefined) return this.#deliverBatch(state, readable, readableEnd)
-    return this.#deliverEach(state, readable, 0, 0)
+    return this.#deliverEach(state, readable, 0, readable[0]!.indexFrom(state.position))
   }
 
   /**
@@ -352,7 +352,7 @@ export class Delivery {
       if (batch.nextOffset <= state.position) continue
       const keys = batch.keysIn(state.keyCodec)
       const values = batch.valuesIn(state.valueCodec)
-      const from = firstAtOrAfter(batch, state.position)
+      const from = batch.indexFrom(state.position)
       let to = batch.count
       // A record that cannot be read ends the batch: the ones before it are delivered first.
       const failing = Math.min(firstFailure(keys.failures, from), firstFailure(values.failures, from))
@@ -562,18 +562,6 @@ class DecodeError extends InvalidRecordError {
   constructor(topic: string, partition: number, offset: number, cause: Error) {
     super(`Cannot read the record at ${topic}-${partition}@${offset}: ${cause.message}`, { cause })
   }
-}
-
-/** The index of the first record of `batch` at or past `offset`. */
-function firstAtOrAfter(batch: RecordBatch, offset: number): number {
-  const base = batch.baseOffset
-  if (offset <= base) return 0
-  const deltas = batch.offsetDeltas
-  if (deltas === null) return offset - base
-  const at = batch.columnStart
-  let i = 0
-  while (i < batch.count && base + deltas[at + i]! < offset) i++
-  return i
 }
 
 /** The index of the first record from `from` on that did not decode, or infinity. */

@@ -29,7 +29,7 @@ export function batchRecords<K, V>(
   const deltas = batch.offsetDeltas
   const base = batch.baseOffset
   const at = batch.columnStart
-  for (let i = 0; i < batch.count; i++) {
+  for (let i = batch.indexFrom(offset); i < batch.count; i++) {
     const recordOffset = base + (deltas === null ? i : deltas[at + i]!)
     if (recordOffset < offset) continue
     const failure = keys.failures?.get(i) ?? values.failures?.get(i)

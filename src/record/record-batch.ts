@@ -184,6 +184,27 @@ export class RecordBatch {
   }
 
   /**
+   * The index of the first record at or past `offset` (`count` when none is): by subtraction when the
+   * offsets are dense, so that a reader that wants the last records of a large batch skips the others
+   * at no cost.
+   *
+   * @example
+   * ```ts
+   * for (let i = batch.indexFrom(position); i < batch.count; i++) deliver(i)
+   * ```
+   */
+  indexFrom(offset: number): number {
+    const base = this.#baseOffset
+    if (offset <= base) return 0
+    const deltas = this.offsetDeltas
+    if (deltas === null) return Math.min(offset - base, this.count)
+    const at = this.columnStart
+    let i = 0
+    while (i < this.count && base + deltas[at + i]! < offset) i++
+    return i
+  }
+
+  /**
    * Kafka's producer id of an idempotent or transactional producer's batch; -1 when absent.
    *
    * @example

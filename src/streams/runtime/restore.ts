@@ -36,7 +36,7 @@ export async function replayPartition(
       const timestamps = batch.timestamps
       const deltas = batch.offsetDeltas
       const at = batch.columnStart
-      for (let i = 0; i < batch.count; i++) {
+      for (let i = batch.indexFrom(offset); i < batch.count; i++) {
         const recordOffset = batch.baseOffset + (deltas === null ? i : deltas[at + i]!)
         if (recordOffset < offset) continue
         if (recordOffset >= end) break
