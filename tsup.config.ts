@@ -4,7 +4,9 @@ import { entryPoints } from './scripts/entry-points'
 const entries = Object.fromEntries(entryPoints('.').map(({ name, source }) => [name, source]))
 
 export default defineConfig({
-  // The `logbus` bin (package.json `bin`) is built with the entry points, sharing their chunks; it has no types.
+  // The `logbus` bin is built with the entry points, sharing their chunks; it has no types. package.json's
+  // `bin` is its CommonJS build (dist/cli.cjs): Node 20 loads the same chunks as CommonJS with less work than
+  // as ES modules (BENCHMARKS.md, start-up). Its ESM build (dist/cli.js) runs too, but nothing points to it.
   entry: { ...entries, cli: 'src/cli/main.ts' },
   format: ['esm', 'cjs'],
   // CommonJS shares its chunks between entry points too (esbuild splits ESM only; tsup converts the split

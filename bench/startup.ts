@@ -6,9 +6,9 @@
  * - `logbus --help` (spawn to exit);
  * - `logbus serve --memory --port 0` and `logbus serve --dir <tmp> --port 0` (spawn to the address line,
  *   when the port accepts; then SIGTERM, not timed).
- * The bin is the package's build (scripts/cli-build.ts: the tsup build of dist/, ESM). `--runs n` (default
- * 20, after 2 warm-ups). Wall times in ms: min, median, p90, max; and each logbus case's median minus the
- * floor's. Not a test: nothing depends on these numbers.
+ * The bin is the package's build (scripts/cli-build.ts: the tsup build of dist/, CommonJS as package.json's
+ * `bin`). `--runs n` (default 20, after 2 warm-ups). Wall times in ms: min, median, p90, max; and each logbus
+ * case's median minus the floor's. Not a test: nothing depends on these numbers.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
