@@ -21,6 +21,13 @@ export default defineConfig({
   // import.meta.url in the CommonJS build too: logbus/http finds the console's files beside its modules.
   shims: true,
   treeshake: true,
+  // In the CommonJS build a dynamic import() is a require() (esbuild lowers it, with its ESM interop): Node
+  // runs an import() of a CommonJS file through its ESM loader, which parses the file and what it requires
+  // for their export names, a large part of the bin's start-up (BENCHMARKS.md, start-up). Every module
+  // such an import() names (logbus's own chunks, node:zlib, fzstd, the optional peers) has a CommonJS form.
+  esbuildOptions(options, { format }) {
+    if (format === 'cjs') options.supported = { ...options.supported, 'dynamic-import': false }
+  },
   // zod is bundled, not imported from node_modules: the package's zod is ~110 modules (every locale
   // included) that Node resolves and compiles one by one at start-up, where the parts logbus uses are one
   // chunk (`import * as z` lets esbuild drop the rest). It stays a dependency for the types of
