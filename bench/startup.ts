@@ -6,9 +6,10 @@
  * - `logbus --help` (spawn to exit);
  * - `logbus serve --memory --port 0` and `logbus serve --dir <tmp> --port 0` (spawn to the address line,
  *   when the port accepts; then SIGTERM, not timed).
- * The bin is the package's build (scripts/cli-build.ts: the tsup build of dist/, ESM). `--runs n` (default
- * 20, after 2 warm-ups). Wall times in ms: min, median, p90, max; and each logbus case's median minus the
- * floor's. Not a test: nothing depends on these numbers.
+ * The bin is the package's build (scripts/cli-build.ts: the tsup build of dist/, CommonJS as package.json's
+ * `bin`); `--against <cli file>` adds the same three cases for another build (an older commit's, say),
+ * interleaved with these. `--runs n` (default 20, after 2 warm-ups). Wall times in ms: min, median, p90, max; and each logbus
+ * case's median minus the floor's. Not a test: nothing depends on these numbers.
  */
 import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -61,22 +62,34 @@ function stats(values: number[]) {
 }
 
 const bin = builtCli()
+const againstAt = process.argv.indexOf('--against')
+const against = againstAt >= 0 ? process.argv[againstAt + 1] : undefined
 const dir = mkdtempSync(join(tmpdir(), 'logbus-startup-'))
+
+/** The three logbus cases of one build of the bin; `dataDir` is where its `serve --dir` keeps its log. */
+function logbusCases(cli: string, label: string, dataDir: string): Case[] {
+  return [
+    { name: `${label} --help (→ exit)`, args: [cli, '--help'], untilLine: false },
+    {
+      name: `${label} serve --memory --port 0 (→ address line)`,
+      args: [cli, 'serve', '--memory', '--port', '0'],
+      untilLine: true,
+    },
+    {
+      name: `${label} serve --dir <tmp> --port 0 (→ address line)`,
+      args: [cli, 'serve', '--dir', dataDir, '--port', '0'],
+      untilLine: true,
+    },
+  ]
+}
+
 try {
   const cases: Case[] = [
     { name: 'node -e 0 (floor: spawn → exit)', args: ['-e', '0'], untilLine: false },
     { name: 'bare net.createServer().listen (floor: → its line)', args: ['-e', LISTEN], untilLine: true },
-    { name: 'logbus --help (→ exit)', args: [bin, '--help'], untilLine: false },
-    {
-      name: 'logbus serve --memory --port 0 (→ address line)',
-      args: [bin, 'serve', '--memory', '--port', '0'],
-      untilLine: true,
-    },
-    {
-      name: 'logbus serve --dir <tmp> --port 0 (→ address line)',
-      args: [bin, 'serve', '--dir', join(dir, 'data'), '--port', '0'],
-      untilLine: true,
-    },
+    ...logbusCases(bin, 'logbus', join(dir, 'data')),
+    // Another build (`--against <its cli file>`, e.g. an older commit's), interleaved with this one.
+    ...(against === undefined ? [] : logbusCases(against, 'against', join(dir, 'against-data'))),
   ]
   const times = cases.map(() => [] as number[])
   for (let round = 0; round < WARMUP + RUNS; round++) {
@@ -99,6 +112,12 @@ try {
     `logbus serve --memory = bare listen + ${(memory - listenFloor).toFixed(1)} ms (target: ready ≤ 150 ms)`,
   )
   console.log(`logbus serve --dir = bare listen + ${(file - listenFloor).toFixed(1)} ms`)
+  if (against !== undefined) {
+    for (let i = 2; i < 5; i++) {
+      const ratio = medians[i]! / medians[i + 3]!
+      console.log(`${cases[i]!.name.replace(/ \(.*/, '')}: ${ratio.toFixed(3)} of --against's median`)
+    }
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true })
 }

@@ -24,8 +24,9 @@ function sourceHash(): string {
 
 /**
  * The path of the `logbus` bin built by the package's own build (tsup.config.ts: the entries and
- * chunks of dist/, ESM, without declarations), into a cache keyed by the sources: tests and benchmarks
- * run the bin as users do without rebuilding it for each file, and without touching dist/.
+ * chunks of dist/, CommonJS as package.json's `bin` is, without declarations), into a cache keyed by
+ * the sources: tests and benchmarks run the bin as users do without rebuilding it for each file, and
+ * without touching dist/.
  *
  * @example
  * ```ts
@@ -34,11 +35,11 @@ function sourceHash(): string {
  */
 export function builtCli(): string {
   const dir = join(CACHE, sourceHash())
-  if (!existsSync(join(dir, 'cli.js'))) {
+  if (!existsSync(join(dir, 'cli.cjs'))) {
     mkdirSync(CACHE, { recursive: true })
     const staging = `${dir}.${process.pid}`
     const tsup = join(ROOT, 'node_modules/tsup/dist/cli-default.js')
-    const args = [tsup, '--no-dts', '--format', 'esm', '--silent', '--out-dir', staging]
+    const args = [tsup, '--no-dts', '--format', 'cjs', '--silent', '--out-dir', staging]
     const result = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8' })
     if (result.status !== 0) throw new Error(`building the CLI failed:\n${result.stdout}\n${result.stderr}`)
     try {
@@ -48,5 +49,5 @@ export function builtCli(): string {
       rmSync(staging, { recursive: true, force: true })
     }
   }
-  return join(dir, 'cli.js')
+  return join(dir, 'cli.cjs')
 }

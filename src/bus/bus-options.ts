@@ -5,6 +5,7 @@ import type { Storage } from '../storage/storage'
 import type { Topic } from '../topic/topic'
 import type { TopicDeclarations, TopicNamed, TopicOf } from '../topic/topic-options'
 import type { Clock } from '../util/clock'
+import { lazySchema } from '../util/options'
 
 /**
  * Options of `Bus.open()`. Without options, the bus keeps everything in memory.
@@ -95,27 +96,29 @@ export type RecordOfTopic<T> =
 /** Makes a key that `Allowed` does not have a type error, as an object literal's excess property is. */
 export type NoExtraKeys<O, Allowed> = Record<Exclude<keyof O, keyof Allowed>, never>
 
-export const busOptionsSchema = z.strictObject({
-  storage: z
-    .custom<Storage>(
-      (value) =>
-        typeof value === 'object' && value !== null && typeof (value as Storage).openLog === 'function',
-      'must implement the Storage interface',
-    )
-    .optional(),
-  clock: z
-    .custom<Clock>(
-      (value) =>
-        typeof value === 'object' && value !== null && typeof (value as Clock).setTimeout === 'function',
-      'must implement now, setTimeout and clearTimeout',
-    )
-    .optional(),
-  dir: z.string().min(1, 'must be a directory path').optional(),
-  fsync: z.enum(['always', 'interval', 'never']).optional(),
-  breakLock: z.boolean().optional(),
-  retentionCheckIntervalMs: z.number().int().min(1).default(300_000),
-  topics: z.record(z.string(), z.unknown()).optional(),
-  autoCreateTopics: z
-    .union([z.boolean(), z.strictObject({ partitions: z.number().int().min(1).max(100_000).optional() })])
-    .default(false),
-})
+export const busOptionsSchema = lazySchema(() =>
+  z.strictObject({
+    storage: z
+      .custom<Storage>(
+        (value) =>
+          typeof value === 'object' && value !== null && typeof (value as Storage).openLog === 'function',
+        'must implement the Storage interface',
+      )
+      .optional(),
+    clock: z
+      .custom<Clock>(
+        (value) =>
+          typeof value === 'object' && value !== null && typeof (value as Clock).setTimeout === 'function',
+        'must implement now, setTimeout and clearTimeout',
+      )
+      .optional(),
+    dir: z.string().min(1, 'must be a directory path').optional(),
+    fsync: z.enum(['always', 'interval', 'never']).optional(),
+    breakLock: z.boolean().optional(),
+    retentionCheckIntervalMs: z.number().int().min(1).default(300_000),
+    topics: z.record(z.string(), z.unknown()).optional(),
+    autoCreateTopics: z
+      .union([z.boolean(), z.strictObject({ partitions: z.number().int().min(1).max(100_000).optional() })])
+      .default(false),
+  }),
+)

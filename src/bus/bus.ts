@@ -110,7 +110,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
   static async open<const D extends TopicDeclarations = Record<never, never>>(
     options?: BusOptions<D>,
   ): Promise<Bus<D>> {
-    const resolved = parseOptions(busOptionsSchema, options, 'bus')
+    const resolved = parseOptions(busOptionsSchema(), options, 'bus')
     if (resolved.storage !== undefined && resolved.dir !== undefined) {
       throw new InvalidConfigError('bus.dir', 'give either dir or storage, not both')
     }
@@ -401,7 +401,7 @@ export class Bus<D extends TopicDeclarations = Record<never, never>> extends Typ
    */
   alterTopicConfig(name: string, changes: Partial<Pick<TopicConfig, AlterableConfig>>): Promise<TopicConfig> {
     return this.#adminTask(async () => {
-      const parsed = parseOptions(alterableConfigSchema, changes, 'topic')
+      const parsed = parseOptions(alterableConfigSchema(), changes, 'topic')
       if (parsed.cleanupPolicy !== undefined && parsed.cleanupPolicy !== 'delete')
         this.#topics.assertCompactable(name)
       const config = await this.#topics.reconfigure(name, (config) => {

@@ -19,7 +19,11 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 import('./run')
   .then(({ runCli }) =>
     runCli(process.argv.slice(2), {
-      stdin: process.stdin,
+      // process.stdin builds its stream when first read (a pipe is a net.Socket, a file an fs stream):
+      // only the commands that read it (produce) pay for it, not serve's start-up.
+      get stdin() {
+        return process.stdin
+      },
       stdout: process.stdout,
       stderr: process.stderr,
       signal: controller.signal,

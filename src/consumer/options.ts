@@ -148,20 +148,22 @@ export interface ConsumerOptions {
  */
 export type AssignorChoice = 'range' | 'roundrobin' | 'cooperative-sticky' | Assignor
 
-const oneAssignor = z.union([
-  z.enum(['range', 'roundrobin', 'cooperative-sticky']),
-  z.custom<Assignor>((value) => typeof value === 'function', 'must be an assignor name or function'),
-])
+export const consumerOptionsSchema = lazySchema(() => {
+  const oneAssignor = z.union([
+    z.enum(['range', 'roundrobin', 'cooperative-sticky']),
+    z.custom<Assignor>((value) => typeof value === 'function', 'must be an assignor name or function'),
+  ])
 
-const assignorOption = z.union([oneAssignor, z.array(oneAssignor).min(1, 'must name at least one assignor')])
+  const assignorOption = z.union([
+    oneAssignor,
+    z.array(oneAssignor).min(1, 'must name at least one assignor'),
+  ])
 
-const listener = z.custom<(partitions: TopicPartition[]) => Promise<void> | void>(
-  (value) => typeof value === 'function',
-  'must be a function',
-)
-
-export const consumerOptionsSchema = lazySchema(() =>
-  z.strictObject({
+  const listener = z.custom<(partitions: TopicPartition[]) => Promise<void> | void>(
+    (value) => typeof value === 'function',
+    'must be a function',
+  )
+  return z.strictObject({
     groupId: z.string().min(1, 'must be a non-empty string').optional(),
     topics: z
       .union([
@@ -237,8 +239,8 @@ export const consumerOptionsSchema = lazySchema(() =>
         ),
       ])
       .default(true),
-  }),
-)
+  })
+})
 
 export type ResolvedConsumerOptions = z.output<ReturnType<typeof consumerOptionsSchema>>
 

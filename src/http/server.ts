@@ -137,7 +137,7 @@ export class HttpServer {
 }
 
 function resolveOptions(options: HttpOptions | undefined): ResolvedHttpOptions {
-  const result = httpOptionsSchema.safeParse(options ?? {})
+  const result = httpOptionsSchema.safeParse(options ?? {}, { jitless: true })
   if (result.success) return result.data
   const issue = result.error.issues[0]!
   const path = [...issue.path, ...(issue.code === 'unrecognized_keys' ? [issue.keys[0]!] : [])].join('.')

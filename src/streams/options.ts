@@ -93,7 +93,7 @@ export type ResolvedStreamsOptions = z.output<typeof streamsOptionsSchema>
 
 /** Validates options where they enter: the first problem as an InvalidConfigError naming the field. */
 export function parseStreamsOptions(input: unknown): ResolvedStreamsOptions {
-  const result = streamsOptionsSchema.safeParse(input ?? {})
+  const result = streamsOptionsSchema.safeParse(input ?? {}, { jitless: true })
   if (result.success) return result.data
   const issue = result.error.issues[0]!
   const keys = issue.code === 'unrecognized_keys' ? [issue.keys[0]!] : []

@@ -1,7 +1,7 @@
 import * as z from 'zod'
 import { type Codec, type CodecInput, type CodecOutput, RAW, type RawInput, string } from '../record/codec'
 import type { TopicConfig } from '../storage/storage'
-import { parseOptions } from '../util/options'
+import { lazySchema, parseOptions } from '../util/options'
 import type { Topic } from './topic'
 
 /**
@@ -123,22 +123,26 @@ export type TopicNamed<D, N extends string> = N extends keyof D ? TopicOf<D[N]> 
 
 const DAY_MS = 24 * 60 * 60 * 1000
 
-const codecSchema = z.custom<Codec<unknown, unknown>>(
-  (value) =>
-    typeof value === 'object' &&
-    value !== null &&
-    typeof (value as Codec<unknown>).parse === 'function' &&
-    typeof (value as Codec<unknown>).encode === 'function' &&
-    typeof (value as Codec<unknown>).decode === 'function' &&
-    typeof (value as Codec<unknown>).sizeOf === 'function',
-  'must be a codec (json(), string(), buffer(), or an object with parse, encode, decode and sizeOf)',
+const codecSchema = lazySchema(() =>
+  z.custom<Codec<unknown, unknown>>(
+    (value) =>
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as Codec<unknown>).parse === 'function' &&
+      typeof (value as Codec<unknown>).encode === 'function' &&
+      typeof (value as Codec<unknown>).decode === 'function' &&
+      typeof (value as Codec<unknown>).sizeOf === 'function',
+    'must be a codec (json(), string(), buffer(), or an object with parse, encode, decode and sizeOf)',
+  ),
 )
 
-const cleanupPolicySchema = z
-  .enum(['delete', 'compact', 'compact,delete', 'delete,compact'], {
-    error: "must be 'delete', 'compact' or 'compact,delete'",
-  })
-  .transform((policy): CleanupPolicy => (policy === 'delete,compact' ? 'compact,delete' : policy))
+const cleanupPolicySchema = lazySchema(() =>
+  z
+    .enum(['delete', 'compact', 'compact,delete', 'delete,compact'], {
+      error: "must be 'delete', 'compact' or 'compact,delete'",
+    })
+    .transform((policy): CleanupPolicy => (policy === 'delete,compact' ? 'compact,delete' : policy)),
+)
 
 /** The compaction settings a topic stored before logbus had compaction gets: Kafka's defaults. */
 const COMPACTION_DEFAULTS = {
@@ -165,34 +169,36 @@ export function deletes(config: Pick<TopicConfig, 'cleanupPolicy'>): boolean {
   return config.cleanupPolicy !== 'compact'
 }
 
-const topicOptionsSchema = z.strictObject({
-  partitions: z.number().int().max(100_000).default(1),
-  retentionMs: z
-    .number()
-    .int()
-    .min(1)
-    .nullable()
-    .default(7 * DAY_MS),
-  retentionBytes: z.number().int().min(1).nullable().default(null),
-  segmentBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(0x7fffffff)
-    .default(1024 * 1024 * 1024),
-  cleanupPolicy: cleanupPolicySchema.default('delete'),
-  deleteRetentionMs: z.number().int().min(0).default(DAY_MS),
-  minCleanableDirtyRatio: z.number().min(0).max(1).default(0.5),
-  minCompactionLagMs: z.number().int().min(0).default(0),
-  maxMessageBytes: z
-    .number()
-    .int()
-    .min(1)
-    .default(1024 * 1024),
-  key: codecSchema.optional(),
-  value: codecSchema.optional(),
-  ifNotExists: z.boolean().default(false),
-})
+const topicOptionsSchema = lazySchema(() =>
+  z.strictObject({
+    partitions: z.number().int().max(100_000).default(1),
+    retentionMs: z
+      .number()
+      .int()
+      .min(1)
+      .nullable()
+      .default(7 * DAY_MS),
+    retentionBytes: z.number().int().min(1).nullable().default(null),
+    segmentBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(0x7fffffff)
+      .default(1024 * 1024 * 1024),
+    cleanupPolicy: cleanupPolicySchema().default('delete'),
+    deleteRetentionMs: z.number().int().min(0).default(DAY_MS),
+    minCleanableDirtyRatio: z.number().min(0).max(1).default(0.5),
+    minCompactionLagMs: z.number().int().min(0).default(0),
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(1)
+      .default(1024 * 1024),
+    key: codecSchema().optional(),
+    value: codecSchema().optional(),
+    ifNotExists: z.boolean().default(false),
+  }),
+)
 
 /** What `createTopic` options resolve to: the config storage keeps, and the codecs. */
 export interface ResolvedTopicOptions {
@@ -204,7 +210,7 @@ export interface ResolvedTopicOptions {
 
 /** Validates topic options once (InvalidConfigError naming the field) and applies the defaults. */
 export function resolveTopicOptions(options: unknown, scope = 'topic'): ResolvedTopicOptions {
-  const { key, value, ifNotExists, ...config } = parseOptions(topicOptionsSchema, options, scope)
+  const { key, value, ifNotExists, ...config } = parseOptions(topicOptionsSchema(), options, scope)
   const valueCodec = value ?? RAW
   const keyCodec = key ?? (value === undefined ? RAW : string())
   return { config, keyCodec: keyCodec as Codec<unknown, unknown>, valueCodec, ifNotExists }
@@ -228,12 +234,14 @@ export type AlterableConfig =
   | 'minCleanableDirtyRatio'
   | 'minCompactionLagMs'
 
-export const alterableConfigSchema = z.strictObject({
-  cleanupPolicy: cleanupPolicySchema.optional(),
-  retentionMs: z.number().int().min(1).nullable().optional(),
-  retentionBytes: z.number().int().min(1).nullable().optional(),
-  maxMessageBytes: z.number().int().min(1).optional(),
-  deleteRetentionMs: z.number().int().min(0).optional(),
-  minCleanableDirtyRatio: z.number().min(0).max(1).optional(),
-  minCompactionLagMs: z.number().int().min(0).optional(),
-})
+export const alterableConfigSchema = lazySchema(() =>
+  z.strictObject({
+    cleanupPolicy: cleanupPolicySchema().optional(),
+    retentionMs: z.number().int().min(1).nullable().optional(),
+    retentionBytes: z.number().int().min(1).nullable().optional(),
+    maxMessageBytes: z.number().int().min(1).optional(),
+    deleteRetentionMs: z.number().int().min(0).optional(),
+    minCleanableDirtyRatio: z.number().min(0).max(1).optional(),
+    minCompactionLagMs: z.number().int().min(0).optional(),
+  }),
+)

@@ -6,7 +6,7 @@ import { InvalidConfigError } from '../errors'
  * InvalidConfigError naming the dotted field path and zod's reason.
  */
 export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, scope: string): z.output<S> {
-  const result = schema.safeParse(input ?? {})
+  const result = schema.safeParse(input ?? {}, { jitless: true })
   if (result.success) return result.data
   const issue = result.error.issues[0]!
   // zod reports unknown keys at the object's own path: name the key itself.

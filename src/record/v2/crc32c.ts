@@ -13,9 +13,10 @@ const POLY = 0x82f63b78
 
 /**
  * Table k (at offset 256·k) gives the CRC contribution of a byte followed by k zero bytes. One flat
- * Int32Array keeps every lookup a single typed-array load in V8.
+ * Int32Array keeps every lookup a single typed-array load in V8. Built at the first checksum, not when
+ * the module loads: a process over memory storage (`logbus serve --memory` until a client comes) needs none.
  */
-const TABLES = buildTables()
+let tables: Int32Array | undefined
 
 /**
  * Loading aligned 32-bit words through an Int32Array view is about 1.5x faster than assembling them
@@ -90,7 +91,8 @@ export function crc32c(buf: Uint8Array, start = 0, end: number = buf.length): nu
 
 /** The slice-by-8 computation in JS (what {@link crc32c} uses for short inputs, or without the addon). */
 export function crc32cTables(buf: Uint8Array, start: number, end: number): number {
-  const t = TABLES
+  tables ??= buildTables()
+  const t = tables
   let crc = -1
   let i = start
   if (WORD_PATH && end - i >= WORD_PATH_MIN_BYTES) {

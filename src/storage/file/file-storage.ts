@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto'
 import * as z from 'zod'
 import { CorruptLogError, type LogbusError } from '../../errors'
 import { codecsLoadOnDemand, loadCodecs } from '../../record/compression'
-import { parseOptions } from '../../util/options'
+import { lazySchema, parseOptions } from '../../util/options'
 import { BaseStorage } from '../base-storage'
 import type {
   CommittedOffset,
@@ -59,27 +59,29 @@ export interface FileStorageOptions {
   fs?: FileSystem
 }
 
-const optionsSchema = z.strictObject({
-  dir: z.string().min(1, 'must be a directory path'),
-  fsync: z.enum(['always', 'interval', 'never']).default('always'),
-  fsyncIntervalMs: z.number().int().min(1).default(1000),
-  readCacheBytes: z
-    .number()
-    .int()
-    .min(0)
-    .default(1 << 20),
-  maxOpenFiles: z.number().int().min(4).default(128),
-  breakLock: z.boolean().default(false),
-  onDamage: z
-    .custom<DamageListener>((v) => typeof v === 'function', 'must be a function')
-    .default(() => warnDamage),
-  fs: z
-    .custom<FileSystem>(
-      (v) => typeof v === 'object' && v !== null && typeof (v as FileSystem).writeSync === 'function',
-      'must implement the FileSystem interface',
-    )
-    .default(nodeFileSystem),
-})
+const optionsSchema = lazySchema(() =>
+  z.strictObject({
+    dir: z.string().min(1, 'must be a directory path'),
+    fsync: z.enum(['always', 'interval', 'never']).default('always'),
+    fsyncIntervalMs: z.number().int().min(1).default(1000),
+    readCacheBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(1 << 20),
+    maxOpenFiles: z.number().int().min(4).default(128),
+    breakLock: z.boolean().default(false),
+    onDamage: z
+      .custom<DamageListener>((v) => typeof v === 'function', 'must be a function')
+      .default(() => warnDamage),
+    fs: z
+      .custom<FileSystem>(
+        (v) => typeof v === 'object' && v !== null && typeof (v as FileSystem).writeSync === 'function',
+        'must implement the FileSystem interface',
+      )
+      .default(nodeFileSystem),
+  }),
+)
 
 const OFFSETS_KEY = '__offsets'
 
@@ -118,7 +120,7 @@ interface Session {
  * ```
  */
 export class FileStorage extends BaseStorage {
-  readonly #options: z.output<typeof optionsSchema>
+  readonly #options: z.output<ReturnType<typeof optionsSchema>>
   readonly #fs: FileSystem
   readonly #dir: string
   readonly #meta: string
@@ -133,7 +135,7 @@ export class FileStorage extends BaseStorage {
    * ```
    */
   constructor(options: FileStorageOptions) {
-    const parsed = parseOptions(optionsSchema, options, 'fileStorage')
+    const parsed = parseOptions(optionsSchema(), options, 'fileStorage')
     const dir = parsed.dir.replace(/\/+$/, '') || '/'
     super(`File storage ${dir}`)
     this.#options = parsed

@@ -1,4 +1,4 @@
-import { createHash, createHmac, pbkdf2Sync, timingSafeEqual } from 'node:crypto'
+import { nodeCrypto } from '../node-crypto'
 
 // SCRAM's arithmetic (RFC 5802, with SHA-256 per RFC 7677 and SHA-512 as Kafka offers it), shared by
 // the server's and the client's side of the exchange. Pure functions: no state, no I/O.
@@ -32,7 +32,7 @@ export function scramKeys(
   iterations: number,
 ): ScramKeys {
   const hash = HASHES[mechanism]
-  const salted = pbkdf2Sync(password, salt, iterations, HASH_BYTES[hash], hash)
+  const salted = nodeCrypto().pbkdf2Sync(password, salt, iterations, HASH_BYTES[hash], hash)
   const clientKey = scramHmac(mechanism, salted, 'Client Key')
   return {
     clientKey,
@@ -43,12 +43,12 @@ export function scramKeys(
 
 /** HMAC(key, text): a ClientSignature or ServerSignature over the AuthMessage. */
 export function scramHmac(mechanism: ScramMechanism, key: Buffer, text: string): Buffer {
-  return createHmac(HASHES[mechanism], key).update(text).digest()
+  return nodeCrypto().createHmac(HASHES[mechanism], key).update(text).digest()
 }
 
 /** H(bytes): StoredKey from ClientKey. */
 export function scramHash(mechanism: ScramMechanism, bytes: Buffer): Buffer {
-  return createHash(HASHES[mechanism]).update(bytes).digest()
+  return nodeCrypto().createHash(HASHES[mechanism]).update(bytes).digest()
 }
 
 /** The byte-wise XOR of two keys of one length: ClientProof from ClientKey, and back. */
@@ -60,7 +60,7 @@ export function xorBytes(a: Buffer, b: Buffer): Buffer {
 
 /** Whether two signatures are equal, in constant time (false for different lengths). */
 export function sameBytes(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && timingSafeEqual(a, b)
+  return a.length === b.length && nodeCrypto().timingSafeEqual(a, b)
 }
 
 /** A user name as SCRAM writes it (`saslname`): `=` and `,` escaped as `=3D` and `=2C`. */

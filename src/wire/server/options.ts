@@ -83,55 +83,66 @@ export interface ListenOptions {
   logger?: WireLogger
 }
 
-const schema = z.strictObject({
-  port: z.number().int().min(0).max(65_535).default(9092),
-  host: z.string().min(1).default('127.0.0.1'),
-  advertisedHost: z.string().min(1).optional(),
-  advertisedPort: z.number().int().min(1).max(65_535).optional(),
-  maxRequestBytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(0x7fffffff)
-    .default(100 * 1024 * 1024),
-  idleTimeoutMs: z.number().int().min(1).default(600_000),
-  maxConnections: z.number().int().min(1).default(10_000),
-  maxInFlightRequestsPerConnection: z.number().int().min(1).max(10_000).default(16),
-  consumerHeartbeatIntervalMs: z.number().int().min(1).max(0x7fffffff).default(5000),
-  nodeId: z.number().int().min(0).max(0x7fffffff).default(1),
-  clusterId: z.string().min(1).optional(),
-  sasl: z
-    .strictObject({
-      users: z.record(z.string().min(1), z.string()),
-      mechanisms: z
-        .array(z.enum(SASL_MECHANISMS))
-        .min(1)
-        .default([...SASL_MECHANISMS]),
-    })
-    .optional(),
-  tls: z.record(z.string(), z.unknown()).optional(),
-  acls: z
-    .array(
-      z.strictObject({
-        principal: z.string().min(1),
-        resource: z.enum(['topic', 'group', 'cluster', 'transactionalId']),
-        name: z.string().min(1).default('*'),
-        patternType: z.enum(['literal', 'prefixed']).default('literal'),
-        operations: z.array(z.enum(['read', 'write', 'describe', 'create', 'delete', 'alter', 'all'])).min(1),
-        permission: z.enum(['allow', 'deny']).default('allow'),
-      }),
-    )
-    .optional(),
-  logger: z
-    .custom<WireLogger>(
-      (v) => typeof v === 'object' && v !== null && typeof (v as WireLogger).warn === 'function',
-      'must have info, warn and error methods',
-    )
-    .optional(),
-})
+function buildSchema() {
+  return z.strictObject({
+    port: z.number().int().min(0).max(65_535).default(9092),
+    host: z.string().min(1).default('127.0.0.1'),
+    advertisedHost: z.string().min(1).optional(),
+    advertisedPort: z.number().int().min(1).max(65_535).optional(),
+    maxRequestBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(0x7fffffff)
+      .default(100 * 1024 * 1024),
+    idleTimeoutMs: z.number().int().min(1).default(600_000),
+    maxConnections: z.number().int().min(1).default(10_000),
+    maxInFlightRequestsPerConnection: z.number().int().min(1).max(10_000).default(16),
+    consumerHeartbeatIntervalMs: z.number().int().min(1).max(0x7fffffff).default(5000),
+    nodeId: z.number().int().min(0).max(0x7fffffff).default(1),
+    clusterId: z.string().min(1).optional(),
+    sasl: z
+      .strictObject({
+        users: z.record(z.string().min(1), z.string()),
+        mechanisms: z
+          .array(z.enum(SASL_MECHANISMS))
+          .min(1)
+          .default([...SASL_MECHANISMS]),
+      })
+      .optional(),
+    tls: z.record(z.string(), z.unknown()).optional(),
+    acls: z
+      .array(
+        z.strictObject({
+          principal: z.string().min(1),
+          resource: z.enum(['topic', 'group', 'cluster', 'transactionalId']),
+          name: z.string().min(1).default('*'),
+          patternType: z.enum(['literal', 'prefixed']).default('literal'),
+          operations: z
+            .array(z.enum(['read', 'write', 'describe', 'create', 'delete', 'alter', 'all']))
+            .min(1),
+          permission: z.enum(['allow', 'deny']).default('allow'),
+        }),
+      )
+      .optional(),
+    logger: z
+      .custom<WireLogger>(
+        (v) => typeof v === 'object' && v !== null && typeof (v as WireLogger).warn === 'function',
+        'must have info, warn and error methods',
+      )
+      .optional(),
+  })
+}
+
+let built: ReturnType<typeof buildSchema> | undefined
+// Built at the first listen, not when the server's module loads: a process may never listen.
+const schema = () => {
+  built ??= buildSchema()
+  return built
+}
 
 /** The options with their defaults. */
-export type ResolvedListenOptions = Omit<z.output<typeof schema>, 'tls' | 'logger' | 'acls'> & {
+export type ResolvedListenOptions = Omit<z.output<ReturnType<typeof schema>>, 'tls' | 'logger' | 'acls'> & {
   tls: (TlsOptions & SecureContextOptions) | undefined
   logger: WireLogger
   acls: AclRule[] | undefined
@@ -145,7 +156,7 @@ const consoleLogger: WireLogger = {
 
 /** Validates `listen`'s options (InvalidConfigError naming the field) and applies the defaults. */
 export function resolveListenOptions(options: ListenOptions | undefined): ResolvedListenOptions {
-  const result = schema.safeParse(options ?? {})
+  const result = schema().safeParse(options ?? {}, { jitless: true })
   if (!result.success) {
     const issue = result.error.issues[0]!
     const keys = issue.code === 'unrecognized_keys' ? [issue.keys[0]!] : []

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { nodeCrypto } from '../node-crypto'
 import {
   decodeSaslName,
   SCRAM_MIN_ITERATIONS,
@@ -49,7 +49,7 @@ export class ScramCredentials {
     const key = `${mechanism}\u0000${username}`
     let credential = this.#cache.get(key)
     if (credential === undefined) {
-      const salt = randomBytes(16)
+      const salt = nodeCrypto().randomBytes(16)
       const { storedKey, serverKey } = scramKeys(
         mechanism,
         this.#users[username]!,
@@ -79,7 +79,7 @@ export function scramFirst(
   const credential = credentials.get(mechanism, username)
   // An unknown user gets the same error as a wrong password, after the same round trip.
   if (credential === undefined) return { ok: false, reason: `unknown user ${username}` }
-  const nonce = clientNonce + randomBytes(18).toString('base64')
+  const nonce = clientNonce + nodeCrypto().randomBytes(18).toString('base64')
   const serverFirst = `r=${nonce},s=${credential.salt.toString('base64')},i=${credential.iterations}`
   return {
     ok: true,

@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto'
 import { createServer as createNetServer, type Server, type Socket } from 'node:net'
 import { type Bus, ClosedError } from '../../index'
 import { ClassicGroups } from '../groups/classic-groups'
 import { ConsumerGroups } from '../groups/consumer-groups'
 import { HANDLERS } from '../handlers'
+import { nodeCrypto } from '../node-crypto'
 import { Authorizer } from './acl'
 import { Connection } from './connection'
 import type { Broker, Handler, Session } from './context'
@@ -80,15 +80,22 @@ export async function listen(bus: Bus, options?: ListenOptions): Promise<WireSer
   const bound = server.address()
   const port = typeof bound === 'object' && bound !== null ? bound.port : resolved.port
   const wildcard = resolved.host === '0.0.0.0' || resolved.host === '::'
-  const clusterId = resolved.clusterId ?? clusterIdOf(`${resolved.host}:${port}`)
-  const topicIds = new TopicIds(bus, clusterId)
+  // Made at its first use (a client's Metadata): hashing loads node:crypto, which costs the start-up.
+  let clusterId = resolved.clusterId
+  const clusterIdNow = () => {
+    clusterId ??= clusterIdOf(`${resolved.host}:${port}`)
+    return clusterId
+  }
+  const topicIds = new TopicIds(bus, clusterIdNow)
   const broker: Broker = {
     bus,
     options: resolved,
     nodeId: resolved.nodeId,
     host: resolved.advertisedHost ?? (wildcard ? 'localhost' : resolved.host),
     port: resolved.advertisedPort ?? port,
-    clusterId,
+    get clusterId() {
+      return clusterIdNow()
+    },
     topicIds,
     consumerGroups: new ConsumerGroups(bus, topicIds),
     authorizer: new Authorizer(resolved.acls),
@@ -147,5 +154,5 @@ export async function listen(bus: Bus, options?: ListenOptions): Promise<WireSer
 
 /** A stable cluster id (22 characters, as Kafka's base64 UUIDs are) for an address. */
 function clusterIdOf(seed: string): string {
-  return createHash('sha256').update(`logbus:${seed}`).digest('base64url').slice(0, 22)
+  return nodeCrypto().createHash('sha256').update(`logbus:${seed}`).digest('base64url').slice(0, 22)
 }

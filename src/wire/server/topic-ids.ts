@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto'
 import type { Bus } from '../../index'
+import { nodeCrypto } from '../node-crypto'
 
 /**
  * Topic ids (KIP-516) for clients that name topics by id (Fetch v13+, newer Metadata users). logbus
@@ -9,11 +9,12 @@ import type { Bus } from '../../index'
  */
 export class TopicIds {
   readonly #bus: Bus
-  readonly #clusterId: string
+  readonly #clusterId: () => string
   readonly #byName = new Map<string, string>()
   readonly #byId = new Map<string, string>()
 
-  constructor(bus: Bus, clusterId: string) {
+  /** `clusterId` is asked for at the first id: the cluster id is made when first needed too. */
+  constructor(bus: Bus, clusterId: () => string) {
     this.#bus = bus
     this.#clusterId = clusterId
   }
@@ -21,7 +22,7 @@ export class TopicIds {
   idOf(name: string): string {
     let id = this.#byName.get(name)
     if (id === undefined) {
-      id = uuidOf(createHash('sha256').update(`${this.#clusterId}\u0000${name}`).digest())
+      id = uuidOf(nodeCrypto().createHash('sha256').update(`${this.#clusterId()}\u0000${name}`).digest())
       this.#byName.set(name, id)
       this.#byId.set(id, name)
     }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { connect } from 'node:net'
 import { describe, expect, it } from 'vitest'
 import {
@@ -79,6 +80,20 @@ describe('bus.listen', () => {
     expect(response.apiKeys.map((a) => [a.apiKey, a.minVersion, a.maxVersion])).toEqual(
       ADVERTISED_APIS.map((a) => [a.apiKey, a.minVersion, a.maxVersion]),
     )
+  })
+
+  it('names the cluster by its address (stable across restarts), or by the clusterId option', async () => {
+    const { server } = await serve()
+    const socket = await rawSocket(server.address.port)
+    const metadata = await roundTrip(socket, ApiKeys.Metadata, 9, { topics: [] })
+    const seed = `logbus:127.0.0.1:${server.address.port}`
+    expect(metadata.clusterId).toBe(createHash('sha256').update(seed).digest('base64url').slice(0, 22))
+    const described = await roundTrip(socket, ApiKeys.DescribeCluster, 0, {})
+    expect(described.clusterId).toBe(metadata.clusterId)
+
+    const named = await serve({ listen: { clusterId: 'cluster-1' } })
+    const other = await rawSocket(named.server.address.port)
+    expect((await roundTrip(other, ApiKeys.Metadata, 9, { topics: [] })).clusterId).toBe('cluster-1')
   })
 
   it('answers an ApiVersions newer than it knows with v0 and UNSUPPORTED_VERSION, keeping the connection', async () => {
