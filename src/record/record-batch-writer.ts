@@ -82,7 +82,14 @@ export interface RecordBatchWriterOptions {
  * ```
  */
 export class RecordBatchWriter {
-  /** The largest batch `append` makes (a lone record may exceed it: see `append`). */
+  /**
+   * The largest batch `append` makes (a lone record may exceed it: see `append`).
+   *
+   * @example
+   * ```ts
+   * new RecordBatchWriter({ maxBytes: 16_384 }).maxBytes // → 16384
+   * ```
+   */
   readonly maxBytes: number
   #buf: Buffer = Buffer.alloc(0)
   #pos = BATCH_HEADER_BYTES
@@ -104,12 +111,26 @@ export class RecordBatchWriter {
     this.#capacity = Math.min(FIRST_CAPACITY, maxBytes)
   }
 
-  /** Records in the batch so far. */
+  /**
+   * Records in the batch so far.
+   *
+   * @example
+   * ```ts
+   * if (writer.count > 0) await partition.appendEncoded(writer.finish())
+   * ```
+   */
   get count(): number {
     return this.#count
   }
 
-  /** Bytes the batch takes so far, its header included: what `finish()` would return now. */
+  /**
+   * Bytes the batch takes so far, its header included: the length `finish()` would return now.
+   *
+   * @example
+   * ```ts
+   * if (writer.sizeBytes > topic.config.maxMessageBytes) writer.clear() // a lone record too large
+   * ```
+   */
   get sizeBytes(): number {
     return this.#pos
   }
