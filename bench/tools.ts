@@ -5,9 +5,11 @@
  * - Connect: a file source tailing a 200,000-line file into a memory topic;
  * - (`npx tsx bench/tools.ts --cli` runs only this part) the `logbus` CLI (the built bin, run as users run it) over a data directory: `produce` of a file of
  *   CLI_LINES 60-byte lines (3,000,000 by default: a 183 MB file, a 208 MB log), `consume --from-beginning`
- *   to /dev/null, and `verify` of that log against a plain sequential read of its files. Each line says
- *   the wall-clock rate and, where /usr/bin/time exists, the rate per CPU-second of the process (on a
- *   shared machine, the wall clock measures the neighbours as much as the code).
+ *   to /dev/null, and `verify` of that log and of one of at least VERIFY_GIB GiB (default 1: the same
+ *   file produced again until the log is that large), each beside what bounds it: a sequential read of
+ *   its files from the page cache, one from the disk (`dd iflag=direct`) and CRC-32C alone. Each line
+ *   says the wall-clock rate and, where /usr/bin/time exists, the rate per CPU-second of the process (on
+ *   a shared machine, the wall clock measures the neighbours as much as the code).
  */
 import { spawnSync } from 'node:child_process'
 import {
@@ -21,6 +23,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Bus } from 'logbus'
@@ -153,28 +156,101 @@ await cliMedian('logbus consume --from-beginning > /dev/null', 'records', CLI_LI
 )
 closeSync(devNull)
 
-// verify against a sequential read of the same segment files (both from the page cache once warm).
-const segments = readdirSync(join(data, 'lines-0'))
-  .filter((name) => name.endsWith('.log'))
-  .map((name) => join(data, 'lines-0', name))
-const logBytes = segments.reduce((n, path) => n + statSync(path).size, 0)
-const chunk = Buffer.allocUnsafe(4 << 20)
-const readRates: number[] = []
-for (let i = 0; i < REPS; i++) {
-  const started = performance.now()
-  for (const path of segments) {
-    const fd = openSync(path, 'r')
-    while (readSync(fd, chunk, 0, chunk.length, null) > 0);
-    closeSync(fd)
-  }
-  readRates.push(logBytes / ((performance.now() - started) / 1000))
+// verify against what bounds it, over the same segment files: a sequential read from the page cache
+// (a memory copy: the files were just written or read), a sequential read from the disk (O_DIRECT, past
+// the page cache: what a log that is not cached reads at), and CRC-32C alone (the addon verify uses).
+const crc32c = loadCrc32c()
+
+function segmentsOf(dataDir: string, topic: string): string[] {
+  return readdirSync(join(dataDir, `${topic}-0`))
+    .filter((name) => name.endsWith('.log'))
+    .map((name) => join(dataDir, `${topic}-0`, name))
 }
-readRates.sort((a, b) => a - b)
+
+async function verifyAgainstReads(dataDir: string, segments: string[]): Promise<void> {
+  const logBytes = segments.reduce((n, path) => n + statSync(path).size, 0)
+  const chunk = Buffer.allocUnsafe(4 << 20)
+  const rates = (measure: () => void): number[] => {
+    const out: number[] = []
+    for (let i = 0; i < REPS; i++) {
+      const started = performance.now()
+      measure()
+      out.push(logBytes / ((performance.now() - started) / 1000))
+    }
+    return out.sort((a, b) => a - b)
+  }
+  const eachChunk = (onChunk: (bytes: Buffer) => void) => () => {
+    for (const path of segments) {
+      const fd = openSync(path, 'r')
+      for (
+        let n = readSync(fd, chunk, 0, chunk.length, null);
+        n > 0;
+        n = readSync(fd, chunk, 0, chunk.length, null)
+      )
+        onChunk(n === chunk.length ? chunk : chunk.subarray(0, n))
+      closeSync(fd)
+    }
+  }
+  const show = (name: string, runs: number[] | undefined) =>
+    console.log(
+      runs === undefined
+        ? `${name}: not measured here`
+        : `${name} (${mb(logBytes)}): ${mb(runs[1]!)}/s (runs: ${runs.map(mb).join(', ')})`,
+    )
+  const cached = rates(eachChunk(() => undefined))
+  show('sequential read, page cache', cached)
+  const direct = directReadRates(segments, logBytes)
+  show('sequential read, disk (O_DIRECT)', direct)
+  const crcOnly = crc32c === undefined ? undefined : rates(eachChunk((bytes) => crc32c(bytes)))
+  show('CRC-32C alone (@node-rs/crc32), page cache', crcOnly)
+  const verifyRuns: number[] = []
+  await cliMedian(`logbus verify (${mb(logBytes)} log)`, 'MB', logBytes / 1e6, () => {
+    const run = runCli(['verify', '--dir', dataDir])
+    verifyRuns.push(logBytes / run.wall)
+    return run
+  })
+  const verifyRate = verifyRuns.sort((a, b) => a - b)[1]!
+  const pct = (of: number[] | undefined) =>
+    of === undefined ? 'n/a' : `${((100 * verifyRate) / of[1]!).toFixed(0)}%`
+  console.log(
+    `  verify (wall) is ${pct(cached)} of the page-cache read, ${pct(direct)} of the disk read, ${pct(crcOnly)} of CRC-32C alone`,
+  )
+}
+
+/** `dd iflag=direct` over the files: the disk's sequential read, past the page cache (undefined if refused). */
+function directReadRates(segments: string[], logBytes: number): number[] | undefined {
+  const out: number[] = []
+  for (let i = 0; i < REPS; i++) {
+    const started = performance.now()
+    for (const path of segments) {
+      const dd = spawnSync('dd', [`if=${path}`, 'of=/dev/null', 'bs=4M', 'iflag=direct'], { stdio: 'ignore' })
+      if (dd.status !== 0) return undefined
+    }
+    out.push(logBytes / ((performance.now() - started) / 1000))
+  }
+  return out.sort((a, b) => a - b)
+}
+
+function loadCrc32c(): ((bytes: Uint8Array) => number) | undefined {
+  try {
+    return (createRequire(import.meta.url)('@node-rs/crc32') as { crc32c: (bytes: Uint8Array) => number })
+      .crc32c
+  } catch {
+    return undefined
+  }
+}
+
 const mb = (bytes: number) => `${(bytes / 1e6).toFixed(0)} MB`
-console.log(
-  `sequential read of the log (${mb(logBytes)}): ${mb(readRates[1]!)}/s (runs: ${readRates.map(mb).join(', ')})`,
-)
-await cliMedian(`logbus verify (${mb(logBytes)} log)`, 'MB', logBytes / 1e6, () =>
-  runCli(['verify', '--dir', data]),
-)
+await verifyAgainstReads(data, segmentsOf(data, 'lines'))
+
+// The issue's size: a log of at least VERIFY_GIB GiB (default 1), the same file produced again until it is.
+const VERIFY_GIB = Number(process.env.VERIFY_GIB ?? 1)
+if (VERIFY_GIB > 0) {
+  const big = join(work, 'big')
+  runCli(['topics', 'create', '--dir', big, '--topic', 'lines'])
+  const target = VERIFY_GIB * 2 ** 30
+  const size = () => segmentsOf(big, 'lines').reduce((n, path) => n + statSync(path).size, 0)
+  while (size() < target) runCli(['produce', '--dir', big, '--topic', 'lines', '--file', linesFile])
+  await verifyAgainstReads(big, segmentsOf(big, 'lines'))
+}
 rmSync(work, { recursive: true, force: true })

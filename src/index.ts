@@ -116,6 +116,7 @@ export {
   DecodeFailure,
   RecordBatch,
 } from './record/record-batch'
+export { RecordBatchWriter, type RecordBatchWriterOptions } from './record/record-batch-writer'
 export type {
   SchemaInput,
   SchemaOutput,

@@ -403,6 +403,14 @@ describe('produce and consume', () => {
     expect((await logbus(['consume', '--dir', dir, '--topic', 'lines', '--from-beginning'])).out).toBe(
       '{"ok":1}\n{"ok":2}\n1\n',
     )
+    const small = ['--dir', dir, '--topic', 'small']
+    await logbus(['topics', 'create', ...small, '--config', 'max.message.bytes=200'])
+    const large = await logbus(['produce', ...small], { input: `fits\n${'x'.repeat(300)}\nafter\n` })
+    expect(large.code).toBe(1)
+    expect(large.stderr).toMatch(
+      /^logbus: Record of \d+ bytes exceeds maxMessageBytes 200 of topic "small"\n$/,
+    )
+    expect((await logbus(['consume', ...small, '--from-beginning'])).out).toBe('fits\n')
   })
 
   it('--max stops after n records; --partition/--offset start where asked; an offset past the end is exit 2', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it, onTestFinished } from 'vitest'
 import { exitCodeOf } from '../../src/cli/cli-error'
 import { DataDirCluster } from '../../src/cli/cluster/data-dir-cluster'
 import { GroupNotEmptyError } from '../../src/index'
-import { scratch } from './support'
+import { partitionBatches, scratch } from './support'
 
 async function openCluster(): Promise<DataDirCluster> {
   const cluster = await DataDirCluster.open({ dir: join(scratch(), 'data'), create: true })
@@ -16,7 +16,7 @@ describe('the data-directory backend', () => {
     const cluster = await openCluster()
     await cluster.createTopic('orders', { partitions: 2, configs: {}, ifNotExists: false })
     const producer = await cluster.producer('orders')
-    await producer.send([{ key: null, value: Buffer.from('a') }])
+    await producer.send(partitionBatches(2, [{ key: null, value: Buffer.from('a') }]))
     await producer.close()
     const member = cluster.bus.consumer({ groupId: 'billing', topics: ['orders'], fromBeginning: true })
     await member.run({ eachMessage: () => undefined })
@@ -42,8 +42,18 @@ describe('the data-directory backend', () => {
     const cluster = await openCluster()
     await cluster.createTopic('t', { partitions: 1, configs: {}, ifNotExists: false })
     const producer = await cluster.producer('t')
-    await producer.send(['a', 'b', 'c', 'd'].map((v) => ({ key: null, value: Buffer.from(v) })))
-    await producer.send(['e', 'f'].map((v) => ({ key: null, value: Buffer.from(v) })))
+    await producer.send(
+      partitionBatches(
+        1,
+        ['a', 'b', 'c', 'd'].map((v) => ({ key: null, value: Buffer.from(v) })),
+      ),
+    )
+    await producer.send(
+      partitionBatches(
+        1,
+        ['e', 'f'].map((v) => ({ key: null, value: Buffer.from(v) })),
+      ),
+    )
     const seen: string[] = []
     const signal = new AbortController().signal
     const summary = await cluster.consume(

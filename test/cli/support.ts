@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { onTestFinished } from 'vitest'
 import { builtCli } from '../../scripts/cli-build'
+import type { PartitionBatches } from '../../src/cli/cluster/cluster'
+import { partitionForKey, RecordBatchWriter } from '../../src/index'
 
 let built: string | undefined
 
@@ -112,4 +114,31 @@ export function awkwardLines(count: number): string {
     'x'.repeat(5000),
   ]
   return Array.from({ length: count }, (_, i) => `${i} ${kinds[i % kinds.length]}\n`).join('')
+}
+
+/** A record for {@link partitionBatches}. */
+export interface TestMessage {
+  key: Buffer | null
+  value: Buffer
+  headers?: Record<string, Buffer>
+}
+
+/**
+ * Messages as a cluster producer takes them: partitioned as `producer.send` partitions (murmur2 of
+ * the key, round-robin from partition 0 without one), one RecordBatch v2 per partition.
+ */
+export function partitionBatches(partitionCount: number, messages: readonly TestMessage[]): PartitionBatches {
+  const writers = new Map<number, RecordBatchWriter>()
+  let next = 0
+  const now = Date.now()
+  for (const { key, value, headers } of messages) {
+    const partition = key === null ? next++ % partitionCount : partitionForKey(key, partitionCount)
+    let writer = writers.get(partition)
+    if (writer === undefined) {
+      writer = new RecordBatchWriter()
+      writers.set(partition, writer)
+    }
+    writer.append(now, key, 0, key?.length ?? 0, value, 0, value.length, headers)
+  }
+  return new Map([...writers].map(([partition, writer]) => [partition, [writer.finish()]]))
 }

@@ -3,6 +3,7 @@ import type { Cluster, RecordSlice } from '../../src/cli/cluster/cluster'
 import { WireCluster } from '../../src/cli/cluster/wire/wire-cluster'
 import { ApiKeys, type ApiName, apiInfo, CLIENT_API_VERSIONS, KafkaClient } from '../../src/wire'
 import { openBus } from '../support/bus'
+import { partitionBatches } from './support'
 
 /** Every API the backend uses, at the lowest version the client writes. */
 const LOWEST: Partial<Record<ApiName, number>> = Object.fromEntries(
@@ -58,11 +59,14 @@ async function session(cluster: Cluster): Promise<unknown[]> {
   )
   const producer = await cluster.producer('orders')
   await producer.send(
-    Array.from({ length: 30 }, (_, i) => ({
-      key: i % 4 === 0 ? null : Buffer.from(`k${i % 7}`),
-      value: Buffer.from(`v${i}`),
-      ...(i % 5 === 0 ? { headers: { h: Buffer.from('x') } } : {}),
-    })),
+    partitionBatches(
+      3,
+      Array.from({ length: 30 }, (_, i) => ({
+        key: i % 4 === 0 ? null : Buffer.from(`k${i % 7}`),
+        value: Buffer.from(`v${i}`),
+        ...(i % 5 === 0 ? { headers: { h: Buffer.from('x') } } : {}),
+      })),
+    ),
   )
   await producer.close()
   transcript.push(await cluster.describeTopic('orders'))

@@ -59,17 +59,14 @@ export interface AlterTopicChanges {
   configs?: KafkaConfigs
 }
 
-/** One record to produce. */
-export interface ProduceMessage {
-  key: Buffer | null
-  value: Buffer | null
-  headers?: Record<string, Buffer>
-  partition?: number
-}
+/** RecordBatch v2 batches (as `RecordBatchWriter` makes them) by partition, each partition's in order. */
+export type PartitionBatches = ReadonlyMap<number, readonly Buffer[]>
 
 export interface ClusterProducer {
-  /** Sends records in order; resolves once they are written. */
-  send(messages: readonly ProduceMessage[]): Promise<void>
+  /** The topic's `max.message.bytes`: the largest batch it takes. */
+  readonly maxMessageBytes: number
+  /** Sends each partition's batches in order, after those of earlier calls; resolves once all are written. */
+  send(batches: PartitionBatches): Promise<void>
   close(): Promise<void>
 }
 

@@ -1,3 +1,4 @@
+import { RecordTooLargeError } from '../../index'
 import {
   CLUSTER_OPTIONS,
   clientConfigOption,
@@ -10,14 +11,12 @@ import {
   str,
 } from '../args'
 import { CliError, ExitCode } from '../cli-error'
-import type { ProduceMessage } from '../cluster/cluster'
 import type { Command } from '../context'
-import { forEachLines, inputChunks } from '../input'
+import { inputChunks } from '../input'
 import { Progress } from '../progress'
-import { FORMATS, type Format, parseField } from './field-format'
+import { FORMATS, type Format } from './field-format'
+import { LineBatcher } from './line-batcher'
 
-/** Records per send: large sends amortise the producer's per-call work. */
-const SEND_RECORDS = 16_384
 /** Sends in flight at once (the producer keeps their order). */
 const IN_FLIGHT = 4
 
@@ -70,54 +69,52 @@ export const produce: Command = {
     const keyFormat: Format = oneOf(values, 'key-format', 'produce', FORMATS) ?? 'string'
     const separator = str(values, 'key-separator')
     if (separator === '') throw new CliError('produce: --key-separator must not be empty', ExitCode.usage)
-    const sep = separator === undefined ? undefined : Buffer.from(separator)
     const partition = int(values, 'partition', 'produce')
     const headerPairs = pairs(list(values, 'header'), 'header', 'produce')
     const headers =
       headerPairs.length === 0
         ? undefined
-        : Object.fromEntries(headerPairs.map(([k, v]) => [k, Buffer.from(v)]))
+        : Object.freeze(Object.fromEntries(headerPairs.map(([k, v]) => [k, Buffer.from(v)])))
     const cluster = await ctx.cluster()
     const description = await cluster.describeTopic(topic)
-    if (partition !== undefined && partition >= description.partitions.length) {
+    const partitionCount = description.partitions.length
+    if (partition !== undefined && partition >= partitionCount) {
       throw new CliError(`Unknown partition ${partition} of topic "${topic}"`, ExitCode.notFound)
     }
     const producer = await cluster.producer(topic)
+    const batcher = new LineBatcher({
+      topic,
+      partitionCount,
+      maxMessageBytes: producer.maxMessageBytes,
+      keyFormat,
+      valueFormat,
+      ...(partition === undefined ? {} : { partition }),
+      ...(separator === undefined ? {} : { separator: Buffer.from(separator) }),
+      ...(headers === undefined ? {} : { headers }),
+    })
     const progress = new Progress(ctx.io.stderr, 'records')
     const inFlight: Promise<void>[] = []
-    let records = 0
-    let lineNumber = 0
-    let batch: ProduceMessage[] = []
-    /** Sends the gathered records; resolves when fewer than IN_FLIGHT sends are under way. */
-    const ship = (): Promise<void> | undefined => {
-      if (batch.length === 0) return undefined
-      const sent = producer.send(batch)
+    /** Sends the batches made so far; resolves when fewer than IN_FLIGHT sends are under way. */
+    const ship = (all: boolean): Promise<void> | undefined => {
+      const batches = batcher.take(all)
+      if (batches.size === 0) return undefined
+      const sent = producer.send(batches)
       // Awaited below, in order; marked handled so that a failure waits its turn to be reported.
       sent.catch(() => undefined)
       inFlight.push(sent)
-      records += batch.length
-      progress.set(records)
-      batch = []
+      progress.set(batcher.lines)
       return inFlight.length >= IN_FLIGHT ? inFlight.shift() : undefined
     }
-    const fast =
-      sep === undefined && valueFormat === 'string' && headers === undefined && partition === undefined
     try {
-      await forEachLines(inputChunks(str(values, 'file'), ctx.io.stdin), async (lines) => {
-        for (const line of lines) {
-          lineNumber++
-          batch.push(
-            fast
-              ? { key: null, value: line }
-              : toMessage(line, lineNumber, sep, keyFormat, valueFormat, headers, partition),
-          )
-          if (batch.length >= SEND_RECORDS) await ship()
-        }
-      })
-      await ship()
+      for await (const chunk of inputChunks(str(values, 'file'), ctx.io.stdin)) {
+        batcher.push(chunk as Buffer)
+        await ship(false)
+      }
+      batcher.end()
+      await ship(true)
     } catch (error) {
-      // A line that does not parse ends the run; the lines before it are written, as the help says.
-      if (error instanceof CliError && error.exitCode === ExitCode.badInput) await ship()
+      // A line that does not parse (or is too large) ends the run; the lines before it are written.
+      if (lineError(error)) await ship(true)
       throw error
     } finally {
       // Whatever was accepted is written before the error (if any) is reported.
@@ -126,35 +123,14 @@ export const produce: Command = {
     }
     for (const pending of inFlight) await pending
     await producer.close()
-    if (values.json === true) ctx.out.text(`${JSON.stringify({ topic, records })}\n`)
+    if (values.json === true) ctx.out.text(`${JSON.stringify({ topic, records: batcher.lines })}\n`)
     return undefined
   },
 }
 
-function toMessage(
-  line: Buffer,
-  lineNumber: number,
-  sep: Buffer | undefined,
-  keyFormat: Format,
-  valueFormat: Format,
-  headers: Record<string, Buffer> | undefined,
-  partition: number | undefined,
-): ProduceMessage {
-  let key: Buffer | null = null
-  let value = line
-  if (sep !== undefined) {
-    const at = line.indexOf(sep)
-    if (at === -1) {
-      throw new CliError(`line ${lineNumber}: no key separator "${sep.toString()}" in it`, ExitCode.badInput)
-    }
-    key = parseField(line.subarray(0, at), keyFormat, `line ${lineNumber}: the key`)
-    value = line.subarray(at + sep.length)
-  }
-  const message: ProduceMessage = {
-    key,
-    value: parseField(value, valueFormat, `line ${lineNumber}: the value`),
-  }
-  if (headers !== undefined) message.headers = headers
-  if (partition !== undefined) message.partition = partition
-  return message
+function lineError(error: unknown): boolean {
+  return (
+    (error instanceof CliError && error.exitCode === ExitCode.badInput) ||
+    error instanceof RecordTooLargeError
+  )
 }

@@ -179,7 +179,8 @@ function writeField(buf: Buffer, pos: number, field: Field, length: number): num
   return pos + length
 }
 
-function headersSize(headers: RecordHeaders | undefined): number {
+/** The bytes `headers` take in a record: their count and each key and value with its length. */
+export function headersSize(headers: RecordHeaders | undefined): number {
   if (headers === undefined) return 1
   let size = 0
   let count = 0
@@ -202,7 +203,8 @@ function headersSize(headers: RecordHeaders | undefined): number {
   return size + varintSize(count)
 }
 
-function writeHeaders(buf: Buffer, pos: number, headers: RecordHeaders | undefined): number {
+/** Writes `headers` as a record holds them at `pos`; returns the position after them. */
+export function writeHeaders(buf: Buffer, pos: number, headers: RecordHeaders | undefined): number {
   if (headers === undefined) {
     buf[pos] = 0
     return pos + 1

@@ -14,8 +14,11 @@ import type { DescriptorCache } from './descriptor-cache'
 import type { FileSystem } from './file-system'
 import type { Segment } from './segment'
 
-/** Scans read this much at a time, so a scan costs one system call per chunk, not per batch. */
-const SCAN_CHUNK_BYTES = 1 << 20
+/**
+ * Scans read this much at a time, so a scan costs one system call per chunk, not per batch; several
+ * batches of the producer's 1 MiB fit.
+ */
+const SCAN_CHUNK_BYTES = 4 << 20
 
 /**
  * Where a batch that must be valid is not, and why. `short` marks what a crash leaves at the end of a
@@ -74,16 +77,37 @@ export class SegmentBytes {
     return new SegmentBytes(this.fs, this.files, this.segment, this.fileSize)
   }
 
-  /** The window holding `[position, position + length)`, read from the file if needed. */
+  /**
+   * The window holding `[position, position + length)`, read from the file if needed. A window that
+   * moves forward keeps what it holds from `position` on and reads only the rest: a scan that asks
+   * for a batch's header, then the batch, then the next header reads each byte of the file once.
+   */
   at(position: number, length: number): { buf: Buffer; p: number } {
-    if (position < this.#start || position + length > this.#start + this.#length) {
-      const size = Math.min(Math.max(length, SCAN_CHUNK_BYTES), this.fileSize - position)
-      if (this.#buf.length < size)
-        this.#buf = Buffer.allocUnsafe(Math.max(size, Math.min(SCAN_CHUNK_BYTES, 2 * size)))
-      this.#length = readFully(this.fs, this.files, this.segment, this.#buf, size, position)
-      this.#start = position
+    const start = this.#start
+    const end = start + this.#length
+    if (position >= start && position + length <= end) return { buf: this.#buf, p: position - start }
+    const size = Math.min(Math.max(length, SCAN_CHUNK_BYTES), this.fileSize - position)
+    const kept = position >= start && position < end ? end - position : 0
+    let buf = this.#buf
+    if (buf.length < size) {
+      const grown = Buffer.allocUnsafe(Math.max(size, Math.min(SCAN_CHUNK_BYTES, 2 * size)))
+      if (kept > 0) buf.copy(grown, 0, position - start, end)
+      buf = grown
+    } else if (kept > 0) {
+      buf.copyWithin(0, position - start, end)
     }
-    return { buf: this.#buf, p: position - this.#start }
+    const read = readFully(
+      this.fs,
+      this.files,
+      this.segment,
+      buf.subarray(kept),
+      size - kept,
+      position + kept,
+    )
+    this.#buf = buf
+    this.#start = position
+    this.#length = kept + read
+    return { buf, p: 0 }
   }
 }
 

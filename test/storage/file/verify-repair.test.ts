@@ -1,7 +1,14 @@
 import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { type BatchReport, repairLog, type VerifyProgress, verifyLog } from '../../../src/file'
+import {
+  type BatchReport,
+  type FileSystem,
+  nodeFileSystem,
+  repairLog,
+  type VerifyProgress,
+  verifyLog,
+} from '../../../src/file'
 import { Bus, LockedError } from '../../../src/index'
 import { uniqueName, waitUntil } from '../../support/bus'
 import {
@@ -162,6 +169,30 @@ describe('verifyLog', () => {
     const faults = faultyFs()
     faults.fail('writeFileSync', 'EROFS')
     expect((await verifyLog({ dir, fs: faults.fs })).ok).toBe(true)
+  })
+
+  it('reads each byte of a log once, batches that cross its read windows included', async () => {
+    const dir = tempDir()
+    // Batches of about 0.9 MB: several to a read window, and some across the end of one.
+    const { topic } = await writtenTopic(dir, 12, { segmentBytes: 64 << 20, valueBytes: 900_000 })
+    let read = 0
+    const counting: FileSystem = {
+      ...nodeFileSystem,
+      readSync: (fd, buffer, offset, length, position) => {
+        const n = nodeFileSystem.readSync(fd, buffer, offset, length, position)
+        read += n
+        return n
+      },
+    }
+    const report = await verifyLog({ dir, fs: counting })
+    expect(report.ok).toBe(true)
+    const partition = report.partitions.find((p) => p.topic === topic)!
+    expect(partition.records).toBe(12)
+    const logBytes = report.partitions.reduce((n, p) => n + p.bytes, 0)
+    expect(partition.bytes).toBeGreaterThan(12 * 900_000)
+    // Besides the segments, only small files (the log-start offset) are read.
+    expect(read).toBeGreaterThanOrEqual(logBytes)
+    expect(read).toBeLessThan(logBytes + 4096)
   })
 })
 

@@ -1,12 +1,4 @@
 import {
-  defaultPartitioner,
-  encodeRecordBatch,
-  RecordBatch,
-  type RecordHeaders,
-  RecordTooLargeError,
-  raw,
-} from '../../../index'
-import {
   ApiKeys,
   type BrokerConnection,
   type KafkaClient,
@@ -15,47 +7,32 @@ import {
   throwIfError,
   ZERO_UUID,
 } from '../../../wire'
-import type { ClusterProducer, ProduceMessage } from '../cluster'
+import type { ClusterProducer, PartitionBatches } from '../cluster'
 import { BROKER_TIMEOUT_MS } from './offsets'
 
 /** Kafka's default `max.message.bytes`: the limit when the broker does not say the topic's. */
 const KAFKA_MAX_MESSAGE_BYTES = 1_048_588
-/** A RecordBatch v2 header. */
-const BATCH_OVERHEAD = 61
-const RAW_FORM = { keyCodec: raw(), valueCodec: raw() }
 
 /**
- * A producer over the wire, as Kafka's with acks=all: records are partitioned as a data directory's
- * producer partitions them (murmur2 of the key, round-robin without one), built into RecordBatch v2
- * batches of at most the topic's `max.message.bytes` (`encodeRecordBatch`), and sent to each
- * partition's leader, one batch per partition per Produce request (Kafka's rule). Sends run one after
- * another, so records keep their order per partition; a batch refused because its leader moved is
- * sent again to the new leader (the broker wrote nothing), any other failure fails the send — a lost
- * connection too, since whether the broker wrote the batch is then unknown.
+ * A producer over the wire, as Kafka's with acks=all: each partition's batches are sent to its leader,
+ * one batch per partition per Produce request (Kafka's rule). Sends run one after another, so records
+ * keep their order per partition; a batch refused because its leader moved is sent again to the new
+ * leader (the broker wrote nothing), any other failure fails the send — a lost connection too, since
+ * whether the broker wrote the batch is then unknown.
  */
 export function wireProducer(
   client: KafkaClient,
   topic: TopicMetadata,
   maxMessageBytes: number,
 ): ClusterProducer {
-  const limit =
-    Number.isSafeInteger(maxMessageBytes) && maxMessageBytes > 0 ? maxMessageBytes : KAFKA_MAX_MESSAGE_BYTES
-  const partitionCount = topic.partitions.length
-  const partitioner = defaultPartitioner()
   let previous: Promise<unknown> = Promise.resolve()
   return {
-    send(messages) {
-      const sent = previous.then(() => {
-        const byPartition = new Map<number, ProduceMessage[]>()
-        for (const m of messages) {
-          const partition =
-            m.partition ?? partitioner({ topic: topic.name, partitionCount, key: m.key, value: m.value })
-          const list = byPartition.get(partition)
-          if (list === undefined) byPartition.set(partition, [m])
-          else list.push(m)
-        }
-        return sendBatches(client, topic, batchesOf(topic.name, byPartition, limit))
-      })
+    maxMessageBytes:
+      Number.isSafeInteger(maxMessageBytes) && maxMessageBytes > 0
+        ? maxMessageBytes
+        : KAFKA_MAX_MESSAGE_BYTES,
+    send(batches) {
+      const sent = previous.then(() => sendBatches(client, topic, batches))
       previous = sent.catch(() => undefined)
       return sent
     },
@@ -63,65 +40,6 @@ export function wireProducer(
       await previous
     },
   }
-}
-
-/** Each partition's records as encoded batches within `limit` bytes. */
-function batchesOf(
-  topic: string,
-  byPartition: Map<number, ProduceMessage[]>,
-  limit: number,
-): Map<number, Buffer[]> {
-  const out = new Map<number, Buffer[]>()
-  const timestamp = Date.now()
-  for (const [partition, messages] of byPartition) {
-    const batches: Buffer[] = []
-    let start = 0
-    let bytes = BATCH_OVERHEAD
-    for (let i = 0; i < messages.length; i++) {
-      const size = recordBound(messages[i]!)
-      if (i > start && bytes + size > limit) {
-        batches.push(encode(messages, start, i, timestamp))
-        start = i
-        bytes = BATCH_OVERHEAD
-      }
-      bytes += size
-    }
-    batches.push(encode(messages, start, messages.length, timestamp))
-    for (const batch of batches) {
-      if (batch.length > limit) throw new RecordTooLargeError(topic, batch.length, limit)
-    }
-    out.set(partition, batches)
-  }
-  return out
-}
-
-/**
- * The most bytes a record can take in a batch: its key, value and headers with the largest varints of
- * their lengths, attributes, timestamp and offset deltas.
- */
-function recordBound(m: ProduceMessage): number {
-  let size = 5 + 1 + 10 + 5 + 5 + (m.key?.length ?? 0) + 5 + (m.value?.length ?? 0) + 5
-  for (const [key, value] of Object.entries(m.headers ?? {}))
-    size += 10 + Buffer.byteLength(key) + value.length
-  return size
-}
-
-function encode(messages: readonly ProduceMessage[], from: number, to: number, timestamp: number): Buffer {
-  const slice = messages.slice(from, to)
-  const withHeaders = slice.some((m) => m.headers !== undefined)
-  const batch = RecordBatch.fromColumns(
-    RAW_FORM,
-    {
-      keys: slice.map((m) => m.key),
-      values: slice.map((m) => m.value),
-      headers: withHeaders ? slice.map((m): RecordHeaders | undefined => m.headers) : null,
-      timestamps: null,
-      offsetDeltas: null,
-      start: 0,
-    },
-    { count: slice.length, firstTimestamp: timestamp, maxTimestamp: timestamp, sizeBytes: 0 },
-  )
-  return encodeRecordBatch(batch)
 }
 
 /** Produce errors that say the broker wrote nothing and a new leader will take the batch. */
@@ -148,7 +66,7 @@ interface Outcome {
 async function sendBatches(
   client: KafkaClient,
   topic: TopicMetadata,
-  batches: Map<number, Buffer[]>,
+  batches: PartitionBatches,
 ): Promise<void> {
   const rounds = Math.max(0, ...[...batches.values()].map((list) => list.length))
   for (let round = 0; round < rounds; round++) {
