@@ -1,27 +1,7 @@
 import { InvalidRecordError, InvalidStateError } from '../errors'
 import type { RecordHeaders } from './log-record'
-import { crc32c } from './v2/crc32c'
-import { headersSize, writeHeaders } from './v2/encode'
-import {
-  ATTRIBUTES_OFFSET,
-  BASE_SEQUENCE_OFFSET,
-  BASE_TIMESTAMP_OFFSET,
-  BATCH_HEADER_BYTES,
-  CRC_OFFSET,
-  LAST_OFFSET_DELTA_OFFSET,
-  LENGTH_OFFSET,
-  LOG_OVERHEAD,
-  MAGIC,
-  MAGIC_OFFSET,
-  MAX_TIMESTAMP_OFFSET,
-  PARTITION_LEADER_EPOCH_OFFSET,
-  PRODUCER_EPOCH_OFFSET,
-  PRODUCER_ID_OFFSET,
-  RECORDS_COUNT_OFFSET,
-  writeInt16,
-  writeInt32,
-  writeInt64,
-} from './v2/layout'
+import { headersSize, sealBatch, writeHeaders } from './v2/encode'
+import { BATCH_HEADER_BYTES, LOG_OVERHEAD } from './v2/layout'
 import { varintSize, varlongSize, writeVarint, writeVarlong } from './v2/varint'
 
 /**
@@ -222,19 +202,18 @@ export class RecordBatchWriter {
     if (n === 0) throw new InvalidStateError('RecordBatchWriter.finish: the batch holds no record')
     const buf = this.#buf
     const size = this.#pos
-    writeInt64(buf, 0, 0)
-    writeInt32(buf, LENGTH_OFFSET, size - LOG_OVERHEAD)
-    writeInt32(buf, PARTITION_LEADER_EPOCH_OFFSET, NO_PARTITION_LEADER_EPOCH)
-    buf[MAGIC_OFFSET] = MAGIC
-    writeInt16(buf, ATTRIBUTES_OFFSET, 0)
-    writeInt32(buf, LAST_OFFSET_DELTA_OFFSET, n - 1)
-    writeInt64(buf, BASE_TIMESTAMP_OFFSET, this.#firstTimestamp)
-    writeInt64(buf, MAX_TIMESTAMP_OFFSET, this.#maxTimestamp)
-    writeInt64(buf, PRODUCER_ID_OFFSET, -1)
-    writeInt16(buf, PRODUCER_EPOCH_OFFSET, -1)
-    writeInt32(buf, BASE_SEQUENCE_OFFSET, -1)
-    writeInt32(buf, RECORDS_COUNT_OFFSET, n)
-    writeInt32(buf, CRC_OFFSET, crc32c(buf, ATTRIBUTES_OFFSET, size))
+    sealBatch(buf, size, {
+      baseOffset: 0,
+      partitionLeaderEpoch: NO_PARTITION_LEADER_EPOCH,
+      attributes: 0,
+      lastOffsetDelta: n - 1,
+      baseTimestamp: this.#firstTimestamp,
+      maxTimestamp: this.#maxTimestamp,
+      producerId: -1,
+      producerEpoch: -1,
+      baseSequence: -1,
+      count: n,
+    })
     // The next batch gets a buffer of its own: the caller keeps this one.
     this.#capacity = Math.min(Math.max(size, BATCH_HEADER_BYTES + 1), this.maxBytes)
     this.#buf = Buffer.alloc(0)

@@ -120,26 +120,6 @@ export function encodeBatch(batch: RecordBatch, baseOffset: number): Buffer {
     if (size - LOG_OVERHEAD > INT32_MAX) throw new RangeError(`Record batch of ${size} bytes is too large`)
 
     const buf = Buffer.allocUnsafe(size)
-    writeInt64(buf, 0, baseOffset)
-    writeInt32(buf, LENGTH_OFFSET, size - LOG_OVERHEAD)
-    writeInt32(buf, PARTITION_LEADER_EPOCH_OFFSET, PARTITION_LEADER_EPOCH)
-    buf[MAGIC_OFFSET] = MAGIC
-    // The CRC at 17..21 is filled in last, once the bytes it covers are written.
-    writeInt16(
-      buf,
-      ATTRIBUTES_OFFSET,
-      (batch.transactional ? TRANSACTIONAL_FLAG : 0) |
-        (batch.control ? CONTROL_FLAG : 0) |
-        (horizon ? DELETE_HORIZON_FLAG : 0),
-    )
-    writeInt32(buf, LAST_OFFSET_DELTA_OFFSET, batch.lastOffsetDelta)
-    writeInt64(buf, BASE_TIMESTAMP_OFFSET, first)
-    writeInt64(buf, MAX_TIMESTAMP_OFFSET, maxTimestamp)
-    writeInt64(buf, PRODUCER_ID_OFFSET, batch.producerId)
-    writeInt16(buf, PRODUCER_EPOCH_OFFSET, batch.producerEpoch)
-    writeInt32(buf, BASE_SEQUENCE_OFFSET, batch.baseSequence)
-    writeInt32(buf, RECORDS_COUNT_OFFSET, n)
-
     let pos = BATCH_HEADER_BYTES
     for (let i = 0; i < n; i++) {
       pos = writeVarint(buf, pos, bodySizes[i]!)
@@ -150,12 +130,65 @@ export function encodeBatch(batch: RecordBatch, baseOffset: number): Buffer {
       pos = writeField(buf, pos, fields[2 * i + 1]!, lengths[2 * i + 1]!)
       pos = writeHeaders(buf, pos, headers === null ? undefined : headers[at + i])
     }
-    writeInt32(buf, CRC_OFFSET, crc32c(buf, ATTRIBUTES_OFFSET, size))
+    sealBatch(buf, size, {
+      baseOffset,
+      partitionLeaderEpoch: PARTITION_LEADER_EPOCH,
+      attributes:
+        (batch.transactional ? TRANSACTIONAL_FLAG : 0) |
+        (batch.control ? CONTROL_FLAG : 0) |
+        (horizon ? DELETE_HORIZON_FLAG : 0),
+      lastOffsetDelta: batch.lastOffsetDelta,
+      baseTimestamp: first,
+      maxTimestamp,
+      producerId: batch.producerId,
+      producerEpoch: batch.producerEpoch,
+      baseSequence: batch.baseSequence,
+      count: n,
+    })
     return buf
   } finally {
     // The scratch column must not keep the batch's values alive.
     fields.fill(null, 0, 2 * n)
   }
+}
+
+/** What a RecordBatch v2 header holds besides its length, magic and CRC. */
+export interface BatchHeader {
+  readonly baseOffset: number
+  readonly partitionLeaderEpoch: number
+  readonly attributes: number
+  readonly lastOffsetDelta: number
+  readonly baseTimestamp: number
+  readonly maxTimestamp: number
+  readonly producerId: number
+  readonly producerEpoch: number
+  readonly baseSequence: number
+  readonly count: number
+}
+
+/**
+ * Writes the header of the RecordBatch v2 in `buf[0, size)` (its records already written after the
+ * header), and last the CRC-32C over everything from the attributes on.
+ *
+ * @example
+ * ```ts
+ * sealBatch(buf, size, { ...header, count: n })
+ * ```
+ */
+export function sealBatch(buf: Buffer, size: number, header: BatchHeader): void {
+  writeInt64(buf, 0, header.baseOffset)
+  writeInt32(buf, LENGTH_OFFSET, size - LOG_OVERHEAD)
+  writeInt32(buf, PARTITION_LEADER_EPOCH_OFFSET, header.partitionLeaderEpoch)
+  buf[MAGIC_OFFSET] = MAGIC
+  writeInt16(buf, ATTRIBUTES_OFFSET, header.attributes)
+  writeInt32(buf, LAST_OFFSET_DELTA_OFFSET, header.lastOffsetDelta)
+  writeInt64(buf, BASE_TIMESTAMP_OFFSET, header.baseTimestamp)
+  writeInt64(buf, MAX_TIMESTAMP_OFFSET, header.maxTimestamp)
+  writeInt64(buf, PRODUCER_ID_OFFSET, header.producerId)
+  writeInt16(buf, PRODUCER_EPOCH_OFFSET, header.producerEpoch)
+  writeInt32(buf, BASE_SEQUENCE_OFFSET, header.baseSequence)
+  writeInt32(buf, RECORDS_COUNT_OFFSET, header.count)
+  writeInt32(buf, CRC_OFFSET, crc32c(buf, ATTRIBUTES_OFFSET, size))
 }
 
 function encodeField(codec: RecordBatch['keyCodec'], item: unknown): Field {
