@@ -1,5 +1,6 @@
 import { request } from 'node:http'
 import { describe, expect, it } from 'vitest'
+import { json, string } from '../../src/index'
 import { openBus, waitUntil } from '../support/bus'
 import { FakeClock } from '../support/fake-clock'
 import { type Json, serve } from './serve'
@@ -121,6 +122,24 @@ describe('REST v2: produce', () => {
       ['"a"', '1'],
       ['"b"', '2'],
     ])
+  })
+})
+
+describe('REST v2: produce to a typed topic', () => {
+  it("is read in the process through the topic's codecs, as a wire client's records are", async () => {
+    const { url, bus } = await serve()
+    await bus.createTopic('orders', { key: string(), value: json() })
+    const answer = await v2(
+      `${url}/topics/orders`,
+      'POST',
+      { records: [{ key: 'k1', value: { id: 1 } }] },
+      JSON_V2,
+    )
+    expect(answer.body.offsets).toEqual([{ partition: 0, offset: 0, error_code: null, error: null }])
+    const [stored] = await bus.topic('orders').partition(0).read(0)
+    // The JSON format writes each key and value as its JSON text; the topic's codecs decode that text.
+    expect(stored?.key).toBe('"k1"')
+    expect(stored?.value).toEqual({ id: 1 })
   })
 })
 
