@@ -205,6 +205,57 @@ export class RecordBatch {
   }
 
   /**
+   * Whether `next` (appended right after this batch) can be joined with it into one batch over
+   * `columns`: both plain (no producer fields, flags or horizon), dense, in the same form, this one not
+   * yet encoded nor decoded or converted for a reader (a joined batch would lose those, and redo them).
+   * Memory storage joins small batches so that it keeps one batch object per run of them.
+   *
+   * @example
+   * ```ts
+   * if (last.canJoin(kept)) list.replaceLast(last.joinedWith(kept, columns))
+   * ```
+   */
+  canJoin(next: RecordBatch): boolean {
+    return (
+      this.#attributes === PLAIN_ATTRIBUTES &&
+      next.#attributes === PLAIN_ATTRIBUTES &&
+      this.#encoded === undefined &&
+      next.#encoded === undefined &&
+      this.#lazy === undefined &&
+      this.#baseOffset >= 0 &&
+      next.#baseOffset === this.#baseOffset + this.count &&
+      this.lastOffsetDelta === this.count - 1 &&
+      next.lastOffsetDelta === next.count - 1 &&
+      this.keyCodec === next.keyCodec &&
+      this.valueCodec === next.valueCodec
+    )
+  }
+
+  /**
+   * This batch and `next` (see `canJoin`) as one batch over `columns`, which hold both batches' records
+   * in order.
+   *
+   * @example
+   * ```ts
+   * const joined = last.joinedWith(kept, sharedColumns)
+   * ```
+   */
+  joinedWith(next: RecordBatch, columns: BatchColumns): RecordBatch {
+    const joined = new RecordBatch(
+      {
+        count: this.count + next.count,
+        firstTimestamp: this.firstTimestamp,
+        maxTimestamp: Math.max(this.maxTimestamp, next.maxTimestamp),
+        sizeBytes: this.sizeBytes + next.sizeBytes,
+      },
+      this,
+      columns,
+    )
+    joined.#baseOffset = this.#baseOffset
+    return joined
+  }
+
+  /**
    * Kafka's producer id of an idempotent or transactional producer's batch; -1 when absent.
    *
    * @example

@@ -47,6 +47,13 @@ export class BatchList {
     this.#bytes += batch.sizeBytes
   }
 
+  /** Puts `batch` in the newest batch's place (a batch that holds the newest's records and more). */
+  replaceLast(batch: RecordBatch): void {
+    const at = this.#batches.length - 1
+    this.#bytes += batch.sizeBytes - this.#batches[at]!.sizeBytes
+    this.#batches[at] = batch
+  }
+
   /** Drops the oldest batch. */
   shift(): RecordBatch | undefined {
     if (this.#head >= this.#batches.length) return undefined

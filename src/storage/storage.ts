@@ -70,7 +70,7 @@ export interface StorageSnapshot {
 
 /**
  * One segment of a partition log, as retention sees it: the unit retention deletes. Memory storage
- * has no files: each batch is a segment there.
+ * has no files: each batch it stores (small ones appended back to back are joined) is a segment there.
  *
  * @example
  * ```ts
@@ -161,7 +161,10 @@ export interface PartitionLog {
   readonly logEndOffset: number
   /** Bytes held, what `retentionBytes` limits. */
   readonly sizeBytes: number
-  /** Appends one batch; resolves with its base offset once it is stored as the durability policy says. */
+  /**
+   * Appends one batch; resolves with its base offset once it is stored as the durability policy says.
+   * A backend may store it joined with the batch before it (memory storage joins small plain ones).
+   */
   append(batch: RecordBatch): MaybePromise<number>
   /** Whole batches from the one holding `offset`, up to about `maxBytes` (at least one batch). */
   read(offset: number, maxBytes: number): MaybePromise<readonly RecordBatch[]>

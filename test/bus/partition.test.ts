@@ -17,14 +17,20 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 /** A one-partition topic holding `batches` separate batches (one awaited array send each). */
+/**
+ * Memory storage joins small batches appended back to back within a second of each other: these
+ * batches are two seconds apart, so that each stays a stored batch of its own.
+ */
+const BATCH_SPACING_MS = 2_000
+
 async function topicWithBatches(bus: Bus, batches: string[][]): Promise<string> {
   const name = uniqueName('part')
   await bus.createTopic(name)
   const producer = bus.producer()
-  for (const batch of batches)
+  for (const [i, batch] of batches.entries())
     await producer.send(
       name,
-      batch.map((value) => ({ value })),
+      batch.map((value) => ({ value, timestamp: 1_000_000 + i * BATCH_SPACING_MS })),
     )
   return name
 }
@@ -141,7 +147,8 @@ describe('Partition.read', () => {
     const name = uniqueName('budget')
     await bus.createTopic(name)
     const producer = bus.producer()
-    for (let i = 0; i < 5; i++) await producer.send(name, { value: Buffer.alloc(1000, i) })
+    for (let i = 0; i < 5; i++)
+      await producer.send(name, { value: Buffer.alloc(1000, i), timestamp: i * BATCH_SPACING_MS })
     const partition = bus.topic(name).partition(0)
     const some = await partition.read(0, 1500)
     expect(some.length).toBeGreaterThanOrEqual(1)

@@ -9,6 +9,18 @@ import type { BatchColumns, RecordBatch } from '../../record/record-batch'
 const MAX_SLOTS = 8192
 /** A partition's first segment; each next one doubles, so a quiet partition stays small. */
 const FIRST_SLOTS = 64
+/**
+ * Batches are joined up to this many records: small enough that a reader that wants the last records
+ * of a joined batch skips few (by index), large enough that one-record appends keep few batch objects.
+ */
+const JOIN_RECORDS = 256
+/** And up to this size, Kafka's default `batch.size` (or the topic's `segmentBytes`, if smaller). */
+export const JOIN_BYTES = 16_384
+/**
+ * And over at most this span of timestamps: a stored batch is memory storage's segment, and retention
+ * by time deletes whole segments, so a joined batch keeps a record at most this much past its time.
+ */
+const JOIN_SPAN_MS = 1_000
 
 /** Shared columns that many batches are windows of. */
 class ColumnSegment {
@@ -93,6 +105,56 @@ export class ColumnStore {
     }
     return batch.withColumns(
       new SegmentWindow(segment.keys, segment.values, headers, timestamps, offsetDeltas, start),
+    )
+  }
+
+  /**
+   * `previous` (the partition's newest kept batch) and `kept` (kept right after it) as one batch, when
+   * both are windows of this store's current segment, side by side, and may be joined
+   * (`RecordBatch.canJoin`), within `maxBytes` together; otherwise undefined. Paced producers append
+   * batches of one or two records, and every kept batch is an object the garbage collector copies
+   * until it is old: joined, a run of them is one. Readers that hold `previous` keep a valid batch
+   * (windows never change).
+   */
+  join(previous: RecordBatch, kept: RecordBatch, maxBytes: number): RecordBatch | undefined {
+    const segment = this.#segment
+    const before = previous.columns
+    const after = kept.columns
+    if (
+      segment === undefined ||
+      !(before instanceof SegmentWindow) ||
+      !(after instanceof SegmentWindow) ||
+      before.keys !== segment.keys ||
+      after.keys !== segment.keys ||
+      after.start !== before.start + previous.count ||
+      before.offsetDeltas !== null ||
+      after.offsetDeltas !== null ||
+      previous.count + kept.count > JOIN_RECORDS ||
+      previous.sizeBytes + kept.sizeBytes > maxBytes ||
+      Math.max(previous.maxTimestamp, kept.maxTimestamp) -
+        Math.min(previous.firstTimestamp, kept.firstTimestamp) >
+        JOIN_SPAN_MS ||
+      !previous.canJoin(kept)
+    ) {
+      return undefined
+    }
+    let timestamps: ArrayLike<number> | null = null
+    if (
+      before.timestamps !== null ||
+      after.timestamps !== null ||
+      previous.firstTimestamp !== kept.firstTimestamp
+    ) {
+      segment.timestamps ??= new Float64Array(segment.slots)
+      if (before.timestamps === null)
+        segment.timestamps.fill(previous.firstTimestamp, before.start, before.start + previous.count)
+      if (after.timestamps === null)
+        segment.timestamps.fill(kept.firstTimestamp, after.start, after.start + kept.count)
+      timestamps = segment.timestamps
+    }
+    const headers = before.headers ?? after.headers
+    return previous.joinedWith(
+      kept,
+      new SegmentWindow(segment.keys, segment.values, headers, timestamps, null, before.start),
     )
   }
 

@@ -14,7 +14,7 @@ import type {
   TopicConfig,
   TopicMetadata,
 } from '../storage'
-import { ColumnStore } from './column-store'
+import { ColumnStore, JOIN_BYTES } from './column-store'
 
 /** A partition's data, which outlives a bus: the next bus on the same MemoryStorage sees it. */
 interface MemoryLogData {
@@ -26,9 +26,24 @@ interface MemoryLogData {
   firstDirty: number
   /** The earliest delete horizon compaction left on a batch; -1 for none. */
   nextHorizon: number
+  /** How large a stored batch may grow by joining the next appended one; 0 never joins. */
+  joinBytes: number
 }
 
-/** Batches are kept as producers made them: nothing is serialised, nothing copied. */
+/**
+ * Small batches appended back to back are joined up to the topic's segment size (a stored batch is
+ * this storage's segment) and at most `JOIN_BYTES`. Not on a compacted topic: compaction never cleans
+ * the newest segment, and a compacted topic is kept at its producers' batches so that it stays about
+ * as small as its keys.
+ */
+function joinBytesFor(config: TopicConfig): number {
+  return config.cleanupPolicy === 'delete' ? Math.min(JOIN_BYTES, config.segmentBytes) : 0
+}
+
+/**
+ * Batches are kept as producers made them, nothing serialised, nothing copied, except that small
+ * plain batches appended back to back are joined into one stored batch (see `joinBytesFor`).
+ */
 class MemoryPartitionLog implements PartitionLog {
   #closed = false
 
@@ -58,7 +73,12 @@ class MemoryPartitionLog implements PartitionLog {
     const data = this.data
     const base = data.end
     batch.assignBaseOffset(base)
-    data.batches.push(data.columns.keep(batch))
+    const kept = data.columns.keep(batch)
+    const last = data.batches.last
+    const joined =
+      last === undefined || data.joinBytes === 0 ? undefined : data.columns.join(last, kept, data.joinBytes)
+    if (joined === undefined) data.batches.push(kept)
+    else data.batches.replaceLast(joined)
     data.end = batch.nextOffset
     return base
   }
@@ -110,7 +130,7 @@ class MemoryPartitionLog implements PartitionLog {
     }
   }
 
-  /** Compaction over the batches before the newest (each batch is a segment here), synchronously. */
+  /** Compaction over the batches before the newest (each stored batch is a segment here), synchronously. */
   compact(request: CompactionRequest): CompactionResult | null {
     this.#assertOpen()
     const data = this.data
@@ -144,7 +164,7 @@ class MemoryPartitionLog implements PartitionLog {
   }
 }
 
-/** A batch as a segment: memory storage has no files, each batch is one. */
+/** A batch as a segment: memory storage has no files, each stored (perhaps joined) batch is one. */
 function segmentOf(batch: RecordBatch): SegmentInfo {
   return {
     baseOffset: batch.baseOffset,
@@ -192,7 +212,7 @@ export class MemoryStorage extends BaseStorage {
     return { topics: [...this.#topics.values()].map((t) => structuredClone(t)), groups }
   }
 
-  protected async doOpenLog(topic: string, partition: number, _config: TopicConfig): Promise<PartitionLog> {
+  protected async doOpenLog(topic: string, partition: number, config: TopicConfig): Promise<PartitionLog> {
     let partitions = this.#data.get(topic)
     if (partitions === undefined) {
       partitions = new Map()
@@ -207,9 +227,11 @@ export class MemoryStorage extends BaseStorage {
         end: 0,
         firstDirty: 0,
         nextHorizon: -1,
+        joinBytes: 0,
       }
       partitions.set(partition, data)
     }
+    data.joinBytes = joinBytesFor(config)
     const log = new MemoryPartitionLog(topic, partition, data)
     this.#open.add(log)
     return log
@@ -217,6 +239,9 @@ export class MemoryStorage extends BaseStorage {
 
   protected async doSaveTopic(topic: TopicMetadata): Promise<void> {
     this.#topics.set(topic.name, structuredClone(topic))
+    // A changed config (a topic that became compacted, a smaller segment) applies to the next append.
+    const joinBytes = joinBytesFor(topic.config)
+    for (const data of this.#data.get(topic.name)?.values() ?? []) data.joinBytes = joinBytes
   }
 
   protected async doDeleteTopic(name: string): Promise<void> {

@@ -154,18 +154,23 @@ export function logContract(factory: StorageFactory): void {
       expect(offsetsOf(await read(log, topic, 0, 0, 1))).toEqual([0, 1])
     })
 
+    // A backend may store batches as they were appended (the file log) or join small ones (memory
+    // storage): the first batch read holds `from`, and the batches follow one another with no gap.
     it('stops at about maxBytes, across segments', async () => {
       const { log } = await openLog('budget')
       await appendBatches(log, 30, { valueBytes: 200 })
       for (const maxBytes of [1000, 2500]) {
         for (const from of [0, 7, 22]) {
           const batches = await readBatches(log, from, maxBytes)
-          expect(batches[0]!.baseOffset).toBe(from)
-          expect(batches.map((b) => b.baseOffset)).toEqual(range(from, from + batches.length))
-          expectWithinBudget(batches, maxBytes, from + batches.length < 30)
+          expect(batches[0]!.baseOffset).toBeLessThanOrEqual(from)
+          expect(batches[0]!.nextOffset).toBeGreaterThan(from)
+          for (let i = 1; i < batches.length; i++)
+            expect(batches[i]!.baseOffset).toBe(batches[i - 1]!.nextOffset)
+          expectWithinBudget(batches, maxBytes, batches.at(-1)!.nextOffset < 30)
         }
       }
-      expect((await readBatches(log, 27, 1000)).map((b) => b.baseOffset)).toEqual([27, 28, 29])
+      const tail = await readBatches(log, 27, 1000)
+      expect([tail[0]!.baseOffset <= 27, tail.at(-1)!.nextOffset]).toEqual([true, 30])
     })
 
     it('never returns records at or past logEndOffset, even while an append is in flight', async () => {
