@@ -29,6 +29,11 @@ export interface FetcherHost {
  */
 export class Fetcher {
   readonly #states = new Map<string, PartitionState>()
+  /**
+   * The same states by topic, then partition: `get` runs once per delivered record in the facade
+   * (`position`), and a `tpKey` string per call was an allocation and a hash each.
+   */
+  readonly #byTopic = new Map<string, Map<number, PartitionState>>()
   #order: PartitionState[] = []
   #cursor = 0
   readonly #pausedTopics = new Set<string>()
@@ -42,7 +47,7 @@ export class Fetcher {
   }
 
   get(topic: string, partition: number): PartitionState | undefined {
-    return this.#states.get(tpKey(topic, partition))
+    return this.#byTopic.get(topic)?.get(partition)
   }
 
   has(key: string): boolean {
@@ -51,6 +56,13 @@ export class Fetcher {
 
   add(state: PartitionState): void {
     this.#states.set(state.key, state)
+    const { topic, partition } = toTopicPartition(state)
+    let partitions = this.#byTopic.get(topic)
+    if (partitions === undefined) {
+      partitions = new Map()
+      this.#byTopic.set(topic, partitions)
+    }
+    partitions.set(partition, state)
     this.#order = [...this.#states.values()].sort((a, b) =>
       compareTopicPartitions(toTopicPartition(a), toTopicPartition(b)),
     )
@@ -61,7 +73,13 @@ export class Fetcher {
     state.revoked = true
     state.interrupted = true
     state.unsubscribe()
-    if (this.#states.get(state.key) === state) this.#states.delete(state.key)
+    if (this.#states.get(state.key) === state) {
+      this.#states.delete(state.key)
+      const { topic, partition } = toTopicPartition(state)
+      const partitions = this.#byTopic.get(topic)
+      partitions?.delete(partition)
+      if (partitions?.size === 0) this.#byTopic.delete(topic)
+    }
     this.#order = this.#order.filter((s) => s !== state)
     this.#cursor = 0
   }

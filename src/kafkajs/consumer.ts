@@ -3,6 +3,7 @@ import {
   assignorProtocol,
   type BatchPayload,
   type Bus,
+  type Clock,
   type CommittedOffset,
   type ConsumerGroup,
   type Consumer as CoreConsumer,
@@ -176,6 +177,8 @@ interface GroupSetup {
 interface RunState {
   readonly core: CoreConsumer
   readonly bus: Bus
+  /** The bus's clock, read once per delivered message (a field, not the bus's getter). */
+  readonly clock: Clock
   readonly group: ConsumerGroup
   readonly autoCommit: boolean
   readonly autoCommitInterval: number | null
@@ -552,6 +555,7 @@ export class KafkaJSConsumer implements Consumer {
     const run: RunState = {
       core,
       bus,
+      clock: bus.clock,
       group: bus.group(this.#groupId),
       autoCommit,
       autoCommitInterval,
@@ -760,7 +764,7 @@ export class KafkaJSConsumer implements Consumer {
         const memberAssignment = toAssignment(assignment)
         const leaderId = group.describe().members[0]?.memberId ?? memberId
         const payload = {
-          duration: run.bus.clock.now() - run.joinStartedAt,
+          duration: run.clock.now() - run.joinStartedAt,
           groupId: this.#groupId,
           isLeader: leaderId === memberId,
           leaderId,
@@ -772,7 +776,7 @@ export class KafkaJSConsumer implements Consumer {
         this.#logger.info('Consumer has joined the group', payload)
       }),
       core.on('commit', ({ offsets }) => {
-        run.lastCommit = run.bus.clock.now()
+        run.lastCommit = run.clock.now()
         this.#emitter.emit('consumer.commit_offsets', {
           groupId: this.#groupId,
           memberId: core.memberId,
@@ -790,7 +794,7 @@ export class KafkaJSConsumer implements Consumer {
         this.#emitter.emit('consumer.crash', { error: e, groupId: this.#groupId, restart })
         if (restart) {
           run.restarting = true
-          run.joinStartedAt = run.bus.clock.now()
+          run.joinStartedAt = run.clock.now()
           this.#logger.error(`Restarting the consumer in ${run.restartDelay}ms`, {
             groupId: this.#groupId,
           })
@@ -816,7 +820,7 @@ export class KafkaJSConsumer implements Consumer {
         this.#wake(run)
         // Not for the member's own (re)join: KafkaJS reports a rebalance it finds while it is a member.
         if (!run.joinedOnce || !run.running || run.restarting || core.memberId === '') return
-        run.joinStartedAt = run.bus.clock.now()
+        run.joinStartedAt = run.clock.now()
         this.#emitter.emit('consumer.rebalancing', { groupId: this.#groupId, memberId: core.memberId })
       }),
     )
@@ -934,7 +938,7 @@ export class KafkaJSConsumer implements Consumer {
     const key = tpKey(topic, partition)
     const seekAtStart = run.seeks.get(key) ?? 0
     const seeked = (): boolean => (run.seeks.get(key) ?? 0) !== seekAtStart
-    const fetchStarted = run.bus.clock.now()
+    const fetchStarted = run.clock.now()
     this.#emitter.emit('consumer.fetch_start', { nodeId: NODE_ID })
     // A read_committed member reads up to the last stable offset; KafkaJS's batch reports the high watermark.
     const highWatermark =
@@ -944,7 +948,7 @@ export class KafkaJSConsumer implements Consumer {
     const { batch, offsets } = toBatch(topic, partition, highWatermark, runs)
     this.#emitter.emit('consumer.fetch', {
       numberOfBatches: 0,
-      duration: run.bus.clock.now() - fetchStarted,
+      duration: run.clock.now() - fetchStarted,
       nodeId: NODE_ID,
     })
     const info: IBatchProcessEvent = {
@@ -970,7 +974,7 @@ export class KafkaJSConsumer implements Consumer {
       if (entry === undefined) run.resolved.set(key, { topic, partition, offset: position })
       else if (position > entry.offset) entry.offset = position
     }
-    const started = run.bus.clock.now()
+    const started = run.clock.now()
     this.#emitter.emit('consumer.start_batch_process', info)
     // What KafkaJS names in "Error when calling …": the message that failed, or the batch's first.
     const failing = { offset: batch.firstOffset() }
@@ -994,7 +998,7 @@ export class KafkaJSConsumer implements Consumer {
       return
     }
     run.attempts.delete(key)
-    this.#emitter.emit('consumer.end_batch_process', { ...info, duration: run.bus.clock.now() - started })
+    this.#emitter.emit('consumer.end_batch_process', { ...info, duration: run.clock.now() - started })
     if (run.autoCommit) await this.#commitProcessed(run)
     try {
       await this.#heartbeat(run)
@@ -1023,7 +1027,7 @@ export class KafkaJSConsumer implements Consumer {
       await run.eachMessage!({ topic, partition, message, heartbeat, pause })
       resolve(offsets[i]!)
       // Awaited only when there is something to do: two promises per message otherwise.
-      const now = run.bus.clock.now()
+      const now = run.clock.now()
       if (this.#heartbeatDue(run, now)) await this.#heartbeat(run)
       if (run.autoCommit && this.#commitDue(run, now)) await this.#commitProcessed(run)
       if (run.pauses.isPaused(topic, partition)) break
@@ -1151,7 +1155,7 @@ export class KafkaJSConsumer implements Consumer {
       if (run.autoCommit) await this.#commitProcessed(run)
       throw protocolError('REBALANCE_IN_PROGRESS')
     }
-    const now = run.bus.clock.now()
+    const now = run.clock.now()
     if (!this.#heartbeatTimeDue(run, now)) return
     run.lastHeartbeat = now
     this.#emitter.emit('consumer.heartbeat', {
@@ -1169,7 +1173,7 @@ export class KafkaJSConsumer implements Consumer {
 
   /** KafkaJS's commitOffsetsIfNecessary: commit once `autoCommitInterval` or `autoCommitThreshold` is reached. */
   async #commitIfNecessary(run: RunState): Promise<void> {
-    if (this.#commitDue(run, run.bus.clock.now())) await this.#commitProcessed(run)
+    if (this.#commitDue(run, run.clock.now())) await this.#commitProcessed(run)
   }
 
   #commitDue(run: RunState, now: number): boolean {
@@ -1196,7 +1200,7 @@ export class KafkaJSConsumer implements Consumer {
     if (!run.running) return
     try {
       await run.core.commit()
-      run.lastCommit = run.bus.clock.now()
+      run.lastCommit = run.clock.now()
     } catch (error) {
       this.#logger.warn('Failed to commit offsets', {
         groupId: this.#groupId,
