@@ -17,8 +17,9 @@ const JOIN_RECORDS = 256
 /** And up to this size, Kafka's default `batch.size` (or the topic's `segmentBytes`, if smaller). */
 export const JOIN_BYTES = 16_384
 /**
- * And over at most this span of timestamps: a stored batch is memory storage's segment, and retention
- * by time deletes whole segments, so a joined batch keeps a record at most this much past its time.
+ * And over at most this span of timestamps, from the stored batch's first record to the newest: a
+ * stored batch is memory storage's segment, and retention by time deletes whole segments, so a record
+ * in time order is kept at most this much past its time.
  */
 const JOIN_SPAN_MS = 1_000
 
@@ -117,6 +118,9 @@ export class ColumnStore {
    * (windows never change).
    */
   join(previous: RecordBatch, kept: RecordBatch, maxBytes: number): RecordBatch | undefined {
+    // Checked before `columns` is read: for a batch kept as bytes, reading it would decode it (and
+    // throw on every later append if it cannot be decoded).
+    if (previous.encoded !== undefined || kept.encoded !== undefined) return undefined
     const segment = this.#segment
     const before = previous.columns
     const after = kept.columns

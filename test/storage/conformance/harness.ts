@@ -23,6 +23,11 @@ export interface StorageUnderTest {
   /** Damages the stored batch holding `offset` so that its bytes no longer check out. */
   corrupt?: (topic: string, partition: number, offset: number) => Promise<void>
   cleanup: () => Promise<void>
+  /**
+   * Stores small batches appended back to back as one (memory storage): a read may then start at a
+   * batch that begins before the offset asked for. A backend without it returns batches as appended.
+   */
+  joinsBatches?: boolean
 }
 
 export type StorageFactory = () => Promise<StorageUnderTest>

@@ -143,6 +143,40 @@ describe('memory storage joins small batches appended back to back', () => {
     ])
   })
 
+  it('does not decode a batch that arrived as bytes, and one that cannot be decoded blocks nothing', async () => {
+    const { log } = await openLog()
+    await log.append(rawBatch(specs('a', 1, 100)))
+    const bytes = encodeRecordBatch(rawBatch(specs('w', 1, 100)))
+    const wire = decodeRecordBatch(bytes)
+    let decodes = 0
+    const counted = RecordBatch.fromEncoded(bytes, 0, wire, (batch) => {
+      decodes++
+      return decodeRecordBatch(batch.encoded!).columns
+    })
+    await log.append(counted)
+    await log.append(rawBatch(specs('b', 1, 100)))
+    // Kept as its bytes until an in-process reader asks for its records.
+    expect(decodes).toBe(0)
+    expect(await stored(log)).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ])
+
+    // A batch whose records cannot be decoded (its CRC checked out) is stored; appends go on after it.
+    const broken = await openLog()
+    const undecodable = RecordBatch.fromEncoded(bytes, 0, wire, () => {
+      throw new Error('a header key of length -1')
+    })
+    await broken.log.append(undecodable)
+    expect(await broken.log.append(rawBatch(specs('c', 1, 100)))).toBe(1)
+    expect(await broken.log.append(rawBatch(specs('d', 1, 100)))).toBe(2)
+    expect((await readAll(broken.log, broken.topic, 0, 1)).map((r) => r.key?.toString())).toEqual([
+      'c0',
+      'd0',
+    ])
+  })
+
   it("never joins a producer's idempotent or transactional batch, nor one that arrived as bytes", async () => {
     const { log } = await openLog()
     await log.append(rawBatch(specs('a', 1, 100)))
