@@ -9,6 +9,7 @@
  * spec, it SIGKILLs itself at a chosen point inside the file storage (a segment roll, a torn write).
  * It exits when its stdin closes, so it never outlives the test.
  */
+import { writeSync } from 'node:fs'
 import { FileStorage, type FileSystem, nodeFileSystem } from '../../../src/file'
 import { Bus, type Message } from '../../../src/index'
 import {
@@ -42,8 +43,28 @@ const crash = parseCrashSpec(crashArg)
 /** Set once the workload runs: crash points count from there, not during open and setup. */
 let armed = false
 
+const STDOUT = 1
+const PAUSE = new Int32Array(new SharedArrayBuffer(4))
+
+/**
+ * Writes the lines to stdout before the child goes on. `process.stdout` is asynchronous on a pipe
+ * (POSIX): with the test reading slowly under load, a commit's intent line could still sit in the
+ * child's queue when the commit reached the disk and the SIGKILL landed, and the test then saw a
+ * committed offset that the child had never announced.
+ */
 function emit(lines: ChildLine[]): void {
-  if (lines.length > 0) process.stdout.write(lines.map(formatLine).join(''))
+  if (lines.length === 0) return
+  const bytes = Buffer.from(lines.map(formatLine).join(''))
+  let written = 0
+  while (written < bytes.length) {
+    try {
+      written += writeSync(STDOUT, bytes, written)
+    } catch (error) {
+      // A non-blocking pipe that is full: wait a millisecond for the test to read it.
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error
+      Atomics.wait(PAUSE, 0, 0, 1)
+    }
+  }
 }
 
 function fail(error: unknown): never {
