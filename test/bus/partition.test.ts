@@ -16,13 +16,13 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
   throw new Error('expected the promise to reject')
 }
 
-/** A one-partition topic holding `batches` separate batches (one awaited array send each). */
 /**
  * Memory storage joins small batches appended back to back within a second of each other: these
  * batches are two seconds apart, so that each stays a stored batch of its own.
  */
 const BATCH_SPACING_MS = 2_000
 
+/** A one-partition topic holding `batches` separate batches (one awaited array send each). */
 async function topicWithBatches(bus: Bus, batches: string[][]): Promise<string> {
   const name = uniqueName('part')
   await bus.createTopic(name)
