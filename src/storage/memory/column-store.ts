@@ -118,9 +118,18 @@ export class ColumnStore {
    * (windows never change).
    */
   join(previous: RecordBatch, kept: RecordBatch, maxBytes: number): RecordBatch | undefined {
-    // Checked before `columns` is read: for a batch kept as bytes, reading it would decode it (and
-    // throw on every later append if it cannot be decoded).
-    if (previous.encoded !== undefined || kept.encoded !== undefined) return undefined
+    // What the batches' meta decides comes first: `canJoin` refuses a batch kept as bytes, whose
+    // columns would be decoded by reading them (and, if they cannot be, throw on every later append).
+    if (
+      !previous.canJoin(kept) ||
+      previous.count + kept.count > JOIN_RECORDS ||
+      previous.sizeBytes + kept.sizeBytes > maxBytes ||
+      Math.max(previous.maxTimestamp, kept.maxTimestamp) -
+        Math.min(previous.firstTimestamp, kept.firstTimestamp) >
+        JOIN_SPAN_MS
+    ) {
+      return undefined
+    }
     const segment = this.#segment
     const before = previous.columns
     const after = kept.columns
@@ -132,13 +141,7 @@ export class ColumnStore {
       after.keys !== segment.keys ||
       after.start !== before.start + previous.count ||
       before.offsetDeltas !== null ||
-      after.offsetDeltas !== null ||
-      previous.count + kept.count > JOIN_RECORDS ||
-      previous.sizeBytes + kept.sizeBytes > maxBytes ||
-      Math.max(previous.maxTimestamp, kept.maxTimestamp) -
-        Math.min(previous.firstTimestamp, kept.firstTimestamp) >
-        JOIN_SPAN_MS ||
-      !previous.canJoin(kept)
+      after.offsetDeltas !== null
     ) {
       return undefined
     }
