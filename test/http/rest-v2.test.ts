@@ -102,6 +102,36 @@ describe('REST v2: produce', () => {
       ).status,
     ).toBe(400)
   })
+  it('answers requests of few and of many records alike, each offset its own', async () => {
+    const { url, bus } = await serve()
+    await bus.createTopic('sizes', { partitions: 1 })
+    let next = 0
+    // 16 and fewer are answered from a shared buffer as text, 17 and more as bytes of their own.
+    const counts = [1, 16, 17, 300, 2, 16]
+    const answers = await Promise.all(
+      counts.map((n) =>
+        v2(
+          `${url}/topics/sizes`,
+          'POST',
+          { records: Array.from({ length: n }, (_, i) => ({ value: i })) },
+          JSON_V2,
+        ),
+      ),
+    )
+    for (const [at, answer] of answers.entries()) {
+      const offsets = (answer.body as { offsets: Array<{ partition: number; offset: number }> }).offsets
+      expect(offsets).toHaveLength(counts[at]!)
+      for (const [i, o] of offsets.entries()) {
+        expect(o).toEqual({ partition: 0, offset: offsets[0]!.offset + i, error_code: null, error: null })
+      }
+      next += offsets.length
+    }
+    expect(
+      new Set(answers.map((a) => (a.body as { offsets: Array<{ offset: number }> }).offsets[0]!.offset)).size,
+    ).toBe(counts.length)
+    expect(bus.topic('sizes').partition(0).logEndOffset).toBe(next)
+  })
+
   it('answers each record with its own outcome: a refused record fails alone', async () => {
     const { url, bus } = await serve()
     await bus.createTopic('users', { cleanupPolicy: 'compact' })

@@ -157,6 +157,31 @@ describe('REST v3: records', () => {
     })
   })
 
+  it('answers concurrent requests of one record each with its own report', async () => {
+    const { url, bus } = await serve({ clusterId: 'cluster-1' })
+    await bus.createTopic('topic-1', { partitions: 3 })
+    // Sent together, they are appended in one turn and their answers are written one after another.
+    const responses = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        call(`${url}/v3/clusters/cluster-1/topics/topic-1/records`, 'POST', {
+          key: { type: 'STRING', data: `key-${i}` },
+          value: { type: 'STRING', data: 'v'.repeat(i) },
+        }),
+      ),
+    )
+    const seen = new Set<string>()
+    for (const [i, response] of responses.entries()) {
+      expect(response.status).toBe(200)
+      const report = response.body as { partition_id: number; offset: number; key: unknown; value: unknown }
+      expect(report.key).toEqual({ type: 'STRING', size: `key-${i}`.length })
+      expect(report.value).toEqual({ type: 'STRING', size: i })
+      const [record] = await bus.topic('topic-1').partition(report.partition_id).read(report.offset, 1)
+      expect(record!.key?.toString()).toBe(`key-${i}`)
+      seen.add(`${report.partition_id}:${report.offset}`)
+    }
+    expect(seen.size).toBe(40)
+  })
+
   it('answers a streamed batch per record, in order, each with its own error_code', async () => {
     const { url, bus } = await serve()
     await bus.createTopic('events', { partitions: 2 })

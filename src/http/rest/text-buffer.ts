@@ -55,6 +55,18 @@ export class TextBuffer {
     return this
   }
 
+  /** Empties it for reuse; one that grew past `keepBytes` for a large answer goes back to that size. */
+  clear(keepBytes = 64 * 1024): this {
+    this.#length = 0
+    if (this.#buffer.length > keepBytes) this.#buffer = Buffer.allocUnsafe(keepBytes)
+    return this
+  }
+
+  /** What was written, as text. */
+  toString(): string {
+    return this.#buffer.toString('utf8', 0, this.#length)
+  }
+
   /** What was written: a view of the buffer, valid until the next append. */
   bytes(): Buffer {
     return this.#buffer.subarray(0, this.#length)
@@ -66,4 +78,14 @@ export class TextBuffer {
     this.#buffer.copy(grown, 0, 0, this.#length)
     this.#buffer = grown
   }
+}
+
+const shared = new TextBuffer(256)
+
+/**
+ * One TextBuffer, emptied, for a small answer written and read out (`toString()`) with no await between:
+ * a request of one record then allocates no Buffer of its own for its answer.
+ */
+export function sharedTextBuffer(): TextBuffer {
+  return shared.clear()
 }

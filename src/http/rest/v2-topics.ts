@@ -4,7 +4,7 @@ import { RestError, restErrorOf } from '../rest-error'
 import type { Router } from '../router'
 import { type BytesTopic, bytesTopic, type EmbeddedFormat, v2Encode } from './embedded-data'
 import type { RestContext } from './rest-context'
-import { TextBuffer } from './text-buffer'
+import { sharedTextBuffer, TextBuffer } from './text-buffer'
 import type { RestRecord } from './turn-appender'
 
 /** The embedded format a v2 produce request says it uses; plain JSON and vnd.kafka.v2+json mean binary, as in Confluent. */
@@ -31,6 +31,8 @@ const PARTITION = Buffer.from('{"partition":')
 const OFFSET = Buffer.from(',"offset":')
 const NO_ERROR = Buffer.from(',"error_code":null,"error":null}')
 const COMMA = 0x2c
+/** Answers to at most this many records are written into the shared buffer and sent as text. */
+const SMALL_ANSWER = 16
 
 /** v2 produce: every record answered in `offsets`, with its error, as Confluent's v2 does. */
 async function produce(
@@ -65,8 +67,9 @@ async function produce(
     sent[i] = { key, value, partition: p as number | undefined, timestamp: undefined, headers: undefined }
   }
   const deliveries = await context.appender.append(topic, sent)
-  // Written as bytes: a batch of thousands of records answers as many offsets.
-  const answer = new TextBuffer(64 + 64 * sent.length).put(OFFSETS_HEAD)
+  // Written as bytes: a batch of thousands of records answers as many offsets; a few, as text.
+  const small = sent.length <= SMALL_ANSWER
+  const answer = (small ? sharedTextBuffer() : new TextBuffer(64 + 64 * sent.length)).put(OFFSETS_HEAD)
   for (let i = 0; i < sent.length; i++) {
     if (i > 0) answer.byte(COMMA)
     const error = deliveries.error(i)
@@ -89,7 +92,8 @@ async function produce(
       }),
     )
   }
-  sendJsonText(res, 200, answer.put(OFFSETS_TAIL).bytes(), V2_JSON)
+  answer.put(OFFSETS_TAIL)
+  sendJsonText(res, 200, small ? answer.toString() : answer.bytes(), V2_JSON)
 }
 
 /** v2 topics: list, describe, produce (to a topic or a partition). */

@@ -6,7 +6,7 @@ import { requireJsonBody } from '../security'
 import { type BytesTopic, base64, bytesTopic, type V3DataType, v3Data } from './embedded-data'
 import { JsonObjectSplitter } from './json-stream'
 import { checkCluster, type RestContext } from './rest-context'
-import { TextBuffer } from './text-buffer'
+import { sharedTextBuffer, TextBuffer } from './text-buffer'
 import type { Deliveries, RestData, RestRecord } from './turn-appender'
 
 /** A record of the request that can be sent, with the types of its key and value for its report. */
@@ -106,8 +106,9 @@ function parseHeaders(spec: unknown): Record<string, Buffer[]> {
 }
 
 /**
- * The delivery reports of one request, one JSON line per record, built from a template: what is the
- * same for every record (cluster, topic) is encoded once, and a batch's records share one timestamp.
+ * The delivery reports of a topic's records, one JSON line per record, built from a template: what is the
+ * same for every record (cluster, topic) is encoded once per topic, and records of one millisecond share
+ * their timestamp's text.
  */
 class Reports {
   readonly #head: Buffer
@@ -143,6 +144,23 @@ class Reports {
   }
 }
 
+/** Reports by topic view (a topic made again has a new view), per cluster id: one server's stay one. */
+const reportsByTopic = new WeakMap<BytesTopic, Map<string, Reports>>()
+
+function reportsFor(clusterId: string, topic: BytesTopic): Reports {
+  let byCluster = reportsByTopic.get(topic)
+  if (byCluster === undefined) {
+    byCluster = new Map()
+    reportsByTopic.set(topic, byCluster)
+  }
+  let reports = byCluster.get(clusterId)
+  if (reports === undefined) {
+    reports = new Reports(clusterId, topic.name)
+    byCluster.set(clusterId, reports)
+  }
+  return reports
+}
+
 /**
  * Produces the records of one request: one JSON object, or a stream of them (Confluent's streaming
  * mode), answered with one delivery report per record, in order. The records of a chunk are appended
@@ -156,7 +174,7 @@ async function produce(
   topic: BytesTopic,
 ): Promise<void> {
   const splitter = new JsonObjectSplitter(context.options.maxBodyBytes)
-  const reports = new Reports(context.options.clusterId, topic.name)
+  const reports = reportsFor(context.options.clusterId, topic)
   let started = false
   const start = (): void => {
     if (started) return
@@ -164,18 +182,28 @@ async function produce(
     res.writeHead(200, { 'content-type': JSON_TYPE, 'cache-control': 'no-store' })
   }
 
-  /** The reports of a chunk's records, a line each. */
-  const sendChunk = async (records: Parsed[]): Promise<Buffer> => {
+  /** Appends a chunk's valid records; undefined when none is. */
+  const deliver = (records: Parsed[]): Promise<Deliveries> | undefined => {
     const valid: RestRecord[] = []
     for (const record of records) if (record.ok) valid.push(record.record)
-    const deliveries = valid.length > 0 ? await context.appender.append(topic, valid) : undefined
-    const out = new TextBuffer(records.length * 200)
+    return valid.length > 0 ? context.appender.append(topic, valid) : undefined
+  }
+  /** Writes the reports of a chunk's records into `out`, a line each. */
+  const writeReports = (
+    out: TextBuffer,
+    records: Parsed[],
+    deliveries: Deliveries | undefined,
+  ): TextBuffer => {
     let v = 0
     for (const record of records) {
       if (record.ok) reports.write(out, record, deliveries, v++)
       else reports.write(out, record)
     }
-    return out.bytes()
+    return out
+  }
+  const sendChunk = async (records: Parsed[]): Promise<Buffer> => {
+    const deliveries = await deliver(records)
+    return writeReports(new TextBuffer(records.length * 200), records, deliveries).bytes()
   }
 
   let count = 0
@@ -221,8 +249,9 @@ async function produce(
   }
   if (count === 0) throw new RestError(400, 400, 'Request body is empty. Data is required.')
   if (first !== undefined) {
-    const text = (await sendChunk([first])).toString('utf8')
-    const status = first.ok && text.startsWith('{"error_code":200,') ? 200 : statusOf(first, text)
+    const deliveries = await deliver([first])
+    const text = writeReports(sharedTextBuffer(), [first], deliveries).toString()
+    const status = text.startsWith('{"error_code":200,') ? 200 : statusOf(first, text)
     res.writeHead(status, {
       'content-type': JSON_TYPE,
       'content-length': Buffer.byteLength(text),

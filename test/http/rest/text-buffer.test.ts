@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { TextBuffer } from '../../../src/http/rest/text-buffer'
+import { sharedTextBuffer, TextBuffer } from '../../../src/http/rest/text-buffer'
 
 describe('TextBuffer', () => {
   it('writes constants, integers and UTF-8 text, growing past its first capacity', () => {
@@ -10,5 +10,15 @@ describe('TextBuffer', () => {
       pieces.push(`{"n":${n},"ünï 🙂"}`)
     }
     expect(text.bytes().toString('utf8')).toBe(pieces.join(''))
+  })
+
+  it('empties for reuse, reads out as text, and goes back to its kept size after a large answer', () => {
+    const text = new TextBuffer(4)
+    text.text('x'.repeat(100_000))
+    expect(text.clear(1024).text('ünï').toString()).toBe('ünï')
+    expect(text.bytes().buffer.byteLength).toBeLessThan(100_000)
+    const shared = sharedTextBuffer().text('a')
+    expect(sharedTextBuffer()).toBe(shared)
+    expect(shared.toString()).toBe('')
   })
 })
