@@ -26,17 +26,21 @@ export interface RestRecord {
   readonly headers: RecordHeaders | undefined
 }
 
-/** Where each record of one `append` went, by its index in the request, or why it was not stored. */
+/**
+ * Where each record of one `append` went, by its index in the request, or why it was not stored. Plain
+ * arrays: a small typed array costs several times the memory of a small array, and most requests carry
+ * one record.
+ */
 export class Deliveries {
-  readonly partitions: Int32Array
-  readonly offsets: Float64Array
-  readonly timestamps: Float64Array
+  readonly partitions: number[]
+  readonly offsets: number[]
+  readonly timestamps: number[]
   #errors: Map<number, unknown> | undefined
 
   constructor(count: number) {
-    this.partitions = new Int32Array(count)
-    this.offsets = new Float64Array(count)
-    this.timestamps = new Float64Array(count)
+    this.partitions = new Array<number>(count)
+    this.offsets = new Array<number>(count)
+    this.timestamps = new Array<number>(count)
   }
 
   /** Why record `index` was not stored, or undefined when it was. */

@@ -161,108 +161,129 @@ function reportsFor(clusterId: string, topic: BytesTopic): Reports {
   return reports
 }
 
+const SETTLED: Promise<void> = Promise.resolve()
+
 /**
  * Produces the records of one request: one JSON object, or a stream of them (Confluent's streaming
  * mode), answered with one delivery report per record, in order. The records of a chunk are appended
- * together (`TurnAppender`), each with its own outcome. A request of one record gets its report as the whole response, and its failure as the
- * HTTP status.
+ * together (`TurnAppender`), each with its own outcome. A request of one record gets its report as the
+ * whole response, and its failure as the HTTP status. One object per request rather than a closure per
+ * step: most requests carry one record, and their garbage is most of what the server collects.
  */
-async function produce(
-  req: IncomingMessage,
-  res: ServerResponse,
-  context: RestContext,
-  topic: BytesTopic,
-): Promise<void> {
-  const splitter = new JsonObjectSplitter(context.options.maxBodyBytes)
-  const reports = reportsFor(context.options.clusterId, topic)
-  let started = false
-  const start = (): void => {
-    if (started) return
-    started = true
-    res.writeHead(200, { 'content-type': JSON_TYPE, 'cache-control': 'no-store' })
+class RecordsRequest implements ChunkReader {
+  readonly #res: ServerResponse
+  readonly #context: RestContext
+  readonly #topic: BytesTopic
+  readonly #splitter: JsonObjectSplitter
+  readonly #reports: Reports
+  #started = false
+  #count = 0
+  /** The writes of the chunks' reports, in order. */
+  #chain = SETTLED
+  #inFlight = 0
+  /** A lone first record is held: if no other follows, its report is the whole response. */
+  #first: Parsed | undefined
+
+  constructor(res: ServerResponse, context: RestContext, topic: BytesTopic) {
+    this.#res = res
+    this.#context = context
+    this.#topic = topic
+    this.#splitter = new JsonObjectSplitter(context.options.maxBodyBytes)
+    this.#reports = reportsFor(context.options.clusterId, topic)
+  }
+
+  async run(req: IncomingMessage): Promise<void> {
+    const res = this.#res
+    try {
+      await readChunks(req, this)
+      this.#splitter.end()
+    } catch (error) {
+      await this.#chain.catch(() => undefined)
+      const failure = restErrorOf(error, 'v3')
+      if (this.#started) res.end(`${JSON.stringify(failure.body())}\n`)
+      else sendError(res, failure)
+      return
+    }
+    if (this.#count === 0) throw new RestError(400, 400, 'Request body is empty. Data is required.')
+    const first = this.#first
+    if (first !== undefined) {
+      const records = [first]
+      const deliveries = await this.#deliver(records)
+      const text = this.#writeReports(sharedTextBuffer(), records, deliveries).toString()
+      const status = text.startsWith('{"error_code":200,') ? 200 : statusOf(first, text)
+      res.writeHead(status, {
+        'content-type': JSON_TYPE,
+        'content-length': Buffer.byteLength(text),
+        'cache-control': 'no-store',
+      })
+      res.end(text)
+      return
+    }
+    await this.#chain
+    this.#start()
+    res.end()
+  }
+
+  onChunk(chunk: Buffer): void {
+    const objects = this.#splitter.push(chunk)
+    if (objects.length === 0) return
+    const records = new Array<Parsed>(objects.length)
+    for (let i = 0; i < objects.length; i++) records[i] = parseRecord(objects[i]!, this.#topic)
+    this.#count += records.length
+    if (this.#count === 1) {
+      this.#first = records[0]
+      return
+    }
+    if (this.#first !== undefined) {
+      records.unshift(this.#first)
+      this.#first = undefined
+    }
+    this.#enqueue(records)
+  }
+
+  backlog(): Promise<unknown> | undefined {
+    return this.#inFlight >= MAX_CHUNKS_IN_FLIGHT ? this.#chain : undefined
+  }
+
+  #start(): void {
+    if (this.#started) return
+    this.#started = true
+    this.#res.writeHead(200, { 'content-type': JSON_TYPE, 'cache-control': 'no-store' })
+  }
+
+  #enqueue(records: Parsed[]): void {
+    this.#inFlight++
+    const answered = this.#sendChunk(records)
+    this.#chain = this.#chain.then(async () => {
+      // One write per chunk, not one per record: a streamed batch of 100k records stays cheap to answer.
+      const lines = await answered
+      this.#start()
+      this.#res.write(lines)
+      this.#inFlight--
+    })
+  }
+
+  async #sendChunk(records: Parsed[]): Promise<Buffer> {
+    const deliveries = await this.#deliver(records)
+    return this.#writeReports(new TextBuffer(records.length * 200), records, deliveries).bytes()
   }
 
   /** Appends a chunk's valid records; undefined when none is. */
-  const deliver = (records: Parsed[]): Promise<Deliveries> | undefined => {
+  #deliver(records: Parsed[]): Promise<Deliveries> | undefined {
     const valid: RestRecord[] = []
     for (const record of records) if (record.ok) valid.push(record.record)
-    return valid.length > 0 ? context.appender.append(topic, valid) : undefined
+    return valid.length > 0 ? this.#context.appender.append(this.#topic, valid) : undefined
   }
+
   /** Writes the reports of a chunk's records into `out`, a line each. */
-  const writeReports = (
-    out: TextBuffer,
-    records: Parsed[],
-    deliveries: Deliveries | undefined,
-  ): TextBuffer => {
+  #writeReports(out: TextBuffer, records: Parsed[], deliveries: Deliveries | undefined): TextBuffer {
     let v = 0
     for (const record of records) {
-      if (record.ok) reports.write(out, record, deliveries, v++)
-      else reports.write(out, record)
+      if (record.ok) this.#reports.write(out, record, deliveries, v++)
+      else this.#reports.write(out, record)
     }
     return out
   }
-  const sendChunk = async (records: Parsed[]): Promise<Buffer> => {
-    const deliveries = await deliver(records)
-    return writeReports(new TextBuffer(records.length * 200), records, deliveries).bytes()
-  }
-
-  let count = 0
-  let chain: Promise<void> = Promise.resolve()
-  let inFlight = 0
-  // A lone first record is held: if no other follows, its report is the whole response.
-  let first: Parsed | undefined
-  const enqueue = (records: Parsed[]): void => {
-    inFlight++
-    const answered = sendChunk(records)
-    chain = chain.then(async () => {
-      // One write per chunk, not one per record: a streamed batch of 100k records stays cheap to answer.
-      const lines = await answered
-      start()
-      res.write(lines)
-      inFlight--
-    })
-  }
-  const onChunk = (chunk: Buffer): void => {
-    const objects = splitter.push(chunk)
-    if (objects.length === 0) return
-    const records = objects.map((text) => parseRecord(text, topic))
-    count += records.length
-    if (count === 1) {
-      first = records[0]
-      return
-    }
-    if (first !== undefined) {
-      records.unshift(first)
-      first = undefined
-    }
-    enqueue(records)
-  }
-  try {
-    await readChunks(req, onChunk, () => (inFlight >= MAX_CHUNKS_IN_FLIGHT ? chain : undefined))
-    splitter.end()
-  } catch (error) {
-    await chain.catch(() => undefined)
-    const failure = restErrorOf(error, 'v3')
-    if (started) res.end(`${JSON.stringify(failure.body())}\n`)
-    else sendError(res, failure)
-    return
-  }
-  if (count === 0) throw new RestError(400, 400, 'Request body is empty. Data is required.')
-  if (first !== undefined) {
-    const deliveries = await deliver([first])
-    const text = writeReports(sharedTextBuffer(), [first], deliveries).toString()
-    const status = text.startsWith('{"error_code":200,') ? 200 : statusOf(first, text)
-    res.writeHead(status, {
-      'content-type': JSON_TYPE,
-      'content-length': Buffer.byteLength(text),
-      'cache-control': 'no-store',
-    })
-    res.end(text)
-    return
-  }
-  await chain
-  start()
-  res.end()
 }
 
 /** The status of a lone record's failure: Confluent's codes are the status, or it and two digits more (40403). */
@@ -271,15 +292,19 @@ function statusOf(record: Parsed, report: string): number {
   return code >= 1000 ? Math.floor(code / 100) : code
 }
 
+/** What reads a request's body: each chunk, and a promise to wait for before reading on, if any. */
+interface ChunkReader {
+  /** Takes a chunk; what it throws ends the reading. */
+  onChunk(chunk: Buffer): void
+  /** A promise to wait for before reading on, while the chunks read are not answered yet. */
+  backlog(): Promise<unknown> | undefined
+}
+
 /**
- * Reads a request's body chunk by chunk; `backlog` returns a promise to wait for before reading on, when
- * the chunks read are not answered yet. Resolves at the end of the body; rejects with what a chunk threw.
+ * Reads a request's body chunk by chunk into `reader`. Resolves at the end of the body; rejects with what
+ * a chunk threw.
  */
-function readChunks(
-  req: IncomingMessage,
-  onChunk: (chunk: Buffer) => void,
-  backlog: () => Promise<unknown> | undefined,
-): Promise<void> {
+function readChunks(req: IncomingMessage, reader: ChunkReader): Promise<void> {
   return new Promise((resolve, reject) => {
     const stop = (error: unknown): void => {
       req.off('data', onData)
@@ -290,12 +315,12 @@ function readChunks(
     }
     const onData = (chunk: Buffer): void => {
       try {
-        onChunk(chunk)
+        reader.onChunk(chunk)
       } catch (error) {
         stop(error)
         return
       }
-      const wait = backlog()
+      const wait = reader.backlog()
       if (wait === undefined) return
       req.pause()
       wait.then(
@@ -315,6 +340,6 @@ export function addRecordRoutes(router: Router, context: RestContext): void {
     checkCluster(context, params.cluster)
     const type = mediaType(req)
     requireJsonBody(type, isJsonType(type))
-    await produce(req, res, context, bytesTopic(context.bus, params.topic!, 'v3'))
+    await new RecordsRequest(res, context, bytesTopic(context.bus, params.topic!, 'v3')).run(req)
   })
 }
