@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { mediaType, objectBody, readJson, sendJson, sendJsonText, V2_JSON } from '../http-io'
+import { mediaType, objectBody, parseJson, readBody, sendJson, sendJsonText, V2_JSON } from '../http-io'
 import { RestError, restErrorOf } from '../rest-error'
 import type { Router } from '../router'
 import { type BytesTopic, bytesTopic, type EmbeddedFormat, v2Encode } from './embedded-data'
+import { readJsonFormatRecords } from './json-records'
 import type { RestContext } from './rest-context'
 import { sharedTextBuffer, TextBuffer } from './text-buffer'
 import type { RestRecord } from './turn-appender'
@@ -47,30 +48,14 @@ async function produce(
   if (partition !== undefined && (partition >= topic.partitionCount || !Number.isInteger(partition))) {
     throw new RestError(404, 40402, 'Partition not found.')
   }
-  const body = objectBody(await readJson(req, context.options.maxBodyBytes), 'The request')
-  if (!Array.isArray(body.records)) throw new RestError(422, 422, 'records must be a list')
-  const records: unknown[] = body.records
-  const sent = new Array<RestRecord>(records.length)
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i] as Record<string, unknown>
-    if (record === null || typeof record !== 'object' || Array.isArray(record))
-      objectBody(record, `records[${i}]`)
-    const key = v2Encode(record.key, format, i, 'key')
-    const value = v2Encode(record.value, format, i, 'value')
-    const p = partition ?? record.partition ?? undefined
-    if (
-      p !== undefined &&
-      (!Number.isInteger(p) || (p as number) < 0 || (p as number) >= topic.partitionCount)
-    ) {
-      throw new RestError(404, 40402, 'Partition not found.')
-    }
-    sent[i] = { key, value, partition: p as number | undefined, timestamp: undefined, headers: undefined }
-  }
-  const deliveries = await context.appender.append(topic, sent)
+  const bytes = await readBody(req, context.options.maxBodyBytes)
+  const sent = format === 'json' ? jsonFormatRecords(bytes, topic, partition) : undefined
+  const records = sent ?? parsedRecords(bytes, format, topic, partition)
+  const deliveries = await context.appender.append(topic, records)
   // Written as bytes: a batch of thousands of records answers as many offsets; a few, as text.
-  const small = sent.length <= SMALL_ANSWER
-  const answer = (small ? sharedTextBuffer() : new TextBuffer(64 + 64 * sent.length)).put(OFFSETS_HEAD)
-  for (let i = 0; i < sent.length; i++) {
+  const small = records.length <= SMALL_ANSWER
+  const answer = (small ? sharedTextBuffer() : new TextBuffer(64 + 64 * records.length)).put(OFFSETS_HEAD)
+  for (let i = 0; i < records.length; i++) {
     if (i > 0) answer.byte(COMMA)
     const error = deliveries.error(i)
     if (error === undefined) {
@@ -94,6 +79,71 @@ async function produce(
   }
   answer.put(OFFSETS_TAIL)
   sendJsonText(res, 200, small ? answer.toString() : answer.bytes(), V2_JSON)
+}
+
+/** A request's partition, or the record's; a partition the topic has not is Confluent's 40402. */
+function partitionOf(requested: number | undefined, own: unknown, topic: BytesTopic): number | undefined {
+  const p = requested ?? own ?? undefined
+  if (
+    p !== undefined &&
+    (!Number.isInteger(p) || (p as number) < 0 || (p as number) >= topic.partitionCount)
+  ) {
+    throw new RestError(404, 40402, 'Partition not found.')
+  }
+  return p as number | undefined
+}
+
+/**
+ * The records of a JSON-format body read straight from its bytes (`readJsonFormatRecords`), or undefined
+ * when it leaves the body to JSON.parse.
+ */
+function jsonFormatRecords(
+  bytes: Buffer,
+  topic: BytesTopic,
+  partition: number | undefined,
+): RestRecord[] | undefined {
+  const records = readJsonFormatRecords(bytes)
+  if (records === undefined) return undefined
+  const sent = new Array<RestRecord>(records.length)
+  for (let i = 0; i < records.length; i++) {
+    const { key, value, partition: own } = records[i]!
+    sent[i] = {
+      key,
+      value,
+      partition: partitionOf(partition, own, topic),
+      timestamp: undefined,
+      headers: undefined,
+    }
+  }
+  return sent
+}
+
+/** The records of a body through JSON.parse, each key and value in the embedded format. */
+function parsedRecords(
+  bytes: Buffer,
+  format: EmbeddedFormat,
+  topic: BytesTopic,
+  partition: number | undefined,
+): RestRecord[] {
+  const body = objectBody(bytes.length === 0 ? undefined : parseJson(bytes), 'The request')
+  if (!Array.isArray(body.records)) throw new RestError(422, 422, 'records must be a list')
+  const records: unknown[] = body.records
+  const sent = new Array<RestRecord>(records.length)
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i] as Record<string, unknown>
+    if (record === null || typeof record !== 'object' || Array.isArray(record))
+      objectBody(record, `records[${i}]`)
+    const key = v2Encode(record.key, format, i, 'key')
+    const value = v2Encode(record.value, format, i, 'value')
+    sent[i] = {
+      key,
+      value,
+      partition: partitionOf(partition, record.partition, topic),
+      timestamp: undefined,
+      headers: undefined,
+    }
+  }
+  return sent
 }
 
 /** v2 topics: list, describe, produce (to a topic or a partition). */
