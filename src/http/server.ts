@@ -145,22 +145,6 @@ function resolveOptions(options: HttpOptions | undefined): ResolvedHttpOptions {
 }
 
 /**
- * Serves a bus over HTTP, in this process: the web console at `/`, Confluent's REST Proxy API (v3
- * under `/v3`, v2 consumers under `/consumers`, v2 produce under `/topics`) and Prometheus metrics at
- * `/metrics`. Listens on loopback (`127.0.0.1:8080`) unless told otherwise; see `HttpOptions` for auth
- * and limits. Resolves once listening.
- *
- * @example
- * ```ts
- * import { Bus } from 'logbus'
- * import { serveHttp } from 'logbus/http'
- *
- * const bus = await Bus.open()
- * const server = await serveHttp(bus, { port: 8080, auth: { token: 'secret' } })
- * console.log(`console at ${server.url}/?token=secret`)
- * ```
- */
-/**
  * A request as a route gets it. A class, so that its lazy `url` is a getter of the prototype: an object
  * literal with a getter of its own costs several times the memory of a plain one, per request.
  */
@@ -183,6 +167,22 @@ class RouteRequest implements RouteContext {
   }
 }
 
+/**
+ * Serves a bus over HTTP, in this process: the web console at `/`, Confluent's REST Proxy API (v3
+ * under `/v3`, v2 consumers under `/consumers`, v2 produce under `/topics`) and Prometheus metrics at
+ * `/metrics`. Listens on loopback (`127.0.0.1:8080`) unless told otherwise; see `HttpOptions` for auth
+ * and limits. Resolves once listening.
+ *
+ * @example
+ * ```ts
+ * import { Bus } from 'logbus'
+ * import { serveHttp } from 'logbus/http'
+ *
+ * const bus = await Bus.open()
+ * const server = await serveHttp(bus, { port: 8080, auth: { token: 'secret' } })
+ * console.log(`console at ${server.url}/?token=secret`)
+ * ```
+ */
 export async function serveHttp(bus: Bus, options?: HttpOptions): Promise<HttpServer> {
   const resolved = resolveOptions(options)
   bus.listTopics() // a closed bus throws ClosedError here, before anything listens

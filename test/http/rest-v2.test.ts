@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { json, string } from '../../src/index'
 import { openBus, waitUntil } from '../support/bus'
 import { FakeClock } from '../support/fake-clock'
-import { type Json, serve } from './serve'
+import { holdAppends, type Json, serve } from './serve'
 
 const V2 = { 'content-type': 'application/vnd.kafka.v2+json' }
 const JSON_V2 = { 'content-type': 'application/vnd.kafka.json.v2+json' }
@@ -108,6 +108,8 @@ describe('REST v2: produce', () => {
     let next = 0
     // 16 and fewer are answered from a shared buffer as text, 17 and more as bytes of their own.
     const counts = [1, 16, 17, 300, 2, 16]
+    // Their answers are written one right after another, the small ones from one shared buffer.
+    holdAppends(counts.length)
     const answers = await Promise.all(
       counts.map((n) =>
         v2(

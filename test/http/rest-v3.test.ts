@@ -1,6 +1,6 @@
 import { request } from 'node:http'
 import { describe, expect, it } from 'vitest'
-import { call, serve } from './serve'
+import { call, holdAppends, serve } from './serve'
 
 const JSON_HEADERS = { 'content-type': 'application/json' }
 
@@ -160,7 +160,8 @@ describe('REST v3: records', () => {
   it('answers concurrent requests of one record each with its own report', async () => {
     const { url, bus } = await serve({ clusterId: 'cluster-1' })
     await bus.createTopic('topic-1', { partitions: 3 })
-    // Sent together, they are appended in one turn and their answers are written one after another.
+    // Their answers are written one right after another, from the buffer that small answers share.
+    holdAppends(40)
     const responses = await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
         call(`${url}/v3/clusters/cluster-1/topics/topic-1/records`, 'POST', {
@@ -263,6 +264,19 @@ describe('REST v3: records', () => {
     expect(reports.map((r) => r.offset)).toEqual(values.map((_, i) => i))
     const stored = await bus.topic('words').partition(0).read(0)
     expect(stored.map((r) => r.value?.toString('utf8'))).toEqual(values)
+  })
+
+  it('refuses a timestamp outside the dates JavaScript can print, and the next report keeps its own', async () => {
+    const { url, bus } = await serve({ clusterId: 'cluster-1' })
+    await bus.createTopic('topic-1', { partitions: 1 })
+    const records = `${url}/v3/clusters/cluster-1/topics/topic-1/records`
+    const first = await call(records, 'POST', { value: { data: 1 }, timestamp: 1_700_000_000_000 })
+    expect(first.body.timestamp).toBe('2023-11-14T22:13:20.000Z')
+    const far = await call(records, 'POST', { value: { data: 1 }, timestamp: 9e15 })
+    expect(far).toMatchObject({ status: 400, body: { error_code: 400 } })
+    const next = await call(records, 'POST', { value: { data: 1 }, timestamp: 1_800_000_000_000 })
+    expect(next.body.timestamp).toBe('2027-01-15T08:00:00.000Z')
+    expect(bus.topic('topic-1').partition(0).logEndOffset).toBe(2)
   })
 
   it('answers a lone failing record with its status, and refuses bad requests', async () => {

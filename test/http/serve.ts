@@ -1,8 +1,9 @@
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are read field by field in assertions
 export type Json = any
 
-import { onTestFinished } from 'vitest'
+import { onTestFinished, vi } from 'vitest'
 import { type HttpOptions, type HttpServer, serveHttp } from '../../src/http'
+import { type Deliveries, TurnAppender } from '../../src/http/rest/turn-appender'
 import type { Bus } from '../../src/index'
 import { openBus } from '../support/bus'
 
@@ -42,4 +43,29 @@ export async function call(
     body: parsed,
     headers: response.headers,
   }
+}
+
+/**
+ * Holds every REST append until `count` are pending, then hands all their deliveries back in one
+ * microtask: the requests' answers are then written one right after another, every time, as they are
+ * under load. Restored when the test finishes.
+ */
+export function holdAppends(count: number): void {
+  const append = TurnAppender.prototype.append
+  const held: Array<{ appended: Promise<Deliveries>; resolve: (deliveries: Deliveries) => void }> = []
+  const spy = vi.spyOn(TurnAppender.prototype, 'append').mockImplementation(function (
+    this: TurnAppender,
+    topic,
+    records,
+  ) {
+    const appended = append.call(this, topic, records)
+    return new Promise<Deliveries>((resolve) => {
+      held.push({ appended, resolve })
+      if (held.length !== count) return
+      void Promise.all(held.map((h) => h.appended)).then((all) => {
+        for (let i = 0; i < all.length; i++) held[i]!.resolve(all[i]!)
+      })
+    })
+  })
+  onTestFinished(() => spy.mockRestore())
 }

@@ -22,6 +22,8 @@ interface Accepted {
 type Parsed = Accepted | { readonly ok: false; readonly error: RestError }
 
 const NEWLINE = 0x0a
+/** The largest time a JavaScript Date holds, either side of 1970. */
+const MAX_DATE_MS = 8.64e15
 
 /** Chunks whose reports are still to be written before reading on stops: bounds the memory a fast client takes. */
 const MAX_CHUNKS_IN_FLIGHT = 64
@@ -73,7 +75,8 @@ function parseRecord(text: string, topic: BytesTopic): Parsed {
     let timestamp: number | undefined
     if (spec.timestamp !== undefined && spec.timestamp !== null) {
       timestamp = typeof spec.timestamp === 'number' ? spec.timestamp : Date.parse(String(spec.timestamp))
-      if (!Number.isSafeInteger(timestamp))
+      // Within Date's range too: the report prints it as an ISO date-time.
+      if (!Number.isSafeInteger(timestamp) || Math.abs(timestamp) > MAX_DATE_MS)
         throw new RestError(400, 400, `timestamp is not a date-time: ${String(spec.timestamp)}`)
     }
     const headers =
@@ -132,8 +135,9 @@ class Reports {
     const accepted = record as Accepted
     const timestamp = deliveries!.timestamps[index]!
     if (timestamp !== this.#timestamp) {
-      this.#timestamp = timestamp
+      // The text first: one Reports serves every request to its topic, and a throw must change nothing.
       this.#iso = Buffer.from(new Date(timestamp).toISOString())
+      this.#timestamp = timestamp
     }
     out.put(this.#head).int(deliveries!.partitions[index]!).put(OFFSET).int(deliveries!.offsets[index]!)
     out.put(TIMESTAMP).put(this.#iso).put(KEY)
