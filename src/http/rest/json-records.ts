@@ -5,7 +5,7 @@ import type { RestData } from './turn-appender'
 export interface JsonFormatRecord {
   readonly key: RestData
   readonly value: RestData
-  /** The request's `partition` as a number, or undefined when absent or null. */
+  /** The record's own `partition` as a number, or undefined when absent or null. */
   readonly partition: number | undefined
 }
 
@@ -28,12 +28,20 @@ const UPPER_E = 0x45
 const OPEN_OBJECT = 0x7b
 const CLOSE_OBJECT = 0x7d
 const PLUS = 0x2b
+const SLASH = 0x2f
+/** The letters that start a literal (true, false, null) or follow a backslash in an escape. */
+const LETTER_B = 0x62
+const LETTER_F = 0x66
+const LETTER_N = 0x6e
+const LETTER_R = 0x72
+const LETTER_T = 0x74
+const LETTER_U = 0x75
 
 /** Deeper values are left to JSON.parse, which has its own limit and message. */
 const MAX_DEPTH = 64
-/** Objects with more keys inside a value are left to JSON.parse (duplicates are looked for key by key). */
+/** A value with an object of more keys is printed again by JSON (its keys are not compared for repeats). */
 const MAX_KEYS = 32
-/** Integers of at most this many digits print back as written (they are below 2^53). */
+/** Decimals of at most this many significant digits read back from a double as written (DBL_DIG). */
 const SAFE_DIGITS = 15
 
 const INVALID = -1
@@ -56,8 +64,10 @@ export function readJsonFormatRecords(body: Buffer): JsonFormatRecord[] | undefi
 class JsonRecordsReader {
   readonly #body: Buffer
   #at = 0
-  /** Whether the value scanned last prints back as it is written. */
+  /** Whether the value scanned last prints back as it is written, once its whitespace is taken out. */
   #canonical = true
+  /** Whether the value scanned last has whitespace between its tokens. */
+  #spaced = false
   /** Key ranges of the objects being scanned, by depth, to find repeated keys. */
   readonly #keys: number[][] = []
 
@@ -74,14 +84,16 @@ class JsonRecordsReader {
       const key = this.#key()
       if (key === INVALID) return undefined
       if (this.#named(key, 'records')) {
-        this.#at = this.#afterColon()
-        if (this.#at === INVALID) return undefined
+        if (this.#afterColon() === INVALID) return undefined
         // A repeated `records` replaces the first, as JSON.parse keeps the last.
         records = this.#records()
         if (records === undefined) return undefined
       } else {
-        this.#at = this.#afterColon()
-        if (this.#at === INVALID || this.#value(this.#at, 0) === INVALID) return undefined
+        const start = this.#afterColon()
+        if (start === INVALID) return undefined
+        const end = this.#value(start, 0)
+        if (end === INVALID) return undefined
+        this.#at = end
       }
       const after = this.#next()
       this.#at++
@@ -127,6 +139,7 @@ class JsonRecordsReader {
     return true
   }
 
+  /** Past the colon after a key and the whitespace after it: where the key's value starts (also `#at`). */
   #afterColon(): number {
     if (this.#next() !== COLON) return INVALID
     this.#at++
@@ -187,7 +200,7 @@ class JsonRecordsReader {
         else value = data
       } else if (name === 'partition') {
         const first = body[start]!
-        if (first === 0x6e)
+        if (first === LETTER_N)
           partition = undefined // null
         else if (first === MINUS || (first >= ZERO && first <= NINE))
           partition = Number(body.toString('latin1', start, end))
@@ -204,9 +217,9 @@ class JsonRecordsReader {
   /** A key or value as stored: null for JSON null, else the text JSON.stringify would print. */
   #data(start: number, end: number): RestData {
     const body = this.#body
-    if (end - start === 4 && body[start] === 0x6e) return null
-    if (this.#canonical) return body.subarray(start, end)
-    return JSON.stringify(JSON.parse(body.toString('latin1', start, end)))
+    if (end - start === 4 && body[start] === LETTER_N) return null
+    if (!this.#canonical) return JSON.stringify(JSON.parse(body.toString('latin1', start, end)))
+    return this.#spaced ? withoutSpace(body, start, end) : body.subarray(start, end)
   }
 
   /**
@@ -215,6 +228,7 @@ class JsonRecordsReader {
    */
   #value(at: number, depth: number): number {
     this.#canonical = true
+    this.#spaced = false
     return this.#scan(at, depth)
   }
 
@@ -225,9 +239,9 @@ class JsonRecordsReader {
     if (c === OPEN_OBJECT) return this.#object(at, depth)
     if (c === OPEN_ARRAY) return this.#array(at, depth)
     if (c === MINUS || (c !== undefined && c >= ZERO && c <= NINE)) return this.#number(at)
-    if (c === 0x74) return this.#literal(at, 'true')
-    if (c === 0x66) return this.#literal(at, 'false')
-    if (c === 0x6e) return this.#literal(at, 'null')
+    if (c === LETTER_T) return this.#literal(at, 'true')
+    if (c === LETTER_F) return this.#literal(at, 'false')
+    if (c === LETTER_N) return this.#literal(at, 'null')
     return INVALID
   }
 
@@ -248,7 +262,7 @@ class JsonRecordsReader {
       if (c === BACKSLASH) {
         this.#canonical = false
         const e = body[i + 1]
-        if (e === 0x75) {
+        if (e === LETTER_U) {
           for (let h = i + 2; h < i + 6; h++) if (!isHex(body[h])) return INVALID
           i += 6
           continue
@@ -256,12 +270,12 @@ class JsonRecordsReader {
         if (
           e !== QUOTE &&
           e !== BACKSLASH &&
-          e !== 0x2f &&
-          e !== 0x62 &&
-          e !== 0x66 &&
-          e !== 0x6e &&
-          e !== 0x72 &&
-          e !== 0x74
+          e !== SLASH &&
+          e !== LETTER_B &&
+          e !== LETTER_F &&
+          e !== LETTER_N &&
+          e !== LETTER_R &&
+          e !== LETTER_T
         ) {
           return INVALID
         }
@@ -273,31 +287,42 @@ class JsonRecordsReader {
     return INVALID
   }
 
-  /** JSON's number grammar; canonical only for an integer of at most 15 digits other than -0. */
+  /**
+   * JSON's number grammar. A number is canonical when JavaScript prints it back as written: no exponent,
+   * no trailing zero in a fraction, not -0, at most 15 significant digits (so the shortest text that
+   * reads back as the same double is this one), and at least 1e-6 in size (smaller prints as 1e-7).
+   */
   #number(at: number): number {
     const body = this.#body
     let i = at
-    if (body[i] === MINUS) i++
-    const digitsFrom = i
+    const negative = body[i] === MINUS
+    if (negative) i++
+    const intStart = i
     if (body[i] === ZERO) i++
     else if (isDigit(body[i])) while (isDigit(body[i])) i++
     else return INVALID
-    const digits = i - digitsFrom
-    let plain = digits <= SAFE_DIGITS && !(digits === 1 && body[digitsFrom] === ZERO && at !== digitsFrom)
+    const intDigits = i - intStart
+    const zeroInt = intDigits === 1 && body[intStart] === ZERO
+    let significant = zeroInt ? 0 : intDigits
+    let canonical = true
     if (body[i] === DOT) {
-      plain = false
       i++
+      const fracStart = i
       if (!isDigit(body[i])) return INVALID
       while (isDigit(body[i])) i++
-    }
+      let leadingZeros = 0
+      if (zeroInt) while (body[fracStart + leadingZeros] === ZERO) leadingZeros++
+      significant += i - fracStart - leadingZeros
+      if (body[i - 1] === ZERO || leadingZeros > 5) canonical = false
+    } else if (zeroInt && negative) canonical = false
     if (body[i] === LOWER_E || body[i] === UPPER_E) {
-      plain = false
+      canonical = false
       i++
       if (body[i] === PLUS || body[i] === MINUS) i++
       if (!isDigit(body[i])) return INVALID
       while (isDigit(body[i])) i++
     }
-    if (!plain) this.#canonical = false
+    if (!canonical || significant > SAFE_DIGITS) this.#canonical = false
     return i
   }
 
@@ -357,7 +382,8 @@ class JsonRecordsReader {
     const length = end - start
     for (let k = 0; k < keys.length; k += 2) {
       const other = keys[k]!
-      if (keys[k + 1]! - other !== length) continue
+      // The last byte first: keys made to differ only at their end cost one comparison each.
+      if (keys[k + 1]! - other !== length || body[other + length - 2] !== body[start + length - 2]) continue
       let same = true
       for (let b = 1; b < length - 1; b++) {
         if (body[other + b] !== body[start + b]) {
@@ -370,14 +396,31 @@ class JsonRecordsReader {
     return false
   }
 
-  /** Past any whitespace at `i`; whitespace inside a value means JSON.stringify prints it otherwise. */
+  /** Past any whitespace at `i`, noting that the value has some (JSON.stringify prints none). */
   #space(i: number): number {
     const body = this.#body
     if (!isSpace(body[i])) return i
-    this.#canonical = false
+    this.#spaced = true
     while (isSpace(body[i])) i++
     return i
   }
+}
+
+/**
+ * The bytes of a canonical value with the whitespace between its tokens taken out (as Python's
+ * `json.dumps` separators put it there). Its strings have no escape, so a quote always opens or closes one.
+ */
+function withoutSpace(body: Buffer, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start)
+  let length = 0
+  let inString = false
+  for (let i = start; i < end; i++) {
+    const c = body[i]!
+    if (c === QUOTE) inString = !inString
+    else if (!inString && isSpace(c)) continue
+    out[length++] = c
+  }
+  return out.subarray(0, length)
 }
 
 function isSpace(c: number | undefined): boolean {

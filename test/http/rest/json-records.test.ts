@@ -47,6 +47,21 @@ function generator(seed: number) {
     '0.1',
     '1e400',
     '3.14159',
+    '1.25',
+    '1e21',
+    '1e+21',
+    '5e-324',
+    '0.000001',
+    '1e-7',
+    '0.0000001',
+    '0.00000123',
+    '-0.5',
+    '1234.5678',
+    '0.1000000000000001',
+    '123456789.123456',
+    '12345678.1234567',
+    '100',
+    '0.50',
   ]
   const strings = [
     '"a"',
@@ -68,7 +83,7 @@ function generator(seed: number) {
     if (kind === 0) return pick(numbers)
     if (kind === 1) return pick(strings)
     if (kind === 2) return pick(['true', 'false', 'null'])
-    if (kind === 3) return pick(strings)
+    if (kind === 3) return pick(numbers)
     if (kind === 4) {
       const n = int(4)
       return `[${space()}${Array.from({ length: n }, () => value(depth + 1)).join(`${space()},${space()}`)}${space()}]`
@@ -81,7 +96,8 @@ function generator(seed: number) {
     const fields: string[] = []
     if (int(5) > 0) fields.push(`"key":${space()}${int(4) === 0 ? 'null' : value(0)}`)
     if (int(6) > 0) fields.push(`"value":${space()}${int(6) === 0 ? 'null' : value(0)}`)
-    if (int(4) === 0) fields.push(`"partition":${space()}${pick(['0', '1', 'null', '2', '1.0', '-1'])}`)
+    if (int(4) === 0)
+      fields.push(`"partition":${space()}${pick(['0', '1', 'null', '2', '1.0', '-1', '1e0', '-0', '1e400'])}`)
     if (int(8) === 0) fields.push(`"other":${space()}${value(0)}`)
     if (int(10) === 0) fields.push(`"key":${space()}${value(0)}`)
     return `{${space()}${fields.join(`${space()},${space()}`)}${space()}}`
@@ -93,6 +109,8 @@ function generator(seed: number) {
     ]
     if (int(5) === 0) fields.unshift(`"value_schema_id":${space()}${value(0)}`)
     if (int(5) === 0) fields.push(`"key_schema":${space()}${value(0)}`)
+    if (int(8) === 0) fields.push(`"k\\u0065y":${space()}${value(0)}`)
+    if (int(10) === 0) fields.push(`"records":${space()}[${space()}${record()}${space()}]`)
     return `${space()}{${space()}${fields.join(`${space()},${space()}`)}${space()}}${space()}`
   }
   /** A body broken in one place: a byte cut, repeated or replaced. */
@@ -141,7 +159,7 @@ describe('readJsonFormatRecords', () => {
 
   it('keeps canonical text as views of the body and prints the rest again', () => {
     const text =
-      '{"records":[{"key":"k1","value":{"i":1,"text":"value 1"}},{"value":{ "a" : [1, 2.50] }},{"value":{"b":1,"a":2,"b":3}},{"value":{"b":1,"2":2}},{"key":null}]}'
+      '{"records":[{"key":"k1","value":{"i":1,"text":"value 1"}},{"value":{ "a" : [1, 2.50] }},{"value":{"b":1,"a":2,"b":3}},{"value":{"b":1,"2":2}},{"key":null}, {"key": "a b", "value": {"id": 1, "tags": ["x y", "b"], "price": 1.25}}]}'
     const records = readJsonFormatRecords(Buffer.from(text))!
     expect(asText(records)).toEqual([
       { key: '"k1"', value: '{"i":1,"text":"value 1"}', partition: undefined },
@@ -149,9 +167,12 @@ describe('readJsonFormatRecords', () => {
       { key: null, value: '{"b":3,"a":2}', partition: undefined },
       { key: null, value: '{"2":2,"b":1}', partition: undefined },
       { key: null, value: null, partition: undefined },
+      { key: '"a b"', value: '{"id":1,"tags":["x y","b"],"price":1.25}', partition: undefined },
     ])
     expect(Buffer.isBuffer(records[0]!.value)).toBe(true)
     expect(typeof records[1]!.value).toBe('string')
+    // Python's separators (", " and ": ") and a float that prints back as written: no JSON.parse.
+    expect(Buffer.isBuffer(records[5]!.value)).toBe(true)
   })
 
   it('leaves to JSON.parse what it does not read in full', () => {
