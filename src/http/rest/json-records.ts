@@ -109,7 +109,7 @@ class JsonRecordsReader {
     let at = this.#at
     while (at < body.length) {
       const c = body[at]!
-      if (c !== SPACE && c !== LF && c !== CR && c !== TAB) {
+      if (!isJsonSpace(c)) {
         this.#at = at
         return c
       }
@@ -202,8 +202,7 @@ class JsonRecordsReader {
         const first = body[start]!
         if (first === LETTER_N)
           partition = undefined // null
-        else if (first === MINUS || (first >= ZERO && first <= NINE))
-          partition = Number(body.toString('latin1', start, end))
+        else if (first === MINUS || isDigit(first)) partition = Number(body.toString('latin1', start, end))
         // Any other partition is refused by the checks JSON.parse's path makes.
         else return undefined
       }
@@ -238,7 +237,7 @@ class JsonRecordsReader {
     if (c === QUOTE) return this.#string(at)
     if (c === OPEN_OBJECT) return this.#object(at, depth)
     if (c === OPEN_ARRAY) return this.#array(at, depth)
-    if (c === MINUS || (c !== undefined && c >= ZERO && c <= NINE)) return this.#number(at)
+    if (c === MINUS || isDigit(c)) return this.#number(at)
     if (c === LETTER_T) return this.#literal(at, 'true')
     if (c === LETTER_F) return this.#literal(at, 'false')
     if (c === LETTER_N) return this.#literal(at, 'null')
@@ -399,9 +398,9 @@ class JsonRecordsReader {
   /** Past any whitespace at `i`, noting that the value has some (JSON.stringify prints none). */
   #space(i: number): number {
     const body = this.#body
-    if (!isSpace(body[i])) return i
+    if (!isJsonSpace(body[i])) return i
     this.#spaced = true
-    while (isSpace(body[i])) i++
+    while (isJsonSpace(body[i])) i++
     return i
   }
 }
@@ -417,13 +416,14 @@ function withoutSpace(body: Buffer, start: number, end: number): Buffer {
   for (let i = start; i < end; i++) {
     const c = body[i]!
     if (c === QUOTE) inString = !inString
-    else if (!inString && isSpace(c)) continue
+    else if (!inString && isJsonSpace(c)) continue
     out[length++] = c
   }
   return out.subarray(0, length)
 }
 
-function isSpace(c: number | undefined): boolean {
+/** JSON's whitespace: space, line feed, carriage return, tab. */
+export function isJsonSpace(c: number | undefined): boolean {
   return c === SPACE || c === LF || c === CR || c === TAB
 }
 

@@ -1,5 +1,6 @@
 import { isAscii } from 'node:buffer'
 import { RestError } from '../rest-error'
+import { isJsonSpace } from './json-records'
 
 const OPEN = 0x7b // {
 const CLOSE = 0x7d // }
@@ -39,7 +40,7 @@ export class JsonObjectSplitter {
         if (byte === OPEN) {
           start = i
           this.#depth = 1
-        } else if (byte !== 0x20 && byte !== 0x0a && byte !== 0x0d && byte !== 0x09) {
+        } else if (!isJsonSpace(byte)) {
           throw new RestError(
             400,
             400,

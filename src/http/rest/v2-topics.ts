@@ -6,7 +6,7 @@ import { type BytesTopic, bytesTopic, type EmbeddedFormat, v2Encode } from './em
 import { readJsonFormatRecords } from './json-records'
 import type { RestContext } from './rest-context'
 import { sharedTextBuffer, TextBuffer } from './text-buffer'
-import type { RestRecord } from './turn-appender'
+import type { RestData, RestRecord } from './turn-appender'
 
 /** The embedded format a v2 produce request says it uses; plain JSON and vnd.kafka.v2+json mean binary, as in Confluent. */
 function produceFormat(type: string): EmbeddedFormat {
@@ -93,6 +93,11 @@ function partitionOf(requested: number | undefined, own: unknown, topic: BytesTo
   return p as number | undefined
 }
 
+/** A v2 record: v2 has no headers nor timestamps, and every record has the same shape. */
+function v2Record(key: RestData, value: RestData, partition: number | undefined): RestRecord {
+  return { key, value, partition, timestamp: undefined, headers: undefined }
+}
+
 /**
  * The records of a JSON-format body read straight from its bytes (`readJsonFormatRecords`), or undefined
  * when it leaves the body to JSON.parse.
@@ -107,13 +112,7 @@ function jsonFormatRecords(
   const sent = new Array<RestRecord>(records.length)
   for (let i = 0; i < records.length; i++) {
     const { key, value, partition: own } = records[i]!
-    sent[i] = {
-      key,
-      value,
-      partition: partitionOf(partition, own, topic),
-      timestamp: undefined,
-      headers: undefined,
-    }
+    sent[i] = v2Record(key, value, partitionOf(partition, own, topic))
   }
   return sent
 }
@@ -135,13 +134,7 @@ function parsedRecords(
       objectBody(record, `records[${i}]`)
     const key = v2Encode(record.key, format, i, 'key')
     const value = v2Encode(record.value, format, i, 'value')
-    sent[i] = {
-      key,
-      value,
-      partition: partitionOf(partition, record.partition, topic),
-      timestamp: undefined,
-      headers: undefined,
-    }
+    sent[i] = v2Record(key, value, partitionOf(partition, record.partition, topic))
   }
   return sent
 }
